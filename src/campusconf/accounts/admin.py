@@ -1,0 +1,32 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from campusconf.accounts.models import Account, AccountEvent, Application
+
+
+class EventInline(admin.TabularInline):
+    model = AccountEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_state", "to_state", "cause", "actor", "reason", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["member", "service", "state", "desired_state", "observed_state"]
+    list_filter = ["service", "state"]
+    search_fields = ["member__common_id", "vendor_user_id"]
+    # State changes go through the lifecycle, never through a form.
+    readonly_fields = [f.name for f in Account._meta.fields]
+    inlines = [EventInline]
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["member", "service", "outcome", "created_at"]
+    list_filter = ["service", "outcome"]

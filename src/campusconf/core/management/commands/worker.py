@@ -1,0 +1,23 @@
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from campusconf.core.processes import Child, Supervisor
+
+
+class Command(BaseCommand):
+    help = "Run N worker processes that carry out queued jobs; SIGTERM stops them cleanly."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--processes", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        children = [
+            Child(
+                name=f"worker-{n}",
+                argv=[sys.executable, "-m", "campusconf.cli", "db_worker", "--interval", "0.5"],
+            )
+            for n in range(1, options["processes"] + 1)
+        ]
+        sys.exit(Supervisor(children).run())

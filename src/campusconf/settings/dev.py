@@ -1,0 +1,10 @@
+"""``make demo``: DEBUG on, a fixed development key, everything on 127.0.0.1."""
+
+import os
+
+from .base import *  # noqa: F403 - a settings mode extends the base on purpose
+
+DEBUG = True
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-key-not-for-production-campusconf")
+CAMPUSCONF_DEV_LOGIN = env_bool("CAMPUSCONF_DEV_LOGIN", True)  # noqa: F405
+WHITENOISE_USE_FINDERS = True
