@@ -1,0 +1,43 @@
+"""Vendor connectors: one small protocol, typed outcomes, one client per vendor API.
+
+See docs/connectors.md.
+"""
+
+from campusconf.connectors.base import Capabilities, Connector, UserSpec, UserState, VendorUser
+from campusconf.connectors.factory import ConnectorConfigError, build_connector
+from campusconf.connectors.outcomes import (
+    AlreadyExists,
+    Created,
+    Failure,
+    ListingFailed,
+    NotFound,
+    Ok,
+    Outcome,
+    RateLimited,
+    RateScope,
+    Rejected,
+    TransientFailure,
+    UnknownOutcome,
+)
+
+__all__ = [
+    "AlreadyExists",
+    "Capabilities",
+    "Connector",
+    "ConnectorConfigError",
+    "Created",
+    "Failure",
+    "ListingFailed",
+    "NotFound",
+    "Ok",
+    "Outcome",
+    "RateLimited",
+    "RateScope",
+    "Rejected",
+    "TransientFailure",
+    "UnknownOutcome",
+    "UserSpec",
+    "UserState",
+    "VendorUser",
+    "build_connector",
+]

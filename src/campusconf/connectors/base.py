@@ -1,0 +1,157 @@
+"""The connector contract: one small protocol every vendor client implements.
+
+The provisioning engine only ever talks to vendors through `Connector`. It is
+pure Python (no Django, no database): the engine calls it from jobs, records
+what it answers, and decides retries from the typed outcome it gets back.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from campusconf.connectors.outcomes import Outcome
+
+
+class UserState(enum.StrEnum):
+    PENDING = "pending"  # invited, has not activated the account yet
+    ACTIVE = "active"
+    INACTIVE = "inactive"  # deactivated / sign-in disabled
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """What we want a vendor user to look like."""
+
+    email: str
+    first_name: str
+    last_name: str
+    display_name: str
+    licensed: bool = True
+
+
+@dataclass(frozen=True)
+class VendorUser:
+    """A user as the vendor reports it.
+
+    `vendor_id` is None only for Zoom pending-list entries, which the vendor
+    lists without an id; match those by `email`. `login_types` are symbolic
+    names ("google", "zoom", "sso", …) so that reconcile can spot a member who
+    activated the wrong way (S12). `raw` keeps the vendor's own record.
+    """
+
+    vendor_id: str | None
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str = ""
+    state: UserState = UserState.PENDING
+    licensed: bool = False
+    login_types: tuple[str, ...] = ()
+    created: datetime | None = None
+    last_login: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a vendor can and cannot do, so the engine plans around it.
+
+    resend_invitation: the vendor has a per-user "resend the invitation" call.
+        None of ours has; `reinvite` then works around it as described below.
+    reinvite_replaces_user: `reinvite` deletes the pending user and creates it
+        again, so the vendor id changes: record the id in the `Created` outcome.
+    invitations: the vendor mails invitations and has a pending state at all.
+    listing_ids_for_pending: listed pending users carry a vendor id (Zoom's
+        pending list has none: match those by address).
+    profile_update_when_pending: an update of a pending user takes effect
+        (Zoom answers success but changes nothing).
+    deactivate_keeps_licence: deactivating leaves the licence in place (Zoom
+        removes it, so reactivation must set the licence again).
+    max_page_size: the largest page `iter_users` may ask for.
+    """
+
+    resend_invitation: bool
+    reinvite_replaces_user: bool
+    invitations: bool
+    listing_ids_for_pending: bool
+    profile_update_when_pending: bool
+    deactivate_keeps_licence: bool
+    max_page_size: int
+
+
+class Connector(Protocol):
+    """The client of one vendor's user API.
+
+    Every method returns an `Outcome` and never raises for anything the vendor
+    answers (or fails to answer); `iter_users` is the one exception, as a
+    stream: it raises `ListingFailed` carrying the outcome.
+
+    Identity: `vendor_id` is the vendor's own id. Addresses are compared
+    case-insensitively by the vendors; pass them as the member has them.
+    """
+
+    capabilities: Capabilities
+
+    def create_user(self, spec: UserSpec) -> Outcome:
+        """Create (invite) a user: Created, AlreadyExists, or a failure.
+
+        UnknownOutcome means the user may exist: call `find_by_address` before
+        any retry, never create twice.
+        """
+        ...
+
+    def find_by_address(self, addresses: Sequence[str]) -> Outcome:
+        """Look the addresses up in order (university address, then aliases).
+
+        Ok(user) for the first match, NotFound when none matches.
+        """
+        ...
+
+    def get_user(self, vendor_id: str) -> Outcome:
+        """Ok(user) or NotFound."""
+        ...
+
+    def iter_users(self, page_size: int | None = None) -> Iterator[VendorUser]:
+        """Every user of the account, pending ones included, one page at a time.
+
+        Memory stays at one page whatever the number of users. Raises
+        `ListingFailed` when a page cannot be read after a few short retries.
+        """
+        ...
+
+    def reinvite(self, user: VendorUser) -> Outcome:
+        """Send a fresh invitation to a pending user.
+
+        Created(user) when the vendor user was replaced (see
+        `Capabilities.reinvite_replaces_user`), Ok when re-sent in place,
+        Rejected when the user already activated or the vendor cannot.
+        """
+        ...
+
+    def update_profile(
+        self,
+        vendor_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        display_name: str | None = None,
+    ) -> Outcome:
+        """Change the names given (None leaves a name as it is). Ok or a failure."""
+        ...
+
+    def set_licence(self, vendor_id: str, licensed: bool) -> Outcome:
+        """Give or take the service's licence. Ok or a failure."""
+        ...
+
+    def deactivate(self, vendor_id: str) -> Outcome:
+        """Stop the user signing in, keeping the account. Ok or a failure."""
+        ...
+
+    def delete(self, vendor_id: str) -> Outcome:
+        """Remove the user from the account. Ok, NotFound, or a failure."""
+        ...

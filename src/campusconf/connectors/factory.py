@@ -1,0 +1,85 @@
+"""Build a connector from a service's settings and the secrets the caller read.
+
+Settings are plain strings (base URLs, licence names) kept with the service.
+Secrets are values the caller read from the environment variables the
+service's settings name; they are never stored in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from campusconf.connectors.base import Connector
+from campusconf.connectors.scim import ScimConnector
+from campusconf.connectors.webex import WebexConnector, WebexCredentials
+from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
+
+KINDS = ("webex", "zoom", "scim")
+
+
+class ConnectorConfigError(ValueError):
+    """A setting or secret a connector needs is missing or malformed."""
+
+
+def _need(values: Mapping[str, str], key: str, where: str) -> str:
+    value = values.get(key, "")
+    if not value:
+        raise ConnectorConfigError(f"{where} {key!r} is missing")
+    return value
+
+
+def build_connector(
+    kind: str, settings: Mapping[str, str], secrets: Mapping[str, str]
+) -> Connector:
+    """A connector for `kind` ("webex", "zoom" or "scim").
+
+    webex: settings base_url, licence_id or licence_name; secrets access_token,
+        and for renewal refresh_token, client_id, client_secret, expires_at (Unix time).
+    zoom: settings base_url, oauth_base_url, delete_action; secrets account_id,
+        client_id, client_secret.
+    scim: settings base_url (required), licence_entitlement; secrets token.
+    """
+    if kind == "webex":
+        expires = secrets.get("expires_at", "")
+        try:
+            expires_at = float(expires) if expires else None
+        except ValueError as exc:
+            raise ConnectorConfigError(
+                f"secret 'expires_at' is not a Unix time: {expires!r}"
+            ) from exc
+        credentials = WebexCredentials(
+            access_token=_need(secrets, "access_token", "secret"),
+            refresh_token=secrets.get("refresh_token", ""),
+            client_id=secrets.get("client_id", ""),
+            client_secret=secrets.get("client_secret", ""),
+            expires_at=expires_at,
+        )
+        return WebexConnector(
+            credentials,
+            base_url=settings.get("base_url") or "https://webexapis.com/v1",
+            licence_id=settings.get("licence_id", ""),
+            licence_name=settings.get("licence_name", ""),
+        )
+    if kind == "zoom":
+        action = settings.get("delete_action") or "delete"
+        if action not in ("delete", "disassociate"):
+            raise ConnectorConfigError(
+                f"setting 'delete_action' must be delete or disassociate, not {action!r}"
+            )
+        return ZoomConnector(
+            ZoomCredentials(
+                account_id=_need(secrets, "account_id", "secret"),
+                client_id=_need(secrets, "client_id", "secret"),
+                client_secret=_need(secrets, "client_secret", "secret"),
+            ),
+            base_url=settings.get("base_url") or "https://api.zoom.us/v2",
+            oauth_base_url=settings.get("oauth_base_url") or "https://zoom.us",
+            delete_action="disassociate" if action == "disassociate" else "delete",
+        )
+    if kind == "scim":
+        return ScimConnector(
+            _need(settings, "base_url", "setting"),
+            _need(secrets, "token", "secret"),
+            licence_entitlement=settings.get("licence_entitlement") or "licensed",
+        )
+    raise ConnectorConfigError(f"unknown connector kind {kind!r}; expected one of {KINDS}")

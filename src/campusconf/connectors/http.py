@@ -1,0 +1,248 @@
+"""Plumbing shared by the HTTP connectors: sending, decoding, contract checks.
+
+Each connector keeps its own `_classify`, the one place that turns a vendor's
+answer into an outcome; this module only holds the pieces they share.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from campusconf.connectors.outcomes import (
+    Outcome,
+    RateLimited,
+    RateScope,
+    TransientFailure,
+    UnknownOutcome,
+)
+
+log = logging.getLogger("campusconf.connectors")
+
+# Vendors answer people calls in well under a second; a long read time-out
+# only keeps a worker (and its lease) waiting on a lost answer.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
+
+R = TypeVar("R")
+
+CONTRACT = "vendor answer broke the API contract"
+
+# Called before every request with the operation name, so the engine's shared
+# rate limiter can pace all workers of one vendor account (see docs).
+Pacer = Callable[[str], None]
+
+
+class Op(enum.StrEnum):
+    AUTH = "auth"  # obtaining or renewing an access token
+    CREATE = "create"
+    FIND = "find"
+    GET = "get"
+    LIST = "list"
+    UPDATE = "update"
+    LICENCE = "licence"
+    DEACTIVATE = "deactivate"
+    DELETE = "delete"
+
+    @property
+    def writes(self) -> bool:
+        return self not in (Op.AUTH, Op.FIND, Op.GET, Op.LIST)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 2xx answer, its body decoded (None when empty); internal to connectors."""
+
+    body: Any
+    status: int
+    tracking_id: str | None
+    next_link: str | None  # RFC 5988 Link rel="next", when the vendor pages that way
+
+
+def make_reply(response: httpx.Response, body: Any, tracking_id: str | None) -> Reply:
+    link = response.links.get("next", {}).get("url")
+    return Reply(body=body, status=response.status_code, tracking_id=tracking_id, next_link=link)
+
+
+class ContractError(Exception):
+    """A vendor answer that does not have the shape the API promises."""
+
+
+def send(
+    client: httpx.Client,
+    op: Op,
+    method: str,
+    url: str,
+    pacer: Pacer | None,
+    **kwargs: Any,
+) -> httpx.Response | httpx.TransportError:
+    """Send one request; transport errors are returned, not raised, for _classify."""
+    if pacer is not None:
+        pacer(op.value)
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.TransportError as exc:
+        return exc
+
+
+def transport_failure(exc: httpx.TransportError, op: Op, vendor: str) -> Outcome:
+    """A request that got no HTTP answer.
+
+    If the request surely never reached the vendor (no connection), retrying
+    is safe. Otherwise a write may have happened: the engine must look first.
+    """
+    reason = f"{vendor} {op.value}: {type(exc).__name__}: {exc}"
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if op.writes and not never_sent:
+        return UnknownOutcome(reason=reason)
+    return TransientFailure(reason=reason)
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The decoded body, None when empty; ContractError when it is not JSON."""
+    if not response.content.strip():
+        return None
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError) as exc:
+        snippet = response.text[:80]
+        raise ContractError(f"body is not JSON: {snippet!r}") from exc
+
+
+def contract_failure(
+    op: Op, vendor: str, detail: str, tracking_id: str | None, status: int | None
+) -> Outcome:
+    """A malformed vendor answer: log it with the tracking id, return a typed failure.
+
+    A write that got a success status with a garbled body probably happened,
+    so it is an UnknownOutcome (look before retrying); anything else is a
+    TransientFailure (the vendor may answer properly next time).
+    """
+    reason = f"{CONTRACT}: {detail}"
+    log.warning(
+        "%s %s: %s (tracking id %s, HTTP %s)", vendor, op.value, reason, tracking_id, status
+    )
+    if op.writes and status is not None and 200 <= status < 300:
+        return UnknownOutcome(reason=reason, tracking_id=tracking_id, http_status=status)
+    return TransientFailure(reason=reason, tracking_id=tracking_id, http_status=status)
+
+
+def parse_retry_after(value: str | None) -> tuple[float | None, datetime | None]:
+    """Retry-After as seconds, or as an absolute time (ISO 8601 or HTTP date)."""
+    if value is None or not value.strip():
+        return None, None
+    text = value.strip()
+    try:
+        return max(0.0, float(text)), None
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None, None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return None, when
+
+
+def rate_limited(
+    headers: httpx.Headers, scope: RateScope, reason: str, tracking_id: str | None, status: int
+) -> RateLimited:
+    seconds, until = parse_retry_after(headers.get("retry-after"))
+    return RateLimited(
+        scope=scope,
+        retry_after=seconds,
+        retry_at=until,
+        reason=reason,
+        tracking_id=tracking_id,
+        http_status=status,
+    )
+
+
+# --- strict readers for vendor records: a wrong type is a ContractError ------
+
+
+def req_str(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value:
+        raise ContractError(f"field {key!r} missing or not a string")
+    return value
+
+
+def opt_str(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ContractError(f"field {key!r} is not a string")
+    return value
+
+
+def opt_bool(record: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = record.get(key, default)
+    if not isinstance(value, bool):
+        raise ContractError(f"field {key!r} is not a boolean")
+    return value
+
+
+def opt_datetime(record: Mapping[str, Any], key: str) -> datetime | None:
+    value = record.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ContractError(f"field {key!r} is not a date-time string")
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ContractError(f"field {key!r} is not an ISO date-time: {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def req_dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ContractError(f"{what} is not a JSON object")
+    return value
+
+
+def req_list(record: Mapping[str, Any], key: str) -> list[Any]:
+    value = record.get(key)
+    if not isinstance(value, list):
+        raise ContractError(f"field {key!r} missing or not a list")
+    return value
+
+
+# --- listing pages: a short in-place retry so one 429 does not restart 100k ---
+
+LIST_ATTEMPTS = 4
+LIST_MAX_WAIT = 30.0  # seconds; a longer wait ends the listing, the engine retries later
+
+
+def page_with_retries(
+    fetch: Callable[[], Outcome | R], sleep: Callable[[float], None] = time.sleep
+) -> Outcome | R:
+    """Fetch one listing page, retrying rate limits and transient failures briefly."""
+    answer = fetch()
+    for attempt in range(1, LIST_ATTEMPTS):
+        if isinstance(answer, RateLimited):
+            wait = answer.wait_seconds()
+            wait = 1.0 if wait is None else wait
+            if wait > LIST_MAX_WAIT:
+                return answer
+        elif isinstance(answer, TransientFailure):
+            wait = min(LIST_MAX_WAIT, 0.5 * 2**attempt)
+        else:
+            return answer
+        sleep(wait)
+        answer = fetch()
+    return answer

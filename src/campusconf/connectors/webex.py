@@ -1,0 +1,436 @@
+"""Webex People API connector (service-app bearer token with refresh)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
+from campusconf.connectors.http import (
+    DEFAULT_TIMEOUT,
+    ContractError,
+    Op,
+    Pacer,
+    Reply,
+    contract_failure,
+    decode_json,
+    make_reply,
+    opt_bool,
+    opt_datetime,
+    opt_str,
+    page_with_retries,
+    rate_limited,
+    req_dict,
+    req_list,
+    req_str,
+    send,
+    transport_failure,
+)
+from campusconf.connectors.outcomes import (
+    AlreadyExists,
+    Created,
+    ListingFailed,
+    NotFound,
+    Ok,
+    Outcome,
+    RateScope,
+    Rejected,
+    TransientFailure,
+    UnknownOutcome,
+)
+
+VENDOR = "webex"
+MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
+TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
+# The fields PUT /people/{id} accepts. PUT replaces the whole person, so an
+# update copies these from the current record and changes only what it means to.
+PUT_FIELDS = (
+    "emails",
+    "phoneNumbers",
+    "extension",
+    "locationId",
+    "displayName",
+    "firstName",
+    "lastName",
+    "nickName",
+    "avatar",
+    "orgId",
+    "roles",
+    "licenses",
+    "department",
+    "manager",
+    "managerId",
+    "title",
+    "addresses",
+    "siteUrls",
+    "loginEnabled",
+)
+
+
+@dataclass(frozen=True)
+class WebexCredentials:
+    """A service app's tokens. Without client id/secret/refresh token there is no renewal.
+
+    `expires_at` is a Unix time; None means "unknown", and the token is then
+    renewed only when Webex answers 401.
+    """
+
+    access_token: str
+    refresh_token: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    expires_at: float | None = None
+
+
+CAPABILITIES = Capabilities(
+    resend_invitation=False,
+    reinvite_replaces_user=True,
+    invitations=True,
+    listing_ids_for_pending=True,
+    profile_update_when_pending=True,
+    deactivate_keeps_licence=True,
+    max_page_size=MAX_PAGE,
+)
+
+
+class WebexConnector:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        credentials: WebexCredentials,
+        *,
+        base_url: str = "https://webexapis.com/v1",
+        licence_id: str = "",
+        licence_name: str = "",
+        on_token_refresh: Callable[[WebexCredentials], None] | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._credentials = credentials
+        self._base_url = base_url.rstrip("/")
+        self._licence_id = licence_id
+        self._licence_name = licence_name
+        # Webex rotates refresh tokens: the caller must keep the new ones.
+        self._on_token_refresh = on_token_refresh
+        self._client = httpx.Client(base_url=self._base_url, timeout=timeout, transport=transport)
+        self._pacer = pacer
+        self._clock = clock
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- the one place that reads Webex's answers ---------------------------------
+
+    def _classify(self, answer: httpx.Response | httpx.TransportError, op: Op) -> Outcome | Reply:
+        if isinstance(answer, httpx.TransportError):
+            return transport_failure(answer, op, VENDOR)
+        status = answer.status_code
+        header_tracking = answer.headers.get("trackingid")
+        if 200 <= status < 300:
+            try:
+                body = decode_json(answer)
+            except ContractError as exc:
+                return contract_failure(op, VENDOR, str(exc), header_tracking, status)
+            return make_reply(answer, body, header_tracking)
+
+        message, tracking = _error_fields(answer)
+        tracking = header_tracking or tracking
+        reason = message or f"HTTP {status}"
+        meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
+        if status in (429, 423):
+            return rate_limited(answer.headers, RateScope.QPS, reason, tracking, status)
+        if status in (404, 410):
+            return NotFound(reason=reason, vendor_code=str(status), **meta)
+        if status == 409:
+            return AlreadyExists(reason=reason, vendor_code=str(status), **meta)
+        if op is Op.CREATE and (status == 400 or status >= 500):
+            # Documented quirk: a 400 may come back although the person was
+            # created; a 5xx may hide a create too. Look up before retrying.
+            return UnknownOutcome(reason=reason, **meta)
+        if status >= 500:
+            return TransientFailure(reason=reason, **meta)
+        return Rejected(reason=reason, vendor_code=str(status), **meta)
+
+    # --- transport with token handling --------------------------------------------
+
+    def _can_refresh(self) -> bool:
+        c = self._credentials
+        return bool(c.refresh_token and c.client_id and c.client_secret)
+
+    def _refresh_token(self) -> Outcome | None:
+        c = self._credentials
+        data = {
+            "grant_type": "refresh_token",
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "refresh_token": c.refresh_token,
+        }
+        reply = self._classify(
+            send(self._client, Op.AUTH, "POST", "/access_token", None, data=data), Op.AUTH
+        )
+        if not isinstance(reply, Reply):
+            return reply
+        try:
+            body = req_dict(reply.body, "token answer")
+            access = req_str(body, "access_token")
+            lifetime = body.get("expires_in")
+            if not isinstance(lifetime, int | float):
+                raise ContractError("field 'expires_in' is not a number")
+            refresh = opt_str(body, "refresh_token") or c.refresh_token
+        except ContractError as exc:
+            return contract_failure(Op.AUTH, VENDOR, str(exc), reply.tracking_id, reply.status)
+        self._credentials = replace(
+            c, access_token=access, refresh_token=refresh, expires_at=self._clock() + lifetime
+        )
+        if self._on_token_refresh is not None:
+            self._on_token_refresh(self._credentials)
+        return None
+
+    def _request(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome | Reply:
+        expires = self._credentials.expires_at
+        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
+            failure = self._refresh_token()
+            if failure is not None:
+                return failure
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
+            answer = send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
+            # A 401 was not processed, so one retry with a renewed token is safe.
+            unauthorised = isinstance(answer, httpx.Response) and answer.status_code == 401
+            if unauthorised and attempt == 1 and self._can_refresh():
+                failure = self._refresh_token()
+                if failure is not None:
+                    return failure
+                continue
+            break
+        return self._classify(answer, op)
+
+    def _licence(self) -> str | Outcome:
+        """The id of the service's licence: configured, or found by name in GET /licenses."""
+        if self._licence_id:
+            return self._licence_id
+        reply = self._request(Op.GET, "GET", "/licenses")
+        if not isinstance(reply, Reply):
+            return reply
+        try:
+            items = [
+                req_dict(i, "licence") for i in req_list(req_dict(reply.body, "licences"), "items")
+            ]
+            ids = {req_str(i, "id"): opt_str(i, "name") for i in items}
+        except ContractError as exc:
+            return contract_failure(Op.GET, VENDOR, str(exc), reply.tracking_id, reply.status)
+        if self._licence_name:
+            matches = [i for i, name in ids.items() if name == self._licence_name]
+        else:
+            matches = list(ids)  # unambiguous only when the org has one licence
+        if len(matches) != 1:
+            return Rejected(reason=f"cannot choose the licence among {sorted(ids.values())}")
+        self._licence_id = matches[0]
+        return self._licence_id
+
+    def _person_outcome(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome:
+        licence = self._licence()
+        if not isinstance(licence, str):
+            return licence
+        reply = self._request(op, method, url, **kwargs)
+        if not isinstance(reply, Reply):
+            return reply
+        try:
+            user = _person(req_dict(reply.body, "person"), licence)
+        except ContractError as exc:
+            return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
+        meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
+        return Created(user=user, **meta) if op is Op.CREATE else Ok(user=user, **meta)
+
+    # --- the Connector protocol -----------------------------------------------------
+
+    def create_user(self, spec: UserSpec) -> Outcome:
+        licence = self._licence()
+        if not isinstance(licence, str):
+            return licence
+        body: dict[str, Any] = {
+            "emails": [spec.email],
+            "displayName": spec.display_name,
+            "firstName": spec.first_name,
+            "lastName": spec.last_name,
+            "licenses": [licence] if spec.licensed else [],
+        }
+        return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
+
+    def find_by_address(self, addresses: Sequence[str]) -> Outcome:
+        licence = self._licence()
+        if not isinstance(licence, str):
+            return licence
+        for address in addresses:
+            reply = self._request(Op.FIND, "GET", "/people", params={"email": address})
+            if not isinstance(reply, Reply):
+                return reply
+            try:
+                items = req_list(req_dict(reply.body, "people list"), "items")
+                user = _person(req_dict(items[0], "person"), licence) if items else None
+            except ContractError as exc:
+                return contract_failure(Op.FIND, VENDOR, str(exc), reply.tracking_id, reply.status)
+            if user is not None:
+                return Ok(user=user, tracking_id=reply.tracking_id, http_status=reply.status)
+        return NotFound(reason=f"none of {len(addresses)} address(es) is a Webex person")
+
+    def get_user(self, vendor_id: str) -> Outcome:
+        return self._person_outcome(Op.GET, "GET", f"/people/{quote(vendor_id, safe='')}")
+
+    def iter_users(self, page_size: int | None = None) -> Iterator[VendorUser]:
+        licence = self._licence()
+        if not isinstance(licence, str):
+            raise ListingFailed(licence)
+        size = max(1, min(page_size or 100, MAX_PAGE))
+        url: str | None = "/people"
+        params: dict[str, int] | None = {"max": size}
+        while url is not None:
+            fetch = functools.partial(self._request, Op.LIST, "GET", url, params=params)
+            reply = page_with_retries(fetch, self._sleep)
+            if not isinstance(reply, Reply):
+                raise ListingFailed(reply)
+            try:
+                items = req_list(req_dict(reply.body, "people list"), "items")
+                users = [_person(req_dict(i, "person"), licence) for i in items]
+                url, params = self._next_page(reply.next_link), None
+            except ContractError as exc:
+                failure = contract_failure(
+                    Op.LIST, VENDOR, str(exc), reply.tracking_id, reply.status
+                )
+                raise ListingFailed(failure) from exc
+            yield from users
+
+    def _next_page(self, link: str | None) -> str | None:
+        # The token goes wherever the Link points: only follow it on our base URL.
+        if link is not None and not link.startswith(self._base_url + "/"):
+            raise ContractError(f"next page link leaves the API: {link!r}")
+        return link
+
+    def reinvite(self, user: VendorUser) -> Outcome:
+        # Webex has no per-user resend (only an org-wide job that mails every
+        # pending user). A person who never signed in holds nothing, so we
+        # remove it and add it again: a new licensed person gets a new mail.
+        if user.state is not UserState.PENDING or user.vendor_id is None:
+            return Rejected(reason="the user already activated; there is no invitation to resend")
+        removed = self.delete(user.vendor_id)
+        if not isinstance(removed, Ok | NotFound):
+            return removed
+        spec = UserSpec(
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            display_name=user.display_name or user.email,
+            licensed=user.licensed,
+        )
+        return self.create_user(spec)
+
+    def _put(self, op: Op, vendor_id: str, changes: Mapping[str, Any]) -> Outcome:
+        """Read-modify-write, since PUT replaces the whole person."""
+        url = f"/people/{quote(vendor_id, safe='')}"
+        current = self._request(Op.GET, "GET", url)
+        if not isinstance(current, Reply):
+            return current
+        try:
+            record = req_dict(current.body, "person")
+        except ContractError as exc:
+            return contract_failure(Op.GET, VENDOR, str(exc), current.tracking_id, current.status)
+        body = {key: record[key] for key in PUT_FIELDS if key in record}
+        body.update(changes)
+        return self._person_outcome(op, "PUT", url, json=body)
+
+    def update_profile(
+        self,
+        vendor_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        display_name: str | None = None,
+    ) -> Outcome:
+        names = {"firstName": first_name, "lastName": last_name, "displayName": display_name}
+        changes = {key: value for key, value in names.items() if value is not None}
+        if not changes:
+            return Ok()
+        return self._put(Op.UPDATE, vendor_id, changes)
+
+    def set_licence(self, vendor_id: str, licensed: bool) -> Outcome:
+        licence = self._licence()
+        if not isinstance(licence, str):
+            return licence
+        body = {
+            "personId": vendor_id,
+            "licenses": [{"id": licence, "operation": "add" if licensed else "remove"}],
+        }
+        reply = self._request(Op.LICENCE, "PATCH", "/licenses/users", json=body)
+        if not isinstance(reply, Reply):
+            return reply
+        return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+    def deactivate(self, vendor_id: str) -> Outcome:
+        return self._put(Op.DEACTIVATE, vendor_id, {"loginEnabled": False})
+
+    def delete(self, vendor_id: str) -> Outcome:
+        reply = self._request(Op.DELETE, "DELETE", f"/people/{quote(vendor_id, safe='')}")
+        if not isinstance(reply, Reply):
+            return reply
+        return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+
+def _error_fields(answer: httpx.Response) -> tuple[str, str | None]:
+    """Webex's {"message", "errors": [{"description"}], "trackingId"}, read leniently."""
+    try:
+        body = decode_json(answer)
+    except ContractError:
+        return answer.text[:200], None
+    if not isinstance(body, dict):
+        return "", None
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        details = [
+            e["description"]
+            for e in errors
+            if isinstance(e, dict) and isinstance(e.get("description"), str)
+        ]
+        details = [d for d in details if d and d != message]
+        message = "; ".join([m for m in [message, *details] if m])
+    tracking = body.get("trackingId")
+    return str(message), tracking if isinstance(tracking, str) else None
+
+
+def _person(record: Mapping[str, Any], licence_id: str) -> VendorUser:
+    emails = req_list(record, "emails")
+    if not emails or not all(isinstance(e, str) for e in emails):
+        raise ContractError("field 'emails' is empty or not a list of strings")
+    licences = record.get("licenses", [])
+    if not isinstance(licences, list) or not all(isinstance(x, str) for x in licences):
+        raise ContractError("field 'licenses' is not a list of strings")
+    if not opt_bool(record, "loginEnabled", default=True):
+        state = UserState.INACTIVE
+    elif opt_bool(record, "invitePending"):
+        state = UserState.PENDING
+    else:
+        state = UserState.ACTIVE
+    return VendorUser(
+        vendor_id=req_str(record, "id"),
+        email=emails[0],
+        first_name=opt_str(record, "firstName"),
+        last_name=opt_str(record, "lastName"),
+        display_name=opt_str(record, "displayName"),
+        state=state,
+        licensed=licence_id in licences,
+        created=opt_datetime(record, "created"),
+        # Webex reports activity, not sign-ins; it is the closest there is.
+        last_login=opt_datetime(record, "lastActivity"),
+        raw=record,
+    )

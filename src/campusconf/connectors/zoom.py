@@ -1,0 +1,375 @@
+"""Zoom Users API connector (Server-to-Server OAuth)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
+from campusconf.connectors.http import (
+    DEFAULT_TIMEOUT,
+    ContractError,
+    Op,
+    Pacer,
+    Reply,
+    contract_failure,
+    decode_json,
+    make_reply,
+    opt_datetime,
+    opt_str,
+    page_with_retries,
+    rate_limited,
+    req_dict,
+    req_list,
+    req_str,
+    send,
+    transport_failure,
+)
+from campusconf.connectors.outcomes import (
+    AlreadyExists,
+    Created,
+    ListingFailed,
+    NotFound,
+    Ok,
+    Outcome,
+    RateScope,
+    Rejected,
+    TransientFailure,
+    UnknownOutcome,
+)
+
+VENDOR = "zoom"
+LICENSED, BASIC = 2, 1
+MAX_PAGE = 300
+# Renew the token this long before Zoom says it expires, so a request never
+# leaves with a token that dies on the way.
+TOKEN_MARGIN = 120.0
+# A listing whose next_page_token expired (15 minutes) restarts that status
+# from the first page; more restarts than this means we are too slow to list.
+LIST_RESTARTS = 3
+
+LOGIN_TYPES = {0: "facebook", 1: "google", 99: "api", 100: "zoom", 101: "sso"}
+NOT_FOUND_CODES = {1001, 1010, 1120}  # no such user / not in this account / no invite
+EXISTS_CODES = {1005, 1009}  # already in the account / already holds an active account
+
+
+@dataclass(frozen=True)
+class ZoomCredentials:
+    account_id: str
+    client_id: str
+    client_secret: str
+
+
+CAPABILITIES = Capabilities(
+    resend_invitation=False,
+    reinvite_replaces_user=True,
+    invitations=True,
+    listing_ids_for_pending=False,
+    profile_update_when_pending=False,
+    deactivate_keeps_licence=False,
+    max_page_size=MAX_PAGE,
+)
+
+
+class ZoomConnector:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        credentials: ZoomCredentials,
+        *,
+        base_url: str = "https://api.zoom.us/v2",
+        oauth_base_url: str = "https://zoom.us",
+        delete_action: Literal["delete", "disassociate"] = "delete",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._credentials = credentials
+        self._oauth_url = oauth_base_url.rstrip("/") + "/oauth/token"
+        self._delete_action = delete_action
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+        self._pacer = pacer
+        self._clock = clock
+        self._sleep = sleep
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- the one place that reads Zoom's answers --------------------------------
+
+    def _classify(self, answer: httpx.Response | httpx.TransportError, op: Op) -> Outcome | Reply:
+        if isinstance(answer, httpx.TransportError):
+            return transport_failure(answer, op, VENDOR)
+        status = answer.status_code
+        tracking = answer.headers.get("x-zm-trackingid")
+        if 200 <= status < 300:
+            try:
+                body = decode_json(answer)
+            except ContractError as exc:
+                return contract_failure(op, VENDOR, str(exc), tracking, status)
+            return make_reply(answer, body, tracking)
+
+        code, message = _error_fields(answer)
+        reason = message or f"HTTP {status}"
+        vendor_code = None if code is None else str(code)
+        meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
+        if status == 429:
+            kind = answer.headers.get("x-ratelimit-type", "").lower()
+            scope = {"qps": RateScope.QPS, "daily-limit": RateScope.DAILY}.get(
+                kind, RateScope.UNKNOWN
+            )
+            return rate_limited(answer.headers, scope, reason, tracking, status)
+        if code in NOT_FOUND_CODES or (status == 404 and code is None):
+            return NotFound(reason=reason, vendor_code=vendor_code, **meta)
+        if code in EXISTS_CODES or (status == 409 and code is None):
+            return AlreadyExists(reason=reason, vendor_code=vendor_code, **meta)
+        if status >= 500:
+            # A create that failed inside Zoom may still have created the
+            # user: look it up before retrying. Other writes are idempotent.
+            if op is Op.CREATE:
+                return UnknownOutcome(reason=reason, **meta)
+            return TransientFailure(reason=reason, **meta)
+        # 400/401/403/…, including code 200 ("You can add max N paid users").
+        return Rejected(reason=reason, vendor_code=vendor_code, **meta)
+
+    # --- transport with token handling ------------------------------------------
+
+    def _fetch_token(self) -> Outcome | None:
+        creds = self._credentials
+        answer = send(
+            self._client,
+            Op.AUTH,
+            "POST",
+            self._oauth_url,
+            None,
+            params={"grant_type": "account_credentials", "account_id": creds.account_id},
+            auth=(creds.client_id, creds.client_secret),
+        )
+        reply = self._classify(answer, Op.AUTH)
+        if not isinstance(reply, Reply):
+            return reply
+        try:
+            body = req_dict(reply.body, "token answer")
+            token = req_str(body, "access_token")
+            lifetime = body.get("expires_in", 3600)
+            if not isinstance(lifetime, int | float):
+                raise ContractError("field 'expires_in' is not a number")
+        except ContractError as exc:
+            return contract_failure(Op.AUTH, VENDOR, str(exc), reply.tracking_id, reply.status)
+        self._token = token
+        self._token_expires = self._clock() + float(lifetime) - TOKEN_MARGIN
+        return None
+
+    def _request(self, op: Op, method: str, path: str, **kwargs: Any) -> Outcome | Reply:
+        for attempt in (1, 2):
+            if self._token is None or self._clock() >= self._token_expires:
+                failure = self._fetch_token()
+                if failure is not None:
+                    return failure
+            headers = {"Authorization": f"Bearer {self._token}"}
+            answer = send(self._client, op, method, path, self._pacer, headers=headers, **kwargs)
+            # A 401 means the request was not processed, so one retry with a
+            # fresh token is safe even for a write.
+            if isinstance(answer, httpx.Response) and answer.status_code == 401 and attempt == 1:
+                self._token = None
+                continue
+            break
+        return self._classify(answer, op)
+
+    def _user_outcome(self, op: Op, path: str, created: bool = False, **kwargs: Any) -> Outcome:
+        method = "POST" if created else "GET"
+        reply = self._request(op, method, path, **kwargs)
+        if not isinstance(reply, Reply):
+            return reply
+        try:
+            user = _user(req_dict(reply.body, "user"), UserState.PENDING)
+        except ContractError as exc:
+            return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
+        meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
+        return Created(user=user, **meta) if created else Ok(user=user, **meta)
+
+    def _write(self, op: Op, method: str, path: str, **kwargs: Any) -> Outcome:
+        reply = self._request(op, method, path, **kwargs)
+        if not isinstance(reply, Reply):
+            return reply
+        return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+    # --- the Connector protocol ---------------------------------------------------
+
+    def create_user(self, spec: UserSpec) -> Outcome:
+        body = {
+            "action": "create",  # Zoom mails the "Activate Zoom Account" link
+            "user_info": {
+                "email": spec.email,
+                "type": LICENSED if spec.licensed else BASIC,
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "display_name": spec.display_name,
+            },
+        }
+        return self._user_outcome(Op.CREATE, "/users", created=True, json=body)
+
+    def find_by_address(self, addresses: Sequence[str]) -> Outcome:
+        for address in addresses:
+            # Zoom takes an address wherever it takes a user id.
+            outcome = self._user_outcome(Op.FIND, f"/users/{quote(address, safe='@')}")
+            if not isinstance(outcome, NotFound):
+                return outcome
+        return NotFound(reason=f"none of {len(addresses)} address(es) is a Zoom user")
+
+    def get_user(self, vendor_id: str) -> Outcome:
+        return self._user_outcome(Op.GET, f"/users/{quote(vendor_id, safe='@')}")
+
+    def iter_users(self, page_size: int | None = None) -> Iterator[VendorUser]:
+        size = max(1, min(page_size or MAX_PAGE, MAX_PAGE))
+        for status in (UserState.ACTIVE, UserState.INACTIVE, UserState.PENDING):
+            yield from self._iter_status(status, size)
+
+    def _iter_status(self, status: UserState, size: int) -> Iterator[VendorUser]:
+        # Keys already yielded, so that a restart after an expired
+        # next_page_token does not report a user twice.
+        seen: set[str] = set()
+        restarts = 0
+        page_token = ""
+        while True:
+            params: dict[str, str | int] = {"status": status.value, "page_size": size}
+            if page_token:
+                params["next_page_token"] = page_token
+            fetch = functools.partial(self._request, Op.LIST, "GET", "/users", params=params)
+            reply = page_with_retries(fetch, self._sleep)
+            if isinstance(reply, Rejected) and _is_expired_page_token(reply):
+                restarts += 1
+                if restarts > LIST_RESTARTS:
+                    raise ListingFailed(reply)
+                page_token = ""
+                continue
+            if not isinstance(reply, Reply):
+                raise ListingFailed(reply)
+            try:
+                body = req_dict(reply.body, "user list")
+                users = [_user(req_dict(u, "user"), status) for u in req_list(body, "users")]
+                page_token = opt_str(body, "next_page_token")
+            except ContractError as exc:
+                failure = contract_failure(
+                    Op.LIST, VENDOR, str(exc), reply.tracking_id, reply.status
+                )
+                raise ListingFailed(failure) from exc
+            for user in users:
+                key = user.vendor_id or user.email.lower()
+                if key not in seen:
+                    seen.add(key)
+                    yield user
+            if not page_token:
+                return
+
+    def reinvite(self, user: VendorUser) -> Outcome:
+        # Zoom has no resend: remove the pending user and invite it again.
+        if user.state is not UserState.PENDING:
+            return Rejected(reason="the user already activated; there is no invitation to resend")
+        target = quote(user.vendor_id or user.email, safe="@")
+        removed = self._write(Op.DELETE, "DELETE", f"/users/{target}?action=disassociate")
+        if not isinstance(removed, Ok | NotFound):  # NotFound: the invite already expired
+            return removed
+        spec = UserSpec(
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            display_name=user.display_name,
+            licensed=user.licensed,
+        )
+        return self.create_user(spec)
+
+    def update_profile(
+        self,
+        vendor_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        display_name: str | None = None,
+    ) -> Outcome:
+        # Zoom answers 204 for a pending user but keeps the old names
+        # (Capabilities.profile_update_when_pending).
+        names = {"first_name": first_name, "last_name": last_name, "display_name": display_name}
+        body = {key: value for key, value in names.items() if value is not None}
+        if not body:
+            return Ok()
+        return self._write(Op.UPDATE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
+
+    def set_licence(self, vendor_id: str, licensed: bool) -> Outcome:
+        body = {"type": LICENSED if licensed else BASIC}
+        return self._write(Op.LICENCE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
+
+    def deactivate(self, vendor_id: str) -> Outcome:
+        path = f"/users/{quote(vendor_id, safe='@')}/status"
+        return self._write(Op.DEACTIVATE, "PUT", path, json={"action": "deactivate"})
+
+    def delete(self, vendor_id: str) -> Outcome:
+        # A pending user can only be removed with action=disassociate, so look first.
+        found = self.get_user(vendor_id)
+        if not isinstance(found, Ok) or found.user is None:
+            return found
+        action = "disassociate" if found.user.state is UserState.PENDING else self._delete_action
+        return self._write(
+            Op.DELETE, "DELETE", f"/users/{quote(vendor_id, safe='@')}?action={action}"
+        )
+
+
+def _error_fields(answer: httpx.Response) -> tuple[int | None, str]:
+    """Zoom's {"code": …, "message": …}; an error page that is not JSON keeps its status."""
+    try:
+        body = decode_json(answer)
+    except ContractError:
+        return None, answer.text[:200]
+    if not isinstance(body, dict):
+        return None, ""
+    code = body.get("code")
+    message = body.get("message")
+    return (code if isinstance(code, int) else None), (message if isinstance(message, str) else "")
+
+
+def _is_expired_page_token(outcome: Rejected) -> bool:
+    text = outcome.reason.lower()
+    return outcome.http_status == 400 and ("next_page_token" in text or "next page token" in text)
+
+
+def _user(record: Mapping[str, Any], listed_as: UserState) -> VendorUser:
+    user_id = record.get("id")
+    if user_id is not None and (not isinstance(user_id, str) or not user_id):
+        raise ContractError("field 'id' is not a string")
+    status = record.get("status", listed_as.value)
+    try:
+        state = UserState(status)
+    except ValueError as exc:
+        raise ContractError(f"field 'status' has an unknown value {status!r}") from exc
+    user_type = record.get("type")
+    if user_type is not None and (not isinstance(user_type, int) or isinstance(user_type, bool)):
+        raise ContractError("field 'type' is not an integer")
+    login_types = record.get("login_types", [])
+    if not isinstance(login_types, list) or not all(isinstance(t, int) for t in login_types):
+        raise ContractError("field 'login_types' is not a list of integers")
+    return VendorUser(
+        vendor_id=user_id,
+        email=req_str(record, "email"),
+        first_name=opt_str(record, "first_name"),
+        last_name=opt_str(record, "last_name"),
+        display_name=opt_str(record, "display_name"),
+        state=state,
+        licensed=user_type == LICENSED,
+        login_types=tuple(LOGIN_TYPES.get(t, str(t)) for t in login_types),
+        created=opt_datetime(record, "created_at"),
+        last_login=opt_datetime(record, "last_login_time"),
+        raw=record,
+    )
