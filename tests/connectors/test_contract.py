@@ -1,0 +1,144 @@
+"""The one contract every connector passes the same way, against a live server."""
+
+from __future__ import annotations
+
+import pytest
+
+from campusconf.connectors import (
+    AlreadyExists,
+    Created,
+    NotFound,
+    Ok,
+    Outcome,
+    Rejected,
+    UserSpec,
+    UserState,
+    VendorUser,
+)
+from tests.connectors.conftest import ConnectorCase
+
+
+def _spec(case: ConnectorCase, **overrides: object) -> UserSpec:
+    fields: dict[str, object] = {
+        "email": case.address(),
+        "first_name": "Taro",
+        "last_name": "Yamada",
+        "display_name": "Taro Yamada",
+        "licensed": True,
+    }
+    fields.update(overrides)
+    return UserSpec(**fields)  # type: ignore[arg-type]
+
+
+def _user(outcome: Outcome) -> VendorUser:
+    assert isinstance(outcome, Ok | Created), outcome
+    assert outcome.user is not None
+    return outcome.user
+
+
+def _fetch(case: ConnectorCase, vendor_id: str) -> VendorUser:
+    return _user(case.connector.get_user(vendor_id))
+
+
+def test_a_user_goes_through_its_whole_life(connector_case: ConnectorCase):
+    case, connector = connector_case, connector_case.connector
+    spec = _spec(case)
+
+    created = connector.create_user(spec)
+    assert isinstance(created, Created), created
+    user = created.user
+    assert user.vendor_id and user.email.lower() == spec.email.lower()
+    assert user.licensed
+    expected = UserState.PENDING if connector.capabilities.invitations else UserState.ACTIVE
+    assert user.state is expected
+    vendor_id = user.vendor_id
+
+    # Found by its address, and when the member's list starts with an alias the vendor lacks.
+    assert _user(connector.find_by_address([spec.email])).vendor_id == vendor_id
+    alias = case.address()
+    assert _user(connector.find_by_address([alias, spec.email])).vendor_id == vendor_id
+    assert isinstance(connector.find_by_address([alias]), NotFound)
+
+    assert _fetch(case, vendor_id).email.lower() == spec.email.lower()
+
+    listed = [u for u in connector.iter_users(page_size=2) if u.email.lower() == spec.email.lower()]
+    assert len(listed) == 1
+
+    case.activate(user)
+    assert _fetch(case, vendor_id).state is UserState.ACTIVE
+
+    assert isinstance(connector.update_profile(vendor_id, first_name="Hanako"), Ok)
+    renamed = _fetch(case, vendor_id)
+    assert (renamed.first_name, renamed.last_name) == ("Hanako", "Yamada")
+
+    assert isinstance(connector.set_licence(vendor_id, False), Ok)
+    assert not _fetch(case, vendor_id).licensed
+    assert isinstance(connector.set_licence(vendor_id, True), Ok)
+    assert _fetch(case, vendor_id).licensed
+
+    assert isinstance(connector.deactivate(vendor_id), Ok)
+    assert _fetch(case, vendor_id).state is UserState.INACTIVE
+
+    assert isinstance(connector.delete(vendor_id), Ok)
+    assert isinstance(connector.get_user(vendor_id), NotFound)
+    assert isinstance(connector.find_by_address([spec.email]), NotFound)
+
+
+def test_a_second_create_of_one_address_is_already_exists(connector_case: ConnectorCase):
+    spec = _spec(connector_case)
+    assert isinstance(connector_case.connector.create_user(spec), Created)
+    assert isinstance(connector_case.connector.create_user(spec), AlreadyExists)
+
+
+def test_unknown_users_are_not_found(connector_case: ConnectorCase):
+    connector = connector_case.connector
+    assert isinstance(connector.find_by_address([connector_case.address()]), NotFound)
+    created = connector.create_user(_spec(connector_case))
+    assert isinstance(created, Created)
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    assert isinstance(connector.delete(vendor_id), Ok)
+    assert isinstance(connector.get_user(vendor_id), NotFound)
+    assert isinstance(connector.delete(vendor_id), NotFound)
+
+
+def test_listing_pages_through_every_user(connector_case: ConnectorCase):
+    connector = connector_case.connector
+    addresses = set()
+    for _ in range(5):
+        spec = _spec(connector_case, licensed=False)
+        assert isinstance(connector.create_user(spec), Created)
+        addresses.add(spec.email.lower())
+    listed = [u.email.lower() for u in connector.iter_users(page_size=2)]
+    assert addresses <= set(listed)
+    assert len(listed) == len(set(listed)), "a user was listed twice"
+    unlicensed = [u for u in connector.iter_users() if u.email.lower() in addresses]
+    assert not any(u.licensed for u in unlicensed)
+
+
+def test_reinvite_follows_the_declared_capabilities(connector_case: ConnectorCase):
+    connector = connector_case.connector
+    created = connector.create_user(_spec(connector_case))
+    assert isinstance(created, Created)
+    outcome = connector.reinvite(created.user)
+    if not connector.capabilities.invitations:
+        assert isinstance(outcome, Rejected)
+        return
+    if connector.capabilities.reinvite_replaces_user:
+        assert isinstance(outcome, Created), outcome
+        assert outcome.user.state is UserState.PENDING
+        assert outcome.user.email.lower() == created.user.email.lower()
+        found = connector.find_by_address([created.user.email])
+        assert _user(found).vendor_id == outcome.user.vendor_id
+    else:
+        assert isinstance(outcome, Ok)
+
+
+@pytest.mark.parametrize("licensed", [True, False])
+def test_create_honours_the_licence(connector_case: ConnectorCase, licensed: bool):
+    created = connector_case.connector.create_user(_spec(connector_case, licensed=licensed))
+    assert isinstance(created, Created)
+    assert created.user.licensed is licensed
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    assert _fetch(connector_case, vendor_id).licensed is licensed
