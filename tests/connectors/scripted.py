@@ -19,9 +19,11 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
         return httpx.Response(status, headers=headers)
     if isinstance(body, str):
         return httpx.Response(status, text=body, headers=headers)
-    return httpx.Response(status, content=json.dumps(body).encode(), headers={
-        "content-type": "application/json", **(headers or {})
-    })
+    return httpx.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})},
+    )
 
 
 class Script:

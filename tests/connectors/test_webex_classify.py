@@ -26,18 +26,38 @@ from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from tests.connectors.scripted import Script, reply
 
 BASE = "https://webex.test/v1"
-LICENCES = reply(200, {"items": [
-    {"id": "LIC-EE", "name": "Meeting - Webex Enterprise Edition", "totalUnits": 100, "consumedUnits": 1},
-    {"id": "LIC-MS", "name": "Messaging", "totalUnits": 100, "consumedUnits": 1},
-]})
+LICENCES = reply(
+    200,
+    {
+        "items": [
+            {
+                "id": "LIC-EE",
+                "name": "Meeting - Webex Enterprise Edition",
+                "totalUnits": 100,
+                "consumedUnits": 1,
+            },
+            {"id": "LIC-MS", "name": "Messaging", "totalUnits": 100, "consumedUnits": 1},
+        ]
+    },
+)
 SPEC = UserSpec("1234567890@g.ecc.example.ac.jp", "Taro", "Yamada", "Taro Yamada")
 
 
 def person(pid="P1", email=SPEC.email, **extra):
-    record = {"id": pid, "emails": [email], "displayName": "Taro Yamada", "firstName": "Taro",
-              "lastName": "Yamada", "orgId": "ORG", "licenses": ["LIC-EE"], "roles": [],
-              "created": "2026-11-21T10:00:00.000Z", "invitePending": True, "loginEnabled": True,
-              "type": "person"}
+    record = {
+        "id": pid,
+        "emails": [email],
+        "displayName": "Taro Yamada",
+        "firstName": "Taro",
+        "lastName": "Yamada",
+        "orgId": "ORG",
+        "licenses": ["LIC-EE"],
+        "roles": [],
+        "created": "2026-11-21T10:00:00.000Z",
+        "invitePending": True,
+        "loginEnabled": True,
+        "type": "person",
+    }
     record.update(extra)
     return record
 
@@ -46,7 +66,9 @@ def error(message, tracking="ROUTER_1"):
     return {"message": message, "errors": [{"description": message}], "trackingId": tracking}
 
 
-def webex(script: Script, credentials: WebexCredentials | None = None, **kwargs: object) -> WebexConnector:
+def webex(
+    script: Script, credentials: WebexCredentials | None = None, **kwargs: object
+) -> WebexConnector:
     script.on("GET", "/v1/licenses", LICENCES)
     return WebexConnector(
         credentials or WebexCredentials("tok-1"),
@@ -65,8 +87,13 @@ def test_create_sends_the_licence_by_id_and_answers_created():
     assert outcome.user.vendor_id == "P1" and outcome.user.licensed
     assert outcome.user.state is UserState.PENDING and outcome.tracking_id == "ROUTER_A"
     body = json.loads(script.calls[-1].content)
-    assert body == {"emails": [SPEC.email], "displayName": "Taro Yamada", "firstName": "Taro",
-                    "lastName": "Yamada", "licenses": ["LIC-EE"]}
+    assert body == {
+        "emails": [SPEC.email],
+        "displayName": "Taro Yamada",
+        "firstName": "Taro",
+        "lastName": "Yamada",
+        "licenses": ["LIC-EE"],
+    }
     assert script.calls[-1].headers["authorization"] == "Bearer tok-1"
 
 
@@ -79,7 +106,14 @@ def test_a_400_on_create_is_unknown_because_webex_may_have_created_it():
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(409, AlreadyExists), (404, NotFound), (410, NotFound), (403, Rejected), (500, TransientFailure), (502, TransientFailure)],
+    [
+        (409, AlreadyExists),
+        (404, NotFound),
+        (410, NotFound),
+        (403, Rejected),
+        (500, TransientFailure),
+        (502, TransientFailure),
+    ],
 )
 def test_status_codes_on_a_read(status, expected):
     script = Script().on("GET", "/v1/people/P1", reply(status, error("x")))
@@ -88,7 +122,9 @@ def test_status_codes_on_a_read(status, expected):
 
 @pytest.mark.parametrize("status", [429, 423])
 def test_429_and_423_carry_retry_after(status):
-    script = Script().on("GET", "/v1/people/P1", reply(status, error("Too many requests"), {"Retry-After": "7"}))
+    script = Script().on(
+        "GET", "/v1/people/P1", reply(status, error("Too many requests"), {"Retry-After": "7"})
+    )
     outcome = webex(script).get_user("P1")
     assert isinstance(outcome, RateLimited)
     assert outcome.retry_after == 7 and outcome.scope is RateScope.QPS
@@ -106,7 +142,9 @@ def test_wrong_types_are_a_typed_failure():
 
 
 def test_find_tries_each_address_in_order():
-    script = Script().on("GET", "/v1/people", reply(200, {"items": []}), reply(200, {"items": [person()]}))
+    script = Script().on(
+        "GET", "/v1/people", reply(200, {"items": []}), reply(200, {"items": [person()]})
+    )
     outcome = webex(script).find_by_address(["alias@x", SPEC.email])
     assert isinstance(outcome, Ok) and outcome.user is not None and outcome.user.email == SPEC.email
     emails = [r.url.params.get("email") for r in script.calls if r.url.path == "/v1/people"]
@@ -114,8 +152,12 @@ def test_find_tries_each_address_in_order():
 
 
 def test_listing_follows_link_next_and_refuses_a_foreign_link():
-    first = reply(200, {"items": [person("P1")]}, {"Link": f'<{BASE}/people?max=1&cursor=2>; rel="next"'})
-    foreign = reply(200, {"items": [person("P2")]}, {"Link": '<https://evil.test/v1/people?c=3>; rel="next"'})
+    first = reply(
+        200, {"items": [person("P1")]}, {"Link": f'<{BASE}/people?max=1&cursor=2>; rel="next"'}
+    )
+    foreign = reply(
+        200, {"items": [person("P2")]}, {"Link": '<https://evil.test/v1/people?c=3>; rel="next"'}
+    )
     script = Script().on("GET", "/v1/people", first, foreign)
     listing = webex(script).iter_users(page_size=1)
     assert next(listing).vendor_id == "P1"
@@ -127,37 +169,73 @@ def test_listing_follows_link_next_and_refuses_a_foreign_link():
 
 def test_update_profile_puts_the_whole_person_back():
     current = person(roles=["R1"], department="Science")
-    script = Script().on("GET", "/v1/people/P1", reply(200, current)).on("PUT", "/v1/people/P1", reply(200, person(firstName="Hanako")))
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, current))
+        .on("PUT", "/v1/people/P1", reply(200, person(firstName="Hanako")))
+    )
     outcome = webex(script).update_profile("P1", first_name="Hanako")
     assert isinstance(outcome, Ok)
     body = json.loads(script.calls[-1].content)
-    assert body["firstName"] == "Hanako" and body["roles"] == ["R1"] and body["department"] == "Science"
+    assert (
+        body["firstName"] == "Hanako"
+        and body["roles"] == ["R1"]
+        and body["department"] == "Science"
+    )
     assert "created" not in body and "id" not in body
 
 
 def test_set_licence_patches_by_person_id():
     script = Script().on("PATCH", "/v1/licenses/users", reply(200, {"personId": "P1"}))
     assert isinstance(webex(script).set_licence("P1", False), Ok)
-    assert json.loads(script.calls[-1].content) == {"personId": "P1", "licenses": [{"id": "LIC-EE", "operation": "remove"}]}
+    assert json.loads(script.calls[-1].content) == {
+        "personId": "P1",
+        "licenses": [{"id": "LIC-EE", "operation": "remove"}],
+    }
 
 
 def test_deactivate_sets_login_enabled_false():
-    script = Script().on("GET", "/v1/people/P1", reply(200, person())).on("PUT", "/v1/people/P1", reply(200, person(loginEnabled=False)))
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, person()))
+        .on("PUT", "/v1/people/P1", reply(200, person(loginEnabled=False)))
+    )
     outcome = webex(script).deactivate("P1")
-    assert isinstance(outcome, Ok) and outcome.user is not None and outcome.user.state is UserState.INACTIVE
+    assert (
+        isinstance(outcome, Ok)
+        and outcome.user is not None
+        and outcome.user.state is UserState.INACTIVE
+    )
     assert json.loads(script.calls[-1].content)["loginEnabled"] is False
 
 
 def test_token_refresh_near_expiry_and_on_401_keeps_the_rotated_tokens():
     saved: list[WebexCredentials] = []
-    refreshed = reply(200, {"access_token": "tok-2", "expires_in": 1209600, "refresh_token": "ref-2", "refresh_token_expires_in": 7776000})
-    script = Script().on("POST", "/v1/access_token", refreshed).on("GET", "/v1/people/P1", reply(200, person()))
+    refreshed = reply(
+        200,
+        {
+            "access_token": "tok-2",
+            "expires_in": 1209600,
+            "refresh_token": "ref-2",
+            "refresh_token_expires_in": 7776000,
+        },
+    )
+    script = (
+        Script()
+        .on("POST", "/v1/access_token", refreshed)
+        .on("GET", "/v1/people/P1", reply(200, person()))
+    )
     creds = WebexCredentials("tok-1", "ref-1", "cid", "secret", expires_at=1000.0)
     connector = webex(script, creds, clock=lambda: 900.0, on_token_refresh=saved.append)
     assert isinstance(connector.get_user("P1"), Ok)
     token_call = next(r for r in script.calls if r.url.path == "/v1/access_token")
     form = dict(x.split("=") for x in token_call.content.decode().split("&"))
-    assert form == {"grant_type": "refresh_token", "client_id": "cid", "client_secret": "secret", "refresh_token": "ref-1"}
+    assert form == {
+        "grant_type": "refresh_token",
+        "client_id": "cid",
+        "client_secret": "secret",
+        "refresh_token": "ref-1",
+    }
     assert saved[-1].access_token == "tok-2" and saved[-1].refresh_token == "ref-2"
     assert script.calls[-1].headers["authorization"] == "Bearer tok-2"
 
@@ -173,7 +251,11 @@ def test_without_refresh_credentials_a_401_is_rejected():
 
 
 def test_reinvite_replaces_the_pending_person():
-    script = Script().on("DELETE", "/v1/people/P1", reply(204)).on("POST", "/v1/people", reply(200, person("P2")))
+    script = (
+        Script()
+        .on("DELETE", "/v1/people/P1", reply(204))
+        .on("POST", "/v1/people", reply(200, person("P2")))
+    )
     pending = VendorUser("P1", SPEC.email, "Taro", "Yamada", "Taro Yamada", UserState.PENDING, True)
     outcome = webex(script).reinvite(pending)
     assert isinstance(outcome, Created) and outcome.user.vendor_id == "P2"

@@ -45,7 +45,13 @@ def zoom(script: Script, **kwargs: object) -> ZoomConnector:
 
 
 def test_create_answers_created_with_tracking_id():
-    body = {"id": "z8A", "email": SPEC.email, "first_name": "Taro", "last_name": "Yamada", "type": 2}
+    body = {
+        "id": "z8A",
+        "email": SPEC.email,
+        "first_name": "Taro",
+        "last_name": "Yamada",
+        "type": 2,
+    }
     script = Script().on("POST", "/v2/users", reply(201, body, TRACK))
     outcome = zoom(script).create_user(SPEC)
     assert isinstance(outcome, Created)
@@ -62,9 +68,23 @@ def test_create_answers_created_with_tracking_id():
     ("status", "body", "expected", "code"),
     [
         (409, {"code": 1005, "message": "User already in the account: x"}, AlreadyExists, "1005"),
-        (409, {"code": 1009, "message": "The user already holds an active account"}, AlreadyExists, "1009"),
+        (
+            409,
+            {"code": 1009, "message": "The user already holds an active account"},
+            AlreadyExists,
+            "1009",
+        ),
         (400, {"code": 200, "message": "You can add max 10 paid users"}, Rejected, "200"),
-        (400, {"code": 300, "message": "Validation Failed.", "errors": [{"field": "user_info.email", "message": "Invalid field."}]}, Rejected, "300"),
+        (
+            400,
+            {
+                "code": 300,
+                "message": "Validation Failed.",
+                "errors": [{"field": "user_info.email", "message": "Invalid field."}],
+            },
+            Rejected,
+            "300",
+        ),
         (404, {"code": 1001, "message": "User does not exist: x"}, NotFound, "1001"),
     ],
 )
@@ -77,14 +97,20 @@ def test_create_error_codes(status, body, expected, code):
 
 
 def test_user_does_not_exist_is_not_found():
-    script = Script().on("GET", "/v2/users/nobody", reply(404, {"code": 1001, "message": "User does not exist: nobody"}))
+    script = Script().on(
+        "GET",
+        "/v2/users/nobody",
+        reply(404, {"code": 1001, "message": "User does not exist: nobody"}),
+    )
     assert isinstance(zoom(script).get_user("nobody"), NotFound)
 
 
 def test_qps_rate_limit_waits_seconds():
     headers = {"X-RateLimit-Category": "Light", "X-RateLimit-Type": "QPS", "Retry-After": "2"}
     message = "You have reached the maximum per-second rate limit for this API. Try again later."
-    script = Script().on("GET", "/v2/users/u1", reply(429, {"code": 429, "message": message}, headers))
+    script = Script().on(
+        "GET", "/v2/users/u1", reply(429, {"code": 429, "message": message}, headers)
+    )
     outcome = zoom(script).get_user("u1")
     assert isinstance(outcome, RateLimited)
     assert outcome.scope is RateScope.QPS and outcome.retry_after == 2.0
@@ -93,7 +119,11 @@ def test_qps_rate_limit_waits_seconds():
 
 def test_daily_cap_waits_until_a_date_time():
     headers = {"X-RateLimit-Type": "Daily-limit", "Retry-After": "2026-11-23T00:00:00Z"}
-    script = Script().on("POST", "/v2/users", reply(429, {"code": 429, "message": "You have exceeded the daily rate limit"}, headers))
+    script = Script().on(
+        "POST",
+        "/v2/users",
+        reply(429, {"code": 429, "message": "You have exceeded the daily rate limit"}, headers),
+    )
     outcome = zoom(script).create_user(SPEC)
     assert isinstance(outcome, RateLimited)
     assert outcome.scope is RateScope.DAILY
@@ -102,13 +132,20 @@ def test_daily_cap_waits_until_a_date_time():
 
 
 def test_5xx_is_transient_on_reads_and_unknown_on_create():
-    script = Script().on("GET", "/v2/users/u1", reply(503, "<html>busy</html>")).on("POST", "/v2/users", reply(502, "bad gateway"))
+    script = (
+        Script()
+        .on("GET", "/v2/users/u1", reply(503, "<html>busy</html>"))
+        .on("POST", "/v2/users", reply(502, "bad gateway"))
+    )
     connector = zoom(script)
     assert isinstance(connector.get_user("u1"), TransientFailure)
     assert isinstance(connector.create_user(SPEC), UnknownOutcome)
 
 
-@pytest.mark.parametrize("error", [httpx.ReadTimeout("slow"), httpx.ReadError("reset"), httpx.RemoteProtocolError("closed")])
+@pytest.mark.parametrize(
+    "error",
+    [httpx.ReadTimeout("slow"), httpx.ReadError("reset"), httpx.RemoteProtocolError("closed")],
+)
 def test_a_write_without_answer_is_unknown_and_a_read_transient(error):
     script = Script().on("POST", "/v2/users", error).on("GET", "/v2/users/u1", error)
     connector = zoom(script)
@@ -128,7 +165,11 @@ def test_malformed_answers_are_typed_failures_logged_with_tracking_id(caplog):
     script.on("POST", "/v2/users", reply(201, {"id": "u3"}, TRACK))
     connector = zoom(script)
     with caplog.at_level(logging.WARNING, logger="campusconf.connectors"):
-        first, second, created = connector.get_user("u1"), connector.get_user("u2"), connector.create_user(SPEC)
+        first, second, created = (
+            connector.get_user("u1"),
+            connector.get_user("u2"),
+            connector.create_user(SPEC),
+        )
     assert isinstance(first, TransientFailure) and "broke the API contract" in first.reason
     assert isinstance(second, TransientFailure) and "'email'" in second.reason
     # The create answered 201: the user probably exists, so look before retrying.
@@ -139,7 +180,11 @@ def test_malformed_answers_are_typed_failures_logged_with_tracking_id(caplog):
 
 def test_token_is_cached_then_renewed_on_expiry_and_on_401():
     now = [1000.0]
-    script = Script().on("GET", "/v2/users/u1", reply(200, {"id": "u1", "email": "a@x", "status": "active", "type": 2}))
+    script = Script().on(
+        "GET",
+        "/v2/users/u1",
+        reply(200, {"id": "u1", "email": "a@x", "status": "active", "type": 2}),
+    )
     connector = zoom(script, clock=lambda: now[0])
     for _ in range(3):
         assert isinstance(connector.get_user("u1"), Ok)
@@ -151,20 +196,33 @@ def test_token_is_cached_then_renewed_on_expiry_and_on_401():
     now[0] += 3600
     connector.get_user("u1")
     assert script.paths("POST") == ["/oauth/token"] * 2
-    script.routes[("GET", "/v2/users/u1")].insert(0, reply(401, {"code": 124, "message": "Invalid access token."}))
+    script.routes[("GET", "/v2/users/u1")].insert(
+        0, reply(401, {"code": 124, "message": "Invalid access token."})
+    )
     assert isinstance(connector.get_user("u1"), Ok)
     assert script.paths("POST") == ["/oauth/token"] * 3
 
 
 def test_a_second_401_is_rejected_not_looped():
-    script = Script().on("GET", "/v2/users/u1", reply(401, {"code": 124, "message": "Invalid access token."}))
+    script = Script().on(
+        "GET", "/v2/users/u1", reply(401, {"code": 124, "message": "Invalid access token."})
+    )
     outcome = zoom(script).get_user("u1")
     assert isinstance(outcome, Rejected) and outcome.http_status == 401
     assert script.paths("POST") == ["/oauth/token"] * 2
 
 
 def _page(users, token=""):
-    return reply(200, {"next_page_token": token, "page_count": 1, "page_size": 2, "total_records": len(users), "users": users})
+    return reply(
+        200,
+        {
+            "next_page_token": token,
+            "page_count": 1,
+            "page_size": 2,
+            "total_records": len(users),
+            "users": users,
+        },
+    )
 
 
 def _listing_script(*answers_by_status):
@@ -175,8 +233,13 @@ def _listing_script(*answers_by_status):
 
 def test_listing_walks_every_status_and_keeps_pending_users_without_id():
     script = _listing_script(
-        [_page([{"id": "a1", "email": "a1@x", "status": "active", "type": 2, "login_types": [1]}], "t2"),
-         _page([{"id": "a2", "email": "a2@x", "status": "active", "type": 1}])],
+        [
+            _page(
+                [{"id": "a1", "email": "a1@x", "status": "active", "type": 2, "login_types": [1]}],
+                "t2",
+            ),
+            _page([{"id": "a2", "email": "a2@x", "status": "active", "type": 1}]),
+        ],
         [_page([{"id": "i1", "email": "i1@x", "status": "inactive", "type": 1}])],
         [_page([{"email": "p1@x", "status": "pending", "type": 2}])],
     )
@@ -193,9 +256,12 @@ def test_listing_walks_every_status_and_keeps_pending_users_without_id():
 def test_an_expired_page_token_restarts_that_status_without_duplicates():
     expired = reply(400, {"code": 300, "message": "The next page token is invalid or expired."})
     script = _listing_script(
-        [_page([{"id": "a1", "email": "a1@x", "status": "active"}], "t2"), expired,
-         _page([{"id": "a1", "email": "a1@x", "status": "active"}], "t3"),
-         _page([{"id": "a2", "email": "a2@x", "status": "active"}])],
+        [
+            _page([{"id": "a1", "email": "a1@x", "status": "active"}], "t2"),
+            expired,
+            _page([{"id": "a1", "email": "a1@x", "status": "active"}], "t3"),
+            _page([{"id": "a2", "email": "a2@x", "status": "active"}]),
+        ],
         [_page([])],
         [_page([])],
     )
@@ -203,8 +269,12 @@ def test_an_expired_page_token_restarts_that_status_without_duplicates():
 
 
 def test_listing_retries_a_short_rate_limit_then_stops_on_a_broken_page():
-    limited = reply(429, {"code": 429, "message": "slow down"}, {"X-RateLimit-Type": "QPS", "Retry-After": "1"})
-    script = _listing_script([limited, _page([{"id": "a1", "email": "a1@x"}], "t2"), reply(200, {"users": "oops"})])
+    limited = reply(
+        429, {"code": 429, "message": "slow down"}, {"X-RateLimit-Type": "QPS", "Retry-After": "1"}
+    )
+    script = _listing_script(
+        [limited, _page([{"id": "a1", "email": "a1@x"}], "t2"), reply(200, {"users": "oops"})]
+    )
     listing = zoom(script).iter_users()
     assert next(listing).vendor_id == "a1"
     with pytest.raises(ListingFailed) as failed:
@@ -213,9 +283,21 @@ def test_listing_retries_a_short_rate_limit_then_stops_on_a_broken_page():
 
 
 def test_reinvite_disassociates_the_pending_user_and_creates_it_again():
-    created = {"id": "new", "email": SPEC.email, "first_name": "Taro", "last_name": "Yamada", "type": 2}
-    script = Script().on("DELETE", "/v2/users/old", reply(204)).on("POST", "/v2/users", reply(201, created))
-    pending = VendorUser("old", SPEC.email, "Taro", "Yamada", "Taro Yamada", UserState.PENDING, True)
+    created = {
+        "id": "new",
+        "email": SPEC.email,
+        "first_name": "Taro",
+        "last_name": "Yamada",
+        "type": 2,
+    }
+    script = (
+        Script()
+        .on("DELETE", "/v2/users/old", reply(204))
+        .on("POST", "/v2/users", reply(201, created))
+    )
+    pending = VendorUser(
+        "old", SPEC.email, "Taro", "Yamada", "Taro Yamada", UserState.PENDING, True
+    )
     outcome = zoom(script).reinvite(pending)
     assert isinstance(outcome, Created) and outcome.user.vendor_id == "new"
     assert script.calls[1].url.params["action"] == "disassociate"
