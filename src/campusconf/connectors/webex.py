@@ -345,7 +345,8 @@ class WebexConnector:
             record = req_dict(current.body, "person")
         except ContractError as exc:
             return contract_failure(Op.GET, VENDOR, str(exc), current.tracking_id, current.status)
-        body = {key: record[key] for key in PUT_FIELDS if key in record}
+        # Absent and null fields stay out: PUT refuses a null where it wants a string.
+        body = {key: record[key] for key in PUT_FIELDS if record.get(key) is not None}
         body.update(changes)
         return self._person_outcome(op, "PUT", url, json=body)
 
