@@ -21,8 +21,6 @@ from campusconf.connectors.http import (
     contract_failure,
     decode_json,
     make_reply,
-    opt_bool,
-    opt_datetime,
     opt_str,
     page_with_retries,
     rate_limited,
@@ -44,33 +42,11 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.webex_wire import PUT_FIELDS, error_fields, person
 
 VENDOR = "webex"
 MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
 TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
-# The fields PUT /people/{id} accepts. PUT replaces the whole person, so an
-# update copies these from the current record and changes only what it means to.
-PUT_FIELDS = (
-    "emails",
-    "phoneNumbers",
-    "extension",
-    "locationId",
-    "displayName",
-    "firstName",
-    "lastName",
-    "nickName",
-    "avatar",
-    "orgId",
-    "roles",
-    "licenses",
-    "department",
-    "manager",
-    "managerId",
-    "title",
-    "addresses",
-    "siteUrls",
-    "loginEnabled",
-)
 
 
 @dataclass(frozen=True)
@@ -144,7 +120,7 @@ class WebexConnector:
                 return contract_failure(op, VENDOR, str(exc), header_tracking, status)
             return make_reply(answer, body, header_tracking)
 
-        message, tracking = _error_fields(answer)
+        message, tracking = error_fields(answer)
         tracking = header_tracking or tracking
         reason = message or f"HTTP {status}"
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
@@ -247,7 +223,7 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         try:
-            user = _person(req_dict(reply.body, "person"), licence)
+            user = person(req_dict(reply.body, "person"), licence)
         except ContractError as exc:
             return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
         meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
@@ -278,7 +254,7 @@ class WebexConnector:
                 return reply
             try:
                 items = req_list(req_dict(reply.body, "people list"), "items")
-                user = _person(req_dict(items[0], "person"), licence) if items else None
+                user = person(req_dict(items[0], "person"), licence) if items else None
             except ContractError as exc:
                 return contract_failure(Op.FIND, VENDOR, str(exc), reply.tracking_id, reply.status)
             if user is not None:
@@ -302,7 +278,7 @@ class WebexConnector:
                 raise ListingFailed(reply)
             try:
                 items = req_list(req_dict(reply.body, "people list"), "items")
-                users = [_person(req_dict(i, "person"), licence) for i in items]
+                users = [person(req_dict(i, "person"), licence) for i in items]
                 url, params = self._next_page(reply.next_link), None
             except ContractError as exc:
                 failure = contract_failure(
@@ -385,53 +361,3 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
-
-
-def _error_fields(answer: httpx.Response) -> tuple[str, str | None]:
-    """Webex's {"message", "errors": [{"description"}], "trackingId"}, read leniently."""
-    try:
-        body = decode_json(answer)
-    except ContractError:
-        return answer.text[:200], None
-    if not isinstance(body, dict):
-        return "", None
-    message = body.get("message") if isinstance(body.get("message"), str) else ""
-    errors = body.get("errors")
-    if isinstance(errors, list):
-        details = [
-            e["description"]
-            for e in errors
-            if isinstance(e, dict) and isinstance(e.get("description"), str)
-        ]
-        details = [d for d in details if d and d != message]
-        message = "; ".join([m for m in [message, *details] if m])
-    tracking = body.get("trackingId")
-    return str(message), tracking if isinstance(tracking, str) else None
-
-
-def _person(record: Mapping[str, Any], licence_id: str) -> VendorUser:
-    emails = req_list(record, "emails")
-    if not emails or not all(isinstance(e, str) for e in emails):
-        raise ContractError("field 'emails' is empty or not a list of strings")
-    licences = record.get("licenses", [])
-    if not isinstance(licences, list) or not all(isinstance(x, str) for x in licences):
-        raise ContractError("field 'licenses' is not a list of strings")
-    if not opt_bool(record, "loginEnabled", default=True):
-        state = UserState.INACTIVE
-    elif opt_bool(record, "invitePending"):
-        state = UserState.PENDING
-    else:
-        state = UserState.ACTIVE
-    return VendorUser(
-        vendor_id=req_str(record, "id"),
-        email=emails[0],
-        first_name=opt_str(record, "firstName"),
-        last_name=opt_str(record, "lastName"),
-        display_name=opt_str(record, "displayName"),
-        state=state,
-        licensed=licence_id in licences,
-        created=opt_datetime(record, "created"),
-        # Webex reports activity, not sign-ins; it is the closest there is.
-        last_login=opt_datetime(record, "lastActivity"),
-        raw=record,
-    )
