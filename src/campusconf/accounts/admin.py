@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from campusconf.accounts.models import Account, AccountEvent, Application
 
 
-class EventInline(admin.TabularInline):
+class EventInline(admin.TabularInline[AccountEvent, Account]):
     model = AccountEvent
     extra = 0
     can_delete = False
@@ -17,7 +17,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     list_display = ["member", "service", "state", "desired_state", "observed_state"]
     list_filter = ["service", "state"]
     search_fields = ["member__common_id", "vendor_user_id"]
@@ -27,6 +27,6 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(admin.ModelAdmin[Application]):
     list_display = ["member", "service", "outcome", "created_at"]
     list_filter = ["service", "outcome"]

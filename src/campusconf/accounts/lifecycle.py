@@ -38,12 +38,13 @@ class IllegalTransition(Exception):
     """A transition the lifecycle does not allow; the message names both states."""
 
     def __init__(self, source: str, target: str, cause: str) -> None:
-        self.source, self.target, self.cause = source, target, cause
-        allowed = sorted(allowed_causes(State(source), State(target))) if source else []
+        # Plain strings: the message reads "'invited'", not "State.INVITED".
+        self.source, self.target, self.cause = str(source), str(target), str(cause)
+        allowed = sorted(map(str, allowed_causes(State(source), State(target)))) if source else []
         detail = f" (allowed causes: {', '.join(allowed)})" if allowed else ""
         super().__init__(
-            f"an account cannot go from {source or 'nothing'!r} to {target!r} "
-            f"by cause {cause!r}{detail}"
+            f"an account cannot go from {self.source or 'nothing'!r} to {self.target!r} "
+            f"by cause {self.cause!r}{detail}"
         )
 
 

@@ -85,9 +85,7 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
 # States in which a vendor user exists or is being made: the account is "live".
 LIVE_STATES = frozenset(set(State) - {S.REMOVED})
 # States from which a member or staff may ask for the invitation to be sent again.
-RESENDABLE_STATES = frozenset(
-    {S.INVITED, S.CONVERSION_PENDING, S.INVITATION_EXPIRED, S.UNLICENSED}
-)
+RESENDABLE_STATES = frozenset({S.INVITED, S.CONVERSION_PENDING, S.INVITATION_EXPIRED, S.UNLICENSED})
 
 
 def allowed_causes(source: State, target: State) -> frozenset[Cause]:

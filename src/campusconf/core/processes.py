@@ -4,6 +4,7 @@ Used by ``campusconf demo`` and ``campusconf worker``. Each child gets its own
 process group, so a child's own children (gunicorn's workers, npm's node) stop too.
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -33,15 +34,15 @@ class Supervisor:
         for child in self.children:
             env = {**os.environ, **(child.env or {})}
             child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
-            logger.info("started %s (pid %s): %s", child.name, child.process.pid, " ".join(child.argv))
+            logger.info(
+                "started %s (pid %s): %s", child.name, child.process.pid, " ".join(child.argv)
+            )
 
     def _signal_all(self, signum: int) -> None:
         for child in self.children:
             if child.process and child.process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
                     os.killpg(child.process.pid, signum)
-                except ProcessLookupError:
-                    pass
 
     def stop(self) -> None:
         if self._stopping:
@@ -73,12 +74,17 @@ class Supervisor:
                     assert child.process is not None
                     code = child.process.poll()
                     if code is not None:
-                        logger.error("%s exited with status %s; stopping the rest", child.name, code)
+                        logger.error(
+                            "%s exited with status %s; stopping the rest", child.name, code
+                        )
                         return code or 1
                 time.sleep(0.3)
         except KeyboardInterrupt:
             logger.info("stopping %d processes", len(self.children))
         finally:
+            # A second Ctrl-C must not cut the shutdown short and orphan the children.
+            for signum in previous:
+                signal.signal(signum, signal.SIG_IGN)
             self.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

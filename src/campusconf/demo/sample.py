@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,21 +13,50 @@ from campusconf.members.models import Member
 from campusconf.services.models import Service
 
 FAMILY = [
-    ("田中", "Tanaka"), ("佐藤", "Sato"), ("鈴木", "Suzuki"), ("高橋", "Takahashi"),
-    ("伊藤", "Ito"), ("渡辺", "Watanabe"), ("山本", "Yamamoto"), ("中村", "Nakamura"),
-    ("小林", "Kobayashi"), ("加藤", "Kato"), ("吉田", "Yoshida"), ("山田", "Yamada"),
-    ("佐々木", "Sasaki"), ("山口", "Yamaguchi"), ("松本", "Matsumoto"), ("井上", "Inoue"),
-    ("木村", "Kimura"), ("林", "Hayashi"), ("清水", "Shimizu"), ("森", "Mori"),
+    ("田中", "Tanaka"),
+    ("佐藤", "Sato"),
+    ("鈴木", "Suzuki"),
+    ("高橋", "Takahashi"),
+    ("伊藤", "Ito"),
+    ("渡辺", "Watanabe"),
+    ("山本", "Yamamoto"),
+    ("中村", "Nakamura"),
+    ("小林", "Kobayashi"),
+    ("加藤", "Kato"),
+    ("吉田", "Yoshida"),
+    ("山田", "Yamada"),
+    ("佐々木", "Sasaki"),
+    ("山口", "Yamaguchi"),
+    ("松本", "Matsumoto"),
+    ("井上", "Inoue"),
+    ("木村", "Kimura"),
+    ("林", "Hayashi"),
+    ("清水", "Shimizu"),
+    ("森", "Mori"),
 ]
 GIVEN = [
-    ("陽菜", "Hina"), ("蓮", "Ren"), ("結衣", "Yui"), ("湊", "Minato"), ("葵", "Aoi"),
-    ("大翔", "Hiroto"), ("美咲", "Misaki"), ("悠真", "Yuma"), ("さくら", "Sakura"),
-    ("健太", "Kenta"), ("花子", "Hanako"), ("翔", "Sho"), ("明美", "Akemi"),
-    ("誠", "Makoto"), ("直子", "Naoko"),
+    ("陽菜", "Hina"),
+    ("蓮", "Ren"),
+    ("結衣", "Yui"),
+    ("湊", "Minato"),
+    ("葵", "Aoi"),
+    ("大翔", "Hiroto"),
+    ("美咲", "Misaki"),
+    ("悠真", "Yuma"),
+    ("さくら", "Sakura"),
+    ("健太", "Kenta"),
+    ("花子", "Hanako"),
+    ("翔", "Sho"),
+    ("明美", "Akemi"),
+    ("誠", "Makoto"),
+    ("直子", "Naoko"),
 ]
 AFFILIATIONS = [
-    "Faculty of Letters", "Faculty of Science", "Faculty of Engineering",
-    "Graduate School of Information Science", "Information Technology Center",
+    "Faculty of Letters",
+    "Faculty of Science",
+    "Faculty of Engineering",
+    "Graduate School of Information Science",
+    "Information Technology Center",
 ]
 
 # The seed's Zoom campaign invited students who held a university account on 3/24 (S10).
@@ -83,7 +113,11 @@ def sample_members(count: int = 60) -> list[dict[str, object]]:
     return rows
 
 
-def service_definitions(sandbox_base_url: str) -> list[dict[str, object]]:
+def service_definitions(
+    sandbox_base_url: str, credentials: dict[str, Any] | None = None
+) -> list[dict[str, object]]:
+    webex = (credentials or {}).get("webex", {})
+    licence_ids = list(webex.get("licenses", {}).values())[:1]
     return [
         {
             "slug": "webex",
@@ -105,6 +139,8 @@ def service_definitions(sandbox_base_url: str) -> list[dict[str, object]]:
             "connector_settings": {
                 "base_url": f"{sandbox_base_url}/webex/v1",
                 "access_token_env": "CAMPUSCONF_WEBEX_TOKEN",
+                "org_id": webex.get("org_id", ""),
+                "licence_ids": licence_ids,
             },
         },
         {
@@ -127,17 +163,20 @@ def service_definitions(sandbox_base_url: str) -> list[dict[str, object]]:
             "roster_cutoff": ROSTER_CUTOFF,
             "connector_settings": {
                 "base_url": f"{sandbox_base_url}/zoom/v2",
-                "oauth_url": f"{sandbox_base_url}/zoom",
+                "oauth_url": f"{sandbox_base_url}/zoom/oauth/token",
                 "account_id_env": "CAMPUSCONF_ZOOM_ACCOUNT_ID",
                 "client_id_env": "CAMPUSCONF_ZOOM_CLIENT_ID",
                 "client_secret_env": "CAMPUSCONF_ZOOM_CLIENT_SECRET",
+                "webhook_secret_env": "CAMPUSCONF_ZOOM_WEBHOOK_SECRET",
             },
         },
     ]
 
 
 @transaction.atomic
-def load_sample_data(sandbox_base_url: str, staff_password: str) -> dict[str, int]:
+def load_sample_data(
+    sandbox_base_url: str, staff_password: str, credentials: dict[str, Any] | None = None
+) -> dict[str, int]:
     """Idempotent: members and services that exist already are left as they are."""
     created_members = 0
     for row in sample_members():
@@ -149,7 +188,7 @@ def load_sample_data(sandbox_base_url: str, staff_password: str) -> dict[str, in
     if leaver.is_active_member:
         mark_left(leaver, datetime.date(2026, 9, 30))
 
-    for definition in service_definitions(sandbox_base_url):
+    for definition in service_definitions(sandbox_base_url, credentials):
         service, _created = Service.objects.update_or_create(
             slug=definition["slug"], defaults=definition
         )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from campusconf.members.roles import parse_roles, validate_roles
 
 common_id_validator = RegexValidator(
-    r"^\d{10}\Z",
+    r"^[0-9]{10}\Z",  # ASCII digits only: \d would accept full-width ones
     message=_("A common ID is exactly 10 digits."),
     code="common_id_format",
 )

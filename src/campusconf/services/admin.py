@@ -4,5 +4,5 @@ from campusconf.services.models import Service
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = ["slug", "vendor", "plan_name", "seats", "valid_until", "enabled"]

@@ -7,9 +7,7 @@ from .base import *  # noqa: F403 - a settings mode extends the base on purpose
 DEBUG = False
 SECRET_KEY = "test-only-key-campusconf"  # noqa: S105 - never used outside the test run
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
-)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
@@ -17,3 +15,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CAMPUSCONF_DEV_LOGIN = False
+
+STATIC_ROOT = None  # type: ignore[assignment]  # nothing is collected in tests

@@ -1,0 +1,123 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from campusconf.core.processes import Child, Supervisor
+from campusconf.demo.sample import load_sample_data
+
+SANDBOX_PORT = 8100
+SMTP_PORT = 1025
+MAILBOX_PORT = 8025
+WEB_PORT = 8000
+STAFF_PASSWORD = "campusconf-demo"  # noqa: S105 - the demo's published sample sign-in
+
+
+def vendor_environment(credentials: dict[str, Any]) -> dict[str, str]:
+    """The secrets the demo's services name, taken from the sandbox's credentials file."""
+    return {
+        "CAMPUSCONF_WEBEX_TOKEN": credentials["webex"]["token"],
+        "CAMPUSCONF_ZOOM_ACCOUNT_ID": credentials["zoom"]["account_id"],
+        "CAMPUSCONF_ZOOM_CLIENT_ID": credentials["zoom"]["client_id"],
+        "CAMPUSCONF_ZOOM_CLIENT_SECRET": credentials["zoom"]["client_secret"],
+        "CAMPUSCONF_ZOOM_WEBHOOK_SECRET": credentials["zoom"]["webhook_secret_token"],
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole demo on 127.0.0.1: CampusConf, a worker, the vendor sandbox and "
+        "the mailbox. Ctrl-C stops everything."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-mailbox", action="store_true", help="do not start maildev")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        var = Path(settings.VAR_DIR)
+        var.mkdir(parents=True, exist_ok=True)
+        sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        sandbox_db = var / "sandbox.sqlite3"
+        credentials_file = var / "sandbox.json"
+        sandbox_cli = [sys.executable, "-m", "vendor_sandbox.cli"]
+
+        self.stdout.write("Preparing the database and the sample university…")
+        call_command("migrate", interactive=False, verbosity=0)
+        subprocess.run(
+            [
+                *sandbox_cli,
+                "init-credentials",
+                "--db",
+                str(sandbox_db),
+                "--public-url",
+                sandbox_url,
+                "--write",
+                str(credentials_file),
+            ],
+            check=True,
+        )
+        credentials = json.loads(credentials_file.read_text())
+        load_sample_data(sandbox_url, STAFF_PASSWORD, credentials)
+
+        sandbox_env = {
+            "SANDBOX_SMTP_HOST": "127.0.0.1",
+            "SANDBOX_SMTP_PORT": str(SMTP_PORT),
+            "SANDBOX_PUBLIC_URL": sandbox_url,
+            "SANDBOX_ZOOM_WEBHOOK_URL": f"http://127.0.0.1:{WEB_PORT}/webhooks/zoom",
+        }
+        app_env = {
+            **vendor_environment(credentials),
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(SMTP_PORT),
+            "CAMPUSCONF_DEV_LOGIN": "1",
+        }
+        campusconf = [sys.executable, "-m", "campusconf.cli"]
+        children = [
+            Child(
+                "sandbox",
+                [*sandbox_cli, "serve", "--port", str(SANDBOX_PORT), "--db", str(sandbox_db)],
+                sandbox_env,
+            ),
+            Child("worker", [*campusconf, "worker", "--processes", "1"], app_env),
+            Child("web", [*campusconf, "serve", "--bind", f"127.0.0.1:{WEB_PORT}"], app_env),
+        ]
+        if not options["no_mailbox"]:
+            maildev = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "maildev"
+            if not maildev.exists():
+                raise CommandError(
+                    "The demo mailbox is not installed: run 'make demo' (it runs npm ci)."
+                )
+            children.insert(
+                0,
+                Child(
+                    "mailbox",
+                    [
+                        str(maildev),
+                        "--ip",
+                        "127.0.0.1",
+                        "--smtp",
+                        str(SMTP_PORT),
+                        "--web",
+                        str(MAILBOX_PORT),
+                    ],
+                ),
+            )
+        self.stdout.write(self.banner(credentials))
+        code = Supervisor(children).run()
+        sys.exit(code)
+
+    def banner(self, credentials: dict[str, Any]) -> str:
+        return f"""
+CampusConf demo
+  Portal and home page   http://127.0.0.1:{WEB_PORT}/
+  Back office (staff)    http://127.0.0.1:{WEB_PORT}/admin/   sign in as staff / {STAFF_PASSWORD}
+  Vendor sandbox         http://127.0.0.1:{SANDBOX_PORT}/   admin token in var/sandbox.json
+  Mailbox                http://127.0.0.1:{MAILBOX_PORT}/
+  Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
+Press Ctrl-C to stop everything.
+"""
