@@ -5,7 +5,10 @@ from pathlib import Path
 
 import campusconf
 
-LOCALE = Path(campusconf.__file__).parent / "locale"
+PACKAGE = Path(campusconf.__file__).parent
+LOCALE = PACKAGE / "locale"
+# The project catalogue plus any app's own (apps keep their messages beside them).
+CATALOGUES = sorted(PACKAGE.glob("**/locale/ja/LC_MESSAGES/django.po"))
 
 
 def entries(po: Path) -> list[tuple[str, str, bool]]:
@@ -28,8 +31,12 @@ def entries(po: Path) -> list[tuple[str, str, bool]]:
 
 
 def test_every_message_has_a_japanese_translation():
-    po = LOCALE / "ja" / "LC_MESSAGES" / "django.po"
-    untranslated = [msgid for msgid, msgstr, fuzzy in entries(po) if not msgstr or fuzzy]
+    untranslated = [
+        f"{po.relative_to(PACKAGE)}: {msgid}"
+        for po in CATALOGUES
+        for msgid, msgstr, fuzzy in entries(po)
+        if not msgstr or fuzzy
+    ]
     assert untranslated == []
 
 
