@@ -1,0 +1,182 @@
+"""Vendor sandbox benchmark: create-user throughput with limits off, and server RSS.
+
+Starts ``vendor-sandbox serve`` on a free port with a temporary DB, then drives it with a
+small asyncio HTTP/1.1 client (keep-alive connections, no HTTP library in the loop, so
+the client costs as little CPU as possible on the same machine).
+
+    uv run python bench/sandbox_bench.py [--requests 20000] [--connections 32] [--big]
+
+``--big`` also fills the sandbox to 200,000 users and reports RSS at 0 / 50k / 200k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants (gunicorn master + workers)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        todo.extend(int(c) for c in children)
+    return total
+
+
+class Conn:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        if length:
+            await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+
+async def drive(port: int, count: int, conns: int, make: object) -> tuple[float, dict[int, int]]:
+    statuses: dict[int, int] = {}
+    counter = iter(range(count))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        conn = Conn(reader, writer)
+        for i in counter:
+            method, path, headers, body = make(i)  # type: ignore[operator]
+            status = await conn.request(method, path, headers, body)
+            statuses[status] = statuses.get(status, 0) + 1
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    return time.perf_counter() - start, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--big", action="store_true", help="fill to 200k users for RSS")
+    args = parser.parse_args()
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="sandbox-bench-")
+    env = {
+        **os.environ,
+        "SANDBOX_LIMITS": "off",
+        "SANDBOX_SMTP_PORT": "0",  # mails are recorded in the DB; no SMTP server in the loop
+        "SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    creds_path = Path(tmp) / "sandbox.json"
+    db = str(Path(tmp) / "bench.sqlite3")
+    cli = [sys.executable, "-m", "vendor_sandbox.cli"]
+    subprocess.run([*cli, "init-credentials", "--db", db, "--write", str(creds_path)], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    server = subprocess.Popen([*cli, "serve", "--db", db, "--port", str(port)], env=env)
+    try:
+        run(port, server.pid, json.loads(creds_path.read_text()), args)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run(port: int, pid: int, creds: dict, args: argparse.Namespace) -> None:  # type: ignore[type-arg]
+    import httpx
+
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/zoom/v2/users", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    zoom = creds["zoom"]
+    basic = base64.b64encode(f"{zoom['client_id']}:{zoom['client_secret']}".encode()).decode()
+    token = httpx.post(
+        zoom["oauth_url"].replace("8100", str(port)),
+        params={"grant_type": "account_credentials", "account_id": zoom["account_id"]},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
+    zoom_h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    webex_h = {"Authorization": f"Bearer {creds['webex']['token']}",
+               "Content-Type": "application/json"}  # fmt: skip
+    seq = iter(range(10**9))
+
+    def zoom_create(action: str):  # type: ignore[no-untyped-def]
+        def make(i: int):  # type: ignore[no-untyped-def]
+            info = {"email": f"u{next(seq)}@bench.example.ac.jp", "type": 2, "first_name": "B"}
+            body = json.dumps({"action": action, "user_info": info}).encode()
+            return "POST", "/zoom/v2/users", zoom_h, body
+        return make
+
+    def webex_create(i: int):  # type: ignore[no-untyped-def]
+        body = json.dumps({"emails": [f"w{i}@bench.example.ac.jp"], "displayName": "B"}).encode()
+        return "POST", "/webex/v1/people", webex_h, body
+
+    rows = []
+    rss0 = rss_kib(pid)
+    for label, make in (
+        ("Zoom POST /users action=create (mail recorded)", zoom_create("create")),
+        ("Zoom POST /users action=custCreate (no mail)", zoom_create("custCreate")),
+        ("Webex POST /people (invitation recorded)", webex_create),
+    ):
+        secs, statuses = asyncio.run(drive(port, args.requests, args.connections, make))
+        rows.append((label, args.requests, secs, args.requests / secs, statuses))
+    print(f"\n{'operation':50} {'requests':>9} {'seconds':>8} {'req/s':>8}  statuses")
+    for label, n, secs, rate, statuses in rows:
+        print(f"{label:50} {n:9d} {secs:8.1f} {rate:8.0f}  {statuses}")
+    if not args.big:
+        print(f"\nserver RSS after {3 * args.requests} users: {rss_kib(pid) / 1024:.0f} MiB "
+              f"(empty: {rss0 / 1024:.0f} MiB)")  # fmt: skip
+        return
+    print("\nRSS of the server (master + workers) as Zoom users grow:")
+    print(f"{'users':>8} {'RSS MiB':>8}")
+    have = 3 * args.requests
+    print(f"{0:8d} {rss0 / 1024:8.0f}")
+    for target in (50_000, 200_000):
+        todo = max(0, target - have)
+        asyncio.run(drive(port, todo, args.connections, zoom_create("custCreate")))
+        have += todo
+        # read a few list pages and the summary so the big tables are touched too
+        httpx.get(f"http://127.0.0.1:{port}/zoom/v2/users?page_size=300", headers=zoom_h)
+        httpx.get(f"http://127.0.0.1:{port}/zoom/v2/users/summary", headers=zoom_h)
+        print(f"{have:8d} {rss_kib(pid) / 1024:8.0f}")
+
+
+if __name__ == "__main__":
+    main()

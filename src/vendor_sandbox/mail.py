@@ -1,0 +1,105 @@
+"""Vendor mails: recorded in the sandbox DB, then delivered over SMTP by a thread.
+
+The API call that causes a mail never waits for SMTP and never fails because of it: the
+mail row commits with the user, and a per-process sender thread delivers it afterwards,
+retrying a few times. The admin API lists mails from the DB, delivered or not.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from vendor_sandbox import clock
+from vendor_sandbox.conf import CONFIG
+from vendor_sandbox.models import Mail
+
+log = logging.getLogger(__name__)
+_queue: queue.Queue[int] = queue.Queue()
+_started = False
+_start_lock = threading.Lock()
+RETRY_DELAYS = (0.5, 2.0, 5.0)
+
+
+def send(
+    vendor: str, kind: str, to: str, subject: str, template: str, context: dict[str, object]
+) -> Mail:
+    """Record a mail and queue it for delivery once the current transaction commits.
+
+    ``context["links"]`` maps button labels to absolute URLs; the same mapping is kept on
+    the row so tests and the admin page can follow links without parsing HTML.
+    """
+    ctx = {"org_name": CONFIG.org_name, "to": to, **context}
+    html = render_to_string(f"vendor_sandbox/mail/{template}.html", ctx)
+    text = render_to_string(f"vendor_sandbox/mail/{template}.txt", ctx)
+    status = "queued" if CONFIG.smtp_port else "recorded"
+    links = dict(context.get("links", {}))  # type: ignore[call-overload]
+    mail = Mail.objects.create(
+        vendor=vendor,
+        kind=kind,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        links=links,
+        created_at=clock.now(),
+        status=status,
+    )
+    if CONFIG.smtp_port:
+        transaction.on_commit(lambda: _enqueue(mail.pk))
+    return mail
+
+
+def _enqueue(mail_id: int) -> None:
+    global _started
+    with _start_lock:
+        if not _started:
+            _started = True
+            threading.Thread(target=_worker, name="smtp-sender", daemon=True).start()
+    _queue.put(mail_id)
+
+
+def _message(mail: Mail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = CONFIG.mail_from_webex if mail.vendor == "webex" else CONFIG.mail_from_zoom
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Message-ID"] = make_msgid(domain=f"{mail.vendor}.sandbox.test")
+    msg["X-Sandbox-Mail-Id"] = str(mail.pk)
+    msg["X-Sandbox-Mail-Kind"] = mail.kind
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    return msg
+
+
+def _deliver(mail: Mail) -> None:
+    with smtplib.SMTP(CONFIG.smtp_host, CONFIG.smtp_port, timeout=10) as smtp:
+        smtp.send_message(_message(mail))
+
+
+def _worker() -> None:
+    while True:
+        mail_id = _queue.get()
+        mail = Mail.objects.filter(pk=mail_id).first()
+        if mail is None:  # the sandbox was reset meanwhile
+            continue
+        error = ""
+        for delay in (0.0, *RETRY_DELAYS):
+            time.sleep(delay)
+            try:
+                _deliver(mail)
+                error = ""
+                break
+            except (OSError, smtplib.SMTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        if error:
+            log.warning("mail %s to %s not delivered: %s", mail.pk, mail.to, error)
+        Mail.objects.filter(pk=mail.pk).update(status="failed" if error else "sent", error=error)

@@ -1,0 +1,162 @@
+"""The sandbox's own state: vendor users, credentials, links, mails and counters.
+
+Times are stored as sandbox time (real time + the movable clock's offset), so moving the
+clock ages invitations, tokens and page tokens the same way the vendors' would age.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SandboxState(models.Model):
+    """One row: the clock offset, fault settings and the admin token, shared by workers."""
+
+    clock_offset = models.FloatField(default=0.0)
+    faults = models.JSONField(default=dict)
+    fault_draws = models.BigIntegerField(default=0)
+    webhook_url = models.CharField(max_length=500, blank=True, default="")
+    admin_token = models.CharField(max_length=100)
+
+
+class WebexOrg(models.Model):
+    org_id = models.CharField(max_length=200, primary_key=True)
+    name = models.CharField(max_length=200)
+    token = models.CharField(max_length=200, unique=True)
+
+
+class WebexLicense(models.Model):
+    license_id = models.CharField(max_length=300, primary_key=True)
+    org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
+    name = models.CharField(max_length=200)
+    total_units = models.IntegerField()
+    site_url = models.CharField(max_length=200, blank=True, default="")
+
+
+class WebexPerson(models.Model):
+    person_id = models.CharField(max_length=200, unique=True)
+    org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
+    email = models.CharField(max_length=320)
+    display_name = models.CharField(max_length=300, blank=True, default="")
+    nick_name = models.CharField(max_length=300, blank=True, default="")
+    first_name = models.CharField(max_length=300, blank=True, default="")
+    last_name = models.CharField(max_length=300, blank=True, default="")
+    roles = models.JSONField(default=list)
+    licenses = models.JSONField(default=list)
+    extra = models.JSONField(default=dict)  # other documented fields, kept as given
+    created = models.DateTimeField()
+    last_modified = models.DateTimeField()
+    last_activity = models.DateTimeField(null=True)
+    invite_pending = models.BooleanField(default=True)
+    login_enabled = models.BooleanField(default=True)
+    password_hash = models.CharField(max_length=300, blank=True, default="")
+    invited_at = models.DateTimeField(null=True)
+    visible_at = models.DateTimeField()  # eventual-consistency fault: hidden until then
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "email"], name="webex_org_email")]
+
+
+class WebexJob(models.Model):
+    job_id = models.CharField(max_length=100, primary_key=True)
+    org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
+    created = models.DateTimeField()
+    result = models.JSONField(default=dict)
+
+
+class ZoomAccount(models.Model):
+    account_id = models.CharField(max_length=100, primary_key=True)
+    client_id = models.CharField(max_length=100, unique=True)
+    client_secret = models.CharField(max_length=100)
+    webhook_secret = models.CharField(max_length=100)
+
+
+class ZoomToken(models.Model):
+    token = models.CharField(max_length=200, primary_key=True)
+    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE)
+    expires_at = models.DateTimeField()
+
+
+class ZoomUser(models.Model):
+    user_id = models.CharField(max_length=100, unique=True)
+    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE)
+    email = models.CharField(max_length=320)
+    first_name = models.CharField(max_length=64, blank=True, default="")
+    last_name = models.CharField(max_length=64, blank=True, default="")
+    display_name = models.CharField(max_length=200, blank=True, default="")
+    type = models.IntegerField(default=1)
+    status = models.CharField(max_length=20)  # active | inactive | pending
+    verified = models.IntegerField(default=0)
+    dept = models.CharField(max_length=200, blank=True, default="")
+    role_id = models.CharField(max_length=20, default="2")
+    login_types = models.JSONField(default=list)
+    extra = models.JSONField(default=dict)
+    password_hash = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField()
+    invited_at = models.DateTimeField(null=True)
+    last_login_time = models.DateTimeField(null=True)
+    visible_at = models.DateTimeField()
+    action = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "email"], name="zoom_acct_email")]
+
+
+class ZoomPageToken(models.Model):
+    token = models.CharField(max_length=100, primary_key=True)
+    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE)
+    status = models.CharField(max_length=20)
+    page_size = models.IntegerField()
+    after_seq = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+
+class PersonalAccount(models.Model):
+    """A consumer account outside any organisation (Webex free, Zoom Basic)."""
+
+    vendor = models.CharField(max_length=10)
+    email = models.CharField(max_length=320)
+    display_name = models.CharField(max_length=300, blank=True, default="")
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    password_hash = models.CharField(max_length=300, blank=True, default="")
+    login_type = models.IntegerField(default=100)  # Zoom login_type: 1 Google, 100 e-mail
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "email"], name="personal_email")]
+
+
+class Link(models.Model):
+    """A one-time link mailed to someone: activation, conversion, join, password reset."""
+
+    token = models.CharField(max_length=100, primary_key=True)
+    kind = models.CharField(max_length=30)
+    email = models.CharField(max_length=320)
+    target = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True)
+
+
+class Mail(models.Model):
+    vendor = models.CharField(max_length=10)
+    kind = models.CharField(max_length=30)
+    to = models.CharField(max_length=320)
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    html = models.TextField()
+    links = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=20, default="queued")  # queued|sent|failed|recorded
+    error = models.TextField(blank=True, default="")
+
+
+class Counter(models.Model):
+    key = models.CharField(max_length=300, primary_key=True)
+    count = models.BigIntegerField(default=0)
+
+
+class RateWindow(models.Model):
+    key = models.CharField(max_length=200, primary_key=True)  # "<bucket>@<window start>"
+    count = models.IntegerField(default=0)
+    expires = models.FloatField()

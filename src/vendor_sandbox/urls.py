@@ -1,0 +1,37 @@
+from django.urls import path, re_path
+
+from vendor_sandbox import admin
+from vendor_sandbox.webex import api as webex
+from vendor_sandbox.zoom import api as zoom
+from vendor_sandbox.zoom import oauth
+
+JOBS = "webex/v1/identity/organizations/<str:org_id>/jobs/sendActivationEmails"
+
+urlpatterns = [
+    path("webex/v1/people", webex.people),
+    path("webex/v1/people/<str:person_id>", webex.person),
+    path("webex/v1/licenses", webex.licenses),
+    path("webex/v1/licenses/users", webex.license_users),
+    path(JOBS, webex.activation_job),
+    path(f"{JOBS}/<str:job_id>/status", webex.activation_job_status),
+    path(f"{JOBS}/<str:job_id>/errors", webex.activation_job_errors),
+    re_path(r"^webex/v1/(?P<rest>.*)$", webex.unknown),
+    path("zoom/oauth/token", oauth.token),
+    path("zoom/v2/users", zoom.users),
+    path("zoom/v2/users/email", zoom.users_email),
+    path("zoom/v2/users/summary", zoom.users_summary),
+    path("zoom/v2/users/<str:key>", zoom.user),
+    path("zoom/v2/users/<str:key>/status", zoom.user_status),
+    re_path(r"^zoom/v2/(?P<rest>.*)$", zoom.unknown),
+    path("_admin/reset", admin.reset),
+    path("_admin/personal-accounts", admin.personal_accounts),
+    path("_admin/clock", admin.clock_view),
+    path("_admin/faults", admin.faults_view),
+    path("_admin/webhook", admin.webhook),
+    path("_admin/counters", admin.counters_view),
+    path("_admin/users", admin.users),
+    path("_admin/mails", admin.mails),
+    path("_admin/credentials", admin.credentials_view),
+    path("_admin/page", admin.page),
+    path("", admin.page),
+]

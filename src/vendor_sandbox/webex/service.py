@@ -1,0 +1,112 @@
+"""Webex people: the shape on the wire and the actions the API and the pages share."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from vendor_sandbox import clock, links, mail
+from vendor_sandbox.credentials import webex_id
+from vendor_sandbox.models import PersonalAccount, WebexOrg, WebexPerson
+
+# Documented Person fields we keep as given and echo back.
+EXTRA_FIELDS = (
+    "phoneNumbers",
+    "extension",
+    "locationId",
+    "avatar",
+    "manager",
+    "managerId",
+    "addresses",
+    "siteUrls",
+    "timezone",
+    "department",
+    "title",
+)
+ACTIVE_WINDOW = timedelta(minutes=10)
+
+
+def new_person_id() -> str:
+    return webex_id("PEOPLE", str(uuid.uuid4()))
+
+
+def status(person: WebexPerson, now: datetime) -> str:
+    """Presence: ``pending`` until first sign-in, then active for a while after activity."""
+    if person.last_activity is None:
+        return "pending"
+    return "active" if now - person.last_activity < ACTIVE_WINDOW else "inactive"
+
+
+def to_json(person: WebexPerson, now: datetime, presence: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": person.person_id,
+        "emails": [person.email],
+        "phoneNumbers": person.extra.get("phoneNumbers", []),
+        "displayName": person.display_name,
+    }
+    for key, value in (
+        ("nickName", person.nick_name),
+        ("firstName", person.first_name),
+        ("lastName", person.last_name),
+    ):
+        if value:
+            data[key] = value
+    data["orgId"] = person.org_id
+    data["roles"] = person.roles
+    data["licenses"] = person.licenses
+    for key in EXTRA_FIELDS:
+        if key != "phoneNumbers" and key in person.extra:
+            data[key] = person.extra[key]
+    data["created"] = clock.iso(person.created, millis=True)
+    data["lastModified"] = clock.iso(person.last_modified, millis=True)
+    if presence:
+        if person.last_activity:
+            data["lastActivity"] = clock.iso(person.last_activity, millis=True)
+        data["status"] = status(person, now)
+    data["invitePending"] = person.invite_pending
+    data["loginEnabled"] = person.login_enabled
+    data["type"] = "person"
+    return data
+
+
+def invite(person: WebexPerson, org: WebexOrg, now: datetime) -> None:
+    """Mail the invitation, or the conversion request when a personal account exists.
+
+    A new invitation restarts the expiry clock (``invited_at`` and a fresh link).
+    """
+    person.invited_at = now
+    person.save(update_fields=["invited_at"])
+    personal = PersonalAccount.objects.filter(vendor="webex", email=person.email).exists()
+    if personal:
+        url = links.new("webex_convert", person.email, person.person_id, now)
+        mail.send(
+            "webex",
+            "webex_convert",
+            person.email,
+            "Convert to Enterprise Account",
+            "webex_convert",
+            {"links": {"Review": url}},
+        )
+    else:
+        url = links.new("webex_activate", person.email, person.person_id, now)
+        mail.send(
+            "webex",
+            "webex_invite",
+            person.email,
+            f"{org.name} has invited you to Cisco Webex",
+            "webex_invite",
+            {"links": {"Activate": url}, "display_name": person.display_name},
+        )
+
+
+def send_reset(person: WebexPerson, now: datetime) -> None:
+    url = links.new("webex_reset", person.email, person.person_id, now)
+    mail.send(
+        "webex",
+        "webex_reset",
+        person.email,
+        "Reset your Cisco Webex password",
+        "webex_reset",
+        {"links": {"Reset Password": url}, "reset_url": url},
+    )

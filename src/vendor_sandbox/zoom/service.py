@@ -1,0 +1,119 @@
+"""Zoom users: lookups that hide expired and not-yet-visible users, shapes, mails."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+
+from vendor_sandbox import clock, links, mail, webhooks
+from vendor_sandbox.conf import CONFIG
+from vendor_sandbox.models import Link, PersonalAccount, ZoomAccount, ZoomUser
+
+LOGIN_EMAIL = 100
+LOGIN_GOOGLE = 1
+ROLE_NAMES = {"0": "Owner", "1": "Admin", "2": "Member"}
+
+
+def new_user_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def pending_cutoff(now: datetime) -> datetime:
+    return now - timedelta(days=CONFIG.zoom_invite_days)
+
+
+def live(account: ZoomAccount, now: datetime) -> QuerySet[ZoomUser]:
+    """Users the API can see: pending invitations past their validity are gone."""
+    return (
+        ZoomUser.objects.filter(account=account, visible_at__lte=now)
+        .exclude(status="pending", invited_at__lt=pending_cutoff(now))
+    )
+
+
+def find(account: ZoomAccount, key: str, now: datetime) -> ZoomUser | None:
+    field = "email" if "@" in key else "user_id"
+    return live(account, now).filter(**{field: key.strip().lower() if field == "email" else key}).first()
+
+
+def is_expired_pending(user: ZoomUser, now: datetime) -> bool:
+    return (
+        user.status == "pending"
+        and user.invited_at is not None
+        and user.invited_at < pending_cutoff(now)
+    )
+
+
+def list_json(user: ZoomUser) -> dict[str, Any]:
+    data: dict[str, Any] = {} if user.status == "pending" else {"id": user.user_id}
+    data.update(
+        first_name=user.first_name,
+        last_name=user.last_name,
+        display_name=user.display_name,
+        email=user.email,
+        type=user.type,
+        pmi=user.extra.get("pmi", 0),
+        timezone=user.extra.get("timezone", "Asia/Tokyo"),
+        verified=user.verified,
+        dept=user.dept,
+        created_at=clock.iso(user.created_at),
+        user_created_at=clock.iso(user.created_at),
+        language=user.extra.get("language", "en-US"),
+        phone_number=user.extra.get("phone_number", ""),
+        status=user.status,
+        role_id=user.role_id,
+    )
+    if user.last_login_time:
+        data["last_login_time"] = clock.iso(user.last_login_time)
+    return data
+
+
+def detail_json(user: ZoomUser) -> dict[str, Any]:
+    data = list_json(user)
+    data["id"] = user.user_id
+    data.update(
+        role_name=ROLE_NAMES.get(user.role_id, "Member"),
+        use_pmi=bool(user.extra.get("use_pmi", False)),
+        account_id=user.account_id,
+        cluster="us06",
+        login_types=user.login_types,
+        job_title=user.extra.get("job_title", ""),
+        company=user.extra.get("company", ""),
+        location=user.extra.get("location", ""),
+    )
+    return data
+
+
+def invite(user: ZoomUser, account: ZoomAccount, now: datetime) -> None:
+    """Mail the activation link, or the join request if the address has a Zoom account.
+
+    A new invitation restarts the pending clock; earlier links stop working.
+    """
+    Link.objects.filter(target=user.user_id, used_at__isnull=True).update(used_at=now)
+    user.invited_at = now
+    user.save(update_fields=["invited_at"])
+    personal = PersonalAccount.objects.filter(vendor="zoom", email=user.email).first()
+    ctx: dict[str, object] = {"first_name": user.first_name, "email": user.email}
+    if personal:
+        url = links.new("zoom_join", user.email, user.user_id, now)
+        ctx["links"] = {"Approve Request": url}
+        ctx["approve_url"] = url
+        subject = f"{CONFIG.org_name} invited you to join their Zoom account"
+        mail.send("zoom", "zoom_join", user.email, subject, "zoom_join", ctx)
+    else:
+        url = links.new("zoom_activate", user.email, user.user_id, now)
+        ctx["links"] = {"Activate Zoom Account": url}
+        ctx["activate_url"] = url
+        mail.send("zoom", "zoom_activate", user.email, "Activate Zoom Account", "zoom_activate", ctx)
+
+
+def send_reset(email: str, target: str, now: datetime) -> None:
+    url = links.new("zoom_reset", email, target, now)
+    ctx = {"email": email, "links": {"Reset password": url}, "reset_url": url}
+    mail.send("zoom", "zoom_reset", email, "Zoom password reset", "zoom_reset", ctx)
+
+
+def emit(event: str, user: ZoomUser, account: ZoomAccount) -> None:
+    webhooks.emit(event, account, user, int(clock.now_ts() * 1000))
