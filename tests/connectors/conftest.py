@@ -76,7 +76,12 @@ def _sandbox_case(request: pytest.FixtureRequest, kind: str) -> ConnectorCase:
         importlib.import_module("tests.fixtures.sandbox")
     except ImportError:
         pytest.skip("the vendor sandbox fixtures (tests/fixtures/sandbox.py) do not exist yet")
-    case: ConnectorCase = request.getfixturevalue(f"{kind}_sandbox_case")
+    # To be defined next to the sandbox fixtures: a ConnectorCase whose
+    # `activate` completes the member's activation in the sandbox.
+    try:
+        case: ConnectorCase = request.getfixturevalue(f"{kind}_sandbox_case")
+    except pytest.FixtureLookupError:
+        pytest.skip(f"no {kind}_sandbox_case fixture yet")
     return case
 
 
