@@ -2,10 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from campusconf.core import views as core_views
+from campusconf.provisioning.metrics import metrics_view
+from campusconf.provisioning.webhooks import zoom_webhook
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "campusconf.members",
     "campusconf.services",
     "campusconf.accounts",
+    "campusconf.provisioning",
     "campusconf.demo",
 ]
 
@@ -162,6 +163,15 @@ CAMPUSCONF_MAIL_DOMAIN = os.environ.get("CAMPUSCONF_MAIL_DOMAIN", "g.ecc.example
 CAMPUSCONF_HELPDESK_ADDRESS = os.environ.get(
     "CAMPUSCONF_HELPDESK_ADDRESS", "helpdesk@example.ac.jp"
 )
+
+# The provisioning engine (docs/engine.md); every value can be overridden here.
+CAMPUSCONF_ENGINE = {
+    "LEASE_SECONDS": int(os.environ.get("CAMPUSCONF_ENGINE_LEASE_SECONDS", "120")),
+    "MAX_ATTEMPTS": int(os.environ.get("CAMPUSCONF_ENGINE_MAX_ATTEMPTS", "8")),
+    "RECONCILE_MINUTES": int(os.environ.get("CAMPUSCONF_ENGINE_RECONCILE_MINUTES", "30")),
+    "LEAVER_GRACE_DAYS": int(os.environ.get("CAMPUSCONF_ENGINE_LEAVER_GRACE_DAYS", "30")),
+    "RATE_LIMITS": env_bool("CAMPUSCONF_ENGINE_RATE_LIMITS", True),
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,207 @@
+"""The verbs every caller uses: portal, back office, JSON API, SCIM and the CLI.
+
+Each action changes the account through ``lifecycle.transition`` (or
+``open_account``) and queues the job that carries the change out, in ONE
+transaction: either both commit or neither does. An illegal move raises
+``IllegalTransition`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campusconf.accounts.lifecycle import (
+    AccountAlreadyLive,
+    IllegalTransition,
+    open_account,
+    transition,
+)
+from campusconf.accounts.models import Account, AccountEvent, Application
+from campusconf.accounts.states import RESENDABLE_STATES, Cause, DesiredState, State
+from campusconf.members.models import Member
+from campusconf.provisioning.models import Campaign, Job, Lane
+from campusconf.provisioning.queue import enqueue
+from campusconf.services.eligibility import check_eligibility
+from campusconf.services.models import Service
+
+__all__ = [
+    "AccountAlreadyLive",
+    "IllegalTransition",
+    "NotEligible",
+    "apply_for_service",
+    "deprovision_account",
+    "reconcile_account",
+    "reprovision_account",
+    "resend_allowed",
+    "resend_invitation",
+    "retry_account",
+    "suspend_account",
+]
+
+# A member may ask for a resend once per 10 minutes and a few times a day.
+RESEND_MIN_INTERVAL = datetime.timedelta(minutes=10)
+RESEND_PER_DAY = 3
+
+User = AbstractBaseUser | None
+
+
+class NotEligible(Exception):
+    """The member may not hold an account at this service; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def lane_for(cause: str, campaign: Campaign | None = None) -> int:
+    if campaign is not None:
+        return Lane.BULK
+    return {Cause.MEMBER: Lane.MEMBER, Cause.STAFF: Lane.STAFF}.get(Cause(cause), Lane.ENGINE)
+
+
+def apply_for_service(
+    member: Member,
+    service: Service,
+    *,
+    cause: Cause = Cause.MEMBER,
+    actor: User = None,
+    reason: str = "",
+    campaign: Campaign | None = None,
+) -> Account:
+    """Apply for ``service`` on the member's behalf (S1, S2).
+
+    Checks eligibility (raises NotEligible), records an Application, opens or reopens
+    the account in state requested and queues the provisioning job, in one
+    transaction. Raises AccountAlreadyLive when the member already holds a live one.
+    """
+    verdict = check_eligibility(member, service)
+    if not verdict.eligible:
+        raise NotEligible(verdict.reason)
+    with transaction.atomic():
+        account = open_account(member, service, cause=cause, actor=actor, reason=reason)
+        Application.objects.create(
+            member=member,
+            service=service,
+            account=account,
+            outcome=Application.Outcome.ACCEPTED,
+            decided_at=timezone.now(),
+        )
+        enqueue(account, Job.Kind.SYNC, lane=lane_for(cause, campaign), campaign=campaign)
+    return account
+
+
+def resend_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
+    """Whether a member may ask for a resend now (the portal enforces it), and why not."""
+    if account.state not in RESENDABLE_STATES:
+        return False, _("There is no invitation to send again for this account.")
+    recent = AccountEvent.objects.filter(
+        account=account,
+        from_state__in=list(RESENDABLE_STATES),
+        to_state=State.REQUESTED,
+        cause=Cause.MEMBER,
+        created_at__gte=now - datetime.timedelta(days=1),
+    ).values_list("created_at", flat=True)
+    times = sorted(recent)
+    if times and now - times[-1] < RESEND_MIN_INTERVAL:
+        return False, _("An invitation was sent again a few minutes ago; please wait 10 minutes.")
+    if len(times) >= RESEND_PER_DAY:
+        return False, _("The invitation was sent again too often today; please ask the help desk.")
+    return True, ""
+
+
+def _move(
+    account: Account,
+    target: State,
+    *,
+    cause: Cause,
+    actor: User,
+    reason: str,
+    kind: str = Job.Kind.SYNC,
+    **changes: object,
+) -> Account:
+    with transaction.atomic():
+        transition(account, target, cause=cause, actor=actor, reason=reason, **changes)
+        enqueue(account, kind, lane=lane_for(cause))
+    return account
+
+
+def resend_invitation(
+    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+) -> Account:
+    """Send a fresh invitation (S4, S13): back to requested, plus a re-invite job.
+
+    Zoom has no resend: the job removes the pending user and creates it again; Webex
+    likewise per its connector's capabilities.
+    """
+    if account.state not in RESENDABLE_STATES:
+        raise IllegalTransition(account.state, State.REQUESTED, cause)
+    return _move(
+        account,
+        State.REQUESTED,
+        cause=cause,
+        actor=actor,
+        reason=reason or "resend",
+        kind=Job.Kind.REINVITE,
+    )
+
+
+def retry_account(
+    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+) -> Account:
+    """A failed account: requested again, plus a provisioning job."""
+    if account.state != State.FAILED:
+        raise IllegalTransition(account.state, State.REQUESTED, cause)
+    return _move(account, State.REQUESTED, cause=cause, actor=actor, reason=reason or "retry")
+
+
+def deprovision_account(
+    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+) -> Account:
+    """Want the account gone: desired absent, and a job that removes the vendor user.
+
+    An account still requested with no vendor user is removed at once by its job.
+    """
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        if locked.state == State.REMOVED:
+            raise IllegalTransition(locked.state, State.REMOVED, cause)
+        # Only the intent changes here; the state moves when the job removed the user.
+        Account.objects.filter(pk=account.pk).update(desired_state=DesiredState.ABSENT)
+        enqueue(locked, lane=lane_for(cause))
+    account.refresh_from_db()
+    return account
+
+
+def suspend_account(
+    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+) -> Account:
+    """Suspend: the job disables sign-in at the vendor, keeping the user."""
+    return _move(account, State.SUSPENDED, cause=cause, actor=actor, reason=reason or "suspend")
+
+
+def reprovision_account(
+    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+) -> Account:
+    """Suspended or removed → requested again; the job restores the vendor user."""
+    return _move(
+        account,
+        State.REQUESTED,
+        cause=cause,
+        actor=actor,
+        reason=reason or "reprovision",
+        desired_state=DesiredState.PRESENT,
+    )
+
+
+def reconcile_account(
+    account: Account, *, cause: Cause = Cause.STAFF, actor: User = None, reason: str = ""
+) -> Account:
+    """Re-read this one account at the vendor now and apply what it shows."""
+    with transaction.atomic():
+        enqueue(account, Job.Kind.OBSERVE, lane=lane_for(cause))
+    return account

@@ -1,0 +1,270 @@
+"""Carrying out one account job: re-read the account, converge it with the vendor.
+
+Exactly once: a user is created only after a look-up whenever an earlier attempt may
+have created it (any attempt but a fresh job's first, or a known vendor id); the
+vendor id is stored in its own commit the moment it is known; and the unique live
+job per account plus its lease mean no two workers act on one account at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition, transition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.connectors import outcomes as o
+from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
+from campusconf.provisioning import observe, ratelimit, vendors
+from campusconf.provisioning.models import Job
+from campusconf.provisioning.queue import enqueue
+
+log = logging.getLogger("campusconf.provisioning")
+
+
+@dataclass
+class Done:
+    note: str = ""
+
+
+@dataclass
+class Retry:
+    reason: str
+    wait: float | None = None
+    count: bool = True  # rate limits do not use up attempts
+
+
+@dataclass
+class Fail:
+    reason: str
+    code: str = ""
+
+
+Step = Done | Retry | Fail
+
+
+def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
+    """What a failed vendor call means for the job."""
+    tracking = f" [tracking {out.tracking_id}]" if out.tracking_id else ""
+    if isinstance(out, o.RateLimited):
+        from campusconf.services.models import Service
+
+        service = Service.objects.get(pk=service_id)
+        if out.scope == o.RateScope.DAILY and out.retry_at is not None:
+            ratelimit.pause_creates(service, out.retry_at, out.reason or "daily create cap")
+        else:
+            ratelimit.vendor_said_wait(service, op, out.wait_seconds())
+        return Retry(f"rate limited{tracking}", out.wait_seconds(), count=False)
+    if isinstance(out, o.Rejected):
+        return Fail(f"{out.reason}{tracking}", out.vendor_code or str(out.http_status or ""))
+    reason = getattr(out, "reason", "") or type(out).__name__
+    return Retry(f"{type(out).__name__}: {reason}{tracking}")
+
+
+def _count(service_id: int, out: o.Outcome) -> None:
+    vendors.calls[(service_id, type(out).__name__)] += 1
+
+
+def addresses_of(account: Account) -> list[str]:
+    member = account.member
+    return [a for a in [member.mail_address, *member.alias_addresses] if a]
+
+
+def record_vendor_id(account: Account, user: VendorUser) -> None:
+    """Store the vendor id at once, in its own commit, before anything else can fail."""
+    if user.vendor_id and user.vendor_id != account.vendor_user_id:
+        Account.objects.filter(pk=account.pk).update(
+            vendor_user_id=user.vendor_id, vendor_address=user.email
+        )
+        account.vendor_user_id, account.vendor_address = user.vendor_id, user.email
+
+
+def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step | None]:
+    """The account's vendor user by id, then by address and aliases; or a failure."""
+    if account.vendor_user_id:
+        out = conn.get_user(account.vendor_user_id)
+        _count(account.service_id, out)
+        if isinstance(out, o.Ok) and out.user is not None:
+            return out.user, None
+        if not isinstance(out, o.NotFound):
+            return None, failure_step(account.service_id, out, "get")
+    out = conn.find_by_address(addresses_of(account))
+    _count(account.service_id, out)
+    if isinstance(out, o.Ok) and out.user is not None:
+        record_vendor_id(account, out.user)
+        return out.user, None
+    if isinstance(out, o.NotFound):
+        return None, None
+    return None, failure_step(account.service_id, out, "find")
+
+
+def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
+    """Requested → invited or active, once the vendor user exists."""
+    now = timezone.now()
+    if user.state == UserState.ACTIVE:
+        transition(
+            account,
+            State.ACTIVE,
+            cause=Cause.ENGINE,
+            reason=reason,
+            observed_state=Account.Observed.ACTIVE,
+            activated_at=account.activated_at or now,
+        )
+        return Done("active")
+    # Webex reports a conversion (S7) only in its mail; the API shows a pending person,
+    # so the engine cannot tell conversion_pending apart (docs/engine.md).
+    days = account.service.invitation_validity_days
+    transition(
+        account,
+        State.INVITED,
+        cause=Cause.ENGINE,
+        reason=reason,
+        observed_state=Account.Observed.PENDING,
+        invitation_sent_at=now,
+        invitation_expires_at=now + datetime.timedelta(days=days),
+        last_error_code="",
+        last_error_message="",
+    )
+    return Done("invited")
+
+
+def provision(conn: Connector, account: Account, job: Job) -> Step:
+    maybe_exists = bool(account.vendor_user_id) or job.attempts > 1 or job.kind == Job.Kind.REINVITE
+    user: VendorUser | None = None
+    if maybe_exists:
+        user, step = locate(conn, account)
+        if step is not None:
+            return step
+    if user is not None and user.state == UserState.PENDING and job.kind == Job.Kind.REINVITE:
+        out = conn.reinvite(user)
+        _count(account.service_id, out)
+        if isinstance(out, o.Created):
+            record_vendor_id(account, out.user)
+            return _arrived(account, out.user, "invitation sent again")
+        if isinstance(out, o.Ok):
+            return _arrived(account, user, "invitation sent again")
+        return failure_step(account.service_id, out, "create")
+    if user is not None and user.state == UserState.INACTIVE:
+        # The connectors cannot reactivate: remove the disabled user, create afresh.
+        out = conn.delete(user.vendor_id or user.email)
+        _count(account.service_id, out)
+        if not isinstance(out, o.Ok | o.NotFound):
+            return failure_step(account.service_id, out, "delete")
+        Account.objects.filter(pk=account.pk).update(vendor_user_id="")
+        account.vendor_user_id, user = "", None
+    if user is not None:
+        return _arrived(account, user, "vendor user found")
+    member = account.member
+    spec = UserSpec(
+        email=member.mail_address,
+        first_name=member.given_name_latin,
+        last_name=member.family_name_latin,
+        display_name=member.display_name_latin,
+    )
+    out = conn.create_user(spec)
+    _count(account.service_id, out)
+    if isinstance(out, o.Created):
+        record_vendor_id(account, out.user)
+        log.info(
+            "created vendor user account=%s job=%s vendor_id=%s tracking=%s",
+            account.pk,
+            job.pk,
+            out.user.vendor_id,
+            out.tracking_id,
+        )
+        return _arrived(account, out.user, "vendor user created; invitation sent")
+    if isinstance(out, o.AlreadyExists):
+        user, step = locate(conn, account)
+        if step is not None:
+            return step
+        if user is not None:
+            return _arrived(account, user, "vendor user already existed; linked")
+        return Retry("the vendor says the user exists but does not list it yet", 5.0)
+    return failure_step(account.service_id, out, "create")
+
+
+def remove(conn: Connector, account: Account) -> Step:
+    user, step = locate(conn, account)
+    if step is not None:
+        return step
+    if user is not None:
+        out = conn.delete(user.vendor_id or user.email)
+        _count(account.service_id, out)
+        if not isinstance(out, o.Ok | o.NotFound):
+            return failure_step(account.service_id, out, "delete")
+    transition(
+        account,
+        State.REMOVED,
+        cause=Cause.ENGINE,
+        reason="vendor user removed",
+        observed_state=Account.Observed.ABSENT,
+        vendor_user_id="",
+    )
+    return Done("removed")
+
+
+def suspend(conn: Connector, account: Account) -> Step:
+    user, step = locate(conn, account)
+    if step is not None:
+        return step
+    if user is not None and user.state != UserState.INACTIVE and user.vendor_id:
+        out = conn.deactivate(user.vendor_id)
+        _count(account.service_id, out)
+        if not isinstance(out, o.Ok):
+            return failure_step(account.service_id, out, "deactivate")
+    Account.objects.filter(pk=account.pk).update(observed_state=Account.Observed.INACTIVE)
+    return Done("deactivated")
+
+
+def look(conn: Connector, account: Account) -> Step:
+    user, step = locate(conn, account)
+    if step is not None:
+        return step
+    addresses = {a.lower() for a in addresses_of(account)}
+    apply_verdict(account, observe.judge(account, user, addresses, timezone.now()))
+    return Done("observed")
+
+
+def apply_verdict(account: Account, verdict: observe.Verdict) -> None:
+    if verdict.empty:
+        return
+    with transaction.atomic():
+        if verdict.target is None:
+            Account.objects.filter(pk=account.pk).update(**verdict.changes)
+            return
+        changes: dict[str, Any] = verdict.changes
+        transition(account, verdict.target, cause=Cause.RECONCILE, reason=verdict.reason, **changes)
+        if verdict.needs_job:
+            enqueue(account)
+
+
+def converge(account: Account, job: Job) -> Step:
+    conn = vendors.connector_for(account.service)
+    if account.desired_state == DesiredState.ABSENT:
+        return Done("already removed") if account.state == State.REMOVED else remove(conn, account)
+    if account.state == State.REQUESTED:
+        return provision(conn, account, job)
+    if account.state == State.SUSPENDED:
+        return suspend(conn, account)
+    if account.state in (State.REMOVED, State.FAILED) and job.kind != Job.Kind.OBSERVE:
+        return Done("nothing to do")
+    return look(conn, account)
+
+
+def give_up_account(account_id: int, reason: str, code: str = "") -> None:
+    """Retries exhausted or the vendor refused: failed, with the vendor's reason."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return
+    now = timezone.now()
+    errors = {"last_error_code": code[:64], "last_error_message": reason, "last_error_at": now}
+    try:
+        transition(account, State.FAILED, cause=Cause.ENGINE, reason=reason, **errors)
+    except IllegalTransition:
+        Account.objects.filter(pk=account_id).update(**errors)

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from campusconf.accounts.lifecycle import AccountAlreadyLive
+from campusconf.accounts.states import Cause
+from campusconf.members.models import Member
+from campusconf.provisioning.actions import NotEligible, apply_for_service
+from campusconf.services.models import Service
+
+
+class Command(BaseCommand):
+    help = "Apply for a service on a member's behalf: campusconf provision <common-id> <slug>."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("common_id")
+        parser.add_argument("service")
+        parser.add_argument("--reason", default="applied from the command line")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        member = Member.objects.filter(common_id=options["common_id"]).first()
+        if member is None:
+            raise CommandError(f"no member with common ID {options['common_id']}")
+        service = Service.objects.filter(slug=options["service"]).first()
+        if service is None:
+            raise CommandError(f"no service {options['service']!r}")
+        try:
+            account = apply_for_service(
+                member, service, cause=Cause.STAFF, reason=options["reason"]
+            )
+        except (NotEligible, AccountAlreadyLive) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"account {account.pk}: {member.common_id} @ {service.slug} is {account.state}; "
+            "a worker will create the vendor user"
+        )

@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from campusconf.provisioning.runner import Worker
+
+
+class Command(BaseCommand):
+    help = "Run one engine worker process (campusconf worker runs N of these)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run one job, then stop")
+        parser.add_argument("--until-idle", action="store_true", help="stop when no job is due")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        Worker(once=options["once"], idle_exit=options["until_idle"]).run()

@@ -1,0 +1,227 @@
+"""The engine's own rows: the job queue, rate-limit buckets, schedules, reconcile
+passes, the vendor users that match no member, and campaigns.
+
+Why our own queue and not django-tasks-db: see docs/engine.md ("Why a Job model").
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from campusconf.accounts.models import Account
+from campusconf.services.models import Service
+
+
+class Lane(models.IntegerChoices):
+    """Lower runs first: a member waiting at the portal goes ahead of a campaign."""
+
+    MEMBER = 0, _("member")
+    STAFF = 10, _("staff")
+    ENGINE = 20, _("engine")
+    BULK = 30, _("bulk")
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        CANCELLED = "cancelled", _("cancelled")
+        DONE = "done", _("done")
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="campaigns")
+    cohort = models.JSONField(_("cohort"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    planned = models.PositiveIntegerField(_("planned"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return f"campaign {self.pk} @ {self.service.slug} ({self.status})"
+
+
+class Job(models.Model):
+    """One unit of work: bring one account (or one service) in step with the vendor.
+
+    An account job does not carry *what* to do: the worker re-reads the account and
+    converges it (create, re-invite, deactivate, delete, observe). ``kind`` only says
+    what must be forced (a fresh invitation) or that it is a whole-service job.
+    """
+
+    class Kind(models.TextChoices):
+        SYNC = "sync", _("bring the account in step")
+        REINVITE = "reinvite", _("send a fresh invitation")
+        OBSERVE = "observe", _("re-read the account at the vendor")
+        RECONCILE = "reconcile", _("reconcile the whole service")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    LIVE = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="jobs")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    lane = models.SmallIntegerField(_("lane"), choices=Lane.choices, default=Lane.ENGINE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    run_after = models.DateTimeField(_("run after"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Set while a claim is held by a worker; a lease in the past means the worker died.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=80, blank=True)
+    # Someone asked for more work while this job ran: run it once more after.
+    again = models.BooleanField(default=False)
+    next_kind = models.CharField(max_length=10, choices=Kind.choices, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_one_live_per_account",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["lane", "run_after"],
+                condition=Q(status="queued"),
+                name="job_claimable",
+            ),
+            models.Index(fields=["status", "lease_until"], name="job_status_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {self.kind} account={self.account_id} ({self.status})"
+
+
+class RateBucket(models.Model):
+    """A token bucket shared by every worker of one vendor account and one category.
+
+    ``tokens`` may go negative: each caller reserves the next slot and sleeps until
+    it, so callers are paced instead of bouncing off 429s.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rate_buckets")
+    category = models.CharField(max_length=20)
+    rate = models.FloatField()  # tokens per second
+    burst = models.FloatField()
+    tokens = models.FloatField()
+    stamp = models.FloatField()  # Unix time of the last refill
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+    day = models.DateField(null=True, blank=True)
+    day_count = models.PositiveIntegerField(default=0)
+    waits = models.PositiveBigIntegerField(default=0)
+    rate_limited = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "category"], name="bucket_one_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug}/{self.category}"
+
+
+class Schedule(models.Model):
+    """Periodic work without cron: the worker that moves ``next_run_at`` first runs it."""
+
+    name = models.CharField(max_length=80, unique=True)
+    interval_seconds = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReconcilePass(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        HELD = "held", _("held for approval")
+        APPROVED = "approved", _("approved")
+        FAILED = "failed", _("failed")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reconciles")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(default=0)
+    changes = models.JSONField(default=dict)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("reconcile pass")
+        verbose_name_plural = _("reconcile passes")
+
+    def __str__(self) -> str:
+        return f"reconcile {self.service.slug} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class UnmatchedVendorUser(models.Model):
+    """A vendor user that matches no member: reported to staff, never deleted by us."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="unmatched")
+    email = models.CharField(max_length=254)
+    vendor_id = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, blank=True)
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("unmatched vendor user")
+        verbose_name_plural = _("unmatched vendor users")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "email"], name="unmatched_one_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.service.slug}"
+
+
+class VendorCallCount(models.Model):
+    """Vendor calls by outcome, flushed by workers in batches, for /metrics."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=20)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "outcome"], name="callcount_one_per_outcome")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.count}"
+
+
+class WebhookReceipt(models.Model):
+    """Signatures of webhook deliveries already accepted, so a replay is refused."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.digest

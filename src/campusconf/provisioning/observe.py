@@ -1,0 +1,94 @@
+"""What a vendor user tells us about an account: one judgement, used by reconcile
+passes, single-account observe jobs and the provisioning job alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import DesiredState, State
+from campusconf.connectors.base import UserState, VendorUser
+
+OBS = {
+    UserState.PENDING: Account.Observed.PENDING,
+    UserState.ACTIVE: Account.Observed.ACTIVE,
+    UserState.INACTIVE: Account.Observed.INACTIVE,
+}
+WAITING = (State.INVITED, State.CONVERSION_PENDING)
+
+
+@dataclass
+class Verdict:
+    target: State | None = None
+    reason: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    needs_job: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.target is None and not self.changes
+
+
+def wrong_way(user: VendorUser, addresses: set[str]) -> str:
+    """Why an active vendor user does not give the member the university licence."""
+    if not user.licensed:
+        return "the vendor user holds no licence"
+    if "google" in user.login_types:
+        return "activated with Sign in with Google (S12)"
+    if user.email.lower() not in addresses:
+        return f"the address at the vendor was changed to {user.email} (S9)"
+    return ""
+
+
+def judge(
+    account: Account, user: VendorUser | None, addresses: set[str], now: datetime.datetime
+) -> Verdict:
+    """The transition and observed fields ``user`` calls for; empty when nothing changed.
+
+    ``addresses`` are the member's addresses, lower-cased. Accounts in requested,
+    suspended or removed belong to their job, and get only observed fields.
+    """
+    v = Verdict()
+    observed = OBS[user.state] if user else Account.Observed.ABSENT
+    if account.observed_state != observed:
+        v.changes["observed_state"] = observed
+    if user is not None:
+        if user.vendor_id and account.vendor_user_id != user.vendor_id:
+            v.changes["vendor_user_id"] = user.vendor_id
+        if account.vendor_address.lower() != user.email.lower():
+            v.changes["vendor_address"] = user.email
+        if account.observed_licensed != user.licensed:
+            v.changes["observed_licensed"] = user.licensed
+        login = ",".join(user.login_types)
+        if account.observed_login_type != login:
+            v.changes["observed_login_type"] = login
+    state = State(account.state)
+    expired = account.invitation_expires_at is not None and account.invitation_expires_at < now
+    if user is None:
+        if state in WAITING and expired:
+            v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
+        elif state in (*WAITING, State.ACTIVE, State.UNLICENSED) and (
+            account.desired_state == DesiredState.PRESENT
+        ):
+            v.target, v.reason = State.REQUESTED, "gone at the vendor but still wanted"
+            v.changes["vendor_user_id"] = ""
+            v.needs_job = True
+    elif user.state == UserState.PENDING:
+        if state in WAITING and expired:
+            v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
+    elif user.state == UserState.ACTIVE:
+        wrong = wrong_way(user, addresses)
+        if wrong and state in (State.INVITED, State.ACTIVE):
+            v.target, v.reason = State.UNLICENSED, wrong
+        elif not wrong and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
+            v.target, v.reason = State.ACTIVE, "the member activated the account"
+            if account.activated_at is None:
+                v.changes["activated_at"] = now
+        elif not wrong and state == State.FAILED:
+            v.target, v.reason = State.ACTIVE, "found active at the vendor after all"
+    elif user.state == UserState.INACTIVE and state == State.ACTIVE:
+        v.target, v.reason = State.UNLICENSED, "sign-in disabled at the vendor"
+    return v

@@ -1,0 +1,198 @@
+"""The durable job queue: enqueue inside the caller's transaction, claim, finish, retry.
+
+Claiming takes one short transaction. PostgreSQL skips rows another worker has locked
+(``FOR UPDATE SKIP LOCKED``); SQLite runs IMMEDIATE transactions, so claimers queue
+for the write lock and the select-then-update is serial anyway.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campusconf.accounts.models import Account
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket
+
+log = logging.getLogger("campusconf.provisioning")
+
+LIVE = [Job.Status.QUEUED, Job.Status.RUNNING]
+# When requests join one live job, the stronger kind wins.
+RANK = {Job.Kind.OBSERVE: 0, Job.Kind.SYNC: 1, Job.Kind.REINVITE: 2, Job.Kind.RECONCILE: 0}
+
+
+def _stronger(a: str, b: str) -> str:
+    return a if RANK.get(Job.Kind(a), 0) >= RANK.get(Job.Kind(b), 0) else b
+
+
+def enqueue(
+    account: Account,
+    kind: str = Job.Kind.SYNC,
+    *,
+    lane: int = Lane.ENGINE,
+    campaign: Campaign | None = None,
+    delay: float = 0.0,
+) -> Job:
+    """Queue work for ``account``; call it inside the transaction that changes the account.
+
+    At most one live job per account (a partial unique index): a second request joins
+    the live job — a queued one takes the more urgent lane and runs now; a running one
+    is marked to run ``again`` when it ends, so the newest intent is never lost.
+    """
+    when = timezone.now() + datetime.timedelta(seconds=delay)
+    with transaction.atomic():
+        live = Job.objects.select_for_update().filter(account=account, status__in=LIVE).first()
+        if live is None:
+            try:
+                with transaction.atomic():
+                    return Job.objects.create(
+                        kind=kind,
+                        account=account,
+                        service_id=account.service_id,
+                        campaign=campaign,
+                        lane=lane,
+                        run_after=when,
+                    )
+            except IntegrityError:
+                # Another transaction queued one meanwhile (PostgreSQL): join it.
+                live = Job.objects.select_for_update().get(account=account, status__in=LIVE)
+        if live.status == Job.Status.QUEUED:
+            live.kind = _stronger(live.kind, kind)
+            live.lane = min(live.lane, lane)
+            live.run_after = min(live.run_after, when)
+            live.save(update_fields=["kind", "lane", "run_after"])
+        else:
+            live.again = True
+            live.next_kind = _stronger(live.next_kind or Job.Kind.OBSERVE, kind)
+            live.save(update_fields=["again", "next_kind"])
+        return live
+
+
+def enqueue_service(service_id: int, kind: str = Job.Kind.RECONCILE) -> Job:
+    return Job.objects.create(
+        kind=kind, service_id=service_id, lane=Lane.STAFF, run_after=timezone.now()
+    )
+
+
+def _paused_services(now: datetime.datetime) -> list[int]:
+    return list(
+        RateBucket.objects.filter(paused_until__gt=now).values_list("service_id", flat=True)
+    )
+
+
+def claim(worker: str) -> Job | None:
+    """The most urgent runnable job, now leased to ``worker``; None when there is none."""
+    now = timezone.now()
+    with transaction.atomic():
+        query = (
+            Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=now)
+            .exclude(campaign__status=Campaign.Status.PAUSED)
+            .order_by("lane", "run_after", "id")
+        )
+        paused = _paused_services(now)
+        if paused:
+            # Zoom's daily create cap: that service's work waits for the reset.
+            query = query.exclude(service_id__in=paused, account__isnull=False)
+        if connection.features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True, of=("self",))
+        job = query.first()
+        if job is None:
+            return None
+        job.status = Job.Status.RUNNING
+        job.worker = worker
+        job.lease_until = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+        job.attempts = F("attempts") + 1
+        job.save(update_fields=["status", "worker", "lease_until", "attempts"])
+    job.refresh_from_db()
+    return job
+
+
+def recover_expired(now: datetime.datetime | None = None) -> int:
+    """Give the jobs of dead workers (lease passed) back to the queue."""
+    now = now or timezone.now()
+    count = Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=now).update(
+        status=Job.Status.QUEUED, lease_until=None, worker="", run_after=now
+    )
+    if count:
+        log.warning("recovered %d jobs whose worker stopped renewing its lease", count)
+    return count
+
+
+def renew(job: Job, worker: str) -> bool:
+    """Extend the lease; False means it was lost (the job was given to another worker)."""
+    until = timezone.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+    held = Job.objects.filter(pk=job.pk, worker=worker, status=Job.Status.RUNNING).update(
+        lease_until=until
+    )
+    return held == 1
+
+
+def _held(job: Job, worker: str) -> Job | None:
+    return (
+        Job.objects.select_for_update()
+        .filter(pk=job.pk, worker=worker, status=Job.Status.RUNNING)
+        .first()
+    )
+
+
+def finish(job: Job, worker: str) -> None:
+    with transaction.atomic():
+        held = _held(job, worker)
+        if held is None:
+            return
+        held.lease_until, held.worker = None, ""
+        if held.again:
+            held.status, held.again, held.attempts = Job.Status.QUEUED, False, 0
+            held.kind = held.next_kind or Job.Kind.SYNC
+            held.next_kind, held.run_after = "", timezone.now()
+        else:
+            held.status, held.finished_at = Job.Status.DONE, timezone.now()
+        held.save()
+
+
+def retry(job: Job, worker: str, error: str, *, delay: float, count_attempt: bool = True) -> None:
+    with transaction.atomic():
+        held = _held(job, worker)
+        if held is None:
+            return
+        held.status, held.lease_until, held.worker = Job.Status.QUEUED, None, ""
+        held.run_after = timezone.now() + datetime.timedelta(seconds=delay)
+        held.last_error = error[:2000]
+        if not count_attempt:
+            held.attempts = max(0, held.attempts - 1)
+        held.save()
+
+
+def give_up(job: Job, worker: str, error: str) -> None:
+    with transaction.atomic():
+        held = _held(job, worker)
+        if held is None:
+            return
+        held.status, held.lease_until, held.worker = Job.Status.FAILED, None, ""
+        held.last_error, held.finished_at = error[:2000], timezone.now()
+        held.save()
+
+
+def release(job: Job, worker: str) -> None:
+    """Hand a job back untouched (a worker stopping on SIGTERM before it started)."""
+    Job.objects.filter(pk=job.pk, worker=worker, status=Job.Status.RUNNING).update(
+        status=Job.Status.QUEUED,
+        lease_until=None,
+        worker="",
+        attempts=F("attempts") - 1,
+    )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential back-off with jitter; never shorter than what the vendor asked."""
+    base = float(engine("BACKOFF_BASE_SECONDS"))
+    ceiling = float(engine("BACKOFF_MAX_SECONDS"))
+    delay = min(ceiling, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
+    if retry_after is not None:
+        delay = max(delay, retry_after + random.uniform(0, 0.5))
+    return float(delay)

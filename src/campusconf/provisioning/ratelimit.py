@@ -1,0 +1,135 @@
+"""Vendor rate limits shared by every worker process on every machine.
+
+One ``RateBucket`` row per (service, category), updated in one short transaction per
+call. A caller reserves the next free slot and sleeps until it: the engine paces
+itself at the vendor's limit instead of bouncing off 429s. Zoom's daily create cap
+pauses the service (``paused_until``) until the reset time the vendor gave.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import RateBucket
+from campusconf.services.models import Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+# Calls per second, from VENDORS.md. Webex publishes none (sandbox: 300/minute).
+ZOOM_LIMITS = {
+    "pro": {"light": 30.0, "medium": 20.0, "heavy": 10.0},
+    "business": {"light": 80.0, "medium": 60.0, "heavy": 40.0},
+}
+ZOOM_DAILY_CREATES = {"pro": 1500, "business": 10000}
+WEBEX_LIMITS = {"api": 300 / 60}
+# Pace a little under the limit: the vendor counts in fixed windows, we refill smoothly.
+HEADROOM = 0.97
+
+
+class ServicePaused(Exception):
+    def __init__(self, until: datetime.datetime, reason: str) -> None:
+        super().__init__(f"paused until {until.isoformat()}: {reason}")
+        self.until, self.reason = until, reason
+
+
+def category(vendor: str, op: str) -> str | None:
+    """The vendor's rate-limit category of a connector operation; None = not limited."""
+    if op == "auth":
+        return None
+    if vendor == "zoom":
+        return "medium" if op == "list" else "light"
+    return "api"
+
+
+def limits(service: Service) -> dict[str, float]:
+    cs = service.connector_settings or {}
+    if service.vendor == "zoom":
+        plan = str(cs.get("plan", "pro")).lower()
+        base = dict(ZOOM_LIMITS.get(plan, ZOOM_LIMITS["pro"]))
+    else:
+        base = dict(WEBEX_LIMITS)
+    overrides = cs.get("rate_limits") or {}
+    scale = float(cs.get("rate_scale", 1))
+    return {k: float(overrides.get(k, v)) * scale for k, v in base.items()}
+
+
+def daily_create_cap(service: Service) -> int | None:
+    if service.vendor != "zoom":
+        return None
+    plan = str((service.connector_settings or {}).get("plan", "pro")).lower()
+    return ZOOM_DAILY_CREATES.get(plan, ZOOM_DAILY_CREATES["pro"])
+
+
+def _bucket(service: Service, cat: str) -> RateBucket:
+    bucket = RateBucket.objects.select_for_update().filter(service=service, category=cat).first()
+    if bucket is not None:
+        return bucket
+    rate = limits(service).get(cat, 10.0) * HEADROOM
+    try:
+        with transaction.atomic():
+            return RateBucket.objects.create(
+                service=service,
+                category=cat,
+                rate=rate,
+                burst=max(1.0, rate * (1 - HEADROOM)),
+                tokens=1.0,
+                stamp=time.time(),
+            )
+    except IntegrityError:
+        return RateBucket.objects.select_for_update().get(service=service, category=cat)
+
+
+def reserve(service: Service, cat: str, now: float | None = None) -> float:
+    """Take one slot; the seconds to sleep before using it. Raises ServicePaused."""
+    now = time.time() if now is None else now
+    with transaction.atomic():
+        bucket = _bucket(service, cat)
+        wall = datetime.datetime.fromtimestamp(now, datetime.UTC)
+        if bucket.paused_until and bucket.paused_until > wall:
+            raise ServicePaused(bucket.paused_until, bucket.pause_reason)
+        tokens = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate) - 1
+        wait = 0.0 if tokens >= 0 else -tokens / bucket.rate
+        RateBucket.objects.filter(pk=bucket.pk).update(
+            tokens=tokens, stamp=now, waits=F("waits") + (1 if wait > 0 else 0)
+        )
+    return wait
+
+
+def pace(service: Service, op: str) -> float:
+    """Block until the next call of ``op`` may go out; the seconds waited."""
+    if not engine("RATE_LIMITS"):
+        return 0.0
+    cat = category(service.vendor, op)
+    if cat is None:
+        return 0.0
+    wait = reserve(service, cat)
+    if wait > 0:
+        time.sleep(wait)
+    return wait
+
+
+def vendor_said_wait(service: Service, op: str, seconds: float | None) -> None:
+    """A 429 anyway: push the bucket's next slot back by what the vendor asked."""
+    cat = category(service.vendor, op) or "api"
+    with transaction.atomic():
+        bucket = _bucket(service, cat)
+        later = max(bucket.stamp, time.time()) + (seconds or 1.0)
+        RateBucket.objects.filter(pk=bucket.pk).update(
+            tokens=min(bucket.tokens, 0.0), stamp=later, rate_limited=F("rate_limited") + 1
+        )
+
+
+def pause_creates(service: Service, until: datetime.datetime, reason: str) -> None:
+    """Zoom's daily cap: stop this service's account work until ``until``."""
+    with transaction.atomic():
+        bucket = _bucket(service, category(service.vendor, "create") or "api")
+        RateBucket.objects.filter(pk=bucket.pk).update(
+            paused_until=until, pause_reason=reason[:200], rate_limited=F("rate_limited") + 1
+        )
+    log.warning("service %s paused until %s: %s", service.slug, until.isoformat(), reason)

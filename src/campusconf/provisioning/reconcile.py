@@ -1,0 +1,212 @@
+"""Reconcile one service: read every vendor user, compare with our intent, converge.
+
+The pass holds the service's accounts in memory as plain rows (one query), streams
+the vendor's users a page at a time, and writes only what changed: an unchanged
+account is never touched; the pass's own bookkeeping is one ReconcilePass row.
+An interrupted listing concludes nothing about the users it did not reach.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+from collections import defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import DesiredState, State
+from campusconf.connectors.base import VendorUser
+from campusconf.connectors.outcomes import ListingFailed
+from campusconf.members.models import Member, MemberAddress
+from campusconf.provisioning import jobs, observe, vendors
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import Job, Lane, ReconcilePass, UnmatchedVendorUser
+from campusconf.provisioning.queue import LIVE, enqueue
+from campusconf.services.models import Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+FIELDS = (
+    "pk",
+    "member_id",
+    "service_id",
+    "state",
+    "desired_state",
+    "observed_state",
+    "vendor_user_id",
+    "vendor_address",
+    "observed_licensed",
+    "observed_login_type",
+    "invitation_expires_at",
+    "activated_at",
+    "updated_at",
+)
+QUIET = (State.REQUESTED, State.SUSPENDED, State.REMOVED)
+
+
+def guard_threshold(live_accounts: int) -> int:
+    """The most a pass may deprovision without a person's approval."""
+    share = math.ceil(float(engine("GUARD_SHARE")) * live_accounts)
+    return max(1, min(share, int(engine("GUARD_MAX"))))
+
+
+class Snapshot:
+    """The service's accounts and their members' addresses, as plain rows."""
+
+    def __init__(self, service: Service) -> None:
+        self.accounts: dict[int, Account] = {}
+        self.by_vendor_id: dict[str, int] = {}
+        self.by_address: dict[str, int] = {}
+        self.addresses: dict[int, set[str]] = defaultdict(set)
+        member_to_account: dict[int, int] = {}
+        for row in Account.objects.filter(service=service).values(*FIELDS):
+            account = Account(**{("id" if k == "pk" else k): v for k, v in row.items()})
+            self.accounts[account.pk] = account
+            member_to_account[account.member_id] = account.pk
+            if account.vendor_user_id:
+                self.by_vendor_id[account.vendor_user_id] = account.pk
+            if account.vendor_address:
+                self.by_address.setdefault(account.vendor_address.lower(), account.pk)
+        for member_id, address in MemberAddress.objects.filter(
+            member__accounts__service=service
+        ).values_list("member_id", "address"):
+            pk = member_to_account[member_id]
+            self.addresses[pk].add(address.lower())
+            self.by_address[address.lower()] = pk
+
+    def match(self, user: VendorUser) -> int | None:
+        if user.vendor_id and user.vendor_id in self.by_vendor_id:
+            return self.by_vendor_id[user.vendor_id]
+        return self.by_address.get(user.email.lower())
+
+
+def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
+    """One reconcile pass over ``service``; returns its record."""
+    now = timezone.now()
+    record = ReconcilePass(service=service, started_at=now)
+    snap = Snapshot(service)
+    seen: set[int] = set()
+    verdicts: list[tuple[int, observe.Verdict]] = []
+    unmatched: list[VendorUser] = []
+    conn = vendors.connector_for(service)
+    try:
+        for user in conn.iter_users():
+            record.seen += 1
+            pk = snap.match(user)
+            if pk is None:
+                unmatched.append(user)
+                continue
+            seen.add(pk)
+            verdict = observe.judge(snap.accounts[pk], user, snap.addresses[pk], now)
+            if not verdict.empty:
+                verdicts.append((pk, verdict))
+    except ListingFailed as exc:
+        record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
+        record.finished_at = timezone.now()
+        record.save()
+        log.warning("reconcile %s: listing interrupted, nothing concluded: %s", service.slug, exc)
+        return record
+
+    fresh = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
+    for pk, account in snap.accounts.items():
+        if pk in seen or account.state in QUIET or account.updated_at > fresh:
+            continue  # a just-created user may not be listed yet (eventual consistency)
+        verdict = observe.judge(account, None, snap.addresses[pk], now)
+        if not verdict.empty:
+            verdicts.append((pk, verdict))
+
+    leavers = _leavers(service, snap, now)
+    live = sum(1 for a in snap.accounts.values() if a.state != State.REMOVED)
+    limit = guard_threshold(live)
+    if len(leavers) > limit and not approve:
+        record.status = ReconcilePass.Status.HELD
+        record.message = (
+            f"{len(leavers)} accounts would be deprovisioned, more than the guard's {limit}; "
+            f"approve with: campusconf reconcile {service.slug} --approve"
+        )
+        record.changes = {"would_deprovision": len(leavers)}
+        record.finished_at = timezone.now()
+        record.save()
+        log.warning("reconcile %s held: %s", service.slug, record.message)
+        return record
+
+    changes: dict[str, Any] = defaultdict(int)
+    for pk, verdict in verdicts:
+        try:
+            jobs.apply_verdict(snap.accounts[pk], verdict)
+        except IllegalTransition:
+            continue  # the account moved meanwhile; the next pass sees it again
+        changes[f"to_{verdict.target}" if verdict.target else "observed"] += 1
+    for pk in leavers:
+        with transaction.atomic():
+            Account.objects.filter(pk=pk).update(desired_state=DesiredState.ABSENT)
+            enqueue(snap.accounts[pk], lane=Lane.ENGINE)
+        changes["deprovision"] += 1
+    changes["reissued"] = reissue(service)
+    changes["unmatched_new"] = _report_unmatched(service, unmatched, now)
+    record.status = (
+        ReconcilePass.Status.APPROVED if approve and leavers else ReconcilePass.Status.DONE
+    )
+    record.changes = {k: v for k, v in changes.items() if v}
+    record.finished_at = timezone.now()
+    record.save()
+    log.info("reconcile %s: %d users seen, %s", service.slug, record.seen, record.changes)
+    return record
+
+
+def _leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[int]:
+    cutoff = now.date() - datetime.timedelta(days=int(engine("LEAVER_GRACE_DAYS")))
+    left = set(
+        Member.objects.filter(
+            status=Member.Status.LEFT, left_on__lte=cutoff, accounts__service=service
+        ).values_list("pk", flat=True)
+    )
+    return [
+        pk
+        for pk, a in snap.accounts.items()
+        if a.member_id in left
+        and a.desired_state == DesiredState.PRESENT
+        and a.state != State.REMOVED
+    ]
+
+
+def reissue(service: Service) -> int:
+    """Queue work for accounts whose intent and vendor state differ and have no live job."""
+    drift = (
+        Account.objects.filter(service=service)
+        .filter(
+            Q(state=State.REQUESTED)
+            | (Q(desired_state=DesiredState.ABSENT) & ~Q(state=State.REMOVED))
+            | (Q(state=State.SUSPENDED) & ~Q(observed_state=Account.Observed.INACTIVE))
+        )
+        .exclude(jobs__status__in=LIVE)
+    )
+    count = 0
+    for account in drift.iterator():
+        with transaction.atomic():
+            enqueue(account, Job.Kind.SYNC, lane=Lane.ENGINE)
+        count += 1
+    return count
+
+
+def _report_unmatched(service: Service, users: list[VendorUser], now: datetime.datetime) -> int:
+    known = set(UnmatchedVendorUser.objects.filter(service=service).values_list("email", flat=True))
+    new = [
+        UnmatchedVendorUser(
+            service=service,
+            email=u.email.lower(),
+            vendor_id=u.vendor_id or "",
+            state=str(u.state),
+            first_seen_at=now,
+        )
+        for u in users
+        if u.email.lower() not in known
+    ]
+    UnmatchedVendorUser.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

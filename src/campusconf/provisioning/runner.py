@@ -1,0 +1,184 @@
+"""The worker loop: claim, run, settle; periodic work; a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from django.db import close_old_connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition
+from campusconf.accounts.models import Account
+from campusconf.provisioning import jobs, queue, schedules, vendors
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import Job, VendorCallCount
+from campusconf.provisioning.ratelimit import ServicePaused
+
+log = logging.getLogger("campusconf.provisioning")
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (ours stopped renewing in time)."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def run_one(job: Job, worker: str) -> None:
+    """Carry out a claimed job and settle it: finish, retry later, or give up."""
+    last_renew = [time.monotonic()]
+
+    def heartbeat() -> None:
+        # Renew well before the lease ends; a lost lease stops this run at once.
+        if time.monotonic() - last_renew[0] > engine("LEASE_SECONDS") / 4:
+            if not queue.renew(job, worker):
+                raise LeaseLost(f"job {job.pk}")
+            last_renew[0] = time.monotonic()
+
+    vendors.set_heartbeat(heartbeat)
+    try:
+        step = _step(job)
+    except LeaseLost:
+        log.warning("job=%s lease lost; another worker has it", job.pk)
+        return
+    finally:
+        vendors.set_heartbeat(None)
+    _settle(job, worker, step)
+
+
+def _step(job: Job) -> jobs.Step:
+    try:
+        if job.account_id is None:
+            from campusconf.provisioning import reconcile
+
+            reconcile.run_pass(job.service)
+            return jobs.Done("reconciled")
+        account = (
+            Account.objects.select_related("member", "service").filter(pk=job.account_id).first()
+        )
+        if account is None:
+            return jobs.Done("account deleted")
+        return jobs.converge(account, job)
+    except ServicePaused as paused:
+        wait = (paused.until - timezone.now()).total_seconds()
+        return jobs.Retry(str(paused), max(1.0, wait), count=False)
+    except IllegalTransition as exc:
+        # Someone changed the account meanwhile; their change queued its own work.
+        return jobs.Done(f"superseded: {exc}")
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        log.exception("job=%s account=%s crashed", job.pk, job.account_id)
+        return jobs.Retry(f"{type(exc).__name__}: {exc}")
+
+
+def _settle(job: Job, worker: str, step: jobs.Step) -> None:
+    where = f"job={job.pk} account={job.account_id} attempt={job.attempts}"
+    if isinstance(step, jobs.Done):
+        log.info("%s done: %s", where, step.note)
+        queue.finish(job, worker)
+    elif isinstance(step, jobs.Fail):
+        log.warning("%s failed: %s", where, step.reason)
+        if job.account_id:
+            jobs.give_up_account(job.account_id, step.reason, step.code)
+        queue.give_up(job, worker, step.reason)
+    elif step.count and job.attempts >= engine("MAX_ATTEMPTS"):
+        log.warning("%s gave up after %d attempts: %s", where, job.attempts, step.reason)
+        if job.account_id:
+            jobs.give_up_account(job.account_id, f"gave up: {step.reason}", "retries")
+        queue.give_up(job, worker, step.reason)
+    else:
+        delay = queue.backoff(job.attempts if step.count else 1, step.wait)
+        log.info("%s retry in %.1fs: %s", where, delay, step.reason)
+        queue.retry(job, worker, step.reason, delay=delay, count_attempt=step.count)
+
+
+def flush_counts() -> None:
+    pending = dict(vendors.calls)
+    vendors.calls.clear()
+    for (service_id, outcome), n in pending.items():
+        with transaction.atomic():
+            row, _ = VendorCallCount.objects.get_or_create(service_id=service_id, outcome=outcome)
+            VendorCallCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+
+
+class Worker:
+    def __init__(self, *, once: bool = False, idle_exit: bool = False) -> None:
+        self.id = worker_id()
+        self.stopping = False
+        self.once = once
+        self.idle_exit = idle_exit
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self, on_idle: Callable[[], None] | None = None) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("worker %s started", self.id)
+        done = 0
+        housekeeping = 0.0
+        try:
+            while not self.stopping:
+                close_old_connections()
+                if time.monotonic() - housekeeping > 5:
+                    queue.recover_expired()
+                    flush_counts()
+                    housekeeping = time.monotonic()
+                job = queue.claim(self.id)
+                if job is None:
+                    if schedules.run_due():
+                        continue
+                    if self.idle_exit:
+                        break
+                    if on_idle:
+                        on_idle()
+                    time.sleep(engine("POLL_SECONDS"))
+                    continue
+                run_one(job, self.id)
+                done += 1
+                if self.once:
+                    break
+        finally:
+            flush_counts()
+            vendors.close_all()
+            log.info("worker %s stopped after %d jobs", self.id, done)
+        return done
+
+
+def drain(max_seconds: float = 60.0) -> int:
+    """Run jobs in this process until none is runnable (tests, ``provision --wait``)."""
+    worker = worker_id()
+    deadline = time.monotonic() + max_seconds
+    done = 0
+    while time.monotonic() < deadline:
+        job = queue.claim(worker)
+        if job is None:
+            soonest = Job.objects.filter(status=Job.Status.QUEUED).order_by("run_after").first()
+            if soonest is None:
+                break
+            time.sleep(min(0.5, max(0.05, (soonest.run_after - timezone.now()).total_seconds())))
+            continue
+        run_one(job, worker)
+        done += 1
+    return done
+
+
+def lag_seconds(now: datetime.datetime | None = None) -> float:
+    now = now or timezone.now()
+    oldest = (
+        Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=now)
+        .order_by("run_after")
+        .values_list("run_after", flat=True)
+        .first()
+    )
+    return (now - oldest).total_seconds() if oldest else 0.0

@@ -1,0 +1,83 @@
+"""Periodic work without an external cron.
+
+Each piece of periodic work is a ``Schedule`` row. A worker runs it after moving
+``next_run_at`` forward with a compare-and-set UPDATE; only one worker's UPDATE
+matches, so one worker runs it, whichever gets there first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition, transition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, State
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import Schedule
+from campusconf.services.models import Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+
+def ensure() -> None:
+    now = timezone.now()
+    wanted = {"expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES"))}
+    for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
+        wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
+    for name, interval in wanted.items():
+        Schedule.objects.get_or_create(
+            name=name, defaults={"interval_seconds": interval, "next_run_at": now}
+        )
+
+
+def run_due() -> bool:
+    """Run at most one due schedule; True if this worker ran one."""
+    now = timezone.now()
+    due = Schedule.objects.filter(next_run_at__lte=now).order_by("next_run_at").first()
+    if due is None:
+        if not Schedule.objects.exists():
+            ensure()
+        return False
+    later = now + datetime.timedelta(seconds=due.interval_seconds)
+    won = Schedule.objects.filter(pk=due.pk, next_run_at=due.next_run_at).update(
+        next_run_at=later, last_run_at=now
+    )
+    if not won:
+        return False
+    log.info("schedule %s running", due.name)
+    run(due.name)
+    return True
+
+
+def run(name: str) -> None:
+    if name == "expire-invitations":
+        expire_invitations()
+    elif name.startswith("reconcile:"):
+        from campusconf.provisioning import reconcile
+
+        service = Service.objects.filter(slug=name.split(":", 1)[1], enabled=True).first()
+        if service is not None:
+            reconcile.run_pass(service)
+
+
+def expire_invitations(now: datetime.datetime | None = None) -> int:
+    """Invited accounts past their validity → invitation_expired (S4), from our own rows."""
+    now = now or timezone.now()
+    count = 0
+    for account in Account.objects.filter(
+        state__in=[State.INVITED, State.CONVERSION_PENDING], invitation_expires_at__lt=now
+    ).iterator():
+        try:
+            transition(
+                account,
+                State.INVITATION_EXPIRED,
+                cause=Cause.ENGINE,
+                reason="invitation validity passed (S4)",
+            )
+            count += 1
+        except IllegalTransition:
+            continue
+    return count

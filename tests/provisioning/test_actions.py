@@ -1,0 +1,162 @@
+"""Actions change the account and queue its job in one transaction, or change nothing."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition, transition
+from campusconf.accounts.models import Account, Application
+from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.provisioning import actions, queue
+from campusconf.provisioning.models import Job, Lane
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service()
+
+
+def live_jobs(account):
+    return list(Job.objects.filter(account=account, status__in=queue.LIVE))
+
+
+def test_apply_opens_the_account_records_the_application_and_queues_one_job(
+    make_member, service
+):
+    member = make_member()
+    account = actions.apply_for_service(member, service)
+    assert account.state == State.REQUESTED
+    assert Application.objects.filter(account=account).count() == 1
+    [job] = live_jobs(account)
+    assert job.kind == Job.Kind.SYNC
+    assert job.lane == Lane.MEMBER
+
+
+def test_applying_twice_while_live_raises_and_queues_nothing_more(make_member, service):
+    member = make_member()
+    account = actions.apply_for_service(member, service)
+    with pytest.raises(AccountAlreadyLive):
+        actions.apply_for_service(member, service)
+    assert len(live_jobs(account)) == 1
+    assert Application.objects.count() == 1
+
+
+def test_an_ineligible_member_is_refused_with_the_reason(make_member, make_service):
+    service = make_service(eligible_roles="student")
+    with pytest.raises(actions.NotEligible) as refused:
+        actions.apply_for_service(make_member(faculty=True), service)
+    assert "student" in refused.value.reason
+    assert not Account.objects.exists()
+    assert not Job.objects.exists()
+
+
+def test_a_failure_after_the_job_is_queued_rolls_both_back(make_member, service):
+    member = make_member()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.apply_for_service(member, service)
+        raise RuntimeError("crash before commit")
+    assert not Account.objects.exists()
+    assert not Job.objects.exists()
+
+
+def test_an_illegal_move_raises_and_changes_nothing(make_member, service):
+    account = actions.apply_for_service(make_member(), service)
+    with pytest.raises(IllegalTransition):
+        actions.retry_account(account, cause=Cause.STAFF)
+    with pytest.raises(IllegalTransition):
+        actions.resend_invitation(account, cause=Cause.MEMBER)
+    account.refresh_from_db()
+    assert account.state == State.REQUESTED
+    assert len(Job.objects.all()) == 1
+
+
+def invited(account):
+    Job.objects.filter(account=account).update(status=Job.Status.DONE)
+    now = timezone.now()
+    transition(
+        account,
+        State.INVITED,
+        cause=Cause.ENGINE,
+        vendor_user_id="u1",
+        invitation_sent_at=now,
+        invitation_expires_at=now + datetime.timedelta(days=15),
+    )
+    return account
+
+
+def test_resend_moves_back_to_requested_with_a_reinvite_job(make_member, service):
+    account = invited(actions.apply_for_service(make_member(), service))
+    actions.resend_invitation(account, cause=Cause.MEMBER)
+    assert account.state == State.REQUESTED
+    [job] = live_jobs(account)
+    assert job.kind == Job.Kind.REINVITE
+
+
+def test_resend_allowed_once_per_ten_minutes(make_member, service):
+    account = invited(actions.apply_for_service(make_member(), service))
+    ok, _ = actions.resend_allowed(account, timezone.now())
+    assert ok
+    actions.resend_invitation(account, cause=Cause.MEMBER)
+    invited(account)
+    ok, why = actions.resend_allowed(account, timezone.now())
+    assert not ok and "10 minutes" in why
+    ok, _ = actions.resend_allowed(account, timezone.now() + datetime.timedelta(minutes=11))
+    assert ok
+
+
+def test_a_second_request_joins_the_live_job(make_member, service):
+    account = actions.apply_for_service(make_member(), service, cause=Cause.STAFF)
+    actions.reconcile_account(account, cause=Cause.MEMBER)
+    [job] = live_jobs(account)
+    assert job.kind == Job.Kind.SYNC  # a look is weaker than the provisioning it joins
+    assert job.lane == Lane.MEMBER
+
+
+def test_work_asked_for_while_a_job_runs_runs_again_after(make_member, service):
+    account = actions.apply_for_service(make_member(), service)
+    job = queue.claim("w1")
+    assert job is not None
+    actions.deprovision_account(account, cause=Cause.STAFF)
+    queue.finish(job, "w1")
+    [again] = live_jobs(account)
+    assert again.pk == job.pk and again.status == Job.Status.QUEUED
+    account.refresh_from_db()
+    assert account.desired_state == DesiredState.ABSENT
+
+
+def test_claim_serves_members_before_bulk_work(make_member, service):
+    from campusconf.provisioning.models import Campaign
+
+    campaign = Campaign.objects.create(service=service)
+    bulk = actions.apply_for_service(
+        make_member(), service, cause=Cause.STAFF, campaign=campaign
+    )
+    own = actions.apply_for_service(make_member(), service, cause=Cause.MEMBER)
+    first = queue.claim("w")
+    assert first is not None and first.account_id == own.pk
+    second = queue.claim("w")
+    assert second is not None and second.account_id == bulk.pk
+
+
+def test_a_lease_that_expires_gives_the_job_to_another_worker(make_member, service):
+    actions.apply_for_service(make_member(), service)
+    job = queue.claim("dead")
+    assert job is not None and queue.claim("other") is None
+    Job.objects.filter(pk=job.pk).update(
+        lease_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert queue.recover_expired() == 1
+    again = queue.claim("other")
+    assert again is not None and again.pk == job.pk and again.attempts == 2
+    queue.finish(job, "dead")  # the dead worker's late answer changes nothing
+    again.refresh_from_db()
+    assert again.status == Job.Status.RUNNING
+
+
+def test_backoff_grows_and_honours_retry_after():
+    assert queue.backoff(1) <= queue.backoff(6) * 2
+    assert queue.backoff(1, retry_after=30) >= 30
