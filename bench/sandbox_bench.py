@@ -142,6 +142,7 @@ def run(port: int, pid: int, creds: dict, args: argparse.Namespace) -> None:  # 
             info = {"email": f"u{next(seq)}@bench.example.ac.jp", "type": 2, "first_name": "B"}
             body = json.dumps({"action": action, "user_info": info}).encode()
             return "POST", "/zoom/v2/users", zoom_h, body
+
         return make
 
     def webex_create(i: int):  # type: ignore[no-untyped-def]

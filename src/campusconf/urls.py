@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("staff/audit/", include("campusconf.audit.urls")),
+    path("staff/", include("campusconf.backoffice.urls")),
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
     path("metrics", metrics_view, name="metrics"),
 ]

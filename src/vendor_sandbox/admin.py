@@ -21,11 +21,20 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from vendor_sandbox import clock, counters, credentials, faults
+from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import json_response
 from vendor_sandbox.models import (
-    Counter, Link, Mail, PersonalAccount, RateWindow, SandboxState, WebexJob, WebexPerson,
-    ZoomPageToken, ZoomUser,
+    Counter,
+    Link,
+    Mail,
+    PersonalAccount,
+    RateWindow,
+    SandboxState,
+    WebexJob,
+    WebexPerson,
+    ZoomPageToken,
+    ZoomUser,
 )  # fmt: skip
 from vendor_sandbox.zoom import service as zoom_service
 
@@ -160,9 +169,7 @@ def users_by_state() -> dict[str, dict[str, int]]:
         status="pending", invited_at__lt=zoom_service.pending_cutoff(now)
     ).count()
     zoom["pending"] -= zoom["pending_expired"]
-    personal = {
-        v: PersonalAccount.objects.filter(vendor=v).count() for v in ("webex", "zoom")
-    }
+    personal = {v: PersonalAccount.objects.filter(vendor=v).count() for v in ("webex", "zoom")}
     return {"webex": webex, "zoom": zoom, "personal": personal}
 
 
@@ -204,8 +211,8 @@ def users(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     return HttpResponse(json.dumps(out, default=str), content_type="application/json")
 
 
-def mail_json(m: Mail) -> dict[str, Any]:
-    return {
+def mail_json(m: Mail, full: bool) -> dict[str, Any]:
+    data = {
         "id": m.pk,
         "vendor": m.vendor,
         "kind": m.kind,
@@ -215,8 +222,10 @@ def mail_json(m: Mail) -> dict[str, Any]:
         "status": m.status,
         "error": m.error,
         "created_at": clock.iso(m.created_at),
-        "text": m.text,
     }
+    if full:
+        data["text"], data["html"] = mail_module.render(m)
+    return data
 
 
 @admin_api({"GET"})
@@ -227,7 +236,8 @@ def mails(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.GET.get("kind"):
         query = query.filter(kind=request.GET["kind"])
     limit = min(int(request.GET.get("limit", "100")), 1000)
-    return json_response({"items": [mail_json(m) for m in query[:limit]]})
+    full = request.GET.get("body", "1") != "0"
+    return json_response({"items": [mail_json(m, full) for m in query[:limit]]})
 
 
 @admin_api({"GET"})
@@ -240,7 +250,7 @@ def page(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("token", "")
     if not local and not (given and hmac.compare_digest(given, _token())):
         return HttpResponse("Admin page: loopback only, or pass ?token=", status=403)
-    fault_cfg, offset = faults.load()
+    fault_cfg, offset, _ = faults.load()
     context = {
         "users": users_by_state(),
         "faults": fault_cfg,
@@ -251,3 +261,13 @@ def page(request: HttpRequest) -> HttpResponse:
         "webex_people": WebexPerson.objects.order_by("-id")[:15],
     }
     return render(request, "vendor_sandbox/admin.html", context)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return HttpResponse("Not found", status=404, content_type="text/plain")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        "Something went wrong in the sandbox.", status=500, content_type="text/plain"
+    )

@@ -66,9 +66,7 @@ def ensure() -> dict[str, Any]:
             "token": org.token,
             "org_id": org.org_id,
             "org_name": org.name,
-            "licenses": {
-                lic.name: lic.license_id for lic in WebexLicense.objects.filter(org=org)
-            },
+            "licenses": {lic.name: lic.license_id for lic in WebexLicense.objects.filter(org=org)},
         },
         "zoom": {
             "base_url": f"{base}/zoom/v2",

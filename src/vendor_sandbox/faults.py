@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -32,13 +32,23 @@ _FLOATS = {k for k, v in DEFAULTS.items() if isinstance(v, float)}
 _RATES = {k for k in DEFAULTS if k.endswith("_rate")}
 
 
-def load() -> tuple[dict[str, Any], float]:
-    """Current fault settings and the clock offset, in one read of the state row."""
+class State(NamedTuple):
+    faults: dict[str, Any]
+    offset: float
+    webhook_url: str
+
+
+def load() -> State:
+    """Fault settings, clock offset and webhook URL, in one read of the state row."""
     with connection.cursor() as cur:
-        cur.execute("SELECT faults, clock_offset FROM vendor_sandbox_sandboxstate WHERE id = 1")
+        cur.execute(
+            "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
+        )
         row = cur.fetchone()
-    stored = json.loads(row[0]) if row and row[0] else {}
-    return {**DEFAULTS, **stored}, float(row[1]) if row else 0.0
+    if row is None:
+        return State(dict(DEFAULTS), 0.0, CONFIG.webhook_url)
+    stored = json.loads(row[0]) if row[0] else {}
+    return State({**DEFAULTS, **stored}, float(row[1]), row[2] or CONFIG.webhook_url)
 
 
 def validate(update: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from vendor_sandbox import clock
+from vendor_sandbox import clock, sql
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.models import Link
 
@@ -31,9 +31,8 @@ PATHS = {
 def new(kind: str, email: str, target: str, now: datetime | None = None) -> str:
     """Create a link and return its absolute URL (built on the public base URL)."""
     token = secrets.token_urlsafe(24)
-    Link.objects.create(
-        token=token, kind=kind, email=email, target=target, created_at=now or clock.now()
-    )
+    row = {"token": token, "kind": kind, "email": email, "target": target}
+    sql.insert("link", {**row, "created_at": now or clock.now(), "used_at": None})
     return f"{CONFIG.public_url}{PATHS[kind]}{token}"
 
 

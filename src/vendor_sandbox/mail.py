@@ -12,13 +12,14 @@ import queue
 import smtplib
 import threading
 import time
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from vendor_sandbox import clock
+from vendor_sandbox import clock, sql
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.models import Mail
 
@@ -30,32 +31,28 @@ RETRY_DELAYS = (0.5, 2.0, 5.0)
 
 
 def send(
-    vendor: str, kind: str, to: str, subject: str, template: str, context: dict[str, object]
-) -> Mail:
+    vendor: str,
+    kind: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    now: datetime | None = None,
+) -> int:
     """Record a mail and queue it for delivery once the current transaction commits.
 
     ``context["links"]`` maps button labels to absolute URLs; the same mapping is kept on
     the row so tests and the admin page can follow links without parsing HTML.
     """
     ctx = {"org_name": CONFIG.org_name, "to": to, **context}
-    html = render_to_string(f"vendor_sandbox/mail/{template}.html", ctx)
-    text = render_to_string(f"vendor_sandbox/mail/{template}.txt", ctx)
     status = "queued" if CONFIG.smtp_port else "recorded"
     links = dict(context.get("links", {}))  # type: ignore[call-overload]
-    mail = Mail.objects.create(
-        vendor=vendor,
-        kind=kind,
-        to=to,
-        subject=subject,
-        text=text,
-        html=html,
-        links=links,
-        created_at=clock.now(),
-        status=status,
-    )
+    row = {"vendor": vendor, "kind": kind, "to": to, "subject": subject, "template": template}
+    row.update(context=ctx, links=links, created_at=now or clock.now(), status=status, error="")
+    mail_id = sql.insert("mail", row)
     if CONFIG.smtp_port:
-        transaction.on_commit(lambda: _enqueue(mail.pk))
-    return mail
+        transaction.on_commit(lambda: _enqueue(mail_id))
+    return mail_id
 
 
 def _enqueue(mail_id: int) -> None:
@@ -67,6 +64,16 @@ def _enqueue(mail_id: int) -> None:
     _queue.put(mail_id)
 
 
+def render(mail: Mail) -> tuple[str, str]:
+    """Text and HTML of a mail. Rendering waits until delivery (or listing), because
+    templating costs more than the rest of a create request."""
+    name = f"vendor_sandbox/mail/{mail.template}"
+    return (
+        render_to_string(f"{name}.txt", mail.context),
+        render_to_string(f"{name}.html", mail.context),
+    )
+
+
 def _message(mail: Mail) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = CONFIG.mail_from_webex if mail.vendor == "webex" else CONFIG.mail_from_zoom
@@ -75,8 +82,9 @@ def _message(mail: Mail) -> EmailMessage:
     msg["Message-ID"] = make_msgid(domain=f"{mail.vendor}.sandbox.test")
     msg["X-Sandbox-Mail-Id"] = str(mail.pk)
     msg["X-Sandbox-Mail-Kind"] = mail.kind
-    msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
+    text, html = render(mail)
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
     return msg
 
 

@@ -18,11 +18,17 @@ class SandboxState(models.Model):
     webhook_url = models.CharField(max_length=500, blank=True, default="")
     admin_token = models.CharField(max_length=100)
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class WebexOrg(models.Model):
     org_id = models.CharField(max_length=200, primary_key=True)
     name = models.CharField(max_length=200)
     token = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class WebexLicense(models.Model):
@@ -31,6 +37,9 @@ class WebexLicense(models.Model):
     name = models.CharField(max_length=200)
     total_units = models.IntegerField()
     site_url = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class WebexPerson(models.Model):
@@ -56,12 +65,18 @@ class WebexPerson(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "email"], name="webex_org_email")]
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class WebexJob(models.Model):
     job_id = models.CharField(max_length=100, primary_key=True)
     org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
     created = models.DateTimeField()
     result = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class ZoomAccount(models.Model):
@@ -70,11 +85,17 @@ class ZoomAccount(models.Model):
     client_secret = models.CharField(max_length=100)
     webhook_secret = models.CharField(max_length=100)
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class ZoomToken(models.Model):
     token = models.CharField(max_length=200, primary_key=True)
     account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE)
     expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class ZoomUser(models.Model):
@@ -101,6 +122,9 @@ class ZoomUser(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "email"], name="zoom_acct_email")]
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class ZoomPageToken(models.Model):
     token = models.CharField(max_length=100, primary_key=True)
@@ -109,6 +133,9 @@ class ZoomPageToken(models.Model):
     page_size = models.IntegerField()
     after_seq = models.BigIntegerField()
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class PersonalAccount(models.Model):
@@ -126,6 +153,9 @@ class PersonalAccount(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vendor", "email"], name="personal_email")]
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class Link(models.Model):
     """A one-time link mailed to someone: activation, conversion, join, password reset."""
@@ -133,9 +163,12 @@ class Link(models.Model):
     token = models.CharField(max_length=100, primary_key=True)
     kind = models.CharField(max_length=30)
     email = models.CharField(max_length=320)
-    target = models.CharField(max_length=200, blank=True, default="")
+    target = models.CharField(max_length=200, blank=True, default="", db_index=True)
     created_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class Mail(models.Model):
@@ -143,20 +176,29 @@ class Mail(models.Model):
     kind = models.CharField(max_length=30)
     to = models.CharField(max_length=320)
     subject = models.CharField(max_length=300)
-    text = models.TextField()
-    html = models.TextField()
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict)  # rendered when delivered or listed
     links = models.JSONField(default=dict)
     created_at = models.DateTimeField()
     status = models.CharField(max_length=20, default="queued")  # queued|sent|failed|recorded
     error = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
 
 
 class Counter(models.Model):
     key = models.CharField(max_length=300, primary_key=True)
     count = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class RateWindow(models.Model):
     key = models.CharField(max_length=200, primary_key=True)  # "<bucket>@<window start>"
     count = models.IntegerField(default=0)
     expires = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"

@@ -7,6 +7,7 @@ counters. Any exception becomes the vendor's own 500 body: never a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -35,6 +36,7 @@ class Ctx:
     now: datetime
     faults: dict[str, Any]
     tracking: str
+    webhook_url: str = ""
     after_commit_error: ApiError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +84,8 @@ def route(api: Api, endpoints: dict[str, Endpoint]) -> Callable[..., HttpRespons
             resp = _serve(api, endpoint, request, tracking, kwargs)
         except ApiError as err:
             resp = api.dialect.render(err, tracking)
+            if err.status == 413 and not _drain(request):
+                resp["Connection"] = "close"  # an unread body would poison keep-alive
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
             resp = api.dialect.render(ApiError(500, "Internal server error.", code=500), tracking)
@@ -100,7 +104,7 @@ def _serve(
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > CONFIG.max_body_bytes:
         raise api.dialect.too_large()
-    fault_cfg, offset = faults.load()
+    fault_cfg, offset, webhook_url = faults.load()
     now = datetime.fromtimestamp(time.time() + offset, tz=UTC)
     principal = api.authenticate(request, now)
     if CONFIG.limits_enabled:
@@ -111,6 +115,7 @@ def _serve(
     if active:
         _before(api, fault_cfg)
     ctx = Ctx(request, principal, now, fault_cfg if active else faults.DEFAULTS, tracking)
+    ctx.webhook_url = webhook_url
     if request.method == "GET":
         resp = endpoint.handler(ctx, **kwargs)
     else:
@@ -121,6 +126,23 @@ def _serve(
     if ctx.after_commit_error is not None:
         raise ctx.after_commit_error
     return resp
+
+
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def _drain(request: HttpRequest) -> bool:
+    """Read and drop an oversized body so the client sees the 413, not a reset."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > DRAIN_LIMIT:
+        return False
+    stream, left = request.META["wsgi.input"], int(length)
+    while left > 0:
+        chunk = stream.read(min(left, 65536))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return True
 
 
 def _before(api: Api, cfg: dict[str, Any]) -> None:
@@ -143,7 +165,5 @@ def _drop_connection(request: HttpRequest) -> None:
     counters.hit("faults lost_response")
     if sock is None:
         return
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

@@ -2,10 +2,15 @@ from django.urls import path, re_path
 
 from vendor_sandbox import admin
 from vendor_sandbox.webex import api as webex
+from vendor_sandbox.webex import pages as webex_pages
 from vendor_sandbox.zoom import api as zoom
 from vendor_sandbox.zoom import oauth
+from vendor_sandbox.zoom import pages as zoom_pages
 
 JOBS = "webex/v1/identity/organizations/<str:org_id>/jobs/sendActivationEmails"
+
+handler404 = "vendor_sandbox.admin.not_found"
+handler500 = "vendor_sandbox.admin.server_error"
 
 urlpatterns = [
     path("webex/v1/people", webex.people),
@@ -23,6 +28,22 @@ urlpatterns = [
     path("zoom/v2/users/<str:key>", zoom.user),
     path("zoom/v2/users/<str:key>/status", zoom.user_status),
     re_path(r"^zoom/v2/(?P<rest>.*)$", zoom.unknown),
+    path("webex/activate/<str:token>", webex_pages.activate),
+    path("webex/convert/<str:token>", webex_pages.convert),
+    path("webex/reset/<str:token>", webex_pages.reset),
+    path("webex/signin", webex_pages.signin),
+    path("webex/forgot", webex_pages.forgot),
+    path("webex/home", webex_pages.home),
+    path("webex/profile", webex_pages.profile),
+    path("webex/signout", webex_pages.signout),
+    path("zoom/", zoom_pages.home),
+    path("zoom/activate/<str:token>", zoom_pages.activate),
+    path("zoom/join/<str:token>", zoom_pages.join),
+    path("zoom/reset/<str:token>", zoom_pages.reset),
+    path("zoom/signin", zoom_pages.signin),
+    path("zoom/forgot", zoom_pages.forgot),
+    path("zoom/account", zoom_pages.account),
+    path("zoom/signout", zoom_pages.signout),
     path("_admin/reset", admin.reset),
     path("_admin/personal-accounts", admin.personal_accounts),
     path("_admin/clock", admin.clock_view),

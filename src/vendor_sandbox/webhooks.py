@@ -44,9 +44,14 @@ def user_object(user: Any) -> dict[str, Any]:
     }
 
 
-def emit(event: str, account: ZoomAccount, user: Any, event_ms: int) -> None:
-    """Queue an event after the current transaction commits (nothing is sent on rollback)."""
-    url = SandboxState.objects.values_list("webhook_url", flat=True).first() or CONFIG.webhook_url
+def emit(event: str, account: ZoomAccount, user: Any, event_ms: int, url: str | None) -> None:
+    """Queue an event after the current transaction commits (nothing is sent on rollback).
+
+    ``url`` is the receiver as read with the request's state; None reads it afresh.
+    """
+    if url is None:
+        url = SandboxState.objects.values_list("webhook_url", flat=True).first()
+        url = url or CONFIG.webhook_url
     if not url:
         return
     envelope = {

@@ -35,7 +35,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django admin, for superusers only (campusconf.backoffice.admin_site).
+    "campusconf.backoffice.apps.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "campusconf.accounts",
     "campusconf.provisioning",
     "campusconf.demo",
+    "campusconf.audit",
+    "campusconf.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +143,11 @@ STORAGES = {
 }
 
 LOGIN_URL = "/admin/login/"
+
+# Staff back office (docs/backoffice.md): besides Django's is_staff and the
+# backoffice.access permission, members of this Django group (filled from the SSO's
+# group or attribute by the sign-in code) are staff. Empty: no group grants it.
+CAMPUSCONF_STAFF_GROUP = os.environ.get("CAMPUSCONF_STAFF_GROUP", "")
 
 # Mail: the demo and the tests point this at a local SMTP server.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, connection
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
 from vendor_sandbox import faults, ratelimit
@@ -19,9 +18,7 @@ from vendor_sandbox.models import WebexJob, WebexLicense, WebexOrg, WebexPerson
 from vendor_sandbox.pipeline import Api, Ctx, Endpoint, json_body, route
 from vendor_sandbox.webex import service
 
-AUTH_MESSAGE = (
-    "The request requires a valid access token set in the Authorization request header."
-)
+AUTH_MESSAGE = "The request requires a valid access token set in the Authorization request header."
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STRING_FIELDS = {
     "displayName", "firstName", "lastName", "nickName", "avatar", "orgId", "department",
@@ -177,9 +174,7 @@ def list_people(ctx: Ctx) -> HttpResponse:
         query = query.filter(roles__icontains=f'"{role}"')
     rows = list(query.order_by("id")[: size + 1])
     page = rows[:size]
-    body: dict[str, Any] = {
-        "items": [service.to_json(p, ctx.now, presence=not ids) for p in page]
-    }
+    body: dict[str, Any] = {"items": [service.to_json(p, ctx.now, presence=not ids) for p in page]}
     if ids:
         found = {p.person_id for p in page}
         body["notFoundIds"] = [i for i in ids if i not in found] if len(rows) <= size else []

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 
-from vendor_sandbox import faults, ratelimit
+from vendor_sandbox import faults, ratelimit, sql
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import ZOOM, ApiError, json_response, zoom_invalid
 from vendor_sandbox.models import Link, PersonalAccount, ZoomAccount, ZoomPageToken, ZoomUser
@@ -30,6 +30,11 @@ PATCH_STR = {
     "language", "timezone", "phone_number", "vanity_name", "host_key", "cms_user_id",
 }  # fmt: skip
 NAME_MAX = 64
+INSERT_FIELDS = (
+    "user_id", "email", "first_name", "last_name", "display_name", "type", "status",
+    "verified", "dept", "role_id", "login_types", "extra", "password_hash", "created_at",
+    "invited_at", "last_login_time", "visible_at", "action",
+)  # fmt: skip
 
 
 def limit(account: ZoomAccount, endpoint: Endpoint) -> None:
@@ -104,12 +109,21 @@ def create_user(ctx: Ctx) -> HttpResponse:
     if action == "autoCreate" and (not isinstance(password, str) or not 8 <= len(password) <= 32):
         raise zoom_invalid("user_info.password")
     account: ZoomAccount = ctx.principal
-    existing = ZoomUser.objects.filter(account=account, email=email).first()
+    existing = sql.one(
+        "SELECT id, status, invited_at FROM vendor_sandbox_zoomuser "
+        "WHERE account_id = %s AND email = %s",
+        [account.account_id, email],
+    )
     if existing is not None:
-        if not service.is_expired_pending(existing, ctx.now):
+        invited = existing[2]
+        cutoff = sql.dt(service.pending_cutoff(ctx.now))
+        if not (existing[1] == "pending" and invited is not None and str(invited) < str(cutoff)):
             raise ApiError(409, f"User already in the account: {email}.", code=1005)
-        existing.delete()  # an expired invitation is gone; creating again starts afresh
-    has_personal = PersonalAccount.objects.filter(vendor="zoom", email=email).exists()
+        ZoomUser.objects.filter(id=existing[0]).delete()  # an expired invitation is gone
+    has_personal = sql.one(
+        "SELECT 1 FROM vendor_sandbox_personalaccount WHERE vendor = 'zoom' AND email = %s",
+        [email],
+    )
     if has_personal and action != "create":
         raise ApiError(409, f"User already holds an active account: {email}.", code=1009)
     if utype == 2:
@@ -138,13 +152,14 @@ def create_user(ctx: Ctx) -> HttpResponse:
     delay = float(ctx.faults["consistency_delay_seconds"])
     if delay and faults.draw(ctx.faults, "consistency_rate"):
         user.visible_at = ctx.now + timedelta(seconds=delay)
+    row = {f: getattr(user, f) for f in INSERT_FIELDS}
     try:
-        user.save()
+        user.id = sql.insert("zoomuser", {**row, "account_id": account.account_id})
     except IntegrityError as exc:
         raise ApiError(409, f"User already in the account: {email}.", code=1005) from exc
     if action == "create":
-        service.invite(user, account, ctx.now)
-    service.emit("user.created", user, account)
+        service.invite(user, account, ctx.now, personal=bool(has_personal))
+    service.emit("user.created", user, account, ctx.webhook_url)
     body = {"id": user.user_id, "first_name": user.first_name, "last_name": user.last_name}
     body.update(email=user.email, type=user.type)
     return json_response(body, 201)
@@ -243,7 +258,9 @@ def delete_user(ctx: Ctx, key: str) -> HttpResponse:
     user = service.find(account, key, ctx.now)
     if user is None:
         field = "email" if "@" in key else "user_id"
-        stale = ZoomUser.objects.filter(account=account, **{field: key.lower() if "@" in key else key})
+        stale = ZoomUser.objects.filter(
+            account=account, **{field: key.lower() if "@" in key else key}
+        )
         if stale.filter(status="pending").exists():
             stale.delete()
             raise ApiError(400, f"Invite does not exist: {key}.", code=1120)
@@ -263,7 +280,9 @@ def delete_user(ctx: Ctx, key: str) -> HttpResponse:
             },
         )
     Link.objects.filter(target=user.user_id).delete()
-    service.emit("user.disassociated" if action == "disassociate" else "user.deleted", user, account)
+    service.emit(
+        "user.disassociated" if action == "disassociate" else "user.deleted", user, account
+    )
     user.delete()
     return HttpResponse(status=204)
 

@@ -49,7 +49,7 @@ def _token(request: HttpRequest) -> HttpResponse:
         return _oauth_error(400, "unsupported_grant_type", "unsupported grant type")
     if params.get("account_id") != account.account_id:
         return _oauth_error(400, "invalid_request", "Invalid request : Account does not exist.")
-    _, offset = faults.load()
+    offset = faults.load().offset
     now = datetime.fromtimestamp(time.time() + offset, tz=UTC)
     value = "sbx-zoom-" + secrets.token_urlsafe(32)
     ZoomToken.objects.create(

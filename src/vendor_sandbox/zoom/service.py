@@ -27,15 +27,18 @@ def pending_cutoff(now: datetime) -> datetime:
 
 def live(account: ZoomAccount, now: datetime) -> QuerySet[ZoomUser]:
     """Users the API can see: pending invitations past their validity are gone."""
-    return (
-        ZoomUser.objects.filter(account=account, visible_at__lte=now)
-        .exclude(status="pending", invited_at__lt=pending_cutoff(now))
+    return ZoomUser.objects.filter(account=account, visible_at__lte=now).exclude(
+        status="pending", invited_at__lt=pending_cutoff(now)
     )
 
 
 def find(account: ZoomAccount, key: str, now: datetime) -> ZoomUser | None:
     field = "email" if "@" in key else "user_id"
-    return live(account, now).filter(**{field: key.strip().lower() if field == "email" else key}).first()
+    return (
+        live(account, now)
+        .filter(**{field: key.strip().lower() if field == "email" else key})
+        .first()
+    )
 
 
 def is_expired_pending(user: ZoomUser, now: datetime) -> bool:
@@ -86,27 +89,32 @@ def detail_json(user: ZoomUser) -> dict[str, Any]:
     return data
 
 
-def invite(user: ZoomUser, account: ZoomAccount, now: datetime) -> None:
+def invite(
+    user: ZoomUser, account: ZoomAccount, now: datetime, personal: bool | None = None
+) -> None:
     """Mail the activation link, or the join request if the address has a Zoom account.
 
-    A new invitation restarts the pending clock; earlier links stop working.
+    A new invitation restarts the pending clock; earlier links stop working. A user just
+    created (``personal`` already known) has neither, which spares the hot path two writes.
     """
-    Link.objects.filter(target=user.user_id, used_at__isnull=True).update(used_at=now)
-    user.invited_at = now
-    user.save(update_fields=["invited_at"])
-    personal = PersonalAccount.objects.filter(vendor="zoom", email=user.email).first()
+    if personal is None:
+        Link.objects.filter(target=user.user_id, used_at__isnull=True).update(used_at=now)
+        user.invited_at = now
+        user.save(update_fields=["invited_at"])
+        personal = PersonalAccount.objects.filter(vendor="zoom", email=user.email).exists()
     ctx: dict[str, object] = {"first_name": user.first_name, "email": user.email}
     if personal:
         url = links.new("zoom_join", user.email, user.user_id, now)
         ctx["links"] = {"Approve Request": url}
         ctx["approve_url"] = url
         subject = f"{CONFIG.org_name} invited you to join their Zoom account"
-        mail.send("zoom", "zoom_join", user.email, subject, "zoom_join", ctx)
+        mail.send("zoom", "zoom_join", user.email, subject, "zoom_join", ctx, now)
     else:
         url = links.new("zoom_activate", user.email, user.user_id, now)
         ctx["links"] = {"Activate Zoom Account": url}
         ctx["activate_url"] = url
-        mail.send("zoom", "zoom_activate", user.email, "Activate Zoom Account", "zoom_activate", ctx)
+        subject = "Activate Zoom Account"
+        mail.send("zoom", "zoom_activate", user.email, subject, "zoom_activate", ctx, now)
 
 
 def send_reset(email: str, target: str, now: datetime) -> None:
@@ -115,5 +123,5 @@ def send_reset(email: str, target: str, now: datetime) -> None:
     mail.send("zoom", "zoom_reset", email, "Zoom password reset", "zoom_reset", ctx)
 
 
-def emit(event: str, user: ZoomUser, account: ZoomAccount) -> None:
-    webhooks.emit(event, account, user, int(clock.now_ts() * 1000))
+def emit(event: str, user: ZoomUser, account: ZoomAccount, url: str | None = None) -> None:
+    webhooks.emit(event, account, user, int(clock.now_ts() * 1000), url)

@@ -1,0 +1,48 @@
+"""Who is staff. Rights come from any of:
+
+- Django: ``is_staff``, superuser, or the ``backoffice.access`` permission
+  (given directly or through a group);
+- the university's SSO: membership of the group named by ``CAMPUSCONF_STAFF_GROUP``
+  (the sign-in code adds the Django group of that name when the IdP says so), or the
+  session flag ``STAFF_SESSION_KEY`` that a sign-in backend may set from an attribute.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import reverse
+
+STAFF_SESSION_KEY = "campusconf_staff"
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def is_staff_request(request: HttpRequest) -> bool:
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.is_staff or user.has_perm("backoffice.access"):
+        return True
+    group = getattr(settings, "CAMPUSCONF_STAFF_GROUP", "")
+    if group and user.groups.filter(name=group).exists():
+        return True
+    return bool(request.session.get(STAFF_SESSION_KEY))
+
+
+def staff_required(view: View) -> View:
+    """Anonymous: to the staff sign-in page. Signed in without staff rights: 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("backoffice:login"))
+        if not is_staff_request(request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapped)

@@ -1,0 +1,67 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from campusconf.portal.models import Inquiry
+from campusconf.services.models import Service
+
+
+class ReasonField(forms.CharField):
+    """Every staff change carries a reason; the audit log is useless without one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Reason"))
+        kwargs.setdefault(
+            "help_text", _("Saved in the audit log. Say why, e.g. the inquiry number.")
+        )
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(required=True, min_length=3, max_length=2000, **kwargs)
+
+
+class ReasonForm(forms.Form):
+    reason = ReasonField()
+
+
+class StaffLoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not (user.is_staff or user.is_superuser or user.has_perm("backoffice.access")):
+            raise forms.ValidationError(_("This user has no staff rights."), code="not_staff")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Common ID, name or mail address"), required=False, max_length=200)
+
+
+class LicenceTermsForm(forms.ModelForm[Service]):
+    reason = ReasonField()
+
+    class Meta:
+        model = Service
+        fields = ["plan_name", "seats", "valid_from", "valid_until"]
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            "valid_until": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+def _inquiry_statuses() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in Inquiry.Status.choices]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply to the member"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        min_length=3,
+        max_length=10000,
+        help_text=_("Mailed to the member and shown in the portal; saved in the audit log."),
+    )
+    status = forms.ChoiceField(label=_("Then set the status to"), choices=_inquiry_statuses)
+
+
+class InquiryStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=_inquiry_statuses)
+    reason = ReasonField()

@@ -1,0 +1,42 @@
+"""Changing a service's licence terms (S16), audited with what changed."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from campusconf.audit.log import record
+from campusconf.services.models import Service
+
+TERMS = ("plan_name", "seats", "valid_from", "valid_until")
+
+
+def update_licence_terms(
+    service: Service, *, actor: AbstractBaseUser, reason: str, **terms: Any
+) -> dict[str, tuple[Any, Any]]:
+    """Save the new terms; returns {field: (before, after)} for the fields that changed."""
+    unknown = set(terms) - set(TERMS)
+    if unknown:
+        raise TypeError(f"not a licence term: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = Service.objects.select_for_update().get(pk=service.pk)
+        changed = {
+            name: (getattr(locked, name), value)
+            for name, value in terms.items()
+            if getattr(locked, name) != value
+        }
+        if not changed:
+            return {}
+        for name, (_before, after) in changed.items():
+            setattr(locked, name, after)
+        locked.full_clean()
+        locked.save(update_fields=list(changed))
+        record(
+            actor,
+            "service.licence_terms",
+            locked,
+            reason,
+            changes={name: [before, after] for name, (before, after) in changed.items()},
+        )
+    service.refresh_from_db()
+    return changed

@@ -1,0 +1,118 @@
+"""Staff actions on one account: each one goes through the engine's action and is
+audited in the same transaction, so a remedy never happens without its reason.
+
+The back office never changes account rows itself; the engine owns the lifecycle,
+the job queue and the vendor calls.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause
+from campusconf.audit.log import record
+
+
+@dataclass(frozen=True)
+class Remedy:
+    slug: str
+    engine_action: str
+    label: Promise
+    explanation: Promise
+    dangerous: bool = False
+
+
+REMEDIES: dict[str, Remedy] = {
+    r.slug: r
+    for r in [
+        Remedy(
+            "resend",
+            "resend_invitation",
+            _("Resend invitation"),
+            _("The vendor sends a fresh activation mail to the member's university address."),
+        ),
+        Remedy(
+            "retry",
+            "retry_account",
+            _("Retry"),
+            _("The engine tries again to create or repair the account at the vendor."),
+        ),
+        Remedy(
+            "reconcile",
+            "reconcile_account",
+            _("Reconcile now"),
+            _("The engine reads the account at the vendor and brings ours in step."),
+        ),
+        Remedy(
+            "suspend",
+            "suspend_account",
+            _("Suspend"),
+            _("The member can no longer sign in to the service; the account is kept."),
+            dangerous=True,
+        ),
+        Remedy(
+            "deprovision",
+            "deprovision_account",
+            _("Deprovision"),
+            _("The vendor user is removed and the seat is freed."),
+            dangerous=True,
+        ),
+        Remedy(
+            "reprovision",
+            "reprovision_account",
+            _("Re-provision"),
+            _("A suspended or removed account is created again at the vendor."),
+        ),
+    ]
+}
+
+
+class RemedyRefused(Exception):
+    """The engine said no (wrong state, engine not installed); nothing changed."""
+
+
+def engine_action(name: str) -> Callable[..., Any]:
+    try:
+        module = importlib.import_module("campusconf.provisioning.actions")
+        action: Callable[..., Any] = getattr(module, name)
+    except (ImportError, AttributeError) as missing:
+        raise RemedyRefused(_("The provisioning engine cannot do this yet.")) from missing
+    return action
+
+
+def apply_remedy(
+    account: Account,
+    slug: str,
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    **context: Any,
+) -> None:
+    remedy = REMEDIES[slug]
+    action = engine_action(remedy.engine_action)
+    before = account.state
+    try:
+        with transaction.atomic():
+            action(account, cause=Cause.STAFF, actor=actor, reason=reason)
+            account.refresh_from_db()
+            record(
+                actor,
+                f"account.{slug}",
+                account,
+                reason,
+                member=account.member.common_id,
+                service=account.service.slug,
+                state_before=before,
+                state_after=account.state,
+                **{"origin": "account_desk", **context},
+            )
+    except (IllegalTransition, AccountAlreadyLive) as refusal:
+        raise RemedyRefused(str(refusal)) from refusal

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from campusconf.backoffice.views import auth, dashboard, desk, helpdesk
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("login/", auth.StaffLoginView.as_view(), name="login"),
+    path("logout/", auth.StaffLogoutView.as_view(), name="logout"),
+    path("", dashboard.home, name="home"),
+    path("services/<slug:slug>/", dashboard.service_dashboard, name="service"),
+    path("services/<slug:slug>/terms/", dashboard.licence_terms, name="licence_terms"),
+    path("services/<slug:slug>/accounts.csv", dashboard.export_accounts, name="export_accounts"),
+    path("accounts/", desk.search, name="search"),
+    path("accounts/<int:pk>/", desk.account_detail, name="account"),
+    path("accounts/<int:pk>/<slug:remedy>/", desk.account_remedy, name="account_remedy"),
+    path("inquiries/", helpdesk.inquiries, name="inquiries"),
+    path("inquiries/<int:pk>/", helpdesk.inquiry_detail, name="inquiry"),
+    path("inquiries/<int:pk>/reply/", helpdesk.inquiry_reply, name="inquiry_reply"),
+    path("inquiries/<int:pk>/status/", helpdesk.inquiry_status, name="inquiry_status"),
+]

@@ -1,0 +1,117 @@
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from campusconf.accounts.models import Account
+from campusconf.audit.log import record
+from campusconf.backoffice import charts, queries
+from campusconf.backoffice.access import staff_required
+from campusconf.backoffice.forms import LicenceTermsForm
+from campusconf.backoffice.licences import TERMS, update_licence_terms
+from campusconf.services.models import Service
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    services = Service.objects.order_by("display_order", "slug")
+    rows = [(s, queries.seats_used(s), queries.attention_queues(s)) for s in services]
+    return render(request, "backoffice/home.html", {"rows": rows})
+
+
+@staff_required
+def service_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(Service, slug=slug)
+    days = queries.daily_activity(service)
+    chart = charts.grouped_bars(
+        _("Applications and activations per day, last 30 days"),
+        [d.day.strftime("%m-%d") for d in days],
+        [
+            (_("Applications"), [d.applications for d in days]),
+            (_("Activations"), [d.activations for d in days]),
+        ],
+    )
+    return render(
+        request,
+        "backoffice/service.html",
+        {
+            "service": service,
+            "by_state": queries.accounts_by_state(service),
+            "used": queries.seats_used(service),
+            "queues": queries.attention_queues(service),
+            "chart": chart,
+        },
+    )
+
+
+@staff_required
+def licence_terms(request: HttpRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(Service, slug=slug)
+    form = LicenceTermsForm(request.POST or None, instance=Service.objects.get(pk=service.pk))
+    if request.method == "POST" and form.is_valid():
+        update_licence_terms(
+            service,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=form.cleaned_data["reason"],
+            **{name: form.cleaned_data[name] for name in TERMS},
+        )
+        return redirect("backoffice:service", slug=service.slug)
+    return render(request, "backoffice/licence_terms.html", {"service": service, "form": form})
+
+
+EXPORT_COLUMNS = [
+    "common_id",
+    "name",
+    "affiliation",
+    "roles",
+    "state",
+    "vendor_user_id",
+    "vendor_address",
+    "observed_licensed",
+    "invitation_sent_at",
+    "activated_at",
+    "last_reconciled_at",
+]
+
+
+def _csv_cell(value: object) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@staff_required
+def export_accounts(request: HttpRequest, slug: str) -> HttpResponse:
+    """Accounts of one service for finance and the licence true-up."""
+    service = get_object_or_404(Service, slug=slug)
+    accounts = (
+        Account.objects.filter(service=service)
+        .select_related("member")
+        .order_by("member__common_id")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="accounts-{service.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for a in accounts.iterator():
+        m = a.member
+        writer.writerow(
+            _csv_cell(v)
+            for v in (
+                m.common_id,
+                m.display_name_latin,
+                m.affiliation,
+                m.roles,
+                a.state,
+                a.vendor_user_id,
+                a.vendor_address,
+                a.observed_licensed,
+                a.invitation_sent_at,
+                a.activated_at,
+                a.last_reconciled_at,
+            )
+        )
+    # Exports carry personal data; who took one is worth knowing.
+    record(request.user, "service.export_accounts", service, "CSV export")
+    return response

@@ -1,0 +1,70 @@
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from campusconf.accounts.models import Account
+from campusconf.backoffice import queries
+from campusconf.backoffice.access import staff_required
+from campusconf.backoffice.forms import ReasonForm, SearchForm
+from campusconf.backoffice.remedies import REMEDIES, RemedyRefused, apply_remedy
+
+
+@staff_required
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    term = form.cleaned_data["q"] if form.is_valid() else ""
+    results = list(queries.search_accounts(term)[:100]) if term else []
+    return render(
+        request, "backoffice/search.html", {"form": form, "term": term, "results": results}
+    )
+
+
+def _account(pk: int) -> Account:
+    return get_object_or_404(Account.objects.select_related("member", "service"), pk=pk)
+
+
+@staff_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(pk)
+    events = account.events.select_related("actor").order_by("-created_at", "-id")
+    return render(
+        request,
+        "backoffice/account.html",
+        {"account": account, "events": events, "remedies": REMEDIES.values()},
+    )
+
+
+@staff_required
+def account_remedy(request: HttpRequest, pk: int, remedy: str) -> HttpResponse:
+    """GET: the confirmation page with the reason field. POST: carry it out."""
+    if remedy not in REMEDIES:
+        raise Http404
+    account = _account(pk)
+    # Coming from the help desk: the inquiry is noted in the audit entry and we go back there.
+    inquiry = request.POST.get("inquiry") or request.GET.get("inquiry") or ""
+    inquiry = inquiry if inquiry.isdigit() else ""
+    initial = {"reason": _("Inquiry #%(n)s") % {"n": inquiry}} if inquiry else {}
+    form = ReasonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        context = {"origin": "helpdesk", "inquiry": int(inquiry)} if inquiry else {}
+        try:
+            apply_remedy(
+                account,
+                remedy,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+                **context,
+            )
+        except RemedyRefused as refusal:
+            messages.error(request, _("Nothing was changed: %(why)s") % {"why": refusal})
+        else:
+            messages.success(request, _("Done: %(what)s.") % {"what": REMEDIES[remedy].label})
+        if inquiry:
+            return redirect("backoffice:inquiry", pk=int(inquiry))
+        return redirect("backoffice:account", pk=account.pk)
+    return render(
+        request,
+        "backoffice/confirm.html",
+        {"account": account, "remedy": REMEDIES[remedy], "form": form, "inquiry": inquiry},
+    )

@@ -1,0 +1,128 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campusconf.backoffice import helpdesk
+from campusconf.backoffice.access import staff_required
+from campusconf.backoffice.forms import InquiryStatusForm, ReplyForm
+from campusconf.backoffice.remedies import REMEDIES
+from campusconf.portal.models import Inquiry
+
+# The remedies a help-desk answer usually needs (S13: resend; retry; reconcile).
+INQUIRY_REMEDIES = ("resend", "retry", "reconcile")
+
+
+@staff_required
+def inquiries(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    qs = Inquiry.objects.select_related("member", "service", "account")
+    if status in Inquiry.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+        qs = qs.exclude(status=Inquiry.Status.RESOLVED)
+    return render(
+        request,
+        "backoffice/inquiries.html",
+        {"inquiries": qs[:200], "status": status, "statuses": Inquiry.Status.choices},
+    )
+
+
+def _inquiry(pk: int) -> Inquiry:
+    return get_object_or_404(Inquiry.objects.select_related("member", "service", "account"), pk=pk)
+
+
+@staff_required
+def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inquiry = _inquiry(pk)
+    canned = request.GET.get("canned", "")
+    reply_form = ReplyForm(
+        initial={
+            "body": helpdesk.canned_text(canned, inquiry.member.preferred_language),
+            "status": "resolved" if canned == "resolved" else "waiting",
+        }
+    )
+    return _render_detail(
+        request, inquiry, reply_form, InquiryStatusForm(initial={"status": inquiry.status})
+    )
+
+
+def _render_detail(
+    request: HttpRequest,
+    inquiry: Inquiry,
+    reply_form: ReplyForm,
+    status_form: InquiryStatusForm,
+) -> HttpResponse:
+    account = inquiry.account
+    events = (
+        account.events.select_related("actor").order_by("-created_at", "-id") if account else []
+    )
+    other_accounts = inquiry.member.accounts.select_related("service").order_by(
+        "service__display_order"
+    )
+    remedy_links = (
+        [
+            (
+                REMEDIES[slug],
+                reverse("backoffice:account_remedy", args=[account.pk, slug])
+                + f"?inquiry={inquiry.pk}",
+            )
+            for slug in INQUIRY_REMEDIES
+        ]
+        if account
+        else []
+    )
+    return render(
+        request,
+        "backoffice/inquiry.html",
+        {
+            "inquiry": inquiry,
+            "account": account,
+            "events": events,
+            "other_accounts": other_accounts,
+            "replies": inquiry.replies.select_related("author"),
+            "remedy_links": remedy_links,
+            "canned": helpdesk.CANNED.values(),
+            "reply_form": reply_form,
+            "status_form": status_form,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def inquiry_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    inquiry = _inquiry(pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(
+            request, inquiry, form, InquiryStatusForm(initial={"status": inquiry.status})
+        )
+    helpdesk.reply(
+        inquiry,
+        actor=request.user,  # type: ignore[arg-type]
+        body=form.cleaned_data["body"],
+        status=form.cleaned_data["status"],
+    )
+    messages.success(request, _("Reply sent."))
+    return redirect("backoffice:inquiry", pk=inquiry.pk)
+
+
+@staff_required
+@require_POST
+def inquiry_status(request: HttpRequest, pk: int) -> HttpResponse:
+    inquiry = _inquiry(pk)
+    form = InquiryStatusForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, inquiry, ReplyForm(), form)
+    helpdesk.set_status(
+        inquiry,
+        actor=request.user,  # type: ignore[arg-type]
+        status=form.cleaned_data["status"],
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, _("Status changed."))
+    return redirect("backoffice:inquiry", pk=inquiry.pk)

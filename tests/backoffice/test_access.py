@@ -1,0 +1,113 @@
+"""Staff pages need staff rights: every one of them, found from the URLconf."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campusconf.backoffice.access import STAFF_SESSION_KEY
+
+OPEN = {"backoffice:login", "backoffice:logout"}
+SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend"}
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + str(p.pattern), namespace + p.name, p.pattern.converters
+
+
+def staff_urls() -> list[str]:
+    urls = []
+    for route, name, converters in _walk(get_resolver().url_patterns):
+        if route.startswith("staff/") and name not in OPEN:
+            urls.append(reverse(name, kwargs={k: SAMPLE_ARGS[k] for k in converters}))
+    return urls
+
+
+def test_the_walk_finds_the_staff_pages():
+    urls = staff_urls()
+    assert "/staff/" in urls
+    assert "/staff/audit/" in urls
+    assert "/staff/accounts/1/resend/" in urls
+    assert len(urls) >= 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_a_member_gets_403_everywhere(member_client, url):
+    assert member_client.get(url).status_code == 403
+    assert member_client.post(url, {"reason": "let me in"}).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_anonymous_is_sent_to_the_staff_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("backoffice:login") + "?next=")
+
+
+@pytest.mark.django_db
+def test_staff_see_the_dashboard(staff_client):
+    assert staff_client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_permission_or_the_sso_group_grants_access(client, settings):
+    user = get_user_model().objects.create_user("it-person")
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 403
+
+    user.user_permissions.add(Permission.objects.get(codename="access"))
+    user = get_user_model().objects.get(pk=user.pk)  # drop the permission cache
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+
+    other = get_user_model().objects.create_user("sso-staff")
+    settings.CAMPUSCONF_STAFF_GROUP = "cc-staff"
+    other.groups.add(Group.objects.create(name="cc-staff"))
+    client.force_login(other)
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_session_flag_from_sign_in_grants_access(client):
+    user = get_user_model().objects.create_user("saml-staff")
+    client.force_login(user)
+    session = client.session
+    session[STAFF_SESSION_KEY] = True
+    session.save()
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_sign_in_with_a_password(client, staff_user):
+    from tests.backoffice.conftest import STAFF_PASSWORD
+
+    page = client.get("/staff/login/")
+    assert page.status_code == 200
+    response = client.post("/staff/login/", {"username": "helpdesk1", "password": STAFF_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_member_user_cannot_sign_in_as_staff(client):
+    get_user_model().objects.create_user("plain", password="plain-pass-123")
+    response = client.post("/staff/login/", {"username": "plain", "password": "plain-pass-123"})
+    assert response.status_code == 200
+    assert "no staff rights" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_is_for_superusers_only(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get("/admin/")
+    assert response.status_code == 302  # to the admin's own sign-in: not enough rights
+    boss = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    client.force_login(boss)
+    assert client.get("/admin/").status_code == 200
