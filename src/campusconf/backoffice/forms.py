@@ -4,7 +4,6 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from campusconf.portal.models import Inquiry
 from campusconf.services.models import Service
 
 
@@ -45,23 +44,3 @@ class LicenceTermsForm(forms.ModelForm[Service]):
             "valid_from": forms.DateInput(attrs={"type": "date"}),
             "valid_until": forms.DateInput(attrs={"type": "date"}),
         }
-
-
-def _inquiry_statuses() -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in Inquiry.Status.choices]
-
-
-class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label=_("Reply to the member"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        min_length=3,
-        max_length=10000,
-        help_text=_("Mailed to the member and shown in the portal; saved in the audit log."),
-    )
-    status = forms.ChoiceField(label=_("Then set the status to"), choices=_inquiry_statuses)
-
-
-class InquiryStatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=_inquiry_statuses)
-    reason = ReasonField()

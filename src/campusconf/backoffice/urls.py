@@ -1,6 +1,7 @@
+from django.apps import apps
 from django.urls import path
 
-from campusconf.backoffice.views import auth, dashboard, desk, helpdesk
+from campusconf.backoffice.views import auth, dashboard, desk
 
 app_name = "backoffice"
 
@@ -14,8 +15,15 @@ urlpatterns = [
     path("accounts/", desk.search, name="search"),
     path("accounts/<int:pk>/", desk.account_detail, name="account"),
     path("accounts/<int:pk>/<slug:remedy>/", desk.account_remedy, name="account_remedy"),
-    path("inquiries/", helpdesk.inquiries, name="inquiries"),
-    path("inquiries/<int:pk>/", helpdesk.inquiry_detail, name="inquiry"),
-    path("inquiries/<int:pk>/reply/", helpdesk.inquiry_reply, name="inquiry_reply"),
-    path("inquiries/<int:pk>/status/", helpdesk.inquiry_status, name="inquiry_status"),
 ]
+
+# The help desk answers the portal's inquiries; without the portal there are none.
+if apps.is_installed("campusconf.portal"):
+    from campusconf.backoffice.views import helpdesk
+
+    urlpatterns += [
+        path("inquiries/", helpdesk.inquiries, name="inquiries"),
+        path("inquiries/<int:pk>/", helpdesk.inquiry_detail, name="inquiry"),
+        path("inquiries/<int:pk>/reply/", helpdesk.inquiry_reply, name="inquiry_reply"),
+        path("inquiries/<int:pk>/status/", helpdesk.inquiry_status, name="inquiry_status"),
+    ]

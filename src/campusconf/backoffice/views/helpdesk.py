@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from campusconf.backoffice import helpdesk
 from campusconf.backoffice.access import staff_required
-from campusconf.backoffice.forms import InquiryStatusForm, ReplyForm
+from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
 from campusconf.backoffice.remedies import REMEDIES
 from campusconf.portal.models import Inquiry
 
