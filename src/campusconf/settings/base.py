@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "campusconf.services",
     "campusconf.accounts",
     "campusconf.provisioning",
+    "campusconf.directory",
     "campusconf.demo",
     "campusconf.audit",
     "campusconf.backoffice",
@@ -180,6 +181,21 @@ CAMPUSCONF_ENGINE = {
     "LEAVER_GRACE_DAYS": int(os.environ.get("CAMPUSCONF_ENGINE_LEAVER_GRACE_DAYS", "30")),
     "RATE_LIMITS": env_bool("CAMPUSCONF_ENGINE_RATE_LIMITS", True),
 }
+
+# Directory feed (docs/directory.md): SCIM and roster import, members who leave.
+# One import or SCIM client may not mark more members as left than
+# min(PERCENT % of active members, MAX) without an explicit override.
+CAMPUSCONF_MASS_CHANGE_PERCENT = int(os.environ.get("CAMPUSCONF_MASS_CHANGE_PERCENT", "5"))
+CAMPUSCONF_MASS_CHANGE_MAX = int(os.environ.get("CAMPUSCONF_MASS_CHANGE_MAX", "100"))
+# Where SCIM finds the 10-digit common ID: userName | externalId | employeeNumber.
+CAMPUSCONF_SCIM_COMMON_ID_FROM = os.environ.get("CAMPUSCONF_SCIM_COMMON_ID_FROM", "userName")
+# Roles come from a SCIM attribute (the enterprise extension's employeeType words)
+# or from the Groups a user belongs to: attribute | groups.
+CAMPUSCONF_SCIM_ROLES_FROM = os.environ.get("CAMPUSCONF_SCIM_ROLES_FROM", "attribute")
+CAMPUSCONF_SCIM_MAX_BODY_BYTES = int(os.environ.get("CAMPUSCONF_SCIM_MAX_BODY_BYTES", "1048576"))
+# A leaver's accounts go CAMPUSCONF_ENGINE["LEAVER_GRACE_DAYS"] days after they
+# left; they are told CAMPUSCONF_LEAVER_NOTICE_DAYS before that.
+CAMPUSCONF_LEAVER_NOTICE_DAYS = int(os.environ.get("CAMPUSCONF_LEAVER_NOTICE_DAYS", "7"))
 
 LOGGING = {
     "version": 1,
