@@ -16,6 +16,7 @@ def staff_user(db):
 @pytest.fixture
 def staff_client(client, staff_user):
     client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # pages default to Japanese
     return client
 
 

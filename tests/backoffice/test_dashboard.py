@@ -1,0 +1,139 @@
+import csv
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+
+from campusconf.accounts.models import Application
+from campusconf.accounts.states import State
+from campusconf.audit.models import AuditEntry
+from campusconf.backoffice import charts, queries
+from campusconf.provisioning.models import ReconcilePass, UnmatchedVendorUser
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def busy_service(make_member, make_service, make_account):
+    service = make_service(seats=10)
+    now = timezone.now()
+    make_account(make_member(), service, State.FAILED, last_error_message="vendor said no")
+    make_account(make_member(), service, State.UNLICENSED)
+    make_account(make_member(), service, State.ACTIVE)
+    make_account(
+        make_member(),
+        service,
+        State.INVITED,
+        invitation_sent_at=now - datetime.timedelta(hours=2),
+        invitation_expires_at=now + datetime.timedelta(days=2),
+    )
+    make_account(
+        make_member(),
+        service,
+        State.INVITED,
+        invitation_sent_at=now - datetime.timedelta(minutes=10),
+        invitation_expires_at=now + datetime.timedelta(days=14),
+    )
+    UnmatchedVendorUser.objects.create(
+        service=service, email="stranger@example.com", first_seen_at=now
+    )
+    ReconcilePass.objects.create(
+        service=service,
+        status=ReconcilePass.Status.HELD,
+        started_at=now,
+        message="would remove 40",
+    )
+    return service
+
+
+def test_queues_hold_what_needs_a_person(busy_service):
+    counts = {q.key: q.count for q in queries.attention_queues(busy_service)}
+    assert counts == {
+        "failed": 1,
+        "unlicensed": 1,
+        "not_activated": 1,  # only the one invited two hours ago (S5)
+        "expiring": 1,
+        "unmatched": 1,
+        "held_reconcile": 1,
+    }
+
+
+def test_seats_count_every_live_account_but_failed_ones(busy_service):
+    assert queries.seats_used(busy_service) == 4
+
+
+def test_daily_activity_counts_applications_and_activations(busy_service):
+    for account in busy_service.accounts.all()[:2]:
+        Application.objects.create(member=account.member, service=busy_service, account=account)
+    days = queries.daily_activity(busy_service)
+    assert len(days) == 30
+    assert days[-1].day == timezone.localdate()
+    assert days[-1].applications == 2
+    assert days[-1].activations == 1
+
+
+def test_the_dashboard_page(staff_client, busy_service):
+    page = staff_client.get(f"/staff/services/{busy_service.slug}/").content.decode()
+    assert "4 of 10 seats used" in page
+    assert "<svg" in page and "Applications" in page
+    assert "vendor said no" in page
+    assert "stranger@example.com" in page
+    assert "would remove 40" in page
+    home = staff_client.get("/staff/").content.decode()
+    assert f"/staff/services/{busy_service.slug}/" in home
+
+
+def test_chart_escapes_its_text():
+    svg = charts.grouped_bars("<b>", ["<x>"], [("a&b", [3])])
+    assert "<b>" not in svg and "&lt;b&gt;" in svg and "a&amp;b" in svg
+
+
+def test_licence_terms_need_a_reason_and_are_audited(staff_client, make_service):
+    service = make_service(seats=100)
+    url = f"/staff/services/{service.slug}/terms/"
+    form = {
+        "plan_name": "Enterprise",
+        "seats": "150",
+        "valid_from": "",
+        "valid_until": "2027-03-31",
+    }
+    assert staff_client.post(url, form).status_code == 200  # no reason: shown again
+    service.refresh_from_db()
+    assert service.seats == 100
+
+    response = staff_client.post(url, {**form, "reason": "renewal signed"})
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.seats == 150
+    assert service.valid_until == datetime.date(2027, 3, 31)
+    entry = AuditEntry.objects.get(action="service.licence_terms")
+    assert entry.details["changes"]["seats"] == [100, 150]
+    assert entry.reason == "renewal signed"
+
+
+def test_licence_terms_refuse_an_end_before_the_start(staff_client, make_service):
+    service = make_service()
+    url = f"/staff/services/{service.slug}/terms/"
+    response = staff_client.post(
+        url,
+        {
+            "plan_name": "Enterprise",
+            "seats": "100",
+            "valid_from": "2027-01-01",
+            "valid_until": "2026-01-01",
+            "reason": "typo test",
+        },
+    )
+    assert response.status_code == 200
+    service.refresh_from_db()
+    assert service.valid_until is None
+    assert not AuditEntry.objects.exists()
+
+
+def test_accounts_export(staff_client, busy_service):
+    response = staff_client.get(f"/staff/services/{busy_service.slug}/accounts.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 5
+    assert {r["state"] for r in rows} == {"failed", "unlicensed", "active", "invited"}
+    assert AuditEntry.objects.filter(action="service.export_accounts").count() == 1

@@ -1,0 +1,78 @@
+import pytest
+from django.core import mail
+
+from campusconf.accounts.states import State
+from campusconf.audit.models import AuditEntry
+from campusconf.portal.inquiries import open_inquiry
+from campusconf.portal.models import Inquiry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def inquiry(make_member, make_service, make_account):
+    service = make_service()
+    member = make_member(language="en")
+    make_account(member, service, State.UNLICENSED)
+    return open_inquiry(member, service, Inquiry.Topic.WRONG_ACTIVATION, "I used Google.")
+
+
+def test_the_queue_lists_open_inquiries(staff_client, inquiry):
+    page = staff_client.get("/staff/inquiries/").content.decode()
+    assert f"/staff/inquiries/{inquiry.pk}/" in page
+    resolved = staff_client.get("/staff/inquiries/", {"status": "resolved"}).content.decode()
+    assert f"/staff/inquiries/{inquiry.pk}/" not in resolved
+
+
+def test_the_inquiry_shows_the_account_and_remedies(staff_client, inquiry):
+    page = staff_client.get(f"/staff/inquiries/{inquiry.pk}/").content.decode()
+    assert "I used Google." in page
+    assert "unlicensed" in page
+    assert f"/staff/accounts/{inquiry.account_id}/resend/?inquiry={inquiry.pk}" in page
+
+
+def test_canned_reply_in_the_members_language(staff_client, inquiry):
+    page = staff_client.get(f"/staff/inquiries/{inquiry.pk}/", {"canned": "resent"}).content
+    assert "Sign up with password" in page.decode()
+
+
+def test_a_remedy_from_the_help_desk_returns_there_and_names_the_inquiry(staff_client, inquiry):
+    url = f"/staff/accounts/{inquiry.account_id}/resend/?inquiry={inquiry.pk}"
+    confirm = staff_client.get(url).content.decode()
+    assert f"Inquiry #{inquiry.pk}" in confirm  # the reason is filled in
+    response = staff_client.post(url, {"reason": f"Inquiry #{inquiry.pk}", "inquiry": inquiry.pk})
+    assert response["Location"] == f"/staff/inquiries/{inquiry.pk}/"
+    inquiry.account.refresh_from_db()
+    assert inquiry.account.state == State.REQUESTED
+    entry = AuditEntry.objects.get(action="account.resend")
+    assert entry.details["inquiry"] == inquiry.pk
+    assert entry.details["origin"] == "helpdesk"
+
+
+def test_a_reply_reaches_the_member_by_mail_and_in_the_portal(
+    staff_client, inquiry, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/staff/inquiries/{inquiry.pk}/reply/",
+            {"body": "We resent the mail.", "status": "waiting"},
+        )
+    assert response.status_code == 302
+    inquiry.refresh_from_db()
+    assert inquiry.status == "waiting"
+    assert inquiry.replies.get().body == "We resent the mail."
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [inquiry.member.mail_address]
+    assert "We resent the mail." in mail.outbox[0].body
+    assert AuditEntry.objects.get(action="inquiry.reply").details["status_after"] == "waiting"
+
+
+def test_status_change_needs_a_reason(staff_client, inquiry):
+    url = f"/staff/inquiries/{inquiry.pk}/status/"
+    assert staff_client.post(url, {"status": "resolved"}).status_code == 200
+    inquiry.refresh_from_db()
+    assert inquiry.status == "open"
+    staff_client.post(url, {"status": "resolved", "reason": "member confirmed by phone"})
+    inquiry.refresh_from_db()
+    assert inquiry.status == "resolved"
+    assert AuditEntry.objects.get(action="inquiry.status").reason == "member confirmed by phone"
