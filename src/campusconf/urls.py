@@ -4,6 +4,7 @@ from django.urls import include, path
 from campusconf.core import views as core_views
 from campusconf.provisioning.metrics import metrics_view
 from campusconf.provisioning.webhooks import zoom_webhook
+from campusconf.signin.urls import external_urlpatterns as signin_external_urls
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -14,4 +15,7 @@ urlpatterns = [
     path("staff/", include("campusconf.backoffice.urls")),
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("campusconf.signin.urls")),
+    path("", include(signin_external_urls)),
+    path("", include("campusconf.portal.urls")),
 ]

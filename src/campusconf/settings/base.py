@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "campusconf.demo",
     "campusconf.audit",
     "campusconf.backoffice",
+    "campusconf.signin",
+    "campusconf.portal",
+    "djangosaml2",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "campusconf.signin.middleware.MemberStatusMiddleware",
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -144,6 +149,58 @@ STORAGES = {
 }
 
 LOGIN_URL = "/admin/login/"
+
+# Member sign-in (docs/signin.md). Members are Django users linked by Member.user;
+# staff keep signing in to the admin with a password (ModelBackend).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "campusconf.signin.backends.MemberOIDCBackend",
+    "campusconf.signin.backends.MemberSaml2Backend",
+]
+# (attempts, seconds) per client address for sign-in callbacks and forms.
+CAMPUSCONF_SIGNIN_RATE_LIMIT = (
+    int(os.environ.get("CAMPUSCONF_SIGNIN_RATE_LIMIT", "30")),
+    int(os.environ.get("CAMPUSCONF_SIGNIN_RATE_WINDOW", "60")),
+)
+# OpenID Connect: on when OIDC_RP_CLIENT_ID and the provider's endpoints are set.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+LOGIN_REDIRECT_URL = "/my/"
+CAMPUSCONF_OIDC_COMMON_ID_CLAIM = os.environ.get(
+    "CAMPUSCONF_OIDC_COMMON_ID_CLAIM", "preferred_username"
+)
+# SAML 2.0: on when the IdP's metadata is given as a file, a URL or an MDQ service.
+CAMPUSCONF_SAML_IDP_METADATA_FILE = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_FILE", "")
+CAMPUSCONF_SAML_IDP_METADATA_URL = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_URL", "")
+CAMPUSCONF_SAML_IDP_METADATA_CERT = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_CERT", "")
+CAMPUSCONF_SAML_MDQ_URL = os.environ.get("CAMPUSCONF_SAML_MDQ_URL", "")
+CAMPUSCONF_SAML_MDQ_CERT = os.environ.get("CAMPUSCONF_SAML_MDQ_CERT", "")
+CAMPUSCONF_SAML_IDP_ENTITY_ID = os.environ.get("CAMPUSCONF_SAML_IDP_ENTITY_ID", "")
+CAMPUSCONF_SAML_SP_ENTITY_ID = os.environ.get("CAMPUSCONF_SAML_SP_ENTITY_ID", "")
+CAMPUSCONF_SAML_SP_KEY_FILE = os.environ.get("CAMPUSCONF_SAML_SP_KEY_FILE", "")
+CAMPUSCONF_SAML_SP_CERT_FILE = os.environ.get("CAMPUSCONF_SAML_SP_CERT_FILE", "")
+CAMPUSCONF_SAML_BASE_URL = os.environ.get("CAMPUSCONF_SAML_BASE_URL", "")
+CAMPUSCONF_SAML_XMLSEC_BINARY = os.environ.get("CAMPUSCONF_SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE = os.environ.get(
+    "CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE", "eduPersonPrincipalName"
+)
+CAMPUSCONF_SAML_ENABLED = bool(
+    CAMPUSCONF_SAML_IDP_METADATA_FILE or CAMPUSCONF_SAML_IDP_METADATA_URL or CAMPUSCONF_SAML_MDQ_URL
+)
+SAML_CONFIG_LOADER = "campusconf.signin.saml.config_loader"
+SAML_ACS_FAILURE_RESPONSE_FUNCTION = "campusconf.signin.saml.acs_failure"
+SAML_CREATE_UNKNOWN_USER = False
+SAML_ATTRIBUTE_MAPPING: dict[str, tuple[str, ...]] = {}
+SAML_SESSION_COOKIE_NAME = "campusconf_saml_session"
+SAML_CSP_HANDLER = ""  # the site sets its own headers; djangosaml2 would only warn
 
 # Staff back office (docs/backoffice.md): besides Django's is_staff and the
 # backoffice.access permission, members of this Django group (filled from the SSO's

@@ -1,0 +1,146 @@
+"""Which one next step a member sees for a service, from the account's state and facts.
+
+Plain data in, plain data out: the views render the step, the tests check every
+state. The words live in the templates (portal/steps/<kind>.html).
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import State
+from campusconf.members.models import Member
+from campusconf.services.eligibility import check_eligibility
+from campusconf.services.models import Service
+
+# S5: after this long without activation, "I got no mail" is offered.
+NO_MAIL_AFTER = datetime.timedelta(hours=1)
+# Accounts ending within this many days are flagged on the page.
+ENDING_SOON = datetime.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """The vendor's mail a member should look for (S3)."""
+
+    sender: str
+    subject: str
+    button: str
+    address: str
+
+
+@dataclass(frozen=True)
+class NextStep:
+    kind: str
+    service: Service
+    account: Account | None
+    reason: str = ""
+    mail: Mail | None = None
+    can_apply: bool = False
+    can_resend: bool = False
+    resend_refusal: str = ""
+    offer_no_mail_inquiry: bool = False
+    unlicensed_cause: str = ""
+    facts: dict[str, object] = field(default_factory=dict)
+
+
+def invitation_mail(service: Service, account: Account, *, conversion: bool) -> Mail:
+    address = account.vendor_address or account.member.mail_address
+    university = settings.CAMPUSCONF_UNIVERSITY_NAME
+    if service.vendor == Service.Vendor.WEBEX:
+        if conversion:
+            return Mail("Cisco Webex", "Convert to Enterprise Account", "Review", address)
+        return Mail(
+            "Cisco Webex", f"{university} has invited you to Cisco Webex", "Activate", address
+        )
+    if service.vendor == Service.Vendor.ZOOM:
+        return Mail("Zoom", "Activate Zoom Account", "Activate Zoom Account", address)
+    return Mail(service.name, "", "", address)
+
+
+def unlicensed_cause(account: Account) -> str:
+    """'google' (S12), 'address' (S9) or 'unknown', from what the reconcile pass saw."""
+    if account.observed_login_type and account.observed_login_type.lower() != "password":
+        return "google"
+    member_addresses = {
+        account.member.mail_address.lower(),
+        *map(str.lower, account.member.alias_addresses),
+    }
+    if account.vendor_address and account.vendor_address.lower() not in member_addresses:
+        return "address"
+    return "unknown"
+
+
+ResendCheck = Callable[[Account, datetime.datetime], tuple[bool, str]]
+
+
+def engine_resend_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
+    # The engine owns the limits (once per 10 minutes, a few a day); the page only asks.
+    from campusconf.provisioning import actions
+
+    allowed, reason = actions.resend_allowed(account, now)
+    return bool(allowed), str(reason)
+
+
+def next_step(
+    member: Member,
+    service: Service,
+    account: Account | None,
+    now: datetime.datetime,
+    resend_allowed: ResendCheck = engine_resend_allowed,
+) -> NextStep:
+    if account is None or account.state == State.REMOVED:
+        eligibility = check_eligibility(member, service)
+        if not eligibility.eligible:
+            return NextStep("not_eligible", service, account, reason=eligibility.reason)
+        return NextStep("apply", service, account, can_apply=True)
+
+    state = account.state
+    if state == State.REQUESTED:
+        return NextStep("requested", service, account)
+    if state in (State.INVITED, State.CONVERSION_PENDING):
+        conversion = state == State.CONVERSION_PENDING
+        can_resend, refusal = resend_allowed(account, now)
+        sent = account.invitation_sent_at
+        return NextStep(
+            "conversion_pending" if conversion else "invited",
+            service,
+            account,
+            mail=invitation_mail(service, account, conversion=conversion),
+            can_resend=can_resend,
+            resend_refusal=refusal,
+            offer_no_mail_inquiry=sent is not None and now - sent >= NO_MAIL_AFTER,
+        )
+    if state == State.INVITATION_EXPIRED:
+        can_resend, refusal = resend_allowed(account, now)
+        return NextStep(
+            "invitation_expired", service, account, can_resend=can_resend, resend_refusal=refusal
+        )
+    if state == State.UNLICENSED:
+        can_resend, refusal = resend_allowed(account, now)
+        return NextStep(
+            "unlicensed",
+            service,
+            account,
+            can_resend=can_resend,
+            resend_refusal=refusal,
+            unlicensed_cause=unlicensed_cause(account),
+            mail=invitation_mail(service, account, conversion=False),
+        )
+    if state == State.ACTIVE:
+        ending = service.valid_until is not None and (
+            service.valid_until - now.date() <= ENDING_SOON.days * datetime.timedelta(days=1)
+        )
+        return NextStep(
+            "active",
+            service,
+            account,
+            mail=invitation_mail(service, account, conversion=False),
+            facts={"ending_soon": ending},
+        )
+    if state == State.FAILED:
+        return NextStep("failed", service, account)
+    return NextStep("suspended", service, account)

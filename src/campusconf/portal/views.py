@@ -1,0 +1,187 @@
+"""Member portal views: thin — they find the member's own rows, then call one action."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campusconf.accounts.lifecycle import AccountAlreadyLive
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause
+from campusconf.members.models import Member
+from campusconf.portal.forms import InquiryForm
+from campusconf.portal.inquiries import open_inquiry, suggested_text
+from campusconf.portal.models import Inquiry
+from campusconf.portal.next_step import next_step
+from campusconf.services.models import Service
+from campusconf.signin import ratelimit
+
+View = Callable[..., HttpResponseBase]
+POST_LIMIT = (20, 60)  # state-changing requests per member per minute
+
+
+def member_required(view: View) -> View:
+    """Only a signed-in, active member; ``request.member`` is theirs and nobody else's."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        member = (
+            Member.objects.filter(user_id=user.pk, status=Member.Status.ACTIVE).first()
+            if user.is_authenticated
+            else None
+        )
+        if member is None:
+            target = reverse("signin:signin") + "?" + urlencode({"next": request.get_full_path()})
+            return redirect(target)
+        request.member = member  # type: ignore[attr-defined]
+        if request.method == "POST" and not ratelimit.hit(
+            "portal", str(member.pk), limit=POST_LIMIT[0], window=POST_LIMIT[1]
+        ):
+            messages.error(request, _("Too many requests. Please wait a minute and try again."))
+            return redirect("portal:my_services")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _member(request: HttpRequest) -> Member:
+    member: Member = request.member  # type: ignore[attr-defined]
+    return member
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _enabled_service(slug: str) -> Service:
+    return get_object_or_404(Service, slug=slug, enabled=True)
+
+
+@member_required
+def my_services(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    now = timezone.now()
+    accounts = {a.service_id: a for a in Account.objects.filter(member=member)}
+    services = Service.objects.filter(enabled=True).order_by("display_order", "slug")
+    steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
+    return render(request, "portal/my_services.html", {"member": member, "steps": steps})
+
+
+@require_POST
+@member_required
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    from campusconf.provisioning import actions
+
+    member, service = _member(request), _enabled_service(slug)
+    try:
+        actions.apply_for_service(member, service, cause=Cause.MEMBER, actor=_actor(request))
+    except actions.NotEligible as refusal:
+        messages.error(request, str(refusal))
+    except AccountAlreadyLive:
+        messages.info(
+            request, _("You already have an account at %(service)s.") % {"service": service.name}
+        )
+    else:
+        messages.success(
+            request,
+            _("We received your application for %(service)s. Your account is being created.")
+            % {"service": service.name},
+        )
+    return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
+
+
+@require_POST
+@member_required
+def resend(request: HttpRequest, slug: str) -> HttpResponse:
+    from campusconf.provisioning import actions
+
+    member, service = _member(request), _enabled_service(slug)
+    # Only the member's own account at this service: no id from the request is trusted.
+    account = get_object_or_404(Account, member=member, service=service)
+    allowed, reason = actions.resend_allowed(account, timezone.now())
+    if not allowed:
+        messages.error(request, reason)
+    else:
+        try:
+            actions.resend_invitation(account, cause=Cause.MEMBER, actor=_actor(request))
+        except actions.IllegalTransition:
+            # The engine moved the account on since the page was drawn: show the new step.
+            messages.error(request, _("Your account changed meanwhile; here is its state now."))
+        else:
+            messages.success(
+                request,
+                _("A new invitation for %(service)s is on its way to %(address)s.")
+                % {"service": service.name, "address": member.mail_address},
+            )
+    return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
+
+
+@member_required
+def inquiries(request: HttpRequest) -> HttpResponse:
+    own = Inquiry.objects.filter(member=_member(request)).select_related("service")
+    return render(request, "portal/inquiries.html", {"inquiries": own})
+
+
+@member_required
+def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # Filtering by member makes another member's inquiry a plain 404: its existence is not told.
+    inquiry = get_object_or_404(Inquiry, pk=pk, member=_member(request))
+    replies = inquiry.replies.all()
+    return render(request, "portal/inquiry_detail.html", {"inquiry": inquiry, "replies": replies})
+
+
+@member_required
+def inquiry_new(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if request.method == "POST":
+        form = InquiryForm(request.POST)
+        if form.is_valid():
+            inquiry = open_inquiry(
+                member,
+                form.cleaned_data["service"],
+                form.cleaned_data["topic"],
+                form.cleaned_data["what_happened"],
+            )
+            messages.success(request, _("Your inquiry was sent to the help desk."))
+            return redirect("portal:inquiry_detail", pk=inquiry.pk)
+    else:
+        slug = request.GET.get("service", "")
+        service = Service.objects.filter(slug=slug, enabled=True).first()
+        topic = request.GET.get("topic", Inquiry.Topic.OTHER)
+        if topic not in Inquiry.Topic.values:
+            topic = Inquiry.Topic.OTHER
+        form = InquiryForm(
+            initial={
+                "service": service,
+                "topic": topic,
+                "what_happened": suggested_text(member, service, topic),
+            }
+        )
+    return render(request, "portal/inquiry_new.html", {"form": form, "member": member})
+
+
+def help_page(request: HttpRequest, slug: str) -> HttpResponse:
+    service = _enabled_service(slug)
+    language = translation.get_language() or "ja"
+    try:
+        template = select_template(
+            [
+                f"portal/help/{service.vendor}.{language[:2]}.html",
+                f"portal/help/{service.vendor}.en.html",
+            ]
+        )
+    except TemplateDoesNotExist as missing:
+        raise Http404 from missing
+    return HttpResponse(template.render({"service": service}, request))
