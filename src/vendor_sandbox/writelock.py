@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from vendor_sandbox.conf import CONFIG
 
 _thread_lock = threading.Lock()
+_local = threading.local()  # re-entrant per thread: a handler's helpers may ask again
 _fd: int | None = None
 _pid: int | None = None
 
@@ -31,10 +32,19 @@ def _file() -> int:
 
 @contextmanager
 def held() -> Iterator[None]:
+    if getattr(_local, "depth", 0):
+        _local.depth += 1
+        try:
+            yield
+        finally:
+            _local.depth -= 1
+        return
     with _thread_lock:
+        _local.depth = 1
         fd = _file()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
+            _local.depth = 0
             fcntl.flock(fd, fcntl.LOCK_UN)

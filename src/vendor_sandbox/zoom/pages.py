@@ -146,6 +146,8 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
             user.first_name, user.last_name = first, last
             user.display_name = f"{first} {last}"
             user.password_hash = make_password(password)
+            # A personal account made by mistake (S12) gives way to the organisation's.
+            PersonalAccount.objects.filter(vendor="zoom", email=user.email).delete()
             _accept(request, link, user, service.LOGIN_EMAIL)
         return _page(
             request,
@@ -243,7 +245,7 @@ def forgot(request: HttpRequest) -> HttpResponse:
             if user and user.status == "pending" and not service.is_expired_pending(user, now):
                 # S14: a pending member gets a fresh activation link, which also recovers
                 # from the "Sign in with Google" mistake.
-                service.invite(user, user.account, now)
+                service.invite(user, user.account, now, activation_only=True)
             elif user and user.status != "pending":
                 service.send_reset(email, f"org:{user.user_id}", now)
             elif PersonalAccount.objects.filter(vendor="zoom", email=email).exists():

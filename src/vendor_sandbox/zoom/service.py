@@ -90,7 +90,11 @@ def detail_json(user: ZoomUser) -> dict[str, Any]:
 
 
 def invite(
-    user: ZoomUser, account: ZoomAccount, now: datetime, personal: bool | None = None
+    user: ZoomUser,
+    account: ZoomAccount,
+    now: datetime,
+    personal: bool | None = None,
+    activation_only: bool = False,
 ) -> None:
     """Mail the activation link, or the join request if the address has a Zoom account.
 
@@ -103,7 +107,7 @@ def invite(
         user.save(update_fields=["invited_at"])
         personal = PersonalAccount.objects.filter(vendor="zoom", email=user.email).exists()
     ctx: dict[str, object] = {"first_name": user.first_name, "email": user.email}
-    if personal:
+    if personal and not activation_only:
         url = links.new("zoom_join", user.email, user.user_id, now)
         ctx["links"] = {"Approve Request": url}
         ctx["approve_url"] = url
