@@ -200,6 +200,8 @@ SAML_ACS_FAILURE_RESPONSE_FUNCTION = "campusconf.signin.saml.acs_failure"
 SAML_CREATE_UNKNOWN_USER = False
 SAML_ATTRIBUTE_MAPPING: dict[str, tuple[str, ...]] = {}
 SAML_SESSION_COOKIE_NAME = "campusconf_saml_session"
+# The address members reach the portal at, for links in mail notices.
+CAMPUSCONF_PUBLIC_URL = os.environ.get("CAMPUSCONF_PUBLIC_URL", "http://127.0.0.1:8000")
 SAML_CSP_HANDLER = ""  # the site sets its own headers; djangosaml2 would only warn
 
 # Staff back office (docs/backoffice.md): besides Django's is_staff and the

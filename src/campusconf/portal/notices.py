@@ -1,0 +1,177 @@
+"""Mail notices to members, in their preferred language, as plain text and HTML.
+
+Callers (the engine's jobs, the reconcile pass, a daily sweep) decide *when*; this
+module only says *what*. Sending is synchronous SMTP through Django's mail backend,
+so a job that calls it retries on its own terms when the mail server is down.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from campusconf.accounts.models import Account
+from campusconf.portal.next_step import invitation_mail
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    lines: list[str]
+
+
+def _date(value: datetime.date | datetime.datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value)
+        return formats.date_format(value, "Y-m-d H:i")
+    return formats.date_format(value, "Y-m-d")
+
+
+def _application_received(account: Account) -> Notice:
+    service = account.service.name
+    return Notice(
+        _("We received your application for %(service)s") % {"service": service},
+        [
+            _("We received your application for a university %(service)s account.")
+            % {"service": service},
+            _("The account is being created now. An invitation will arrive at %(address)s shortly.")
+            % {"address": account.member.mail_address},
+        ],
+    )
+
+
+def _invitation_sent(account: Account) -> Notice:
+    mail = invitation_mail(account.service, account, conversion=False)
+    return Notice(
+        _("Your %(service)s invitation is on its way") % {"service": account.service.name},
+        [
+            _("%(sender)s is sending an invitation to %(address)s with the subject “%(subject)s”.")
+            % {"sender": mail.sender, "address": mail.address, "subject": mail.subject},
+            _("Open it and press “%(button)s”. It is valid until %(until)s.")
+            % {"button": mail.button, "until": _date(account.invitation_expires_at)},
+            _("If it has not arrived within an hour, tell us from the portal: “I got no mail”."),
+        ],
+    )
+
+
+def _invitation_expiring(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s invitation expires in 3 days") % {"service": account.service.name},
+        [
+            _("Your invitation expires on %(until)s. Please activate your account before then.")
+            % {"until": _date(account.invitation_expires_at)},
+            _("Cannot find the mail? You can have it sent again from the portal."),
+        ],
+    )
+
+
+def _invitation_expired(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s invitation has expired") % {"service": account.service.name},
+        [
+            _("Your invitation expired before the account was activated."),
+            _("You can have a new invitation sent from the portal with one click."),
+        ],
+    )
+
+
+def _wrong_activation(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s account has no university licence") % {"service": account.service.name},
+        [
+            _(
+                "Your account was activated in a way that does not carry the university "
+                "licence (for example with “Sign in with Google”, or after changing its "
+                "mail address)."
+            ),
+            _(
+                "To fix it, press “Resend the activation mail” in the portal and activate "
+                "with “Sign up with password”; or, at the vendor, sign out, choose "
+                "“Forgot password?” and enter %(address)s."
+            )
+            % {"address": account.member.mail_address},
+        ],
+    )
+
+
+def _licence_ending(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s licence ends in 30 days") % {"service": account.service.name},
+        [
+            _("The university licence for %(service)s is valid until %(until)s.")
+            % {"service": account.service.name, "until": _date(account.service.valid_until)},
+            _("Whether it is renewed has not been decided yet. We will write to you again."),
+        ],
+    )
+
+
+KINDS: dict[str, Callable[[Account], Notice]] = {
+    "application_received": _application_received,
+    "invitation_sent": _invitation_sent,
+    "invitation_expiring": _invitation_expiring,
+    "invitation_expired": _invitation_expired,
+    "wrong_activation": _wrong_activation,
+    "licence_ending": _licence_ending,
+}
+
+
+def send_notice(kind: str, account: Account) -> int:
+    """Send one notice about ``account`` to its member; returns the number of mails sent."""
+    member = account.member
+    if not member.mail_address:
+        return 0
+    with translation.override(member.preferred_language):
+        notice = KINDS[kind](account)
+        context = {
+            "notice": notice,
+            "member": member,
+            "name": member.display_name_ja
+            if member.preferred_language == "ja" and member.display_name_ja
+            else member.display_name_latin,
+            "language": member.preferred_language,
+            "service": account.service,
+            "portal_url": settings.CAMPUSCONF_PUBLIC_URL.rstrip("/")
+            + reverse("portal:my_services"),
+            "university_name": settings.CAMPUSCONF_UNIVERSITY_NAME,
+            "helpdesk": settings.CAMPUSCONF_HELPDESK_ADDRESS,
+        }
+        text = render_to_string("portal/mail/notice.txt", context)
+        html = render_to_string("portal/mail/notice.html", context)
+        subject = f"[{settings.CAMPUSCONF_UNIVERSITY_NAME}] {notice.subject}"
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [member.mail_address]
+    )
+    message.attach_alternative(html, "text/html")
+    return message.send()
+
+
+def application_received(account: Account) -> int:
+    return send_notice("application_received", account)
+
+
+def invitation_sent(account: Account) -> int:
+    return send_notice("invitation_sent", account)
+
+
+def invitation_expiring(account: Account) -> int:
+    return send_notice("invitation_expiring", account)
+
+
+def invitation_expired(account: Account) -> int:
+    return send_notice("invitation_expired", account)
+
+
+def wrong_activation(account: Account) -> int:
+    return send_notice("wrong_activation", account)
+
+
+def licence_ending(account: Account) -> int:
+    return send_notice("licence_ending", account)

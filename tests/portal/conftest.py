@@ -1,0 +1,72 @@
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import open_account, transition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, State
+
+# How the engine reaches each state from "requested" (machine causes only).
+PATHS: dict[State, list[State]] = {
+    State.REQUESTED: [],
+    State.INVITED: [State.INVITED],
+    State.CONVERSION_PENDING: [State.CONVERSION_PENDING],
+    State.INVITATION_EXPIRED: [State.INVITED, State.INVITATION_EXPIRED],
+    State.ACTIVE: [State.INVITED, State.ACTIVE],
+    State.UNLICENSED: [State.INVITED, State.UNLICENSED],
+    State.FAILED: [State.FAILED],
+    State.SUSPENDED: [State.INVITED, State.ACTIVE, State.SUSPENDED],
+    State.REMOVED: [State.REMOVED],
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def account_in():
+    """``account_in(member, service, State.X, **facts)``: an account walked to that state."""
+
+    def make(member, service, state: State, **facts) -> Account:
+        account = open_account(member, service, cause=Cause.MEMBER)
+        for target in PATHS[state]:
+            cause = Cause.STAFF if target == State.SUSPENDED else Cause.ENGINE
+            transition(account, target, cause=cause)
+        if facts:
+            Account.objects.filter(pk=account.pk).update(**facts)
+            account.refresh_from_db()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def sent_long_ago(now):
+    return {
+        "invitation_sent_at": now - datetime.timedelta(hours=2),
+        "invitation_expires_at": now + datetime.timedelta(days=14),
+    }
+
+
+@pytest.fixture
+def signed_in(client, make_member):
+    """A client signed in as a fresh faculty member, as the development sign-in does."""
+    from campusconf.signin.members import sign_in_user
+
+    member = make_member(language="en")
+    client.force_login(
+        sign_in_user(member.common_id), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    client.member = member
+    return client

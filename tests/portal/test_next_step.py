@@ -1,0 +1,147 @@
+"""The one next step, for every state an account can be in."""
+
+import datetime
+
+import pytest
+
+from campusconf.accounts.states import State
+from campusconf.portal.next_step import next_step, unlicensed_cause
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = lambda account, now: (True, "")  # noqa: E731 - a tiny stand-in for the engine's limit
+LIMITED = lambda account, now: (False, "wait 10 minutes")  # noqa: E731
+
+
+def test_every_state_has_a_step(make_member, make_service, account_in, now):
+    service = make_service()
+    kinds = {}
+    for state in State:
+        member = make_member()
+        account = account_in(member, service, state)
+        kinds[state] = next_step(member, service, account, now, ALLOWED).kind
+    assert kinds == {
+        State.REQUESTED: "requested",
+        State.INVITED: "invited",
+        State.CONVERSION_PENDING: "conversion_pending",
+        State.INVITATION_EXPIRED: "invitation_expired",
+        State.ACTIVE: "active",
+        State.UNLICENSED: "unlicensed",
+        State.FAILED: "failed",
+        State.SUSPENDED: "suspended",
+        State.REMOVED: "apply",  # removed: the member may apply again
+    }
+
+
+def test_not_applied_and_eligible_offers_apply(make_member, make_service, now):
+    member, service = make_member(), make_service()
+    step = next_step(member, service, None, now, ALLOWED)
+    assert step.kind == "apply" and step.can_apply
+
+
+def test_not_eligible_by_role_says_who_may(make_member, make_service, now):
+    step = next_step(
+        make_member(student=True), make_service(eligible_roles="faculty staff"), None, now, ALLOWED
+    )
+    assert step.kind == "not_eligible" and not step.can_apply
+    assert "faculty" in step.reason
+
+
+def test_not_eligible_after_the_cut_off_date_names_both_dates(make_member, make_service, now):
+    member = make_member(student=True, created_on=datetime.date(2026, 4, 1))
+    service = make_service(roster_cutoff=datetime.date(2026, 3, 24))
+    step = next_step(member, service, None, now, ALLOWED)
+    assert step.kind == "not_eligible"
+    assert "2026-03-24" in step.reason and "2026-04-01" in step.reason
+
+
+def test_invited_names_the_mail_to_look_for(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.INVITED, invitation_sent_at=now)
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.mail is not None
+    assert step.mail.sender == "Cisco Webex"
+    assert "has invited you to Cisco Webex" in step.mail.subject
+    assert step.mail.address == member.mail_address
+    assert step.can_resend and not step.offer_no_mail_inquiry
+
+
+def test_zoom_invitation_mail(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.INVITED, vendor_address="alias@g.ecc.example.ac.jp")
+    mail = next_step(member, service, account, now, ALLOWED).mail
+    assert mail is not None
+    assert (mail.sender, mail.subject) == ("Zoom", "Activate Zoom Account")
+    assert mail.address == "alias@g.ecc.example.ac.jp"  # the address the vendor wrote to
+
+
+def test_an_hour_without_activation_offers_i_got_no_mail(
+    make_member, make_service, account_in, now, sent_long_ago
+):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.INVITED, **sent_long_ago)
+    assert next_step(member, service, account, now, ALLOWED).offer_no_mail_inquiry
+    fresh = account_in(make_member(), service, State.INVITED, invitation_sent_at=now)
+    assert not next_step(fresh.member, service, fresh, now, ALLOWED).offer_no_mail_inquiry
+
+
+def test_resend_limits_are_shown(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.INVITATION_EXPIRED)
+    step = next_step(member, service, account, now, LIMITED)
+    assert step.kind == "invitation_expired"
+    assert not step.can_resend and step.resend_refusal == "wait 10 minutes"
+
+
+def test_conversion_pending_points_at_the_conversion_mail(
+    make_member, make_service, account_in, now
+):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.CONVERSION_PENDING)
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.mail is not None and step.mail.subject == "Convert to Enterprise Account"
+    assert step.mail.button == "Review"
+
+
+@pytest.mark.parametrize(
+    ("facts", "cause"),
+    [
+        ({"observed_login_type": "google"}, "google"),
+        ({"observed_login_type": "password", "vendor_address": "me@gmail.example"}, "address"),
+        ({}, "unknown"),
+    ],
+)
+def test_unlicensed_says_what_went_wrong(make_member, make_service, account_in, now, facts, cause):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.UNLICENSED, **facts)
+    assert unlicensed_cause(account) == cause
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.kind == "unlicensed" and step.unlicensed_cause == cause and step.can_resend
+
+
+def test_an_alias_is_not_a_changed_address(make_member, make_service, account_in):
+    member = make_member(aliases=("taro.yamada@g.ecc.example.ac.jp",))
+    account = account_in(
+        member, make_service(), State.UNLICENSED, vendor_address="Taro.Yamada@g.ecc.example.ac.jp"
+    )
+    assert unlicensed_cause(account) == "unknown"
+
+
+def test_active_flags_a_licence_ending_within_30_days(make_member, make_service, account_in, now):
+    member = make_member()
+    service = make_service(valid_until=now.date() + datetime.timedelta(days=20))
+    account = account_in(member, service, State.ACTIVE, activated_at=now)
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.kind == "active" and step.facts["ending_soon"]
+    later = make_service(
+        slug="zoom", vendor="zoom", valid_until=now.date() + datetime.timedelta(days=90)
+    )
+    other = account_in(member, later, State.ACTIVE)
+    assert not next_step(member, later, other, now, ALLOWED).facts["ending_soon"]
+
+
+def test_the_engine_limit_is_asked_by_default(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.INVITATION_EXPIRED)
+    step = next_step(member, service, account, now)
+    assert step.can_resend  # never resent: the engine allows it

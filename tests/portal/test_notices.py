@@ -1,0 +1,103 @@
+"""Mail notices go over real SMTP, in the member's language, as text and HTML."""
+
+import datetime
+import email
+import email.policy
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from campusconf.accounts.states import State
+from campusconf.portal import notices
+
+pytestmark = pytest.mark.django_db
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        self.arrived.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    mailbox = Mailbox()
+    # aiosmtpd checks its own port after starting, so it needs a concrete one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    yield mailbox
+    controller.stop()
+
+
+def parts(message):
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return text, html
+
+
+@pytest.mark.parametrize("kind", list(notices.KINDS))
+def test_every_notice_in_english_over_smtp(smtp, make_member, make_service, account_in, kind):
+    member = make_member(language="en")
+    service = make_service(valid_until=datetime.date(2027, 3, 31))
+    account = account_in(
+        member,
+        service,
+        State.INVITED,
+        invitation_expires_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    assert notices.send_notice(kind, account) == 1
+    assert smtp.arrived.wait(5)
+    message = smtp.messages[0]
+    assert message["To"] == member.mail_address
+    text, html = parts(message)
+    assert "Dear Taro" in text and "Dear Taro" in html
+    assert "/my/" in text and 'href="http://127.0.0.1:8000/my/"' in html
+    assert message["Subject"].isascii()
+
+
+def test_notices_speak_japanese_to_a_japanese_speaker(smtp, make_member, make_service, account_in):
+    member = make_member(language="ja")
+    account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.UNLICENSED)
+    notices.wrong_activation(account)
+    assert smtp.arrived.wait(5)
+    message = smtp.messages[0]
+    text, html = parts(message)
+    assert "山田 太郎 様" in text
+    assert "大学のライセンス" in message["Subject"]
+    assert "Sign up with password" in text and member.mail_address in text
+    assert 'lang="ja"' in html
+
+
+def test_invitation_notice_names_the_vendor_mail(smtp, make_member, make_service, account_in):
+    member = make_member(language="en")
+    account = account_in(member, make_service(), State.INVITED)
+    notices.invitation_sent(account)
+    assert smtp.arrived.wait(5)
+    text, _html = parts(smtp.messages[0])
+    assert "Cisco Webex" in text and "has invited you to Cisco Webex" in text
+
+
+def test_html_escapes_what_it_quotes(smtp, make_member, make_service, account_in):
+    member = make_member(language="en")
+    service = make_service(name_en="<b>Webex</b>")
+    account = account_in(member, service, State.INVITATION_EXPIRED)
+    notices.invitation_expired(account)
+    assert smtp.arrived.wait(5)
+    _text, html = parts(smtp.messages[0])
+    assert "<b>Webex</b>" not in html and "&lt;b&gt;Webex&lt;/b&gt;" in html
