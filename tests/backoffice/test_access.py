@@ -98,7 +98,11 @@ def test_staff_sign_in_with_a_password(client, staff_user):
 @pytest.mark.django_db
 def test_a_member_user_cannot_sign_in_as_staff(client):
     get_user_model().objects.create_user("plain", password="plain-pass-123")
-    response = client.post("/staff/login/", {"username": "plain", "password": "plain-pass-123"})
+    response = client.post(
+        "/staff/login/",
+        {"username": "plain", "password": "plain-pass-123"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 200
     assert "no staff rights" in response.content.decode()
 

@@ -11,15 +11,15 @@ COLOURS = ("#0b5cad", "#2e8540")
 
 
 def _nice_max(value: int) -> int:
-    """A round top for the axis: 4 → 5, 13 → 15, 140 → 150."""
-    if value <= 5:
-        return 5
+    """A round top that four grid lines divide evenly: 3 → 4, 13 → 16, 140 → 200."""
+    if value <= 4:
+        return 4
     step = 10 ** (len(str(value)) - 1)
-    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+    for factor in (1, 2, 4, 8, 10):
         top = int(step * factor)
-        if top >= value:
+        if top >= value and top % 4 == 0:
             return top
-    return value
+    return -(-value // 4) * 4
 
 
 def grouped_bars(

@@ -1,0 +1,104 @@
+"""The back office in a real browser: sign in, read the dashboard, fix an account."""
+
+import datetime
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from campusconf.accounts.states import State
+from campusconf.audit.models import AuditEntry
+from tests.fixtures.browser import shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the test
+# makes between page actions are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def staff_in_browser(live_server, page):
+    get_user_model().objects.create_user("staff", password="campusconf-demo", is_staff=True)
+    page.goto(f"{live_server.url}/staff/")
+    assert "/staff/login/" in page.url
+    page.fill("input[name=username]", "staff")
+    page.fill("input[name=password]", "campusconf-demo")
+    page.click("form.staffform button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    return page
+
+
+@pytest.fixture
+def failing_service(make_member, make_service, make_account):
+    service = make_service(seats=40)
+    now = timezone.now()
+    for _ in range(6):
+        make_account(make_member(student=True), service, State.ACTIVE)
+    failed = make_account(
+        make_member(), service, State.FAILED, last_error_message="vendor answered 500"
+    )
+    make_account(
+        make_member(),
+        service,
+        State.INVITED,
+        invitation_sent_at=now - datetime.timedelta(hours=3),
+        invitation_expires_at=now + datetime.timedelta(days=1),
+    )
+    make_account(make_member(), service, State.UNLICENSED)
+    return service, failed
+
+
+def test_dashboard_and_retry_from_it(staff_in_browser, failing_service, live_server):
+    page = staff_in_browser
+    service, failed = failing_service
+    page.goto(f"{live_server.url}/staff/")
+    page.click("form.langswitch button[value=ja]")
+    page.wait_for_selector("html[lang=ja]")
+    shot(page, "backoffice-home-ja")
+    page.click(f"a[href='/staff/services/{service.slug}/']")
+    page.wait_for_selector("svg.chart")
+    body = page.inner_text("main")
+    assert "9" in body  # seats used
+    assert "vendor answered 500" in body
+    shot(page, "backoffice-dashboard-ja")
+
+    # From the failed queue to the account, then retry with a reason.
+    page.click(f"#queue-failed a[href='/staff/accounts/{failed.pk}/']")
+    page.wait_for_selector("ol.timeline")
+    shot(page, "backoffice-account-ja")
+    page.click(f"a[href='/staff/accounts/{failed.pk}/retry/']")
+    page.click("form.staffform button[type=submit]")  # no reason yet: refused
+    assert page.url.endswith(f"/staff/accounts/{failed.pk}/retry/")
+    page.fill("textarea[name=reason]", "vendor outage is over")
+    shot(page, "backoffice-confirm-ja")
+    page.click("form.staffform button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/accounts/{failed.pk}/")
+    assert page.locator(".flash li").count() == 1
+    shot(page, "backoffice-account-after-retry-ja")
+    failed.refresh_from_db()
+    assert failed.state == State.REQUESTED
+    assert AuditEntry.objects.get(action="account.retry").reason == "vendor outage is over"
+
+
+def test_english_dashboard_and_audit_log(staff_in_browser, failing_service, live_server):
+    page = staff_in_browser
+    service, failed = failing_service
+    page.click("form.langswitch button[value=en]")
+    page.goto(f"{live_server.url}/staff/services/{service.slug}/")
+    assert "seats used" in page.inner_text("main")
+    shot(page, "backoffice-dashboard-en")
+    page.goto(f"{live_server.url}/staff/accounts/{failed.pk}/suspend/")
+    page.fill("textarea[name=reason]", "account misused")
+    page.click("form.staffform button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/accounts/{failed.pk}/")
+    assert "Nothing was changed" in page.inner_text(
+        ".flash"
+    )  # a failed account cannot be suspended
+    page.goto(f"{live_server.url}/staff/accounts/{failed.pk}/deprovision/")
+    page.fill("textarea[name=reason]", "left the university")
+    page.click("form.staffform button[type=submit]")
+    page.goto(f"{live_server.url}/staff/audit/")
+    assert "left the university" in page.inner_text("table.audit")
+    shot(page, "backoffice-audit-en")
