@@ -202,6 +202,8 @@ SAML_ATTRIBUTE_MAPPING: dict[str, tuple[str, ...]] = {}
 SAML_SESSION_COOKIE_NAME = "campusconf_saml_session"
 # The address members reach the portal at, for links in mail notices.
 CAMPUSCONF_PUBLIC_URL = os.environ.get("CAMPUSCONF_PUBLIC_URL", "http://127.0.0.1:8000")
+# Academic federations' IdPs take the request by redirect; POST is only for the answer.
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_CSP_HANDLER = ""  # the site sets its own headers; djangosaml2 would only warn
 
 # Staff back office (docs/backoffice.md): besides Django's is_staff and the
