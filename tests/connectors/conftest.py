@@ -2,13 +2,12 @@
 
 The contract suite is parametrised over `connector_case`; each case is a
 connector talking to a real server on 127.0.0.1, plus the vendor-side
-action a member would take (activating the invitation), which only the
-server's own test hooks can do.
+action a member would take: activating the invitation by following the link
+in the sandbox's mail and submitting its page, CSRF token included.
 """
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import secrets
 import socket
@@ -22,7 +21,18 @@ import httpx
 import pytest
 
 from campusconf.connectors import Connector, VendorUser
+from campusconf.connectors.factory import build_connector
 from campusconf.connectors.scim import ScimConnector
+from tests.fixtures.sandbox import (  # noqa: F401 - fixtures
+    SandboxServer,
+    activate_webex,
+    activate_zoom,
+    sandbox,
+    sandbox_server,
+    smtp_capture,
+)
+
+WEBEX_LICENCE = "Meeting - Webex Enterprise Edition"
 
 _serial = itertools.count(1)
 
@@ -71,18 +81,30 @@ def scim_server() -> Iterator[tuple[str, str]]:
         process.wait(timeout=10)
 
 
-def _sandbox_case(request: pytest.FixtureRequest, kind: str) -> ConnectorCase:
-    try:
-        importlib.import_module("tests.fixtures.sandbox")
-    except ImportError:
-        pytest.skip("the vendor sandbox fixtures (tests/fixtures/sandbox.py) do not exist yet")
-    # To be defined next to the sandbox fixtures: a ConnectorCase whose
-    # `activate` completes the member's activation in the sandbox.
-    try:
-        case: ConnectorCase = request.getfixturevalue(f"{kind}_sandbox_case")
-    except pytest.FixtureLookupError:
-        pytest.skip(f"no {kind}_sandbox_case fixture yet")
-    return case
+@pytest.fixture
+def webex_sandbox_case(request: pytest.FixtureRequest) -> Iterator[ConnectorCase]:
+    server: SandboxServer = request.getfixturevalue("sandbox")  # reset for each test
+    webex = server.creds["webex"]
+    connector = build_connector(
+        "webex",
+        {"base_url": webex["base_url"], "licence_name": WEBEX_LICENCE},
+        {"access_token": webex["token"]},
+    )
+    yield ConnectorCase("webex", connector, lambda user: activate_webex(server, user.email))
+    connector.close()
+
+
+@pytest.fixture
+def zoom_sandbox_case(request: pytest.FixtureRequest) -> Iterator[ConnectorCase]:
+    server: SandboxServer = request.getfixturevalue("sandbox")  # reset for each test
+    zoom = server.creds["zoom"]
+    connector = build_connector(
+        "zoom",
+        {"base_url": zoom["base_url"], "oauth_base_url": zoom["oauth_url"].rsplit("/oauth/", 1)[0]},
+        {k: zoom[k] for k in ("account_id", "client_id", "client_secret")},
+    )
+    yield ConnectorCase("zoom", connector, lambda user: activate_zoom(server, user.email))
+    connector.close()
 
 
 @pytest.fixture(params=["scim", "webex", "zoom"])
@@ -93,4 +115,4 @@ def connector_case(request: pytest.FixtureRequest) -> Iterator[ConnectorCase]:
         yield ConnectorCase("scim", connector, activate=lambda _user: None)
         connector.close()
     else:
-        yield _sandbox_case(request, request.param)
+        yield request.getfixturevalue(f"{request.param}_sandbox_case")
