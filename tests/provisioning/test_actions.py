@@ -24,9 +24,7 @@ def live_jobs(account):
     return list(Job.objects.filter(account=account, status__in=queue.LIVE))
 
 
-def test_apply_opens_the_account_records_the_application_and_queues_one_job(
-    make_member, service
-):
+def test_apply_opens_the_account_records_the_application_and_queues_one_job(make_member, service):
     member = make_member()
     account = actions.apply_for_service(member, service)
     assert account.state == State.REQUESTED
@@ -132,9 +130,7 @@ def test_claim_serves_members_before_bulk_work(make_member, service):
     from campusconf.provisioning.models import Campaign
 
     campaign = Campaign.objects.create(service=service)
-    bulk = actions.apply_for_service(
-        make_member(), service, cause=Cause.STAFF, campaign=campaign
-    )
+    bulk = actions.apply_for_service(make_member(), service, cause=Cause.STAFF, campaign=campaign)
     own = actions.apply_for_service(make_member(), service, cause=Cause.MEMBER)
     first = queue.claim("w")
     assert first is not None and first.account_id == own.pk
@@ -146,9 +142,7 @@ def test_a_lease_that_expires_gives_the_job_to_another_worker(make_member, servi
     actions.apply_for_service(make_member(), service)
     job = queue.claim("dead")
     assert job is not None and queue.claim("other") is None
-    Job.objects.filter(pk=job.pk).update(
-        lease_until=timezone.now() - datetime.timedelta(seconds=1)
-    )
+    Job.objects.filter(pk=job.pk).update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
     assert queue.recover_expired() == 1
     again = queue.claim("other")
     assert again is not None and again.pk == job.pk and again.attempts == 2

@@ -1,5 +1,6 @@
 """Engine settings: ``settings.CAMPUSCONF_ENGINE`` over these defaults."""
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -22,4 +23,15 @@ DEFAULTS: dict[str, Any] = {
 
 
 def engine(name: str) -> Any:
-    return {**DEFAULTS, **getattr(settings, "CAMPUSCONF_ENGINE", {})}[name]
+    """A setting: ``settings.CAMPUSCONF_ENGINE``, else ``$CAMPUSCONF_ENGINE_<NAME>``, else
+    the default (the environment lets a bench or a test tune worker processes)."""
+    configured = getattr(settings, "CAMPUSCONF_ENGINE", {})
+    if name in configured:
+        return configured[name]
+    default = DEFAULTS[name]
+    raw = os.environ.get(f"CAMPUSCONF_ENGINE_{name}")
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return type(default)(raw)

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from campusconf.connectors.base import Connector
 from campusconf.connectors.factory import build_connector
 from campusconf.provisioning import ratelimit
@@ -70,6 +72,10 @@ def connector_for(service: Service) -> Connector:
 
         # build_connector takes no pacer (yet); every connector keeps it as _pacer.
         connector._pacer = pacer  # type: ignore[attr-defined]
+        timeout = service.connector_settings.get("timeout_seconds")
+        if timeout:
+            # Nor a timeout: tests and benches shorten it to make time-outs cheap.
+            connector._client.timeout = httpx.Timeout(float(timeout))  # type: ignore[attr-defined]
         _cache[key] = connector
     return connector
 
