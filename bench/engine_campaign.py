@@ -72,10 +72,16 @@ def populate(n: int, vendor: str, settings: dict[str, Any]) -> Any:
     from campusconf.services.models import Service
 
     service = Service.objects.create(
-        slug=vendor, vendor=vendor, name_ja=vendor, name_en=vendor, plan_name="bench",
-        max_participants=300, invitation_validity_days=15,
-        eligible_roles="faculty staff student", connector_settings=settings,
-    )  # fmt: skip
+        slug=vendor,
+        vendor=vendor,
+        name_ja=vendor,
+        name_en=vendor,
+        plan_name="bench",
+        max_participants=300,
+        invitation_validity_days=15,
+        eligible_roles="faculty staff student",
+        connector_settings=settings,
+    )
     members = Member.objects.bulk_create(
         Member(
             common_id=f"{5000000000 + i:010d}",
@@ -83,7 +89,7 @@ def populate(n: int, vendor: str, settings: dict[str, Any]) -> Any:
             given_name_latin=f"M{i}",
             roles="student",
             university_account_created_on=datetime.date(2020, 4, 1),
-        )  # fmt: skip
+        )
         for i in range(n)
     )
     MemberAddress.objects.bulk_create(
@@ -181,7 +187,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict[str, str]) -> int:
-    from campusconf.accounts.models import Account
     from campusconf.provisioning import campaigns, schedules
     from campusconf.provisioning.models import Job, Schedule
 
@@ -190,7 +195,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     schedules.ensure()
     Schedule.objects.update(next_run_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     t0 = time.monotonic()
-    campaign, planned, _ = campaigns.start_campaign(service, roles=["student"])
+    _, planned, _ = campaigns.start_campaign(service, roles=["student"])
     t_queued = time.monotonic() - t0
     if args.faults:
         sandbox.faults(**FAULTS)
@@ -220,15 +225,20 @@ def clear_faults(sandbox: Any) -> bool:
         try:
             sandbox.faults()
             return True
-        except Exception:  # noqa: BLE001 - any failure here is the injected 5xx
+        except Exception:  # any failure here is the injected 5xx
             time.sleep(0.2)
     return False
 
 
 def report(
-    args: argparse.Namespace, sandbox: Any, service: Any, planned: int, elapsed: float,
-    t_queued: float, workers: Workers,
-) -> int:  # fmt: skip
+    args: argparse.Namespace,
+    sandbox: Any,
+    service: Any,
+    planned: int,
+    elapsed: float,
+    t_queued: float,
+    workers: Workers,
+) -> int:
     from django.db.models import Count
 
     from campusconf.accounts.models import Account
