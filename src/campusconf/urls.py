@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/", include("campusconf.backoffice.urls")),
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("campusconf.directory.urls")),
     path("", include("campusconf.signin.urls")),
     path("", include(signin_external_urls)),
     path("", include("campusconf.portal.urls")),

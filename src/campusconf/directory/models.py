@@ -1,0 +1,85 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from campusconf.members.models import Member
+
+
+class ScimClient(models.Model):
+    """An identity system allowed to push members over SCIM, with its own bearer token.
+
+    Only the SHA-256 of the token is stored: the token is shown once, when created.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SCIM client")
+        verbose_name_plural = _("SCIM clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScimUser(models.Model):
+    """A SCIM User resource as the identity system sent it, and the member it feeds.
+
+    ``resource`` keeps every attribute sent (so a client reads back what it wrote);
+    the indexed columns beside it exist for filters. ``member`` is empty while no
+    common ID can be derived (``pending_reason`` says why): such a record can
+    neither sign in nor apply, and the back office lists it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_name = models.CharField(_("user name"), max_length=255)
+    external_id = models.CharField(_("external ID"), max_length=255, blank=True, db_index=True)
+    active = models.BooleanField(_("active"), default=True)
+    # Lower-cased addresses between spaces (" a@x b@y "), so that emails.value
+    # filters stay one LIKE in the database on both engines.
+    email_index = models.TextField(blank=True)
+    display_name = models.CharField(_("display name"), max_length=255, blank=True)
+    resource = models.JSONField(default=dict)
+    member = models.OneToOneField(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="scim_user"
+    )
+    pending_reason = models.CharField(_("why no member"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last modified"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("SCIM user")
+        verbose_name_plural = _("SCIM users")
+        constraints = [
+            # userName is not case-exact in RFC 7643, so neither is its uniqueness.
+            models.UniqueConstraint(Lower("user_name"), name="scim_user_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+
+class ScimGroup(models.Model):
+    """A SCIM Group: a role (its displayName is a role name) or any other group."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(_("display name"), max_length=255)
+    external_id = models.CharField(_("external ID"), max_length=255, blank=True)
+    resource = models.JSONField(default=dict)
+    users = models.ManyToManyField(ScimUser, blank=True, related_name="groups")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last modified"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("SCIM group")
+        verbose_name_plural = _("SCIM groups")
+
+    def __str__(self) -> str:
+        return self.display_name

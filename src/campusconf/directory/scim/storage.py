@@ -1,0 +1,255 @@
+"""scim2-server's storage over our tables: ScimUser / ScimGroup rows, feeding Members.
+
+scim2-server parses requests, applies PATCH and PUT to the stored resource, checks
+ETags and renders errors; this module only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model, Q, QuerySet
+from scim2_models import (
+    NotFoundException,
+    PreconditionFailedException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    SearchRequest,
+    UniquenessException,
+)
+from scim2_server.service import ScimService
+from scim2_server.storage import ScimStorage, SearchPage
+
+from campusconf.directory.models import ScimGroup, ScimUser
+from campusconf.directory.scim import filters
+from campusconf.directory.scim.mapping import (
+    addresses_of,
+    derive_common_id,
+    member_fields,
+    sync_member,
+)
+from campusconf.members.models import Member
+
+# Attributes never kept: password is writeOnly, and id/meta are ours.
+NOT_STORED = ("id", "meta", "password")
+USER_FILTER = filters.FilterTranslator(filters.USER_COLUMNS, filters.USER_INDEXED_LISTS)
+GROUP_FILTER = filters.FilterTranslator(filters.GROUP_COLUMNS, {})
+
+
+def version_tag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+class DirectoryStorage(ScimStorage):
+    def __init__(self, service: ScimService) -> None:
+        self.service = service
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        # One transaction per SCIM operation: any error leaves nothing stored.
+        with transaction.atomic():
+            yield
+
+    # -- reading --------------------------------------------------------
+
+    def _queryset(self, resource_type: ResourceType) -> QuerySet[Any]:
+        if resource_type.name == "User":
+            return ScimUser.objects.all()
+        return ScimGroup.objects.all()
+
+    def _row(self, resource_type: ResourceType, resource_id: str, lock: bool = False) -> Any:
+        try:
+            key = uuid.UUID(str(resource_id))
+        except ValueError:
+            raise NotFoundException(detail=f"no {resource_type.name} {resource_id}") from None
+        queryset = self._queryset(resource_type)
+        if lock:
+            queryset = queryset.select_for_update()
+        row = queryset.filter(pk=key).first()
+        if row is None:
+            raise NotFoundException(detail=f"no {resource_type.name} {resource_id}")
+        return row
+
+    def _resource(self, resource_type: ResourceType, row: ScimUser | ScimGroup) -> Resource[Any]:
+        data = dict(row.resource)
+        data["id"] = str(row.pk)
+        data["meta"] = {
+            "resourceType": resource_type.name,
+            "created": row.created_at.isoformat(),
+            "lastModified": row.updated_at.isoformat(),
+            "version": version_tag(row.version),
+        }
+        return self.service.get_model(resource_type).model_validate(data)
+
+    def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        return self._resource(resource_type, self._row(resource_type, resource_id))
+
+    def search(
+        self,
+        resource_types: list[ResourceType],
+        search_request: SearchRequest[Any],
+        *,
+        position: Any = None,
+    ) -> SearchPage:
+        if len(resource_types) != 1:
+            from scim2_models import NotImplementedException
+
+            raise NotImplementedException(detail="search one resource type at a time")
+        resource_type = resource_types[0]
+        queryset = self._queryset(resource_type)
+        if search_request.filter is not None:
+            translate = USER_FILTER if resource_type.name == "User" else GROUP_FILTER
+            queryset = queryset.filter(translate(search_request.filter.ast))
+        field = filters.sort_field(str(search_request.sort_by) if search_request.sort_by else None)
+        descending = search_request.sort_order == SearchRequest.SortOrder.descending
+        if field is not None:
+            order = F(field).desc() if descending else F(field).asc()
+            queryset = queryset.order_by(order, "created_at", "pk")
+        else:
+            queryset = queryset.order_by("created_at", "pk")
+        total = queryset.count()
+        start = max(search_request.start_index or 1, 1) - 1
+        count = search_request.count
+        rows = list(queryset[start : start + count] if count is not None else queryset[start:])
+        if count == 0:
+            rows = []
+        return SearchPage(total=total, resources=[self._resource(resource_type, r) for r in rows])
+
+    # -- writing --------------------------------------------------------
+
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        data = _stored_data(resource)
+        row: ScimUser | ScimGroup
+        if resource_type.name == "User":
+            row = ScimUser()
+            self._write_user(row, data)
+        else:
+            row = ScimGroup()
+            self._write_group(row, data)
+        return self._resource(resource_type, row)
+
+    def update(
+        self,
+        resource_type: ResourceType,
+        resource: Resource[Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Resource[Any]:
+        row = self._row(resource_type, str(resource.id), lock=True)
+        _check_version(row, expected_version)
+        data = _stored_data(resource)
+        if data == row.resource:
+            return self._resource(resource_type, row)  # nothing changed: same version
+        row.version += 1
+        if isinstance(row, ScimUser):
+            self._write_user(row, data)
+        else:
+            self._write_group(row, data)
+        return self._resource(resource_type, row)
+
+    def delete(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        expected_version: str | None = None,
+    ) -> None:
+        row = self._row(resource_type, resource_id, lock=True)
+        _check_version(row, expected_version)
+        if isinstance(row, ScimUser):
+            # The member stays (accounts and history point at them) but has left.
+            if row.member is not None:
+                sync_member(row.member, row.member.common_id, {}, _addresses(row.member), False)
+            for group in row.groups.all():
+                group.resource["members"] = [
+                    m for m in group.resource.get("members", []) if m.get("value") != str(row.pk)
+                ]
+                group.version += 1
+                group.save()
+        row.delete()
+
+    def _write_user(self, row: ScimUser, data: dict[str, Any]) -> None:
+        clash = ScimUser.objects.filter(user_name__iexact=data.get("userName", ""))
+        if row.pk is not None:
+            clash = clash.exclude(pk=row.pk)
+        if clash.exists():
+            raise UniquenessException(detail="this userName is already taken")
+        row.user_name = str(data.get("userName", ""))
+        row.external_id = str(data.get("externalId") or "")
+        row.active = data.get("active") is not False
+        row.display_name = str(data.get("displayName") or "")[:255]
+        addresses = addresses_of(data)
+        row.email_index = " " + " ".join(a.lower() for a in addresses) + " " if addresses else ""
+        row.resource = data
+        _save(row)
+        self._sync(row)
+
+    def _sync(self, row: ScimUser) -> None:
+        group_names = list(row.groups.values_list("display_name", flat=True))
+        fields, reason = member_fields(row.resource, group_names)
+        row.pending_reason = reason
+        if not reason:
+            common_id = derive_common_id(row.resource)
+            assert common_id is not None
+            owner = ScimUser.objects.filter(member__common_id=common_id).exclude(pk=row.pk)
+            if owner.exists():
+                raise UniquenessException(detail=f"common ID {common_id} belongs to another user")
+            row.member = sync_member(
+                row.member, common_id, fields, addresses_of(row.resource), row.active
+            )
+        elif row.member is not None and not row.active:
+            sync_member(row.member, row.member.common_id, {}, _addresses(row.member), False)
+        _save(row)
+
+    def _write_group(self, row: ScimGroup, data: dict[str, Any]) -> None:
+        row.display_name = str(data.get("displayName") or "")[:255]
+        row.external_id = str(data.get("externalId") or "")
+        row.resource = data
+        _save(row)
+        ids = []
+        for member in data.get("members") or []:
+            try:
+                ids.append(uuid.UUID(str(member.get("value"))))
+            except ValueError:
+                continue  # not one of our ids: kept in the resource, linked to nobody
+        before = set(row.users.values_list("pk", flat=True))
+        row.users.set(ScimUser.objects.filter(pk__in=ids))
+        # Roles may come from groups: re-map every user who joined or left.
+        touched = before ^ set(row.users.values_list("pk", flat=True))
+        for user in ScimUser.objects.filter(Q(pk__in=touched)).select_related("member"):
+            self._sync(user)
+
+
+def _addresses(member: Member) -> list[str]:
+    return [member.mail_address, *member.alias_addresses]
+
+
+def _stored_data(resource: Resource[Any]) -> dict[str, Any]:
+    data: dict[str, Any] = resource.model_dump(mode="json")
+    for name in NOT_STORED:
+        data.pop(name, None)
+    return data
+
+
+def _check_version(row: ScimUser | ScimGroup, expected: str | None) -> None:
+    if expected is not None and expected != version_tag(row.version):
+        raise PreconditionFailedException(detail="the resource has changed")
+
+
+def _save(row: Model) -> None:
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as error:
+        raise UniquenessException(detail="a unique value is already taken") from error
