@@ -17,3 +17,7 @@ STORAGES = {
 CAMPUSCONF_DEV_LOGIN = False
 
 STATIC_ROOT = None  # type: ignore[assignment]  # nothing is collected in tests
+
+# Concurrent test runs on one PostgreSQL server each get their own test database.
+if os.environ.get("CAMPUSCONF_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["CAMPUSCONF_TEST_DB_NAME"]}  # noqa: F405
