@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from campusconf.backoffice.access import STAFF_SESSION_KEY
 
 OPEN = {"backoffice:login", "backoffice:logout"}
-SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend"}
+SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause"}
 
 
 def _walk(patterns, prefix="", namespace=""):

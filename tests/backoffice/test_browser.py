@@ -60,7 +60,7 @@ def test_dashboard_and_retry_from_it(staff_in_browser, failing_service, live_ser
     page.click(f"a[href='/staff/services/{service.slug}/']")
     page.wait_for_selector("svg.chart")
     body = page.inner_text("main")
-    assert "9" in body  # seats used
+    assert "40 席中 8 席を使用" in body  # 6 active, 1 invited, 1 unlicensed
     assert "vendor answered 500" in body
     shot(page, "backoffice-dashboard-ja")
 

@@ -17,6 +17,23 @@ urlpatterns = [
     path("accounts/<int:pk>/<slug:remedy>/", desk.account_remedy, name="account_remedy"),
 ]
 
+# Campaigns run on the engine's Campaign model.
+if apps.is_installed("campusconf.provisioning"):
+    from campusconf.backoffice.views import campaigns
+
+    urlpatterns += [
+        path("campaigns/", campaigns.campaign_list, name="campaigns"),
+        path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+        path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+        path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign_progress"),
+        path(
+            "campaigns/<int:pk>/failures.csv", campaigns.campaign_failures, name="campaign_failures"
+        ),
+        path(
+            "campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign_action"
+        ),
+    ]
+
 # The help desk answers the portal's inquiries; without the portal there are none.
 if apps.is_installed("campusconf.portal"):
     from campusconf.backoffice.views import helpdesk
