@@ -263,7 +263,11 @@ def give_up_account(account_id: int, reason: str, code: str = "") -> None:
     if account is None:
         return
     now = timezone.now()
-    errors = {"last_error_code": code[:64], "last_error_message": reason, "last_error_at": now}
+    errors: dict[str, Any] = {
+        "last_error_code": code[:64],
+        "last_error_message": reason,
+        "last_error_at": now,
+    }
     try:
         transition(account, State.FAILED, cause=Cause.ENGINE, reason=reason, **errors)
     except IllegalTransition:
