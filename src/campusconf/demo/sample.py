@@ -140,7 +140,8 @@ def service_definitions(
                 "base_url": f"{sandbox_base_url}/webex/v1",
                 "access_token_env": "CAMPUSCONF_WEBEX_TOKEN",
                 "org_id": webex.get("org_id", ""),
-                "licence_ids": licence_ids,
+                # The connector factory takes one licence id (connectors/factory.py).
+                "licence_id": licence_ids[0] if licence_ids else "",
             },
         },
         {
@@ -163,7 +164,8 @@ def service_definitions(
             "roster_cutoff": ROSTER_CUTOFF,
             "connector_settings": {
                 "base_url": f"{sandbox_base_url}/zoom/v2",
-                "oauth_url": f"{sandbox_base_url}/zoom/oauth/token",
+                "oauth_base_url": f"{sandbox_base_url}/zoom",
+                "plan": "pro",  # the engine paces at the plan's rate limits (VENDORS.md)
                 "account_id_env": "CAMPUSCONF_ZOOM_ACCOUNT_ID",
                 "client_id_env": "CAMPUSCONF_ZOOM_CLIENT_ID",
                 "client_secret_env": "CAMPUSCONF_ZOOM_CLIENT_SECRET",
