@@ -102,3 +102,53 @@ def test_english_dashboard_and_audit_log(staff_in_browser, failing_service, live
     page.goto(f"{live_server.url}/staff/audit/")
     assert "left the university" in page.inner_text("table.audit")
     shot(page, "backoffice-audit-en")
+
+
+def test_campaign_from_cohort_to_live_progress(
+    staff_in_browser, make_member, make_service, live_server
+):
+    from campusconf.accounts.lifecycle import transition
+    from campusconf.accounts.states import Cause
+    from campusconf.provisioning.models import Campaign, Job
+
+    service = make_service()
+    for _ in range(5):
+        make_member(student=True, created_on=datetime.date(2025, 4, 1))
+    make_member(student=True, created_on=datetime.date(2026, 4, 1))  # after the cut-off
+    page = staff_in_browser
+    page.goto(f"{live_server.url}/staff/campaigns/new/")
+    page.select_option("select[name=service]", service.slug)
+    page.check("input[name=roles][value=student]")
+    page.fill("input[name=created_before]", "2026-03-24")
+    page.click("button[name=preview]")
+    page.wait_for_selector("#preview")
+    assert "5" in page.inner_text("#preview .seats")
+    shot(page, "backoffice-campaign-preview-en")
+    page.fill("#preview textarea[name=reason]", "spring term: students on the roster of 3/24")
+    page.click("button[name=start]")
+    page.wait_for_selector("#progress")
+    campaign = Campaign.objects.get()
+    assert page.inner_text("#progress .done-count") == "0 / 5"
+
+    # Stand in for the worker: two invitations go out, one account fails.
+    jobs = list(Job.objects.filter(campaign=campaign).order_by("id"))
+    for job in jobs[:2]:
+        transition(job.account, State.INVITED, cause=Cause.ENGINE)
+    transition(
+        jobs[2].account,
+        State.FAILED,
+        cause=Cause.ENGINE,
+        last_error_message="User does not exist",
+    )
+    Job.objects.filter(pk__in=[j.pk for j in jobs[:3]]).update(
+        status=Job.Status.DONE, finished_at=timezone.now()
+    )
+    # htmx polls every 2 s: the bar moves without a reload.
+    page.wait_for_function(
+        "document.querySelector('#progress .done-count').innerText.trim() === '2 / 5'",
+        timeout=8000,
+    )
+    assert "User does not exist" in page.inner_text("#progress .failures")
+    shot(page, "backoffice-campaign-progress-en")
+    failures = page.request.get(f"{live_server.url}/staff/campaigns/{campaign.pk}/failures.csv")
+    assert "User does not exist" in failures.text()

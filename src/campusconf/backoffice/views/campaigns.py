@@ -77,7 +77,11 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "backoffice/_campaign_progress.html",
-        {"campaign": campaign, "progress": campaigns.progress(campaign)},
+        {
+            "campaign": campaign,
+            "progress": campaigns.progress(campaign),
+            "failures": campaigns.failures(campaign)[:20],
+        },
     )
 
 
