@@ -7,6 +7,7 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
+from tests.fixtures.browser import browser, page  # noqa: F401 - shared fixtures
 
 # How the engine reaches each state from "requested" (machine causes only).
 PATHS: dict[State, list[State]] = {

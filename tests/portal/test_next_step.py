@@ -145,3 +145,12 @@ def test_the_engine_limit_is_asked_by_default(make_member, make_service, account
     account = account_in(member, service, State.INVITATION_EXPIRED)
     step = next_step(member, service, account, now)
     assert step.can_resend  # never resent: the engine allows it
+
+
+def test_zoom_conversion_is_a_join_request(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.CONVERSION_PENDING)
+    mail = next_step(member, service, account, now, ALLOWED).mail
+    assert mail is not None
+    assert mail.subject.endswith("invited you to join their Zoom account")
+    assert mail.button == "Approve Request"

@@ -57,6 +57,14 @@ def invitation_mail(service: Service, account: Account, *, conversion: bool) -> 
             "Cisco Webex", f"{university} has invited you to Cisco Webex", "Activate", address
         )
     if service.vendor == Service.Vendor.ZOOM:
+        if conversion:
+            # Zoom asks the owner of an existing account to join the university's.
+            return Mail(
+                "Zoom",
+                f"{university} invited you to join their Zoom account",
+                "Approve Request",
+                address,
+            )
         return Mail("Zoom", "Activate Zoom Account", "Activate Zoom Account", address)
     return Mail(service.name, "", "", address)
 
