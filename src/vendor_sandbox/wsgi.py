@@ -3,4 +3,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendor_sandbox.settings")
-application = get_wsgi_application()
+
+from vendor_sandbox import fastpath
+
+application = fastpath.wrap(get_wsgi_application())

@@ -119,12 +119,18 @@ def _apply(person: WebexPerson, body: dict[str, Any]) -> None:
     person.extra = {k: body[k] for k in service.EXTRA_FIELDS if k in body}
 
 
-def create_person(ctx: Ctx) -> HttpResponse:
-    body = json_body(ctx.request, WEBEX)
+def parse_create(body: dict[str, Any]) -> str:
+    """Validate a create body (fields, types, address, a name): the address, or ApiError."""
     _validate(body, POST_FIELDS)
     email = _email_from(body, required=True)
     if not any(body.get(k) for k in ("displayName", "firstName", "lastName")):
         raise webex_invalid("One of displayName, firstName or lastName is required.")
+    return email or ""
+
+
+def create_person(ctx: Ctx) -> HttpResponse:
+    body = json_body(ctx.request, WEBEX)
+    email = parse_create(body)
     _check_org_and_licenses(ctx, body)
     org: WebexOrg = ctx.principal
     if WebexPerson.objects.filter(org=org, email=email).exists():

@@ -83,8 +83,8 @@ def daily_precheck(request: HttpRequest, account: ZoomAccount, now: datetime) ->
         ratelimit.check_zoom_daily_create(account.account_id, now)
 
 
-def create_user(ctx: Ctx) -> HttpResponse:
-    body = json_body(ctx.request, ZOOM)
+def parse_create(body: dict[str, Any]) -> tuple[str, dict[str, Any], str, int, Any]:
+    """Validate a create body: (action, user_info, address, type, password) or ApiError."""
     for key in body:
         if key not in {"action", "user_info"}:
             raise zoom_invalid(key)
@@ -108,6 +108,11 @@ def create_user(ctx: Ctx) -> HttpResponse:
     password = info.get("password")
     if action == "autoCreate" and (not isinstance(password, str) or not 8 <= len(password) <= 32):
         raise zoom_invalid("user_info.password")
+    return str(action), info, email, utype, password
+
+
+def create_user(ctx: Ctx) -> HttpResponse:
+    action, info, email, utype, password = parse_create(json_body(ctx.request, ZOOM))
     account: ZoomAccount = ctx.principal
     existing = sql.one(
         "SELECT id, status, invited_at FROM vendor_sandbox_zoomuser "

@@ -1,0 +1,394 @@
+"""A lean WSGI path for the two create endpoints, in front of Django.
+
+The benchmarks of the engine need the sandbox to create well over a thousand users a
+second with limits off; Django's request cycle, the ORM and one SQLite commit per request
+cost about 1.7 ms of CPU per create. This path takes ``POST /zoom/v2/users`` and
+``POST /webex/v1/people`` when nothing unusual is asked of them — limits off, no fault
+on for the vendor, no webhook receiver, no personal account behind the address, a valid
+body — and serves them with prepared SQL on one SQLite connection per thread, committing
+the writes of concurrent requests together (group commit). An answer is sent only after
+its user is committed, so a 201 means the user exists and is visible.
+
+Anything else (an error to report, a fault, an existing user, rate limits on) goes to
+Django unchanged, with the body put back: the wire format has one author, the API modules.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from vendor_sandbox import counters, faults, links, writelock
+from vendor_sandbox import mail as mail_module
+from vendor_sandbox.conf import CONFIG
+from vendor_sandbox.errors import WEBEX, ZOOM, ApiError
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+ROUTES = {("POST", "/zoom/v2/users"): "zoom", ("POST", "/webex/v1/people"): "webex"}
+# Faults that change what a create does; any of them on sends the request to Django.
+FAULT_KEYS = (
+    "error_rate", "latency_ms", "timeout_rate", "lost_response_rate",
+    "webex_400_after_create_rate", "consistency_delay_seconds",
+)  # fmt: skip
+BATCH_MAX = 64
+CHECKPOINT_PAGES = 8000
+
+
+class Fallback(Exception):
+    """This request needs the full Django path."""
+
+
+# --- one SQLite connection per thread -------------------------------------------------
+
+_local = threading.local()
+
+
+def _conn() -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = getattr(_local, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(
+            str(CONFIG.db_path), timeout=20, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=20000")
+        # Random keys (user ids, link tokens) dirty many index pages; a larger cache and
+        # rarer checkpoints let one checkpoint copy a page changed by many commits once.
+        conn.execute("PRAGMA cache_size=-32768")
+        conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+        _local.conn = conn
+    return conn
+
+
+def _dt(value: datetime) -> str:
+    """Stored as Django stores an aware datetime in SQLite: naive UTC, space-separated."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+# --- group commit -----------------------------------------------------------------------
+
+Write = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass
+class _Job:
+    write: Write
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+_jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+_writer_lock = threading.Lock()
+_writer_pid: int | None = None
+
+
+def _ensure_writer() -> None:
+    global _writer_pid
+    if _writer_pid == os.getpid():
+        return
+    with _writer_lock:
+        if _writer_pid != os.getpid():
+            threading.Thread(target=_write_loop, name="group-commit", daemon=True).start()
+            _writer_pid = os.getpid()
+
+
+def _write_loop() -> None:
+    conn = _conn()
+    while True:
+        batch = [_jobs.get()]
+        while len(batch) < BATCH_MAX:
+            try:
+                batch.append(_jobs.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            with writelock.held():
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for job in batch:
+                        # Each write in its own savepoint: one that fails (an address
+                        # taken meanwhile) leaves the others of the batch intact.
+                        conn.execute("SAVEPOINT one")
+                        try:
+                            job.result = job.write(conn)
+                            conn.execute("RELEASE one")
+                        except (Fallback, sqlite3.IntegrityError) as exc:
+                            conn.execute("ROLLBACK TO one")
+                            conn.execute("RELEASE one")
+                            job.error = (
+                                Fallback() if isinstance(exc, sqlite3.IntegrityError) else exc
+                            )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        except Exception as exc:  # the whole batch failed: each request reports it
+            for job in batch:
+                job.result, job.error = None, exc
+        for job in batch:
+            job.done.set()
+
+
+def _commit(write: Write) -> Any:
+    """Run ``write`` inside the next group commit; return once it is committed."""
+    _ensure_writer()
+    job = _Job(write)
+    _jobs.put(job)
+    job.done.wait()
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+# --- shared checks ----------------------------------------------------------------------
+
+
+def _state(vendor: str) -> tuple[datetime, str]:
+    row = (
+        _conn()
+        .execute(
+            "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise Fallback
+    cfg = {**faults.DEFAULTS, **(json.loads(row[0]) if row[0] else {})}
+    if faults.applies(cfg, vendor) and any(cfg[k] for k in FAULT_KEYS):
+        raise Fallback
+    now = datetime.fromtimestamp(time.time() + float(row[1]), tz=UTC)
+    return now, row[2] or CONFIG.webhook_url
+
+
+def _principal(authenticate: Callable[[Any, datetime], Any], environ: dict[str, Any]) -> Any:
+    try:
+        return authenticate(SimpleNamespace(META=environ), datetime.now(tz=UTC))
+    except ApiError:
+        raise Fallback from None
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Fallback from None
+    if not isinstance(data, dict):
+        raise Fallback
+    return data
+
+
+def _personal(conn: sqlite3.Connection, vendor: str, email: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM vendor_sandbox_personalaccount WHERE vendor = ? AND email = ?",
+        (vendor, email),
+    ).fetchone()
+    return row is not None
+
+
+def _link_and_mail(
+    conn: sqlite3.Connection, link: tuple[str, str, str, str], mail: dict[str, Any]
+) -> tuple[str, int]:
+    """Insert the invitation link and its mail, as ``links.new`` and ``mail.send`` do."""
+    kind, email, target, created = link
+    token = secrets.token_urlsafe(24)
+    conn.execute(
+        "INSERT INTO vendor_sandbox_link (token, kind, email, target, created_at, used_at) "
+        "VALUES (?, ?, ?, ?, ?, NULL)",
+        (token, kind, email, target, created),
+    )
+    url = f"{CONFIG.public_url}{links.PATHS[kind]}{token}"
+    mail["fill"](url)
+    ctx = {"org_name": CONFIG.org_name, "to": email, **mail["context"]}
+    status = "queued" if CONFIG.smtp_port else "recorded"
+    cur = conn.execute(
+        'INSERT INTO vendor_sandbox_mail (vendor, kind, "to", subject, template, context, '
+        "links, created_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+        (
+            mail["vendor"], mail["kind"], email, mail["subject"], mail["kind"],
+            json.dumps(ctx), json.dumps(mail["context"]["links"]), created, status,
+        ),
+    )  # fmt: skip
+    return url, int(cur.lastrowid or 0)
+
+
+# --- Zoom -------------------------------------------------------------------------------
+
+
+def _zoom(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
+    from vendor_sandbox.zoom import api, oauth, service
+
+    account = _principal(oauth.authenticate, environ)
+    now, webhook_url = _state("zoom")
+    if webhook_url:
+        raise Fallback  # events are signed and queued by the Django path
+    try:
+        action, info, email, utype, password = api.parse_create(_body(raw))
+    except ApiError:
+        raise Fallback from None
+    if password or action == "autoCreate" or (utype == 2 and CONFIG.zoom_paid_seats):
+        raise Fallback
+    first, last = info.get("first_name", ""), info.get("last_name", "")
+    display = info.get("display_name") or f"{first} {last}".strip()
+    user_id, created = service.new_user_id(), _dt(now)
+    pending = action == "create"
+
+    def write(conn: sqlite3.Connection) -> int:
+        if _personal(conn, "zoom", email):
+            raise Fallback  # the join request, or code 1009
+        conn.execute(
+            "INSERT INTO vendor_sandbox_zoomuser (user_id, account_id, email, first_name, "
+            "last_name, display_name, type, status, verified, dept, role_id, login_types, "
+            "extra, password_hash, created_at, invited_at, last_login_time, visible_at, "
+            "action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '2', ?, '{}', '', ?, ?, NULL, ?, ?)",
+            (
+                user_id, account.account_id, email, first, last, display, utype,
+                "pending" if pending else "active",
+                0 if pending or action == "custCreate" else 1,
+                json.dumps([] if pending else api.LOGIN_BY_ACTION[action]),
+                created, created if pending else None, created, action,
+            ),
+        )  # fmt: skip
+        if not pending:
+            return 0
+        ctx: dict[str, Any] = {"first_name": first, "email": email}
+
+        def fill(url: str) -> None:
+            ctx["links"] = {"Activate Zoom Account": url}
+            ctx["activate_url"] = url
+
+        mail = {"vendor": "zoom", "kind": "zoom_activate", "subject": "Activate Zoom Account"}
+        _, mail_id = _link_and_mail(
+            conn, ("zoom_activate", email, user_id, created), {**mail, "context": ctx, "fill": fill}
+        )
+        return mail_id
+
+    mail_id = _commit(write)
+    if mail_id and CONFIG.smtp_port:
+        mail_module._enqueue(mail_id)
+    body = {"id": user_id, "first_name": first, "last_name": last, "email": email, "type": utype}
+    return 201, body
+
+
+# --- Webex ------------------------------------------------------------------------------
+
+
+def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
+    from vendor_sandbox.models import WebexPerson
+    from vendor_sandbox.webex import api, service
+
+    org = _principal(api.authenticate, environ)
+    now, _ = _state("webex")
+    body = _body(raw)
+    try:
+        email = api.parse_create(body)
+    except ApiError:
+        raise Fallback from None
+    if body.get("orgId") and body["orgId"] != org.org_id:
+        raise Fallback
+    wanted = sorted(set(body.get("licenses") or []))
+    if wanted:
+        marks = ", ".join("?" * len(wanted))
+        known = _conn().execute(
+            f"SELECT COUNT(*) FROM vendor_sandbox_webexlicense WHERE org_id = ? "  # noqa: S608
+            f"AND license_id IN ({marks})",
+            (org.org_id, *wanted),
+        )
+        if known.fetchone()[0] != len(wanted):
+            raise Fallback
+    # An unsaved model gives the same shape on the wire as the Django path.
+    person = WebexPerson(person_id=service.new_person_id(), org_id=org.org_id, email=email)
+    api._apply(person, body)
+    if not person.display_name:
+        person.display_name = f"{person.first_name} {person.last_name}".strip()
+    person.created = person.last_modified = person.visible_at = person.invited_at = now
+    created = _dt(now)
+
+    def write(conn: sqlite3.Connection) -> int:
+        if _personal(conn, "webex", email):
+            raise Fallback  # the conversion request
+        conn.execute(
+            "INSERT INTO vendor_sandbox_webexperson (person_id, org_id, email, display_name, "
+            "nick_name, first_name, last_name, roles, licenses, extra, created, "
+            "last_modified, last_activity, invite_pending, login_enabled, password_hash, "
+            "invited_at, visible_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, 1, '', ?, ?)",
+            (
+                person.person_id, org.org_id, email, person.display_name, person.nick_name,
+                person.first_name, person.last_name, json.dumps(person.roles),
+                json.dumps(person.licenses), json.dumps(person.extra), created, created,
+                created, created,
+            ),
+        )  # fmt: skip
+        ctx: dict[str, Any] = {}
+
+        def fill(url: str) -> None:
+            ctx["links"] = {"Activate": url}
+            ctx["display_name"] = person.display_name
+
+        mail = {
+            "vendor": "webex",
+            "kind": "webex_invite",
+            "subject": f"{org.name} has invited you to Cisco Webex",
+        }
+        _, mail_id = _link_and_mail(
+            conn, ("webex_activate", email, person.person_id, created),
+            {**mail, "context": ctx, "fill": fill},
+        )  # fmt: skip
+        return mail_id
+
+    mail_id = _commit(write)
+    if mail_id and CONFIG.smtp_port:
+        mail_module._enqueue(mail_id)
+    return 200, service.to_json(person, now)
+
+
+# --- the WSGI wrapper -------------------------------------------------------------------
+
+HANDLERS = {"zoom": (_zoom, ZOOM, "users.create"), "webex": (_webex, WEBEX, "people.create")}
+REASONS = {200: "200 OK", 201: "201 Created"}
+
+
+def wrap(django_app: WsgiApp) -> WsgiApp:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        vendor = ROUTES.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if (
+            vendor is None
+            or CONFIG.limits_enabled
+            or not length.isdigit()
+            or int(length) > CONFIG.max_body_bytes
+        ):
+            return django_app(environ, start_response)
+        raw = environ["wsgi.input"].read(int(length))
+        handler, dialect, name = HANDLERS[vendor]
+        try:
+            status, body = handler(environ, raw)
+        except Fallback:
+            environ["wsgi.input"] = io.BytesIO(raw)
+            return django_app(environ, start_response)
+        tracking = dialect.tracking_id()
+        data = json.dumps(body).encode()
+        start_response(
+            REASONS[status],
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                (dialect.tracking_header, tracking),
+            ],
+        )
+        counters.hit(f"{dialect.name} POST {name} {status}")
+        return [data]
+
+    return app
