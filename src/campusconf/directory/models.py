@@ -83,3 +83,27 @@ class ScimGroup(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class LeaverNotice(models.Model):
+    """The notice a member who left was sent, and when their accounts were let go.
+
+    One row per departure (member, left_on): a member who comes back and leaves
+    again is told again.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="leaver_notices")
+    left_on = models.DateField(_("left on"))
+    notified_at = models.DateTimeField(_("told at"))
+    deprovision_on = models.DateField(_("accounts removed on"))
+    deprovisioned_at = models.DateTimeField(_("accounts removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("leaver notice")
+        verbose_name_plural = _("leaver notices")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "left_on"], name="leaver_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.common_id} left {self.left_on}"
