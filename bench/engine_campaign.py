@@ -58,12 +58,14 @@ def database_url(tmp: Path) -> tuple[str, str | None]:
     return base.rsplit("/", 1)[0] + "/" + name, name
 
 
-def drop_database(name: str | None) -> None:
+def drop_database(base: str, name: str | None) -> None:
     if name is None:
         return
     import psycopg
+    from django.db import connections
 
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+    connections.close_all()
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -149,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    base_url = os.environ.get("DATABASE_URL", "")
     db_url, pg_name = database_url(tmp)
     sandbox_env = {
         "SANDBOX_LIMITS": "1" if args.limits else "0",
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             django.setup()
             return run(args, sandbox, creds, env)
     finally:
-        drop_database(pg_name)
+        drop_database(base_url, pg_name)
 
 
 def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict[str, str]) -> int:

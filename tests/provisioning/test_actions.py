@@ -154,3 +154,31 @@ def test_a_lease_that_expires_gives_the_job_to_another_worker(make_member, servi
 def test_backoff_grows_and_honours_retry_after():
     assert queue.backoff(1) <= queue.backoff(6) * 2
     assert queue.backoff(1, retry_after=30) >= 30
+
+
+def test_the_shared_bucket_spaces_calls_at_the_vendor_rate(make_service):
+    from campusconf.provisioning import ratelimit
+
+    service = make_service(
+        slug="zoom", vendor="zoom", connector_settings={"plan": "business"}
+    )
+    t = 1_000_000.0
+    waits = [ratelimit.reserve(service, "light", now=t) for _ in range(161)]
+    rate = 80 * ratelimit.HEADROOM
+    # Two seconds' worth of calls at one instant: the last waits two seconds.
+    assert waits[-1] == pytest.approx(160 / rate, rel=0.05)
+    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+
+
+def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_service):
+    from campusconf.provisioning import ratelimit
+    from campusconf.provisioning.metrics import snapshot
+
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "pro"})
+    actions.apply_for_service(make_member(), service)
+    until = timezone.now() + datetime.timedelta(hours=3)
+    ratelimit.pause_creates(service, until, "daily create cap")
+    assert queue.claim("w") is None  # the service's jobs wait for the reset
+    assert "PAUSED" in " ".join(snapshot().services["zoom"]["buckets"])
+    with pytest.raises(ratelimit.ServicePaused):
+        ratelimit.reserve(service, "light")

@@ -66,7 +66,7 @@ def daily_create_cap(service: Service) -> int | None:
     return ZOOM_DAILY_CREATES.get(plan, ZOOM_DAILY_CREATES["pro"])
 
 
-def _bucket(service: Service, cat: str) -> RateBucket:
+def _bucket(service: Service, cat: str, now: float | None = None) -> RateBucket:
     bucket = RateBucket.objects.select_for_update().filter(service=service, category=cat).first()
     if bucket is not None:
         return bucket
@@ -79,7 +79,7 @@ def _bucket(service: Service, cat: str) -> RateBucket:
                 rate=rate,
                 burst=max(1.0, rate * (1 - HEADROOM)),
                 tokens=1.0,
-                stamp=time.time(),
+                stamp=time.time() if now is None else now,
             )
     except IntegrityError:
         return RateBucket.objects.select_for_update().get(service=service, category=cat)
@@ -89,7 +89,7 @@ def reserve(service: Service, cat: str, now: float | None = None) -> float:
     """Take one slot; the seconds to sleep before using it. Raises ServicePaused."""
     now = time.time() if now is None else now
     with transaction.atomic():
-        bucket = _bucket(service, cat)
+        bucket = _bucket(service, cat, now)
         wall = datetime.datetime.fromtimestamp(now, datetime.UTC)
         if bucket.paused_until and bucket.paused_until > wall:
             raise ServicePaused(bucket.paused_until, bucket.pause_reason)
