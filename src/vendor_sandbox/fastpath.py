@@ -172,9 +172,11 @@ def _state(vendor: str) -> tuple[datetime, str]:
     return now, row[2] or CONFIG.webhook_url
 
 
-def _principal(authenticate: Callable[[Any, datetime], Any], environ: dict[str, Any]) -> Any:
-    try:
-        return authenticate(SimpleNamespace(META=environ), datetime.now(tz=UTC))
+def _principal(
+    authenticate: Callable[[Any, datetime], Any], environ: dict[str, Any], now: datetime
+) -> Any:
+    try:  # on the sandbox clock: a token expires when the moved clock says so
+        return authenticate(SimpleNamespace(META=environ), now)
     except ApiError:
         raise Fallback from None
 
@@ -229,8 +231,8 @@ def _link_and_mail(
 def _zoom(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
     from vendor_sandbox.zoom import api, oauth, service
 
-    account = _principal(oauth.authenticate, environ)
     now, webhook_url = _state("zoom")
+    account = _principal(oauth.authenticate, environ, now)
     if webhook_url:
         raise Fallback  # events are signed and queued by the Django path
     try:
@@ -288,8 +290,8 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
     from vendor_sandbox.models import WebexPerson
     from vendor_sandbox.webex import api, service
 
-    org = _principal(api.authenticate, environ)
     now, _ = _state("webex")
+    org = _principal(api.authenticate, environ, now)
     body = _body(raw)
     try:
         email = api.parse_create(body)
