@@ -56,6 +56,7 @@ def test_queues_hold_what_needs_a_person(busy_service):
         "expiring": 1,
         "unmatched": 1,
         "held_reconcile": 1,
+        "seat_wait": 0,
     }
 
 

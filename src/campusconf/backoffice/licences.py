@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from campusconf.audit.log import record
+from campusconf.backoffice.seats import admit_waiting
 from campusconf.services.models import Service
 
 TERMS = ("plan_name", "seats", "valid_from", "valid_until")
@@ -31,6 +32,9 @@ def update_licence_terms(
             setattr(locked, name, after)
         locked.full_clean()
         locked.save(update_fields=list(changed))
+        if "seats" in changed:
+            # More seats (or none any more): the queue moves, first come first served.
+            admit_waiting(locked)
         record(
             actor,
             "service.licence_terms",

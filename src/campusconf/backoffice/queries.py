@@ -111,6 +111,16 @@ def attention_queues(service: Service, now: datetime.datetime | None = None) -> 
         ),
     ]
     queues.extend(_engine_queues(service))
+    from campusconf.backoffice.models import SeatWait
+
+    queues.append(
+        _queue(
+            "seat_wait",
+            SeatWait.objects.filter(service=service, outcome=SeatWait.Outcome.WAITING)
+            .select_related("member")
+            .order_by("created_at", "id"),
+        )
+    )
     return queues
 
 
