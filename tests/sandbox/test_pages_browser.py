@@ -52,6 +52,7 @@ def test_webex_activate_profile_signout(sandbox, smtp_capture: SmtpCapture, page
     page.get_by_label("Confirm password").fill(GOOD)
     page.get_by_role("button", name="Save & Sign in").click()
     page.get_by_role("heading", name="Welcome, Taro Yamada").wait_for()
+    page.get_by_text("Meeting - Webex Enterprise Edition").wait_for()
     shot(page, "webex_signed_in")
     with sandbox.webex() as w:
         assert w.get(f"/people/{person['id']}").json()["invitePending"] is False

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from vendor_sandbox import clock, links, writelock
 from vendor_sandbox.conf import CONFIG
-from vendor_sandbox.models import PersonalAccount, WebexPerson
+from vendor_sandbox.models import PersonalAccount, WebexLicense, WebexPerson
 from vendor_sandbox.pages import Button, Field, Page, password_problem, show
 from vendor_sandbox.webex import service
 
@@ -226,12 +226,20 @@ def home(request: HttpRequest) -> HttpResponse:
                 "facts": [
                     ("Email", person.email),
                     ("Organization", person.org.name),
-                    ("Licenses", len(person.licenses)),
+                    ("Licenses", _licence_names(person)),
                 ]
             },
             links=[("Edit profile", "/webex/profile"), ("Sign out", "/webex/signout")],
         ),
     )
+
+
+def _licence_names(person: WebexPerson) -> str:
+    """The licences by name, as the vendor's page lists them (a bare count says little)."""
+    names = WebexLicense.objects.filter(license_id__in=person.licenses).values_list(
+        "name", flat=True
+    )
+    return ", ".join(sorted(names)) or "None"
 
 
 @csrf_protect
