@@ -152,3 +152,38 @@ def test_campaign_from_cohort_to_live_progress(
     shot(page, "backoffice-campaign-progress-en")
     failures = page.request.get(f"{live_server.url}/staff/campaigns/{campaign.pk}/failures.csv")
     assert "User does not exist" in failures.text()
+
+
+def test_help_desk_remedy_and_reply(
+    staff_in_browser, make_member, make_service, make_account, live_server
+):
+    from django.core import mail
+
+    from campusconf.portal.inquiries import open_inquiry
+    from campusconf.portal.models import Inquiry
+
+    service = make_service()
+    member = make_member(language="ja")
+    account = make_account(member, service, State.UNLICENSED)
+    inquiry = open_inquiry(
+        member, service, Inquiry.Topic.WRONG_ACTIVATION, "Google でサインインしてしまいました。"
+    )
+    page = staff_in_browser
+    page.goto(f"{live_server.url}/staff/inquiries/")
+    page.click(f"a[href='/staff/inquiries/{inquiry.pk}/']")
+    page.click(f"a[href='/staff/accounts/{account.pk}/resend/?inquiry={inquiry.pk}']")
+    assert page.input_value("textarea[name=reason]") == f"Inquiry #{inquiry.pk}"
+    page.click("form.staffform button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/inquiries/{inquiry.pk}/")
+    account.refresh_from_db()
+    assert account.state == State.REQUESTED  # the engine now sends a fresh invitation (S13)
+
+    page.click("a[href='?canned=resent#id_body']")
+    assert "アクティベーションメールを再送しました" in page.input_value("textarea[name=body]")
+    page.select_option("select[name=status]", "waiting")
+    page.click("form[action$='/reply/'] button[type=submit]")
+    page.wait_for_selector(".reply.staff")
+    shot(page, "backoffice-helpdesk-en")
+    inquiry.refresh_from_db()
+    assert inquiry.status == "waiting"
+    assert any("アクティベーションメール" in m.body for m in mail.outbox)
