@@ -118,6 +118,9 @@ class UniversityIdP:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         assert self.server is not None
         query = parse_qs(environ.get("QUERY_STRING", ""))
+        if environ.get("PATH_INFO") != "/sso/redirect" or "SAMLRequest" not in query:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
         request = self.server.parse_authn_request(
             query["SAMLRequest"][0], saml2.BINDING_HTTP_REDIRECT
         ).message

@@ -200,6 +200,10 @@ SAML_ACS_FAILURE_RESPONSE_FUNCTION = "campusconf.signin.saml.acs_failure"
 SAML_CREATE_UNKNOWN_USER = False
 SAML_ATTRIBUTE_MAPPING: dict[str, tuple[str, ...]] = {}
 SAML_SESSION_COOKIE_NAME = "campusconf_saml_session"
+# The IdP's answer is a cross-site POST: over HTTPS (production) the SAML session cookie
+# is SameSite=None; Secure. Browsers drop SameSite=None without Secure, so plain-HTTP
+# development uses Lax, which works when the IdP is on the same site (127.0.0.1).
+SAML_SESSION_COOKIE_SAMESITE = "Lax"
 # The address members reach the portal at, for links in mail notices.
 CAMPUSCONF_PUBLIC_URL = os.environ.get("CAMPUSCONF_PUBLIC_URL", "http://127.0.0.1:8000")
 # Academic federations' IdPs take the request by redirect; POST is only for the answer.
