@@ -63,7 +63,9 @@ def judge(
         if account.observed_licensed != user.licensed:
             v.changes["observed_licensed"] = user.licensed
         login = ",".join(user.login_types)
-        if account.observed_login_type != login:
+        # Zoom's listing omits login types (only a single-user read has them): an
+        # empty tuple means "not reported", not "none".
+        if login and account.observed_login_type != login:
             v.changes["observed_login_type"] = login
     state = State(account.state)
     expired = account.invitation_expires_at is not None and account.invitation_expires_at < now
