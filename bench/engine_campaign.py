@@ -101,6 +101,27 @@ def populate(n: int, vendor: str, settings: dict[str, Any]) -> Any:
     return service
 
 
+def raw_create_rate(service: Any, count: int, threads: int) -> float:
+    """Creates per second by bare connector loops (one per worker), no engine at all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from campusconf.connectors.base import UserSpec
+    from campusconf.connectors.factory import build_connector
+    from campusconf.provisioning.vendors import split_settings
+
+    plain, secrets = split_settings(service.connector_settings)
+
+    def loop(part: int) -> None:
+        conn = build_connector(service.vendor, plain, secrets)
+        for i in range(part, count, threads):
+            conn.create_user(UserSpec(f"raw{i}@raw.example.org", "R", f"{i}", f"R {i}"))
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(loop, range(threads)))
+    return count / (time.monotonic() - start)
+
+
 class Workers:
     def __init__(self, count: int, env: dict[str, str]) -> None:
         self.env = env
@@ -147,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limits", action="store_true", help="sandbox and engine rate limits on")
     ap.add_argument("--plan", default="pro")
     ap.add_argument("--rate-scale", type=float, default=1.0)
+    ap.add_argument("--raw", type=int, default=0, help="first time N creates by a bare client loop")
     ap.add_argument("--deadline", type=float, default=600.0, help="give up after this many s")
     args = ap.parse_args(argv)
 
@@ -195,6 +217,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
 
     extra = {"timeout_seconds": 2, "plan": args.plan}
     service = populate(args.accounts, args.vendor, connector_settings(args.vendor, creds, **extra))
+    raw_rate = raw_create_rate(service, args.raw, args.workers) if args.raw else None
     schedules.ensure()
     Schedule.objects.update(next_run_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     t0 = time.monotonic()
@@ -219,7 +242,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     finally:
         elapsed = time.monotonic() - start
         workers.stop()
-    return report(args, sandbox, service, planned, elapsed, t_queued, workers)
+    return report(args, sandbox, service, planned, elapsed, t_queued, workers, raw_rate)
 
 
 def clear_faults(sandbox: Any) -> bool:
@@ -241,6 +264,7 @@ def report(
     elapsed: float,
     t_queued: float,
     workers: Workers,
+    raw_rate: float | None = None,
 ) -> int:
     from django.db.models import Count
 
@@ -248,7 +272,7 @@ def report(
     from campusconf.provisioning.models import Job, RateBucket
 
     users = sandbox.zoom_users() if args.vendor == "zoom" else sandbox.webex_people()
-    emails = [u["email"].lower() for u in users]
+    emails = [u["email"].lower() for u in users if not u["email"].endswith("@raw.example.org")]
     wanted = {
         a.lower()
         for a in Account.objects.filter(service=service).values_list(
@@ -275,6 +299,7 @@ def report(
         ("faults", "on" if args.faults else "off"),
         ("queueing the campaign (s)", f"{t_queued:.1f}"),
         ("wall time (s)", f"{elapsed:.1f}"),
+        ("raw create rate, bare client loop (/s)", f"{raw_rate:.1f}" if raw_rate else "-"),
         ("jobs/s, first to last finish", f"{(len(finished) - 1) / span:.1f}" if span else "-"),
         ("vendor calls", calls),
         ("vendor 429s", counters["rate_limited"]),
