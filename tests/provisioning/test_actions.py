@@ -1,6 +1,7 @@
 """Actions change the account and queue its job in one transaction, or change nothing."""
 
 import datetime
+import itertools
 
 import pytest
 from django.db import transaction
@@ -159,15 +160,13 @@ def test_backoff_grows_and_honours_retry_after():
 def test_the_shared_bucket_spaces_calls_at_the_vendor_rate(make_service):
     from campusconf.provisioning import ratelimit
 
-    service = make_service(
-        slug="zoom", vendor="zoom", connector_settings={"plan": "business"}
-    )
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
     t = 1_000_000.0
     waits = [ratelimit.reserve(service, "light", now=t) for _ in range(161)]
     rate = 80 * ratelimit.HEADROOM
     # Two seconds' worth of calls at one instant: the last waits two seconds.
     assert waits[-1] == pytest.approx(160 / rate, rel=0.05)
-    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(waits))
 
 
 def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_service):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition, transition
+from campusconf.accounts.lifecycle import AccountAlreadyLive, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
 from campusconf.members.models import Member
@@ -89,6 +89,10 @@ def start_campaign(
     return campaign, planned, skipped
 
 
+class CampaignStateError(ValueError):
+    """A campaign cannot make this move (e.g. resume one that is running)."""
+
+
 def set_status(campaign: Campaign, status: str) -> None:
     allowed = {
         Campaign.Status.PAUSED: {Campaign.Status.RUNNING},
@@ -96,7 +100,7 @@ def set_status(campaign: Campaign, status: str) -> None:
         Campaign.Status.CANCELLED: {Campaign.Status.RUNNING, Campaign.Status.PAUSED},
     }[Campaign.Status(status)]
     if campaign.status not in allowed:
-        raise IllegalTransition(campaign.status, status, "staff")
+        raise CampaignStateError(f"campaign {campaign.pk} is {campaign.status}, not {status}")
     if status != Campaign.Status.CANCELLED:
         Campaign.objects.filter(pk=campaign.pk).update(status=status)
         campaign.refresh_from_db()

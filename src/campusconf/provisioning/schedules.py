@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 
 from django.utils import timezone
 
@@ -33,13 +34,17 @@ def ensure() -> None:
         )
 
 
+_ensured = [0.0]
+
+
 def run_due() -> bool:
     """Run at most one due schedule; True if this worker ran one."""
+    if time.monotonic() - _ensured[0] > 60:
+        ensure()  # services added since get their reconcile schedule
+        _ensured[0] = time.monotonic()
     now = timezone.now()
     due = Schedule.objects.filter(next_run_at__lte=now).order_by("next_run_at").first()
     if due is None:
-        if not Schedule.objects.exists():
-            ensure()
         return False
     later = now + datetime.timedelta(seconds=due.interval_seconds)
     won = Schedule.objects.filter(pk=due.pk, next_run_at=due.next_run_at).update(

@@ -3,7 +3,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.provisioning import campaigns
 from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
@@ -64,6 +63,6 @@ class Command(BaseCommand):
         target = {"pause": "paused", "resume": "running", "cancel": "cancelled"}[verb]
         try:
             campaigns.set_status(campaign_row, target)
-        except IllegalTransition as exc:
+        except campaigns.CampaignStateError as exc:
             raise CommandError(f"campaign {campaign_row.pk} is {campaign_row.status}") from exc
         self.stdout.write(f"campaign {campaign_row.pk} {campaign_row.status}")
