@@ -48,6 +48,22 @@ def rss_kib(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants (the gunicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        todo.extend(int(c) for c in children)
+    return total
+
+
 class Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
@@ -156,11 +172,21 @@ def run(port: int, pid: int, creds: dict, args: argparse.Namespace) -> None:  # 
         ("Zoom POST /users action=custCreate (no mail)", zoom_create("custCreate")),
         ("Webex POST /people (invitation recorded)", webex_create),
     ):
+        server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
         secs, statuses = asyncio.run(drive(port, args.requests, args.connections, make))
-        rows.append((label, args.requests, secs, args.requests / secs, statuses))
-    print(f"\n{'operation':50} {'requests':>9} {'seconds':>8} {'req/s':>8}  statuses")
-    for label, n, secs, rate, statuses in rows:
-        print(f"{label:50} {n:9d} {secs:8.1f} {rate:8.0f}  {statuses}")
+        server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
+        cpu = (1e6 * server_cpu / args.requests, 1e6 * client_cpu / args.requests)
+        rows.append((label, args.requests, secs, args.requests / secs, cpu, statuses))
+    # CPU per request does not depend on what else runs on the machine; the rate does.
+    print(f"\n{'operation':50} {'requests':>9} {'seconds':>8} {'req/s':>8} "
+          f"{'server µs':>9} {'client µs':>9}  statuses")  # fmt: skip
+    for label, n, secs, rate, (server_us, client_us), statuses in rows:
+        print(f"{label:50} {n:9d} {secs:8.1f} {rate:8.0f} {server_us:9.0f} {client_us:9.0f}"
+              f"  {statuses}")  # fmt: skip
+    print(
+        "server µs / client µs: CPU time per request of the server (master + workers) "
+        "and of this client"
+    )
     if not args.big:
         print(f"\nserver RSS after {3 * args.requests} users: {rss_kib(pid) / 1024:.0f} MiB "
               f"(empty: {rss0 / 1024:.0f} MiB)")  # fmt: skip
