@@ -8,6 +8,7 @@ from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
 from tests.fixtures.browser import browser, page  # noqa: F401 - shared fixtures
+from tests.fixtures.sandbox import sandbox, sandbox_server, smtp_capture  # noqa: F401 - shared fixtures
 
 # How the engine reaches each state from "requested" (machine causes only).
 PATHS: dict[State, list[State]] = {
