@@ -17,23 +17,22 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import queue
+import logging
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from vendor_sandbox import counters, faults, links, writelock
+from vendor_sandbox import counters, faults, groupcommit, links
 from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import WEBEX, ZOOM, ApiError
+from vendor_sandbox.groupcommit import Fallback
 
+log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ROUTES = {("POST", "/zoom/v2/users"): "zoom", ("POST", "/webex/v1/people"): "webex"}
 # Faults that change what a create does; any of them on sends the request to Django.
@@ -41,115 +40,6 @@ FAULT_KEYS = (
     "error_rate", "latency_ms", "timeout_rate", "lost_response_rate",
     "webex_400_after_create_rate", "consistency_delay_seconds",
 )  # fmt: skip
-BATCH_MAX = 64
-CHECKPOINT_PAGES = 8000
-
-
-class Fallback(Exception):
-    """This request needs the full Django path."""
-
-
-# --- one SQLite connection per thread -------------------------------------------------
-
-_local = threading.local()
-
-
-def _conn() -> sqlite3.Connection:
-    conn: sqlite3.Connection | None = getattr(_local, "conn", None)
-    if conn is None:
-        conn = sqlite3.connect(
-            str(CONFIG.db_path), timeout=20, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=20000")
-        # Random keys (user ids, link tokens) dirty many index pages; a larger cache and
-        # rarer checkpoints let one checkpoint copy a page changed by many commits once.
-        conn.execute("PRAGMA cache_size=-32768")
-        conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-        _local.conn = conn
-    return conn
-
-
-def _dt(value: datetime) -> str:
-    """Stored as Django stores an aware datetime in SQLite: naive UTC, space-separated."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-
-
-# --- group commit -----------------------------------------------------------------------
-
-Write = Callable[[sqlite3.Connection], Any]
-
-
-@dataclass
-class _Job:
-    write: Write
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
-
-
-_jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-_writer_lock = threading.Lock()
-_writer_pid: int | None = None
-
-
-def _ensure_writer() -> None:
-    global _writer_pid
-    if _writer_pid == os.getpid():
-        return
-    with _writer_lock:
-        if _writer_pid != os.getpid():
-            threading.Thread(target=_write_loop, name="group-commit", daemon=True).start()
-            _writer_pid = os.getpid()
-
-
-def _write_loop() -> None:
-    conn = _conn()
-    while True:
-        batch = [_jobs.get()]
-        while len(batch) < BATCH_MAX:
-            try:
-                batch.append(_jobs.get_nowait())
-            except queue.Empty:
-                break
-        try:
-            with writelock.held():
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for job in batch:
-                        # Each write in its own savepoint: one that fails (an address
-                        # taken meanwhile) leaves the others of the batch intact.
-                        conn.execute("SAVEPOINT one")
-                        try:
-                            job.result = job.write(conn)
-                            conn.execute("RELEASE one")
-                        except (Fallback, sqlite3.IntegrityError) as exc:
-                            conn.execute("ROLLBACK TO one")
-                            conn.execute("RELEASE one")
-                            job.error = (
-                                Fallback() if isinstance(exc, sqlite3.IntegrityError) else exc
-                            )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-        except Exception as exc:  # the whole batch failed: each request reports it
-            for job in batch:
-                job.result, job.error = None, exc
-        for job in batch:
-            job.done.set()
-
-
-def _commit(write: Write) -> Any:
-    """Run ``write`` inside the next group commit; return once it is committed."""
-    _ensure_writer()
-    job = _Job(write)
-    _jobs.put(job)
-    job.done.wait()
-    if job.error is not None:
-        raise job.error
-    return job.result
 
 
 # --- shared checks ----------------------------------------------------------------------
@@ -157,7 +47,7 @@ def _commit(write: Write) -> Any:
 
 def _state(vendor: str) -> tuple[datetime, str]:
     row = (
-        _conn()
+        groupcommit.connection()
         .execute(
             "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
         )
@@ -243,7 +133,7 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
         raise Fallback
     first, last = info.get("first_name", ""), info.get("last_name", "")
     display = info.get("display_name") or f"{first} {last}".strip()
-    user_id, created = service.new_user_id(), _dt(now)
+    user_id, created = service.new_user_id(), groupcommit.dt(now)
     pending = action == "create"
 
     def write(conn: sqlite3.Connection) -> int:
@@ -276,7 +166,7 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
         )
         return mail_id
 
-    mail_id = _commit(write)
+    mail_id = groupcommit.commit(write)
     if mail_id and CONFIG.smtp_port:
         mail_module._enqueue(mail_id)
     body = {"id": user_id, "first_name": first, "last_name": last, "email": email, "type": utype}
@@ -302,7 +192,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
     wanted = sorted(set(body.get("licenses") or []))
     if wanted:
         marks = ", ".join("?" * len(wanted))
-        known = _conn().execute(
+        known = groupcommit.connection().execute(
             f"SELECT COUNT(*) FROM vendor_sandbox_webexlicense WHERE org_id = ? "  # noqa: S608
             f"AND license_id IN ({marks})",
             (org.org_id, *wanted),
@@ -315,7 +205,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
     if not person.display_name:
         person.display_name = f"{person.first_name} {person.last_name}".strip()
     person.created = person.last_modified = person.visible_at = person.invited_at = now
-    created = _dt(now)
+    created = groupcommit.dt(now)
 
     def write(conn: sqlite3.Connection) -> int:
         if _personal(conn, "webex", email):
@@ -350,7 +240,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
         )  # fmt: skip
         return mail_id
 
-    mail_id = _commit(write)
+    mail_id = groupcommit.commit(write)
     if mail_id and CONFIG.smtp_port:
         mail_module._enqueue(mail_id)
     return 200, service.to_json(person, now)
@@ -359,7 +249,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
 # --- the WSGI wrapper -------------------------------------------------------------------
 
 HANDLERS = {"zoom": (_zoom, ZOOM, "users.create"), "webex": (_webex, WEBEX, "people.create")}
-REASONS = {200: "200 OK", 201: "201 Created"}
+REASONS = {200: "200 OK", 201: "201 Created", 500: "500 Internal Server Error"}
 
 
 def wrap(django_app: WsgiApp) -> WsgiApp:
@@ -375,13 +265,24 @@ def wrap(django_app: WsgiApp) -> WsgiApp:
             return django_app(environ, start_response)
         raw = environ["wsgi.input"].read(int(length))
         handler, dialect, name = HANDLERS[vendor]
+        tracking = dialect.tracking_id()
+        groupcommit.begin_request()
         try:
             status, body = handler(environ, raw)
+            data = json.dumps(body).encode()
         except Fallback:
             environ["wsgi.input"] = io.BytesIO(raw)
             return django_app(environ, start_response)
-        tracking = dialect.tracking_id()
-        data = json.dumps(body).encode()
+        except Exception:
+            log.exception("unexpected error on the fast create path")
+            if not groupcommit.committed():  # nothing written: Django may try it properly
+                environ["wsgi.input"] = io.BytesIO(raw)
+                return django_app(environ, start_response)
+            status, resp = (
+                500,
+                dialect.render(ApiError(500, "Internal server error.", code=500), tracking),
+            )
+            data = resp.content
         start_response(
             REASONS[status],
             [
