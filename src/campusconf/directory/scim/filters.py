@@ -15,6 +15,8 @@ from functools import reduce
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from scim2_models import InvalidFilterException
 from scim2_models.path.expressions import (
     AttrPath,
@@ -112,6 +114,10 @@ def _column_q(column: Column, op: Op, value: Any) -> Q:
     if not isinstance(value, str):
         raise _invalid(f"{value!r} is not a string")
     prefix = "i" if column.kind == "ci-text" else ""
+    if prefix and op in (Op.eq, Op.ne) and value.isascii():
+        # LOWER(column) = value uses the case-insensitive unique index; iexact would not.
+        q = Q(Exact(Lower(field), value.lower()))
+        return ~q if op == Op.ne else q
     if op in ORDER_LOOKUPS:
         return Q(**{f"{field}__{ORDER_LOOKUPS[op]}": value})
     lookup = TEXT_LOOKUPS[Op.eq if op == Op.ne else op]

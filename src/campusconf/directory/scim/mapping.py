@@ -149,3 +149,10 @@ def sync_member(
             for i, a in enumerate(addresses)
         )
     return member
+
+
+def pending_records() -> Any:
+    """SCIM users that feed no member (no common ID, no role…): for the back office."""
+    from campusconf.directory.models import ScimUser
+
+    return ScimUser.objects.filter(member__isnull=True).order_by("-updated_at")

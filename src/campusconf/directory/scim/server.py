@@ -110,10 +110,15 @@ def scim_view(request: HttpRequest, path: str = "") -> HttpResponse:
         too_large = app.service.error_response(app.service.payload_too_large(limit))
         return _django_response(app.finalize_response(scim_request, too_large))
     try:
-        with transaction.atomic():
+        if scim_request.method.upper() in ("GET", "HEAD"):
+            # Reads take no transaction: with SQLite's IMMEDIATE mode it would take
+            # the write lock that the engine's workers need.
             response = app.serve(scim_request)
-            if response.status >= HTTPStatus.BAD_REQUEST:
-                transaction.set_rollback(True)  # an error stores nothing
+        else:
+            with transaction.atomic():
+                response = app.serve(scim_request)
+                if response.status >= HTTPStatus.BAD_REQUEST:
+                    transaction.set_rollback(True)  # an error stores nothing
     except Exception:
         logger.exception("SCIM request failed outside the handler")
         response = app.service.error_response(RuntimeError("internal error"))

@@ -22,6 +22,7 @@ from scim2_models import (
     SearchRequest,
     UniquenessException,
 )
+from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison
 from scim2_server.service import ScimService
 from scim2_server.storage import ScimStorage, SearchPage
 
@@ -180,7 +181,8 @@ class DirectoryStorage(ScimStorage):
         row.delete()
 
     def _write_user(self, row: ScimUser, data: dict[str, Any]) -> None:
-        clash = ScimUser.objects.filter(user_name__iexact=data.get("userName", ""))
+        user_name = str(data.get("userName", ""))
+        clash = ScimUser.objects.filter(USER_FILTER(_user_name_eq(user_name)))
         if row.pk is not None:
             clash = clash.exclude(pk=row.pk)
         if clash.exists():
@@ -229,6 +231,10 @@ class DirectoryStorage(ScimStorage):
         touched = before ^ set(row.users.values_list("pk", flat=True))
         for user in ScimUser.objects.filter(Q(pk__in=touched)).select_related("member"):
             self._sync(user)
+
+
+def _user_name_eq(user_name: str) -> Comparison:
+    return Comparison(AttrPath("userName"), CompareOperator.eq, user_name)
 
 
 def _addresses(member: Member) -> list[str]:
