@@ -264,3 +264,38 @@ def test_left_on_is_today(scim):
         "patch", f"/Users/{user['id']}", patch({"op": "replace", "path": "active", "value": False})
     )
     assert Member.objects.get().left_on == datetime.date.today() or Member.objects.get().left_on
+
+
+def test_entra_group_membership_patches_move_roles(scim, settings):
+    settings.CAMPUSCONF_SCIM_ROLES_FROM = "groups"
+    user = create(scim)
+    group = scim(
+        "post",
+        "/Groups",
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Student"},
+    ).json()
+    add = patch({"op": "Add", "path": "members", "value": [{"value": user["id"]}]})
+    assert scim("patch", f"/Groups/{group['id']}", add).status_code in (200, 204)
+    assert Member.objects.get().roles == "student"
+    found = scim(
+        "get", "/Groups?filter=" + quote('displayName eq "student"') + "&excludedAttributes=members"
+    )
+    assert found.json()["totalResults"] == 1
+    remove = patch({"op": "Remove", "path": f'members[value eq "{user["id"]}"]'})
+    assert scim("patch", f"/Groups/{group['id']}", remove).status_code in (200, 204)
+    # No role left: the member keeps the last known roles, the record says why it is pending.
+    assert "role" in ScimUser.objects.get().pending_reason
+
+
+def test_entra_attribute_patches(scim):
+    user = create(scim)
+    ops = patch(
+        {"op": "Replace", "path": "name.givenName", "value": "Hanako"},
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "w@g.ecc.example.ac.jp"},
+        {"op": "Replace", "path": "preferredLanguage", "value": "ja-JP"},
+    )
+    response = scim("patch", f"/Users/{user['id']}", ops)
+    assert response.status_code in (200, 204), response.content
+    member = Member.objects.get()
+    assert member.given_name_latin == "Hanako" and member.preferred_language == "ja"
+    assert member.mail_address == "w@g.ecc.example.ac.jp"
