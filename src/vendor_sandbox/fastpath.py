@@ -204,7 +204,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any]]:
         person_id=service.new_person_id(), org_id=org.org_id, email=email,
         last_activity=None, invite_pending=True, login_enabled=True,
     )  # fmt: skip
-    api._apply(person, body)
+    api._apply(person, body)  # type: ignore[arg-type]
     if not person.display_name:
         person.display_name = f"{person.first_name} {person.last_name}".strip()
     person.created = person.last_modified = person.visible_at = person.invited_at = now

@@ -8,6 +8,7 @@ shape, stored user and invitation mail.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -83,3 +84,18 @@ def test_an_expired_token_is_refused_on_the_fast_path(sandbox: SandboxServer) ->
         sandbox.move_clock(seconds=3601)
         resp = _zoom_create(z, unique_email("late"))
         assert resp.status_code == 401 and resp.json()["code"] == 124
+
+
+def test_concurrent_creates_of_one_address_make_one_user(sandbox: SandboxServer) -> None:
+    """Within one group commit, a second insert of an address rolls back alone."""
+    email = unique_email("race")
+    others = [unique_email(f"o{i}-") for i in range(6)]
+    with sandbox.zoom() as z, ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda e: _zoom_create(z, e), [email] * 6 + others))
+    same, rest = answers[:6], answers[6:]
+    assert sorted(r.status_code for r in same) == [201] + [409] * 5
+    assert all(r.json()["code"] == 1005 for r in same if r.status_code == 409)
+    assert all(r.status_code == 201 for r in rest)
+    stored = sandbox.admin("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
+    assert [u["email"] for u in stored].count(email) == 1
+    assert {u["email"] for u in stored} >= set(others)
