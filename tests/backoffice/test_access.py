@@ -7,7 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campusconf.backoffice.access import STAFF_SESSION_KEY
 
-OPEN = {"backoffice:login", "backoffice:logout"}
+# The sign-in pages, and the API's description (it says how to call, not what is there).
+OPEN = {"backoffice:login", "backoffice:logout", "backoffice:api_openapi"}
 SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause"}
 
 
@@ -20,10 +21,12 @@ def _walk(patterns, prefix="", namespace=""):
             yield prefix + str(p.pattern), namespace + p.name, p.pattern.converters
 
 
-def staff_urls() -> list[str]:
+def staff_urls(api: bool = False) -> list[str]:
+    """Every page under /staff/; with ``api``, the JSON API's instead (tokens, not sessions)."""
     urls = []
     for route, name, converters in _walk(get_resolver().url_patterns):
-        if route.startswith("staff/") and name not in OPEN:
+        wanted = route.startswith("staff/") and route.startswith("staff/api/") == api
+        if wanted and name not in OPEN:
             urls.append(reverse(name, kwargs={k: SAMPLE_ARGS[k] for k in converters}))
     return urls
 
@@ -115,3 +118,11 @@ def test_admin_is_for_superusers_only(client, staff_user):
     boss = get_user_model().objects.create_superuser("root", password="root-pass-123")
     client.force_login(boss)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls(api=True))
+def test_the_api_ignores_a_members_session(member_client, url):
+    response = member_client.get(url)
+    assert response.status_code == 401
+    assert response.json()["error"]

@@ -22,16 +22,19 @@ STAFF_SESSION_KEY = "campusconf_staff"
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
-def is_staff_request(request: HttpRequest) -> bool:
-    user = request.user
+def is_staff_user(user: Any) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser or user.is_staff or user.has_perm("backoffice.access"):
         return True
     group = getattr(settings, "CAMPUSCONF_STAFF_GROUP", "")
-    if group and user.groups.filter(name=group).exists():
+    return bool(group and user.groups.filter(name=group).exists())
+
+
+def is_staff_request(request: HttpRequest) -> bool:
+    if is_staff_user(request.user):
         return True
-    return bool(request.session.get(STAFF_SESSION_KEY))
+    return request.user.is_authenticated and bool(request.session.get(STAFF_SESSION_KEY))
 
 
 def staff_required(view: View) -> View:

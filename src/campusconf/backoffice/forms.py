@@ -44,3 +44,10 @@ class LicenceTermsForm(forms.ModelForm[Service]):
             "valid_from": forms.DateInput(attrs={"type": "date"}),
             "valid_until": forms.DateInput(attrs={"type": "date"}),
         }
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. a script's name.")
+    )
+    reason = ReasonField()

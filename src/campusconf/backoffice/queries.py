@@ -146,7 +146,7 @@ def _engine_queues(service: Service) -> list[Queue]:
 
 def search_accounts(term: str) -> QuerySet[Account]:
     """By common ID, name (Japanese or Latin), primary address, alias or vendor address."""
-    term = term.strip()
+    term = term.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     qs = Account.objects.select_related("member", "service").order_by(
         "member__common_id", "service__display_order"
     )

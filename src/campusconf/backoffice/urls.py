@@ -44,3 +44,18 @@ if apps.is_installed("campusconf.portal"):
         path("inquiries/<int:pk>/reply/", helpdesk.inquiry_reply, name="inquiry_reply"),
         path("inquiries/<int:pk>/status/", helpdesk.inquiry_status, name="inquiry_status"),
     ]
+
+# The JSON API answers to tokens, not sessions; it needs the engine and the portal.
+if apps.is_installed("campusconf.provisioning") and apps.is_installed("campusconf.portal"):
+    from campusconf.backoffice.views import api, tokens
+
+    urlpatterns += [
+        path("api-tokens/", tokens.token_list, name="tokens"),
+        path("api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+        path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+        path("api/v1/accounts", api.account_list, name="api_accounts"),
+        path("api/v1/accounts/<int:pk>", api.account_detail, name="api_account"),
+        path("api/v1/campaigns", api.campaign_list, name="api_campaigns"),
+        path("api/v1/campaigns/<int:pk>", api.campaign_detail, name="api_campaign"),
+        path("api/v1/inquiries", api.inquiry_list, name="api_inquiries"),
+    ]

@@ -1,0 +1,195 @@
+"""The OpenAPI 3.0 description of the staff JSON API, kept beside the views it describes."""
+
+from typing import Any
+
+STATES = [
+    "requested",
+    "invited",
+    "conversion_pending",
+    "invitation_expired",
+    "active",
+    "unlicensed",
+    "failed",
+    "suspended",
+    "removed",
+]
+# Databases store 64-bit integers; an offset past this is a mistake, not a page.
+MAX_OFFSET = 10_000_000
+# Text parameters: anything but NUL, which PostgreSQL text cannot hold (answered 400).
+TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
+NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+
+def _list_of(ref: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["count", "results"],
+        "properties": {
+            "count": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}},
+        },
+        "additionalProperties": False,
+    }
+
+
+def _ok(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = {
+    "description": "Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+PAGING = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+    },
+]
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+SCHEMA: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "CampusConf staff API", "version": "1"},
+    "servers": [{"url": "/staff/api/v1"}],
+    "security": [{"token": []}],
+    "components": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            },
+            "Account": {
+                "type": "object",
+                "required": ["id", "common_id", "service", "state", "desired_state"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "common_id": {"type": "string", "pattern": "^[0-9]{10}$"},
+                    "service": {"type": "string"},
+                    "state": {"type": "string", "enum": STATES},
+                    "desired_state": {"type": "string", "enum": ["present", "absent"]},
+                    "observed_state": {"type": "string"},
+                    "vendor_user_id": {"type": "string"},
+                    "vendor_address": {"type": "string"},
+                    "invitation_sent_at": NULLABLE_TIME,
+                    "invitation_expires_at": NULLABLE_TIME,
+                    "activated_at": NULLABLE_TIME,
+                    "last_error_code": {"type": "string"},
+                    "last_error_message": {"type": "string"},
+                },
+            },
+            "Campaign": {
+                "type": "object",
+                "required": ["id", "service", "status", "planned", "done", "failed", "remaining"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "service": {"type": "string"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["running", "paused", "cancelled", "done"],
+                    },
+                    "cohort": {"type": "object"},
+                    "planned": {"type": "integer"},
+                    "skipped": {"type": "integer"},
+                    "done": {"type": "integer"},
+                    "failed": {"type": "integer"},
+                    "remaining": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "Inquiry": {
+                "type": "object",
+                "required": ["id", "common_id", "topic", "status", "created_at"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "common_id": {"type": "string"},
+                    "service": {"type": "string", "nullable": True},
+                    "account_id": {"type": "integer", "nullable": True},
+                    "topic": {"type": "string"},
+                    "status": {"type": "string", "enum": ["open", "waiting", "resolved"]},
+                    "account_state_when_asked": {"type": "string"},
+                    "what_happened": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
+    "paths": {
+        "/accounts": {
+            "get": {
+                "operationId": "listAccounts",
+                "parameters": [
+                    {"name": "service", "in": "query", "schema": TEXT},
+                    {"name": "state", "in": "query", "schema": {"type": "string", "enum": STATES}},
+                    {"name": "q", "in": "query", "schema": TEXT},
+                    *PAGING,
+                ],
+                "responses": {
+                    "200": _ok(_list_of("Account")),
+                    "400": ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
+                },
+            }
+        },
+        "/accounts/{id}": {
+            "get": {
+                "operationId": "getAccount",
+                "parameters": [ID],
+                "responses": {
+                    "200": _ok({"$ref": "#/components/schemas/Account"}),
+                    "401": ERROR,
+                    "403": ERROR,
+                    "404": ERROR,
+                },
+            }
+        },
+        "/campaigns": {
+            "get": {
+                "operationId": "listCampaigns",
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(_list_of("Campaign")),
+                    "400": ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
+                },
+            }
+        },
+        "/campaigns/{id}": {
+            "get": {
+                "operationId": "getCampaign",
+                "parameters": [ID],
+                "responses": {
+                    "200": _ok({"$ref": "#/components/schemas/Campaign"}),
+                    "401": ERROR,
+                    "403": ERROR,
+                    "404": ERROR,
+                },
+            }
+        },
+        "/inquiries": {
+            "get": {
+                "operationId": "listInquiries",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["open", "waiting", "resolved"]},
+                    },
+                    *PAGING,
+                ],
+                "responses": {
+                    "200": _ok(_list_of("Inquiry")),
+                    "400": ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
+                },
+            }
+        },
+    },
+}
