@@ -1,4 +1,5 @@
 import datetime
+import os
 
 import pytest
 from django.core.cache import cache
@@ -22,6 +23,16 @@ PATHS: dict[State, list[State]] = {
     State.SUSPENDED: [State.INVITED, State.ACTIVE, State.SUSPENDED],
     State.REMOVED: [State.REMOVED],
 }
+
+
+@pytest.fixture(autouse=True)
+def async_unsafe_once_a_browser_runs(request):
+    """Playwright's sync API runs an event loop in the test thread from the first browser
+    test to the end of the session (the browser fixture is session-scoped), so every ORM
+    call after that point looks "async" to Django. Allow it from then on, not at import
+    time: tests that run before any browser keep Django's protection."""
+    if request.node.get_closest_marker("browser"):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ compared, so a page that renders wrong is noticed by a person.
 """
 
 import datetime
-import os
 
 import httpx
 import pytest
@@ -17,9 +16,6 @@ from tests.fixtures.browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test
-# makes between page actions are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PHONE = {"width": 390, "height": 844}
 

@@ -5,7 +5,6 @@ notices activations with a reconcile pass, as the scheduled worker would.
 """
 
 import datetime
-import os
 
 import httpx
 import pytest
@@ -19,8 +18,6 @@ from tests.fixtures.sandbox import activate_zoom, link
 from tests.provisioning.sandbox import connector_settings, vendor_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """Signing in through the university's providers in a real browser (S1)."""
 
-import os
-
 import httpx
 import pytest
 from djangosaml2.conf import get_config
@@ -9,15 +7,11 @@ from oidc_provider_mock import User
 from saml2.metadata import create_metadata_string
 
 from campusconf.signin.saml import config_loader
-from tests.fixtures.browser import browser, page, shot  # noqa: F401 - shared fixtures
+from tests.fixtures.browser import shot
 from tests.signin.oidc import provider, settings_for
 from tests.signin.saml_idp import UniversityIdP
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test
-# makes between page actions are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def site(live_server):
     return url
 
 
-def test_openid_connect_in_the_browser(page, site, settings, make_member):  # noqa: F811
+def test_openid_connect_in_the_browser(page, site, settings, make_member):
     member = make_member(language="en")
     users = [User(sub="alice", claims={"preferred_username": member.common_id})]
     with provider(users) as base:
@@ -46,7 +40,7 @@ def test_openid_connect_in_the_browser(page, site, settings, make_member):  # no
         assert "/signin/" in page.url
 
 
-def test_saml_in_the_browser(page, site, settings, tmp_path, make_member):  # noqa: F811
+def test_saml_in_the_browser(page, site, settings, tmp_path, make_member):
     member = make_member(language="ja")
     idp = UniversityIdP(tmp_path)
     settings.CAMPUSCONF_SAML_ENABLED = True
