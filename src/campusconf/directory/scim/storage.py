@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q, QuerySet
 from scim2_models import (
@@ -194,18 +195,19 @@ class DirectoryStorage(ScimStorage):
         addresses = addresses_of(data)
         row.email_index = " " + " ".join(a.lower() for a in addresses) + " " if addresses else ""
         row.resource = data
-        _save(row)
-        self._sync(row)
+        self._sync(row)  # saves the row once, with its member
 
     def _sync(self, row: ScimUser) -> None:
-        group_names = list(row.groups.values_list("display_name", flat=True))
+        by_groups = settings.CAMPUSCONF_SCIM_ROLES_FROM == "groups" and not row._state.adding
+        group_names = list(row.groups.values_list("display_name", flat=True)) if by_groups else []
         fields, reason = member_fields(row.resource, group_names)
         row.pending_reason = reason
         if not reason:
             common_id = derive_common_id(row.resource)
             assert common_id is not None
             owner = ScimUser.objects.filter(member__common_id=common_id).exclude(pk=row.pk)
-            if owner.exists():
+            already = row.member is not None and row.member.common_id == common_id
+            if not already and owner.exists():
                 raise UniquenessException(detail=f"common ID {common_id} belongs to another user")
             row.member = sync_member(
                 row.member, common_id, fields, addresses_of(row.resource), row.active
