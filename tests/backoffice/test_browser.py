@@ -13,9 +13,21 @@ from tests.fixtures.browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test
-# makes between page actions are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    makes between page actions are still plain synchronous calls. Only for this
+    module: set for the whole run, the deploy check would rightly complain."""
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    yield
+    if before is None:
+        del os.environ[ASYNC_UNSAFE]
+    else:
+        os.environ[ASYNC_UNSAFE] = before
 
 
 @pytest.fixture
