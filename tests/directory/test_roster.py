@@ -169,3 +169,10 @@ def test_the_sample_roster_in_the_docs_imports_cleanly():
         report = import_roster(stream)
     assert report.ok, [str(e) for e in report.errors]
     assert report.created >= 5
+
+
+def test_an_uploaded_file_with_a_byte_order_mark_is_read_as_the_back_office_will():
+    raw = ("\n".join([HEADER, row(1)]) + "\n").encode("utf-8-sig")
+    upload = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    report = import_roster(upload)
+    assert report.ok and report.created == 1
