@@ -25,6 +25,12 @@ PATHS: dict[State, list[State]] = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def database_before_any_browser(django_db_setup):
+    """Create the test database before a session-scoped browser starts its event loop,
+    whichever test happens to run first."""
+
+
 @pytest.fixture(autouse=True)
 def async_unsafe_once_a_browser_runs(request):
     """Playwright's sync API runs an event loop in the test thread from the first browser

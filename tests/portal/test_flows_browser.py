@@ -206,3 +206,36 @@ def test_s7_a_personal_account_is_converted(
     assert state_of(member, "webex") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "有効です" in page.locator("#service-webex").inner_text()
+
+
+def test_s15_user_does_not_exist_at_first_then_active(
+    page, live_server, portal, sandbox, smtp_capture, make_member
+):
+    sandbox.set_faults(consistency_delay_seconds=600, consistency_rate=1.0)
+    member = make_member(language="en")
+    sign_in(page, live_server, member)
+    page.get_by_role("button", name="Apply for Zoom").click()
+    before = smtp_capture.count()
+    engine_settles()
+    assert state_of(member, "zoom") == State.INVITED
+    mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
+    activation = link(mail, "Activate Zoom Account")
+    page.goto(activation)
+    assert "User does not exist" in page.inner_text("body")
+    shot(page, "flow-zoom-sandbox-user-does-not-exist")
+    # The portal still says what to do, and the help page names the known error.
+    page.goto(f"{live_server.url}/help/zoom/")
+    assert "User does not exist" in page.inner_text("main")
+    sandbox.move_clock(seconds=601)  # the vendor catches up
+    page.goto(f"{activation}?method=password")
+    page.fill("input[name=first_name]", "Taro")
+    page.fill("input[name=last_name]", "Yamada")
+    page.fill("input[name=password]", "Activate2024")
+    page.fill("input[name=confirm]", "Activate2024")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_selector("text=Your account has been activated")
+    engine_settles(portal["zoom"])
+    assert state_of(member, "zoom") == State.ACTIVE
+    page.goto(f"{live_server.url}/my/")
+    assert "Active since" in page.locator("#service-zoom").inner_text()
+    shot(page, "flow-zoom-active-after-s15-en")
