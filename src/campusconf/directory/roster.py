@@ -11,7 +11,7 @@ import datetime
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -249,10 +249,8 @@ def _insert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[
     with connection.cursor() as cursor:
         for batch in _batches(rows):
             sql = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608 - names come from the model, values are parameters
-            cursor.execute(
-                sql + ", ".join([marks] * len(batch)),
-                cast(list[Any], [v for r in batch for v in r]),
-            )
+            params: list[Any] = [v for r in batch for v in r]
+            cursor.execute(sql + ", ".join([marks] * len(batch)), params)
 
 
 def _db_values(row: RosterRow) -> list[object]:
