@@ -9,6 +9,10 @@ from campusconf.members.actions import register_member
 from campusconf.members.models import Member
 from campusconf.services.models import Service
 
+# Shared fixtures live in one place, so every package gets the same session-scoped
+# sandbox and SMTP capture rather than one each.
+pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.sandbox"]
+
 _ids = itertools.count(1)
 
 

@@ -4,7 +4,6 @@ from django.contrib.auth import get_user_model
 from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
-from tests.fixtures.browser import browser, page  # noqa: F401 - shared fixtures
 
 STAFF_PASSWORD = "staff-pass-123"
 

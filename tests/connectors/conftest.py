@@ -23,14 +23,7 @@ import pytest
 from campusconf.connectors import Connector, VendorUser
 from campusconf.connectors.factory import build_connector
 from campusconf.connectors.scim import ScimConnector
-from tests.fixtures.sandbox import (  # noqa: F401 - fixtures
-    SandboxServer,
-    activate_webex,
-    activate_zoom,
-    sandbox,
-    sandbox_server,
-    smtp_capture,
-)
+from tests.fixtures.sandbox import SandboxServer, activate_webex, activate_zoom
 
 WEBEX_LICENCE = "Meeting - Webex Enterprise Edition"
 

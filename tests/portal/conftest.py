@@ -1,5 +1,4 @@
 import datetime
-import os
 
 import pytest
 from django.core.cache import cache
@@ -8,8 +7,6 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
-from tests.fixtures.browser import browser, page  # noqa: F401 - shared fixtures
-from tests.fixtures.sandbox import sandbox, sandbox_server, smtp_capture  # noqa: F401 - shared fixtures
 
 # How the engine reaches each state from "requested" (machine causes only).
 PATHS: dict[State, list[State]] = {
@@ -29,16 +26,6 @@ PATHS: dict[State, list[State]] = {
 def database_before_any_browser(django_db_setup):
     """Create the test database before a session-scoped browser starts its event loop,
     whichever test happens to run first."""
-
-
-@pytest.fixture(autouse=True)
-def async_unsafe_once_a_browser_runs(request):
-    """Playwright's sync API runs an event loop in the test thread from the first browser
-    test to the end of the session (the browser fixture is session-scoped), so every ORM
-    call after that point looks "async" to Django. Allow it from then on, not at import
-    time: tests that run before any browser keep Django's protection."""
-    if request.node.get_closest_marker("browser"):
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(autouse=True)
