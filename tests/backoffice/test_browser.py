@@ -2,6 +2,7 @@
 
 import datetime
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
-from tests.fixtures.browser import shot
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,20 @@ def orm_beside_playwright():
         del os.environ[ASYNC_UNSAFE]
     else:
         os.environ[ASYNC_UNSAFE] = before
+
+
+@pytest.fixture(scope="module")
+def browser(orm_beside_playwright):
+    """This module's own chromium: Playwright's loop must stop when the module ends,
+    or every later test's database access would count as running inside it."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture
