@@ -299,3 +299,16 @@ def test_entra_attribute_patches(scim):
     member = Member.objects.get()
     assert member.given_name_latin == "Hanako" and member.preferred_language == "ja"
     assert member.mail_address == "w@g.ecc.example.ac.jp"
+
+
+def test_a_search_at_the_root_pages_users_then_groups(scim):
+    create(scim)
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "staff"}
+    scim("post", "/Groups", group)
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 1}
+    first = scim("post", "/.search", body).json()
+    assert first["totalResults"] == 2 and first["Resources"][0]["userName"]
+    second = scim("post", "/.search", {**body, "startIndex": 2}).json()
+    assert second["Resources"][0]["displayName"] == "staff"
+    only = {**body, "filter": 'displayName eq "staff"', "count": 10}
+    assert scim("post", "/.search", only).json()["totalResults"] == 1

@@ -104,29 +104,39 @@ class DirectoryStorage(ScimStorage):
         *,
         position: Any = None,
     ) -> SearchPage:
-        if len(resource_types) != 1:
-            from scim2_models import NotImplementedException
+        # Several types (a search at the root) are paged as one list: each type's
+        # matches in turn, sorted within the type.
+        start = max(search_request.start_index or 1, 1) - 1
+        wanted = search_request.count
+        total = 0
+        resources: list[Resource[Any]] = []
+        for resource_type in resource_types:
+            queryset = self._filtered(resource_type, search_request)
+            matches = queryset.count()
+            skip = max(start - total, 0)
+            room = None if wanted is None else max(wanted - len(resources), 0)
+            total += matches
+            if skip >= matches or room == 0:
+                continue
+            rows = queryset[skip:] if room is None else queryset[skip : skip + room]
+            resources += [self._resource(resource_type, r) for r in rows]
+        return SearchPage(total=total, resources=resources)
 
-            raise NotImplementedException(detail="search one resource type at a time")
-        resource_type = resource_types[0]
+    def _filtered(
+        self, resource_type: ResourceType, search_request: SearchRequest[Any]
+    ) -> QuerySet[Any]:
         queryset = self._queryset(resource_type)
         if search_request.filter is not None:
             translate = USER_FILTER if resource_type.name == "User" else GROUP_FILTER
             queryset = queryset.filter(translate(search_request.filter.ast))
         field = filters.sort_field(str(search_request.sort_by) if search_request.sort_by else None)
+        if field is not None and field not in {f.name for f in queryset.model._meta.fields}:
+            field = None  # e.g. userName when a root search also lists groups
         descending = search_request.sort_order == SearchRequest.SortOrder.descending
         if field is not None:
             order = F(field).desc() if descending else F(field).asc()
-            queryset = queryset.order_by(order, "created_at", "pk")
-        else:
-            queryset = queryset.order_by("created_at", "pk")
-        total = queryset.count()
-        start = max(search_request.start_index or 1, 1) - 1
-        count = search_request.count
-        rows = list(queryset[start : start + count] if count is not None else queryset[start:])
-        if count == 0:
-            rows = []
-        return SearchPage(total=total, resources=[self._resource(resource_type, r) for r in rows])
+            return queryset.order_by(order, "created_at", "pk")
+        return queryset.order_by("created_at", "pk")
 
     # -- writing --------------------------------------------------------
 
