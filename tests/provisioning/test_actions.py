@@ -181,3 +181,16 @@ def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_ser
     assert "PAUSED" in " ".join(snapshot().services["zoom"]["buckets"])
     with pytest.raises(ratelimit.ServicePaused):
         ratelimit.reserve(service, "light")
+
+
+def test_a_job_whose_account_row_is_gone_just_ends(make_member, service):
+    from campusconf.provisioning import runner
+
+    account = actions.apply_for_service(make_member(), service)
+    job = queue.claim("w")
+    Job.objects.filter(pk=job.pk).update(account=None)
+    job.refresh_from_db()
+    runner.run_one(job, "w")
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    assert account.pk

@@ -57,11 +57,13 @@ def run_one(job: Job, worker: str) -> None:
 
 def _step(job: Job) -> jobs.Step:
     try:
-        if job.account_id is None:
+        if job.kind == Job.Kind.RECONCILE:
             from campusconf.provisioning import reconcile
 
             reconcile.run_pass(job.service)
             return jobs.Done("reconciled")
+        if job.account_id is None:
+            return jobs.Done("account deleted")
         account = (
             Account.objects.select_related("member", "service").filter(pk=job.account_id).first()
         )
