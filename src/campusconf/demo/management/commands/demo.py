@@ -68,13 +68,16 @@ class Command(BaseCommand):
             "SANDBOX_SMTP_HOST": "127.0.0.1",
             "SANDBOX_SMTP_PORT": str(SMTP_PORT),
             "SANDBOX_PUBLIC_URL": sandbox_url,
-            "SANDBOX_ZOOM_WEBHOOK_URL": f"http://127.0.0.1:{WEB_PORT}/webhooks/zoom",
+            "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{WEB_PORT}/webhooks/zoom",
         }
         app_env = {
             **vendor_environment(credentials),
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(SMTP_PORT),
             "CAMPUSCONF_DEV_LOGIN": "1",
+            # Webex sends no webhooks: in the demo, look at the vendor every minute so an
+            # activation shows in the portal soon (production default: every 30 minutes).
+            "CAMPUSCONF_ENGINE_RECONCILE_MINUTES": "1",
         }
         campusconf = [sys.executable, "-m", "campusconf.cli"]
         children = [
