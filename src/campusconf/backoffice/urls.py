@@ -59,3 +59,18 @@ if apps.is_installed("campusconf.provisioning") and apps.is_installed("campuscon
         path("api/v1/campaigns/<int:pk>", api.campaign_detail, name="api_campaign"),
         path("api/v1/inquiries", api.inquiry_list, name="api_inquiries"),
     ]
+
+# The directory feed: roster upload, records that cannot sign in, SCIM clients.
+if apps.is_installed("campusconf.directory"):
+    from campusconf.backoffice.views import directory
+
+    urlpatterns += [
+        path("directory/roster/", directory.roster_upload, name="directory_roster"),
+        path("directory/pending/", directory.pending_list, name="directory_pending"),
+        path("directory/scim-tokens/", directory.scim_clients, name="directory_scim"),
+        path(
+            "directory/scim-tokens/<int:pk>/revoke/",
+            directory.scim_client_revoke,
+            name="directory_scim_revoke",
+        ),
+    ]
