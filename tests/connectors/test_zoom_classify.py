@@ -314,3 +314,20 @@ def test_delete_uses_disassociate_for_pending_users():
     script.on("DELETE", "/v2/users/p1", reply(204))
     assert isinstance(zoom(script).delete("p1"), Ok)
     assert script.calls[-1].url.params["action"] == "disassociate"
+
+
+@pytest.mark.parametrize(
+    ("existed", "expected"), [(True, Ok), (False, NotFound)], ids=["existed", "absent"]
+)
+def test_address_lookup_reads_existed_email(existed, expected):
+    script = Script().on("GET", "/v2/users/email", reply(200, {"existed_email": existed}, TRACK))
+    outcome = zoom(script).address_has_vendor_account(SPEC.email)
+    assert isinstance(outcome, expected)
+    assert outcome.tracking_id == TRACK["x-zm-trackingid"]
+    assert script.calls[-1].url.params["email"] == SPEC.email
+
+
+def test_address_lookup_with_a_malformed_answer_is_a_contract_failure():
+    script = Script().on("GET", "/v2/users/email", reply(200, {"existed_email": "yes"}))
+    outcome = zoom(script).address_has_vendor_account(SPEC.email)
+    assert isinstance(outcome, TransientFailure) and "broke the API contract" in outcome.reason

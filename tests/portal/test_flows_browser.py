@@ -14,7 +14,7 @@ from campusconf.accounts.states import State
 from campusconf.provisioning import runner, vendors
 from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.browser import shot
-from tests.fixtures.sandbox import activate_zoom, link
+from tests.fixtures.sandbox import link
 from tests.provisioning.sandbox import connector_settings, vendor_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -100,12 +100,6 @@ def test_s1_s3_s6_apply_invitation_activate_active(
     shot(page, "flow-webex-active-en")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sandbox's Google path leaves the org user pending beside a personal account, "
-    "while the engine's reconcile looks for an active user with a Google login: the two "
-    "disagree on how S12 shows at the vendor, so the account stays 'invited'",
-)
 def test_s12_google_mistake_then_s13_one_click_resend(
     page, live_server, portal, sandbox, smtp_capture, make_member
 ):
@@ -125,10 +119,20 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     card = page.locator("#service-zoom")
     assert "Sign in with Google" in card.inner_text()
     shot(page, "flow-zoom-unlicensed-ja")
+    before = smtp_capture.count()
     card.get_by_role("button", name="アクティベーションメールを再送する").click()
     page.wait_for_selector("text=新しい招待状")
     engine_settles()
-    activate_zoom(sandbox, member.mail_address)
+    assert state_of(member, "zoom") == State.INVITED
+    # The address now holds a personal account, so Zoom sends the "join" request (S13).
+    mail = smtp_capture.wait_for(
+        member.mail_address, "invited you to join their Zoom account", after=before
+    )
+    page.goto(link(mail, "Approve Request"))
+    page.get_by_role("button", name="Approve Request").click()
+    page.get_by_role("button", name="Confirm and Switch").click()
+    page.wait_for_selector("text=Account switched successfully")
+    shot(page, "flow-zoom-sandbox-switched")
     engine_settles(portal["zoom"])
     assert state_of(member, "zoom") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")

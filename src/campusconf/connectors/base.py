@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from campusconf.connectors.outcomes import Outcome
@@ -73,6 +73,9 @@ class Capabilities:
     deactivate_keeps_licence: deactivating leaves the licence in place (Zoom
         removes it, so reactivation must set the licence again).
     max_page_size: the largest page `iter_users` may ask for.
+    address_lookup: the connector implements `AddressLookup`: it can ask whether an
+        address holds a vendor account anywhere, not only in our organisation (Zoom's
+        ``GET /users/email``), which is how reconcile spots the S12 mistake.
     """
 
     resend_invitation: bool
@@ -82,6 +85,7 @@ class Capabilities:
     profile_update_when_pending: bool
     deactivate_keeps_licence: bool
     max_page_size: int
+    address_lookup: bool = False
 
 
 class Connector(Protocol):
@@ -154,4 +158,17 @@ class Connector(Protocol):
 
     def delete(self, vendor_id: str) -> Outcome:
         """Remove the user from the account. Ok, NotFound, or a failure."""
+        ...
+
+
+@runtime_checkable
+class AddressLookup(Protocol):
+    """The optional lookup of `Capabilities.address_lookup` (Zoom only)."""
+
+    def address_has_vendor_account(self, email: str) -> Outcome:
+        """Whether the address already holds a vendor account (in the organisation or a
+        personal one outside it); a pending invitation alone does not count.
+
+        Ok when it does, NotFound when it does not, or a failure. One light call.
+        """
         ...

@@ -74,6 +74,7 @@ CAPABILITIES = Capabilities(
     profile_update_when_pending=False,
     deactivate_keeps_licence=False,
     max_page_size=MAX_PAGE,
+    address_lookup=True,
 )
 
 
@@ -274,6 +275,26 @@ class ZoomConnector:
                     yield user
             if not page_token:
                 return
+
+    def address_has_vendor_account(self, email: str) -> Outcome:
+        """Ok when Zoom knows the address as an account (``existed_email``), else NotFound.
+
+        Zoom counts a personal account outside the organisation (e.g. made with "Sign in
+        with Google", S12) but not a pending invitation of ours.
+        """
+        reply = self._request(Op.FIND, "GET", "/users/email", params={"email": email})
+        if not isinstance(reply, Reply):
+            return reply
+        meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
+        try:
+            existed = req_dict(reply.body, "email check").get("existed_email")
+            if not isinstance(existed, bool):
+                raise ContractError("field 'existed_email' is not a boolean")
+        except ContractError as exc:
+            return contract_failure(Op.FIND, VENDOR, str(exc), reply.tracking_id, reply.status)
+        if existed:
+            return Ok(**meta)
+        return NotFound(reason=f"{email} holds no Zoom account", **meta)
 
     def reinvite(self, user: VendorUser) -> Outcome:
         # Zoom has no resend: remove the pending user and invite it again.

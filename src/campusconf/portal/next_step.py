@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from campusconf.accounts.models import Account
+from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
 from campusconf.members.models import Member
 from campusconf.services.eligibility import check_eligibility
@@ -72,6 +72,16 @@ def invitation_mail(service: Service, account: Account, *, conversion: bool) -> 
 def unlicensed_cause(account: Account) -> str:
     """'google' (S12), 'address' (S9) or 'unknown', from what the reconcile pass saw."""
     if account.observed_login_type and account.observed_login_type.lower() != "password":
+        return "google"
+    # Zoom shows S12 with the organisation's user still pending (no sign-in method to
+    # read): reconcile then says so in the reason of the move to unlicensed.
+    why = (
+        AccountEvent.objects.filter(account=account, to_state=State.UNLICENSED)
+        .order_by("-created_at", "-pk")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    if why and "(S12)" in why:
         return "google"
     member_addresses = {
         account.member.mail_address.lower(),

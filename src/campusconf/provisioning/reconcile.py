@@ -19,10 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
-from campusconf.accounts.models import Account
+from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import DesiredState, State
-from campusconf.connectors.base import VendorUser
-from campusconf.connectors.outcomes import ListingFailed
+from campusconf.connectors.base import AddressLookup, Connector, UserState, VendorUser
+from campusconf.connectors.outcomes import ListingFailed, Ok
 from campusconf.members.models import Member, MemberAddress
 from campusconf.provisioning import jobs, observe, vendors
 from campusconf.provisioning.conf import engine
@@ -94,6 +94,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     seen: set[int] = set()
     verdicts: list[tuple[int, observe.Verdict]] = []
     unmatched: list[VendorUser] = []
+    pending_invited: dict[int, str] = {}  # account pk → address of its pending vendor user
     conn = vendors.connector_for(service)
     try:
         for user in conn.iter_users():
@@ -106,6 +107,8 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
             verdict = observe.judge(snap.accounts[pk], user, snap.addresses[pk], now)
             if not verdict.empty:
                 verdicts.append((pk, verdict))
+            if user.state == UserState.PENDING and snap.accounts[pk].state == State.INVITED:
+                pending_invited[pk] = user.email
     except ListingFailed as exc:
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
         record.finished_at = timezone.now()
@@ -113,6 +116,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
         log.warning("reconcile %s: listing interrupted, nothing concluded: %s", service.slug, exc)
         return record
 
+    verdicts = _wrong_way_while_pending(conn, snap, pending_invited, verdicts)
     fresh = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
     for pk, account in snap.accounts.items():
         if pk in seen or account.state in QUIET or account.updated_at > fresh:
@@ -158,6 +162,53 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     record.save()
     log.info("reconcile %s: %d users seen, %s", service.slug, record.seen, record.changes)
     return record
+
+
+S12_PENDING = (
+    "signed in with Google / a personal account outside the university (S12): "
+    "the address holds a Zoom account while the university's invitation is still pending"
+)
+
+
+def _wrong_way_while_pending(
+    conn: Connector,
+    snap: Snapshot,
+    pending_invited: dict[int, str],
+    verdicts: list[tuple[int, observe.Verdict]],
+) -> list[tuple[int, observe.Verdict]]:
+    """S12 as Zoom shows it: the organisation's user stays pending, while the address
+    already has a Zoom account of its own (made with "Sign in with Google").
+
+    One light lookup per invited account whose vendor user is pending, paced by the
+    connector's pacer (the engine's limiter); only for connectors that can look up.
+    An account re-invited from unlicensed (S13) is skipped: its personal account is
+    expected, and the invitation sent was the "join" request that absorbs it.
+    """
+    if not pending_invited or not conn.capabilities.address_lookup:
+        return verdicts
+    if not isinstance(conn, AddressLookup):
+        return verdicts
+    by_pk = dict(verdicts)
+    last_entry: dict[int, str] = {}
+    for account_id, from_state in (
+        AccountEvent.objects.filter(account_id__in=list(pending_invited), to_state=State.REQUESTED)
+        .order_by("account_id", "created_at", "pk")
+        .values_list("account_id", "from_state")
+    ):
+        last_entry[account_id] = from_state  # the latest one wins
+    for pk, email in pending_invited.items():
+        if last_entry.get(pk) == State.UNLICENSED:
+            continue
+        verdict = by_pk.get(pk)
+        if verdict is not None and verdict.target is not None:
+            continue  # already decided (e.g. the invitation expired)
+        if not isinstance(conn.address_has_vendor_account(email), Ok):
+            continue  # no account, or the lookup failed: the next pass asks again
+        if verdict is None:
+            verdict = observe.Verdict()
+            verdicts.append((pk, verdict))
+        verdict.target, verdict.reason = State.UNLICENSED, S12_PENDING
+    return verdicts
 
 
 def _leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[int]:

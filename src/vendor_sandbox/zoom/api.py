@@ -315,7 +315,10 @@ def email_exists(ctx: Ctx) -> HttpResponse:
     email = ctx.request.GET.get("email", "").strip().lower()
     if not EMAIL_RE.match(email):
         raise zoom_invalid("email")
-    found = service.live(ctx.principal, ctx.now).filter(email=email).exists()
+    # A pending invitation is not a Zoom account yet: only a user who signed up (in the
+    # account) or a personal account elsewhere (e.g. "Sign in with Google", S12) counts.
+    users = service.live(ctx.principal, ctx.now).filter(email=email).exclude(status="pending")
+    found = users.exists()
     found = found or PersonalAccount.objects.filter(vendor="zoom", email=email).exists()
     return json_response({"existed_email": found})
 
