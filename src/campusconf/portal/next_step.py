@@ -44,6 +44,9 @@ class NextStep:
     resend_refusal: str = ""
     offer_no_mail_inquiry: bool = False
     unlicensed_cause: str = ""
+    # The other mail the vendor may have sent instead (Webex: a conversion request, S7,
+    # which its API shows exactly like an invitation).
+    other_mail: Mail | None = None
     facts: dict[str, object] = field(default_factory=dict)
 
 
@@ -131,6 +134,11 @@ def next_step(
             can_resend=can_resend,
             resend_refusal=refusal,
             offer_no_mail_inquiry=sent is not None and now - sent >= NO_MAIL_AFTER,
+            other_mail=(
+                invitation_mail(service, account, conversion=True)
+                if not conversion and service.vendor == Service.Vendor.WEBEX
+                else None
+            ),
         )
     if state == State.INVITATION_EXPIRED:
         can_resend, refusal = resend_allowed(account, now)
