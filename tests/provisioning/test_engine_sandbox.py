@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.directory.models import LeaverNotice
 from campusconf.members.actions import mark_left
 from campusconf.provisioning import actions, runner
 from campusconf.provisioning.models import Job, ReconcilePass, UnmatchedVendorUser
@@ -134,6 +135,13 @@ def test_the_mass_deprovision_guard_holds_the_pass(make_member, zoom_service, se
     settle()
     for m in members[:2]:
         mark_left(m, datetime.date(2020, 1, 1))
+        # They were told (directory.leavers), and the date to let them go has come.
+        LeaverNotice.objects.create(
+            member=m,
+            left_on=m.left_on,
+            notified_at=timezone.now(),
+            deprovision_on=timezone.localdate(),
+        )
     held = run_pass(zoom_service)
     assert held.status == ReconcilePass.Status.HELD
     assert not Account.objects.filter(desired_state=DesiredState.ABSENT).exists()

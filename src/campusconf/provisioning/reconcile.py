@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
@@ -212,11 +212,24 @@ def _wrong_way_while_pending(
 
 
 def _leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[int]:
-    cutoff = now.date() - datetime.timedelta(days=int(engine("LEAVER_GRACE_DAYS")))
+    """Accounts of members who left, past the grace period, and who were told so.
+
+    The notice (``directory.leavers.process_leavers``) decides the date; a member who
+    was never told keeps their accounts here, however long ago they left.
+    """
+    from campusconf.directory.models import LeaverNotice
+
+    today = timezone.localdate(now)
+    cutoff = today - datetime.timedelta(days=int(engine("LEAVER_GRACE_DAYS")))
+    told = LeaverNotice.objects.filter(
+        member=OuterRef("pk"), left_on=OuterRef("left_on"), deprovision_on__lte=today
+    )
     left = set(
         Member.objects.filter(
             status=Member.Status.LEFT, left_on__lte=cutoff, accounts__service=service
-        ).values_list("pk", flat=True)
+        )
+        .filter(Exists(told))
+        .values_list("pk", flat=True)
     )
     return [
         pk

@@ -25,7 +25,11 @@ log = logging.getLogger("campusconf.provisioning")
 
 def ensure() -> None:
     now = timezone.now()
-    wanted = {"expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES"))}
+    wanted = {
+        "expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES")),
+        # Members who left are told, then let go; hourly is ample for a date-based rule.
+        "leavers": 60 * 60,
+    }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
     for name, interval in wanted.items():
@@ -60,6 +64,10 @@ def run_due() -> bool:
 def run(name: str) -> None:
     if name == "expire-invitations":
         expire_invitations()
+    elif name == "leavers":
+        from campusconf.directory.leavers import process_leavers
+
+        process_leavers()
     elif name.startswith("reconcile:"):
         from campusconf.provisioning import reconcile
 
