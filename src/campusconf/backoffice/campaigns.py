@@ -11,14 +11,12 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.models import Account
-from campusconf.accounts.states import LIVE_STATES, Cause, State
+from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.audit.log import record
 from campusconf.members.models import Member
 from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning import ratelimit
-from campusconf.provisioning.actions import NotEligible, apply_for_service
 from campusconf.provisioning.models import Campaign, Job
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
@@ -93,25 +91,9 @@ def start(service: Service, cohort: Cohort, *, actor: AbstractBaseUser, reason: 
         )
         assert campaign is not None  # only a dry run returns none
     else:
-        # The engine's start takes filters only; a pasted list goes through the same
-        # action, one member at a time, in the campaign's bulk lane.
+        # A pasted list: the same enrolment as the engine's filtered start.
         campaign = Campaign.objects.create(service=service, cohort=cohort.as_json())
-        planned = skipped = 0
-        for member in members_of(cohort):
-            try:
-                apply_for_service(
-                    member,
-                    service,
-                    cause=Cause.STAFF,
-                    actor=actor,
-                    reason=f"campaign {campaign.pk}",
-                    campaign=campaign,
-                )
-                planned += 1
-            except (NotEligible, AccountAlreadyLive):
-                skipped += 1
-        Campaign.objects.filter(pk=campaign.pk).update(planned=planned, skipped=skipped)
-        campaign.refresh_from_db()
+        engine.enroll(campaign, [m.pk for m in members_of(cohort)], actor=actor)
     record(
         actor,
         "campaign.start",

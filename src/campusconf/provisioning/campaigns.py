@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -69,15 +70,27 @@ def start_campaign(
         ok = sum(1 for m in members.iterator() if check_eligibility(m, service).eligible)
         return None, ok, 0
     campaign = Campaign.objects.create(service=service, cohort=filt)
+    planned, skipped = enroll(campaign, list(members.values_list("pk", flat=True)))
+    return campaign, planned, skipped
+
+
+def enroll(
+    campaign: Campaign, member_ids: list[int], *, actor: AbstractBaseUser | None = None
+) -> tuple[int, int]:
+    """Apply for each member on the campaign's behalf; record and return (planned, skipped).
+
+    Members are applied in batches, each application in its own transaction with its
+    job, so a huge cohort never holds one long lock.
+    """
     planned = skipped = 0
-    ids = list(members.values_list("pk", flat=True))
-    for start in range(0, len(ids), BATCH):
-        for member in Member.objects.filter(pk__in=ids[start : start + BATCH]):
+    for start in range(0, len(member_ids), BATCH):
+        for member in Member.objects.filter(pk__in=member_ids[start : start + BATCH]):
             try:
                 apply_for_service(
                     member,
-                    service,
+                    campaign.service,
                     cause=Cause.STAFF,
+                    actor=actor,
                     reason=f"campaign {campaign.pk}",
                     campaign=campaign,
                 )
@@ -86,7 +99,7 @@ def start_campaign(
                 skipped += 1
     Campaign.objects.filter(pk=campaign.pk).update(planned=planned, skipped=skipped)
     campaign.refresh_from_db()
-    return campaign, planned, skipped
+    return planned, skipped
 
 
 class CampaignStateError(ValueError):
