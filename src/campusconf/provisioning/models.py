@@ -23,6 +23,10 @@ class Lane(models.IntegerChoices):
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
+        # Scheduled → enrolling (a worker applies for the cohort, batch by batch) →
+        # running (jobs work through the bulk lane) → done; see provisioning/campaigns.py.
+        SCHEDULED = "scheduled", _("scheduled")
+        ENROLLING = "enrolling", _("enrolling")
         RUNNING = "running", _("running")
         PAUSED = "paused", _("paused")
         CANCELLED = "cancelled", _("cancelled")
@@ -35,6 +39,13 @@ class Campaign(models.Model):
     )
     planned = models.PositiveIntegerField(_("planned"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    # When the workers start enrolling (a scheduled start); null: at once.
+    start_at = models.DateTimeField(_("start at"), null=True, blank=True)
+    # Enrolment is resumable: members are taken in primary-key order, and the last one
+    # handled commits with its batch; a worker holds the lease while it enrols.
+    enroll_cursor = models.PositiveBigIntegerField(default=0)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,6 +55,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.pk} @ {self.service.slug} ({self.status})"
+
+
+class CampaignSkip(models.Model):
+    """A member (or a listed common ID) a campaign did not invite, and why: the
+    answer to "why did these students get nothing?" in the failures CSV."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="skips")
+    member = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    common_id = models.CharField(max_length=20)
+    code = models.CharField(max_length=30)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign skip")
+        verbose_name_plural = _("campaign skips")
+
+    def __str__(self) -> str:
+        return f"{self.common_id} skipped by campaign {self.campaign_id}: {self.code}"
 
 
 class Job(models.Model):
