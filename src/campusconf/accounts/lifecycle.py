@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.dispatch import Signal
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State, allowed_causes
@@ -32,6 +33,14 @@ MUTABLE_FIELDS = frozenset(
         "last_error_at",
     }
 )
+
+
+# Sent inside the transaction that changes an account's state, after its AccountEvent is
+# written, with ``account`` (the locked, updated row) and ``event``. A receiver's writes
+# commit or roll back with the change itself, so side effects such as mail notices
+# (campusconf.portal.outbox) are queued exactly when the state changes, and the
+# lifecycle needs to know nothing about them. A receiver that raises undoes the change.
+account_transitioned = Signal()
 
 
 class IllegalTransition(Exception):
@@ -95,6 +104,7 @@ def transition(
             actor_id=_actor_id(actor),
             reason=reason,
         )
+        account_transitioned.send(sender=Account, account=locked, event=event)
     account.refresh_from_db()
     return event
 
@@ -118,7 +128,7 @@ def open_account(
             defaults={"state": State.REQUESTED, "desired_state": DesiredState.PRESENT},
         )
         if created:
-            AccountEvent.objects.create(
+            event = AccountEvent.objects.create(
                 account=account,
                 from_state="",
                 to_state=State.REQUESTED,
@@ -126,6 +136,7 @@ def open_account(
                 actor_id=_actor_id(actor),
                 reason=reason,
             )
+            account_transitioned.send(sender=Account, account=account, event=event)
             return account
         if account.state in LIVE_STATES:
             raise AccountAlreadyLive(account)

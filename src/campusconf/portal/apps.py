@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "campusconf.portal"
     verbose_name = _("Member portal")
+
+    def ready(self) -> None:
+        # The lifecycle knows nothing of mail; the portal listens for the state changes
+        # that call for a notice and queues it in the same transaction.
+        from campusconf.accounts.lifecycle import account_transitioned
+        from campusconf.portal.outbox import on_transition
+
+        account_transitioned.connect(on_transition, dispatch_uid="portal-notices")

@@ -70,3 +70,46 @@ class InquiryReply(models.Model):
 
     def __str__(self) -> str:
         return f"reply to #{self.inquiry_id}"
+
+
+class Notice(models.Model):
+    """One mail notice to a member, written in the same transaction as the change that
+    calls for it (an outbox), and sent later by the workers' ``notices`` schedule.
+
+    ``key`` names the occasion (the invitation's time, the expiry date, the event), so
+    one occasion yields one row whoever queues it and however often: the unique
+    constraint is what makes "exactly once" hold across workers and retries.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be sent")
+        SENT = "sent", _("sent")
+        SKIPPED = "skipped", _("no longer applies")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("kind"), max_length=32)
+    key = models.CharField(_("occasion"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    # When the sender may next try; a worker that claims a row moves this forward,
+    # so a second worker does not pick it up while the first is still talking SMTP.
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mail notice")
+        verbose_name_plural = _("mail notices")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "key"], name="portal_notice_once_per_occasion"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for account {self.account_id} ({self.status})"

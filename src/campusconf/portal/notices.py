@@ -1,8 +1,10 @@
 """Mail notices to members, in their preferred language, as plain text and HTML.
 
-Callers (the engine's jobs, the reconcile pass, a daily sweep) decide *when*; this
-module only says *what*. Sending is synchronous SMTP through Django's mail backend,
-so a job that calls it retries on its own terms when the mail server is down.
+This module says *what* a notice says. *When* one is due is decided elsewhere: state
+changes queue theirs through ``portal.outbox`` (a lifecycle signal), other code calls
+``queue_notice(kind, account, key=...)`` inside its own transaction, and the workers'
+``notices`` schedule sends what is queued (``outbox.send_due``), retrying while the
+mail server is down. ``send_notice`` sends at once and is for that sender and tests.
 """
 
 import datetime
@@ -11,12 +13,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
+from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.next_step import invitation_mail
 
 
@@ -121,6 +125,25 @@ KINDS: dict[str, Callable[[Account], Notice]] = {
     "wrong_activation": _wrong_activation,
     "licence_ending": _licence_ending,
 }
+
+
+def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice | None:
+    """Queue one notice of ``kind`` about ``account``; None if this occasion is queued already.
+
+    Call it inside the transaction that makes the notice due, so both commit together.
+    ``key`` names the occasion (for ``licence_ending``, the licence's end date): the same
+    kind, account and key is queued once, however often this is called.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}; known: {', '.join(KINDS)}")
+    try:
+        # A savepoint, so a duplicate leaves the caller's transaction usable.
+        with transaction.atomic():
+            return QueuedNotice.objects.create(
+                account=account, kind=kind, key=key[:64], next_attempt_at=timezone.now()
+            )
+    except IntegrityError:
+        return None
 
 
 def send_notice(kind: str, account: Account) -> int:

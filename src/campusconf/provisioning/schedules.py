@@ -29,6 +29,16 @@ def ensure() -> None:
         "expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES")),
         # Members who left are told, then let go; hourly is ample for a date-based rule.
         "leavers": 60 * 60,
+        # The seat queue moves within a minute of any seat freeing, whatever freed it.
+        "seats": 60,
+        # Licence end (S16): the 30-day notice and the policy; hourly for a date rule.
+        "licence-end": 60 * 60,
+        # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
+        "campaigns": 5,
+        # Mail notices queued by the portal: sent within a minute, retried while SMTP is down.
+        "notices": 60,
+        # Invitations that expire within 3 days get one reminder (portal.outbox).
+        "notices-expiring": 24 * 60 * 60,
     }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
@@ -68,6 +78,26 @@ def run(name: str) -> None:
         from campusconf.directory.leavers import process_leavers
 
         process_leavers()
+    elif name == "notices":
+        from campusconf.portal.outbox import send_due
+
+        send_due()
+    elif name == "notices-expiring":
+        from campusconf.portal.outbox import queue_expiring
+
+        queue_expiring()
+    elif name == "campaigns":
+        from campusconf.provisioning.campaigns import enroll_due
+
+        enroll_due()
+    elif name == "seats":
+        from campusconf.provisioning.seats import admit_everywhere
+
+        admit_everywhere()
+    elif name == "licence-end":
+        from campusconf.provisioning.licence_end import sweep
+
+        sweep()
     elif name.startswith("reconcile:"):
         from campusconf.provisioning import reconcile
 

@@ -1,0 +1,147 @@
+"""When mail notices go out: queued with the change that calls for them, sent later.
+
+A notice is a ``Notice`` row written in the same transaction as the account change
+(through ``accounts.lifecycle.account_transitioned``, or a caller's own
+``queue_notice``), so a crash or a mail server that is down can lose neither. The
+workers' ``notices`` schedule runs ``send_due``: it claims each due row, sends it over
+SMTP (``notices.send_notice``) and marks it sent, or, on failure, tries again later
+with growing pauses. The unique (account, kind, occasion) key keeps one occasion to
+one mail.
+
+The one gap no outbox closes: if a worker dies after the SMTP server accepted a mail
+but before the row is marked sent, that mail goes again when the claim lapses. A
+duplicate is the lesser harm than a notice never sent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.states import State
+from campusconf.portal import notices
+from campusconf.portal.models import Notice
+from campusconf.portal.notices import queue_notice
+
+log = logging.getLogger("campusconf.portal.notices")
+
+# How long a worker holds a claimed row before another may try it (SMTP time-out ×3).
+CLAIM = datetime.timedelta(minutes=2)
+# Pauses between attempts while the mail server is down: 1, 2, 4 … minutes, at most 1 h.
+FIRST_RETRY = datetime.timedelta(minutes=1)
+LONGEST_RETRY = datetime.timedelta(hours=1)
+# After this many failures the row stays pending but is logged as an error for staff.
+ATTEMPTS_BEFORE_ALARM = 10
+EXPIRING_WITHIN = datetime.timedelta(days=3)
+
+# The states in which each notice still makes sense when the sender gets to it; a
+# notice whose moment has passed (the member activated meanwhile) is skipped, not sent.
+STILL_APPLIES: dict[str, frozenset[str] | None] = {
+    "application_received": None,
+    "invitation_sent": frozenset({State.INVITED}),
+    "invitation_expiring": frozenset({State.INVITED, State.CONVERSION_PENDING}),
+    "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
+    "wrong_activation": frozenset({State.UNLICENSED}),
+    "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
+}
+
+
+def _moment(value: datetime.datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: Any) -> None:
+    """Which state changes call for a notice (connected in PortalConfig.ready)."""
+    target = event.to_state
+    if target == State.REQUESTED and event.from_state in ("", State.REMOVED):
+        # Applying (or applying again); a resend also passes through requested, quietly.
+        queue_notice("application_received", account, key=str(event.pk))
+    elif target == State.INVITED and event.from_state == State.REQUESTED:
+        queue_notice("invitation_sent", account, key=str(event.pk))
+    elif target == State.INVITATION_EXPIRED:
+        queue_notice("invitation_expired", account, key=_moment(account.invitation_expires_at))
+    elif target == State.UNLICENSED:
+        queue_notice("wrong_activation", account, key=str(event.pk))
+
+
+def queue_expiring(now: datetime.datetime | None = None) -> int:
+    """The daily sweep: invitations that expire within 3 days get one reminder each."""
+    now = now or timezone.now()
+    count = 0
+    for account in Account.objects.filter(
+        state__in=[State.INVITED, State.CONVERSION_PENDING],
+        invitation_expires_at__gt=now,
+        invitation_expires_at__lte=now + EXPIRING_WITHIN,
+    ).iterator():
+        # Keyed by the expiry time: a resent invitation expires later and gets its own.
+        if queue_notice("invitation_expiring", account, key=_moment(account.invitation_expires_at)):
+            count += 1
+    return count
+
+
+def _claim(notice: Notice, now: datetime.datetime) -> bool:
+    """Compare-and-set on next_attempt_at: only one worker wins a row."""
+    return bool(
+        Notice.objects.filter(
+            pk=notice.pk, status=Notice.Status.PENDING, next_attempt_at=notice.next_attempt_at
+        ).update(next_attempt_at=now + CLAIM)
+    )
+
+
+def _retry_after(attempts: int) -> datetime.timedelta:
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
+    """Send the notices that are due; returns how many went out."""
+    now = now or timezone.now()
+    sent = 0
+    due = list(
+        Notice.objects.filter(status=Notice.Status.PENDING, next_attempt_at__lte=now)
+        .select_related("account__member", "account__service")
+        .order_by("next_attempt_at", "id")[:limit]
+    )
+    for notice in due:
+        if not _claim(notice, now):
+            continue
+        applies = STILL_APPLIES[notice.kind]
+        if applies is not None and notice.account.state not in applies:
+            Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.SKIPPED)
+            log.info(
+                "notice %s for account %s skipped: account is now %s",
+                notice.kind,
+                notice.account_id,
+                notice.account.state,
+            )
+            continue
+        try:
+            notices.send_notice(notice.kind, notice.account)
+        except Exception as exc:  # SMTP down, refused, timed out: all mean "later".
+            attempts = notice.attempts + 1
+            Notice.objects.filter(pk=notice.pk).update(
+                attempts=attempts,
+                next_attempt_at=timezone.now() + _retry_after(attempts),
+                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+            )
+            level = logging.ERROR if attempts >= ATTEMPTS_BEFORE_ALARM else logging.WARNING
+            log.log(
+                level,
+                "notice %s to member %s not sent (attempt %d), will retry: %s",
+                notice.kind,
+                notice.account.member.common_id,
+                attempts,
+                exc,
+            )
+            continue
+        Notice.objects.filter(pk=notice.pk).update(
+            status=Notice.Status.SENT,
+            sent_at=timezone.now(),
+            attempts=notice.attempts + 1,
+            last_error="",
+        )
+        sent += 1
+    return sent
