@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from campusconf.core import views as core_views
+from campusconf.core.metrics_access import metrics_guard
 from campusconf.provisioning.metrics import metrics_view
 from campusconf.provisioning.webhooks import zoom_webhook
 from campusconf.signin.urls import external_urlpatterns as signin_external_urls
@@ -14,7 +15,7 @@ urlpatterns = [
     path("staff/audit/", include("campusconf.audit.urls")),
     path("staff/", include("campusconf.backoffice.urls")),
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
-    path("metrics", metrics_view, name="metrics"),
+    path("metrics", metrics_guard(metrics_view), name="metrics"),
     path("", include("campusconf.directory.urls")),
     path("", include("campusconf.signin.urls")),
     path("", include(signin_external_urls)),

@@ -276,3 +276,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# /metrics tells anyone who can read it how big the queue is and how each vendor is
+# answering: outside development it needs staff rights or this bearer token (a
+# Prometheus scraper sends it as "Authorization: Bearer <token>").
+CAMPUSCONF_METRICS_TOKEN = os.environ.get("CAMPUSCONF_METRICS_TOKEN", "")
+CAMPUSCONF_METRICS_OPEN = env_bool("CAMPUSCONF_METRICS_OPEN", False)

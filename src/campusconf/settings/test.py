@@ -15,6 +15,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CAMPUSCONF_DEV_LOGIN = False
+CAMPUSCONF_METRICS_OPEN = env_bool("CAMPUSCONF_METRICS_OPEN", True)  # noqa: F405
 
 STATIC_ROOT = None  # type: ignore[assignment]  # nothing is collected in tests
 
