@@ -1,6 +1,11 @@
 import datetime
+import email
+import email.policy
+import socket
+import threading
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -76,3 +81,33 @@ def signed_in(client, make_member):
     )
     client.member = member
     return client
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        self.arrived.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1; its ``messages`` are what arrived."""
+    mailbox = Mailbox()
+    # aiosmtpd checks its own port after starting, so it needs a concrete one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    yield mailbox
+    controller.stop()

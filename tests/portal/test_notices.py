@@ -1,48 +1,14 @@
 """Mail notices go over real SMTP, in the member's language, as text and HTML."""
 
 import datetime
-import email
-import email.policy
-import socket
-import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from campusconf.accounts.states import State
 from campusconf.portal import notices
 
 pytestmark = pytest.mark.django_db
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        self.arrived.set()
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    mailbox = Mailbox()
-    # aiosmtpd checks its own port after starting, so it needs a concrete one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield mailbox
-    controller.stop()
 
 
 def parts(message):

@@ -1,0 +1,171 @@
+"""Notices are queued with the state change that calls for them and sent once, later,
+over real SMTP; a mail server that is down delays them but loses none."""
+
+import datetime
+import socket
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import open_account, transition
+from campusconf.accounts.states import Cause, State
+from campusconf.portal import outbox
+from campusconf.portal.models import Notice
+from campusconf.portal.notices import queue_notice
+from campusconf.provisioning import schedules
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds(account):
+    return list(Notice.objects.filter(account=account).values_list("kind", flat=True))
+
+
+def body(message, subtype):
+    return message.get_body((subtype,)).get_content()
+
+
+def later(minutes):
+    return timezone.now() + datetime.timedelta(minutes=minutes)
+
+
+def test_applying_and_the_invitation_each_queue_one_notice(make_member, make_service):
+    account = open_account(make_member(), make_service(), cause=Cause.MEMBER)
+    assert kinds(account) == ["application_received"]
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert kinds(account) == ["application_received", "invitation_sent"]
+
+
+def test_a_resend_does_not_say_application_received_again(make_member, make_service, account_in):
+    account = account_in(make_member(), make_service(), State.UNLICENSED)
+    assert kinds(account) == ["application_received", "invitation_sent", "wrong_activation"]
+    transition(account, State.REQUESTED, cause=Cause.MEMBER)
+    assert kinds(account).count("application_received") == 1
+
+
+def test_expiry_and_wrong_activation_queue_their_notices(make_member, make_service, account_in):
+    expired = account_in(make_member(), make_service(), State.INVITATION_EXPIRED)
+    assert "invitation_expired" in kinds(expired)
+    wrong = account_in(make_member(), make_service(slug="zoom", vendor="zoom"), State.UNLICENSED)
+    assert "wrong_activation" in kinds(wrong)
+
+
+def test_a_rolled_back_change_leaves_no_notice(make_member, make_service, account_in):
+    account = account_in(make_member(), make_service(), State.REQUESTED)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transition(account, State.INVITED, cause=Cause.ENGINE)
+        raise RuntimeError("the job failed after the transition")
+    account.refresh_from_db()
+    assert account.state == State.REQUESTED
+    assert kinds(account) == ["application_received"]
+
+
+def test_sent_once_in_the_members_language_as_text_and_html(smtp, make_member, make_service):
+    member = make_member(language="ja")
+    account = open_account(member, make_service(), cause=Cause.MEMBER)
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+
+    assert outbox.send_due() == 2
+    assert outbox.send_due(later(120)) == 0  # nothing is sent twice
+    assert [m["To"] for m in smtp.messages] == [member.mail_address] * 2
+    received, invited = smtp.messages
+    assert "申請を受け付けました" in received["Subject"]
+    assert "招待" in invited["Subject"]
+    assert "山田 太郎 様" in body(invited, "plain")
+    assert 'lang="ja"' in body(invited, "html")
+    assert set(Notice.objects.values_list("status", flat=True)) == {Notice.Status.SENT}
+
+
+def test_smtp_down_means_later_not_lost_and_not_twice(settings, make_member, make_service):
+    account = open_account(make_member(language="en"), make_service(), cause=Cause.MEMBER)
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+
+    assert outbox.send_due() == 0
+    notice = Notice.objects.get(account=account)
+    assert notice.status == Notice.Status.PENDING
+    assert notice.attempts == 1 and "Connection" in notice.last_error
+    assert notice.next_attempt_at > timezone.now()  # not hammered every minute
+    assert outbox.send_due() == 0  # still waiting for its retry time
+    assert Notice.objects.get(pk=notice.pk).attempts == 1
+
+
+def test_sent_after_the_mail_server_is_back(smtp, settings, make_member, make_service):
+    account = open_account(make_member(language="en"), make_service(), cause=Cause.MEMBER)
+    good_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 1  # refused
+    assert outbox.send_due() == 0 and smtp.messages == []
+    settings.EMAIL_PORT = good_port
+    assert outbox.send_due(later(5)) == 1
+    assert outbox.send_due(later(120)) == 0
+    assert len(smtp.messages) == 1
+    notice = Notice.objects.get(account=account)
+    assert notice.status == Notice.Status.SENT and notice.attempts == 2
+    assert "We received your application" in body(smtp.messages[0], "plain")
+
+
+def test_a_claimed_notice_is_not_taken_by_a_second_worker(make_member, make_service):
+    account = open_account(make_member(), make_service(), cause=Cause.MEMBER)
+    notice = Notice.objects.get(account=account)
+    now = timezone.now()
+    assert outbox._claim(notice, now)
+    assert not outbox._claim(notice, now)  # the other worker's stale copy loses
+
+
+def test_a_notice_whose_moment_passed_is_skipped(smtp, make_member, make_service, account_in):
+    account = account_in(make_member(language="en"), make_service(), State.INVITED)
+    transition(account, State.ACTIVE, cause=Cause.ENGINE)  # activated before the sender ran
+    outbox.send_due()
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert len(subjects) == 1 and "application" in subjects[0]
+    assert Notice.objects.get(kind="invitation_sent").status == Notice.Status.SKIPPED
+
+
+def test_the_daily_sweep_reminds_once_per_invitation(make_member, make_service, account_in):
+    now = timezone.now()
+    soon = account_in(
+        make_member(),
+        make_service(),
+        State.INVITED,
+        invitation_expires_at=now + datetime.timedelta(days=2),
+    )
+    account_in(
+        make_member(),
+        make_service(slug="zoom", vendor="zoom"),
+        State.INVITED,
+        invitation_expires_at=now + datetime.timedelta(days=5),
+    )
+    assert outbox.queue_expiring(now) == 1
+    assert outbox.queue_expiring(now + datetime.timedelta(hours=24)) == 0
+    assert Notice.objects.filter(kind="invitation_expiring").get().account == soon
+
+
+def test_queue_notice_is_idempotent_per_occasion(make_member, make_service, account_in):
+    account = account_in(make_member(), make_service(), State.ACTIVE)
+    assert queue_notice("licence_ending", account, key="2027-03-31") is not None
+    assert queue_notice("licence_ending", account, key="2027-03-31") is None
+    assert queue_notice("licence_ending", account, key="2028-03-31") is not None
+    with pytest.raises(ValueError, match="unknown notice kind 'licence_end'"):
+        queue_notice("licence_end", account)
+
+
+def test_the_workers_schedules_send_and_sweep(smtp, make_member, make_service, account_in):
+    schedules.ensure()
+    from campusconf.provisioning.models import Schedule
+
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"notices", "notices-expiring"} <= names
+    account_in(
+        make_member(language="en"),
+        make_service(),
+        State.INVITED,
+        invitation_expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    schedules.run("notices-expiring")
+    schedules.run("notices")
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert any("expires in 3 days" in s for s in subjects), subjects
