@@ -154,3 +154,38 @@ def test_zoom_conversion_is_a_join_request(make_member, make_service, account_in
     assert mail is not None
     assert mail.subject.endswith("invited you to join their Zoom account")
     assert mail.button == "Approve Request"
+
+
+def zoom_after_google(make_member, make_service, account_in, reason):
+    from campusconf.accounts.lifecycle import transition
+    from campusconf.accounts.states import Cause
+
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.INVITED)
+    transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason=reason)
+    transition(account, State.REQUESTED, cause=Cause.MEMBER, reason="resend (S13)")
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    return member, service, account
+
+
+def test_after_an_s13_resend_zoom_sends_a_join_request(make_member, make_service, account_in, now):
+    member, service, account = zoom_after_google(
+        make_member, make_service, account_in, "org user pending beside a personal account (S12)"
+    )
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.kind == "invited" and step.join_request
+    assert step.mail.button == "Approve Request"
+    assert step.mail.subject.endswith("invited you to join their Zoom account")
+
+
+def test_a_plain_zoom_resend_is_still_an_activation(make_member, make_service, account_in, now):
+    member, service, account = zoom_after_google(
+        make_member, make_service, account_in, "address changed at the vendor"
+    )
+    Account = type(account)
+    Account.objects.filter(pk=account.pk).update(vendor_address="")
+    account.refresh_from_db()
+    step = next_step(member, service, account, now, ALLOWED)
+    assert not step.join_request and step.mail.button == "Activate Zoom Account"
+    fresh = account_in(make_member(), service, State.INVITED)
+    assert not next_step(fresh.member, service, fresh, now, ALLOWED).join_request

@@ -158,3 +158,23 @@ def test_help_pages_exist_in_both_languages(client, make_service, slug, language
     page = client.get(f"/help/{slug}/", headers={"accept-language": language})
     assert page.status_code == 200
     assert f'lang="{language}"' in page.text
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_zoom_card_after_the_s13_resend_describes_the_join_request(
+    signed_in, make_service, account_in, language
+):
+    from campusconf.accounts.lifecycle import transition
+    from campusconf.accounts.states import Cause
+
+    service = make_service(slug="zoom", vendor="zoom")
+    account = account_in(signed_in.member, service, State.INVITED)
+    transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason="personal account (S12)")
+    transition(account, State.REQUESTED, cause=Cause.MEMBER)
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    signed_in.cookies["django_language"] = language
+    page = signed_in.get("/my/").text
+    card = page[page.index('id="service-zoom"') :]
+    assert "Approve Request" in card and "Confirm and Switch" in card
+    assert "invited you to join their Zoom account" in card
+    assert "Activate Zoom Account" not in card and "Sign up with password" not in card

@@ -47,6 +47,9 @@ class NextStep:
     # The other mail the vendor may have sent instead (Webex: a conversion request, S7,
     # which its API shows exactly like an invitation).
     other_mail: Mail | None = None
+    # Zoom, after an S13 resend: the mail is a join request for the personal account the
+    # Google sign-in made (Approve Request → Confirm and Switch), not an activation.
+    join_request: bool = False
     facts: dict[str, object] = field(default_factory=dict)
 
 
@@ -95,6 +98,25 @@ def unlicensed_cause(account: Account) -> str:
     return "unknown"
 
 
+def zoom_join_expected(service: Service, account: Account) -> bool:
+    """After an S13 resend on Zoom, the mail is a join request, not an activation.
+
+    The Google sign-in (S12) left a personal Zoom account at the member's address, and
+    Zoom answers a new invitation to an address with an account by asking that account
+    to join the university's ("Approve Request" → "Confirm and Switch"). The account's
+    history says so: it went unlicensed through Google and has not been active since.
+    """
+    if service.vendor != Service.Vendor.ZOOM or account.state != State.INVITED:
+        return False
+    last = (
+        AccountEvent.objects.filter(account=account, to_state__in=[State.UNLICENSED, State.ACTIVE])
+        .order_by("-created_at", "-pk")
+        .values_list("to_state", flat=True)
+        .first()
+    )
+    return last == State.UNLICENSED and unlicensed_cause(account) == "google"
+
+
 ResendCheck = Callable[[Account, datetime.datetime], tuple[bool, str]]
 
 
@@ -124,13 +146,15 @@ def next_step(
         return NextStep("requested", service, account)
     if state in (State.INVITED, State.CONVERSION_PENDING):
         conversion = state == State.CONVERSION_PENDING
+        join = zoom_join_expected(service, account)
         can_resend, refusal = resend_allowed(account, now)
         sent = account.invitation_sent_at
         return NextStep(
             "conversion_pending" if conversion else "invited",
             service,
             account,
-            mail=invitation_mail(service, account, conversion=conversion),
+            mail=invitation_mail(service, account, conversion=conversion or join),
+            join_request=join,
             can_resend=can_resend,
             resend_refusal=refusal,
             offer_no_mail_inquiry=sent is not None and now - sent >= NO_MAIL_AFTER,

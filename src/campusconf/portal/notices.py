@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.portal.models import Notice as QueuedNotice
-from campusconf.portal.next_step import invitation_mail
+from campusconf.portal.next_step import invitation_mail, zoom_join_expected
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ def _application_received(account: Account) -> Notice:
 
 
 def _invitation_sent(account: Account) -> Notice:
-    mail = invitation_mail(account.service, account, conversion=False)
+    # After an S13 resend, Zoom sends a join request rather than an activation mail.
+    join = zoom_join_expected(account.service, account)
+    mail = invitation_mail(account.service, account, conversion=join)
     return Notice(
         _("Your %(service)s invitation is on its way") % {"service": account.service.name},
         [
