@@ -39,11 +39,19 @@ class LicenceTermsForm(forms.ModelForm[Service]):
 
     class Meta:
         model = Service
-        fields = ["plan_name", "seats", "valid_from", "valid_until"]
+        fields = ["plan_name", "seats", "valid_from", "valid_until", "licence_end_policy"]
         widgets = {
             "valid_from": forms.DateInput(attrs={"type": "date"}),
             "valid_until": forms.DateInput(attrs={"type": "date"}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out (an older form, a script): the policy stays as it is.
+        self.fields["licence_end_policy"].required = False
+
+    def clean_licence_end_policy(self) -> str:
+        return str(self.cleaned_data.get("licence_end_policy") or self.instance.licence_end_policy)
 
 
 class TokenForm(forms.Form):

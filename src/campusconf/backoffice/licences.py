@@ -1,4 +1,8 @@
-"""Changing a service's licence terms (S16), audited with what changed."""
+"""Changing a service's licence terms (S16), audited with what changed.
+
+The rules the terms drive are the engine's: the seat cap and its queue in
+``provisioning.seats``, the end of the licence in ``provisioning.licence_end``.
+"""
 
 from typing import Any
 
@@ -6,10 +10,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from campusconf.audit.log import record
-from campusconf.backoffice.seats import admit_waiting
+from campusconf.provisioning.seats import admit_waiting
 from campusconf.services.models import Service
 
-TERMS = ("plan_name", "seats", "valid_from", "valid_until")
+TERMS = ("plan_name", "seats", "valid_from", "valid_until", "licence_end_policy")
 
 
 def update_licence_terms(

@@ -21,7 +21,8 @@ class SeatWait(models.Model):
 
     First come, first served by ``created_at`` then id. A row is never deleted: when
     a seat frees up it is marked admitted (the application went through) or dropped
-    (the member could no longer have the account), so the queue's history stays.
+    (the member could no longer have the account, or left the queue), so the queue's
+    history stays. The logic is the engine's: ``campusconf.provisioning.seats``.
     """
 
     class Outcome(models.TextChoices):
@@ -34,6 +35,14 @@ class SeatWait(models.Model):
     )
     service = models.ForeignKey(
         "services.Service", on_delete=models.PROTECT, related_name="seat_waits"
+    )
+    # A campaign's member waits like anyone else; admitted, the job joins the campaign.
+    campaign = models.ForeignKey(
+        "provisioning.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="seat_waits",
     )
     outcome = models.CharField(
         _("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.WAITING

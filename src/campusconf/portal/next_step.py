@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
@@ -139,6 +140,13 @@ def next_step(
         eligibility = check_eligibility(member, service)
         if not eligibility.eligible:
             return NextStep("not_eligible", service, account, reason=eligibility.reason)
+        if service.seats is not None:
+            # The engine owns the seat queue (S16); the page only shows the place.
+            from campusconf.provisioning.seats import place_in_queue
+
+            place = place_in_queue(member, service)
+            if place is not None:
+                return NextStep("waiting", service, account, facts={"place": place})
         return NextStep("apply", service, account, can_apply=True)
 
     state = account.state
@@ -193,4 +201,6 @@ def next_step(
         )
     if state == State.FAILED:
         return NextStep("failed", service, account)
-    return NextStep("suspended", service, account)
+    # Suspended: say so plainly when the licence's end (S16) is the reason.
+    ended = service.valid_until is not None and service.valid_until < timezone.localdate(now)
+    return NextStep("suspended", service, account, facts={"licence_ended": ended})

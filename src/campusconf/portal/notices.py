@@ -119,6 +119,20 @@ def _licence_ending(account: Account) -> Notice:
     )
 
 
+def _seat_available(account: Account) -> Notice:
+    # Sent by the engine's seat queue (provisioning.seats) when a waiting member gets a seat.
+    service = account.service.name
+    return Notice(
+        _("A %(service)s licence is now yours") % {"service": service},
+        [
+            _("You were waiting for a university %(service)s licence, and one is now free for you.")
+            % {"service": service},
+            _("Your account is being created. An invitation will arrive at %(address)s shortly.")
+            % {"address": account.member.mail_address},
+        ],
+    )
+
+
 KINDS: dict[str, Callable[[Account], Notice]] = {
     "application_received": _application_received,
     "invitation_sent": _invitation_sent,
@@ -126,6 +140,7 @@ KINDS: dict[str, Callable[[Account], Notice]] = {
     "invitation_expired": _invitation_expired,
     "wrong_activation": _wrong_activation,
     "licence_ending": _licence_ending,
+    "seat_available": _seat_available,
 }
 
 

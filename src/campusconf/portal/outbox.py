@@ -47,6 +47,7 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
     "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
+    "seat_available": None,  # the seat was given; worth saying whatever happened since
 }
 
 

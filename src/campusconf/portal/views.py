@@ -93,11 +93,40 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(
             request, _("You already have an account at %(service)s.") % {"service": service.name}
         )
+    except actions.WaitingForSeat as wait:
+        messages.info(
+            request,
+            _(
+                "All %(service)s licences are in use. You are number %(place)s in the queue; "
+                "we will write to you when a licence is yours."
+            )
+            % {"service": service.name, "place": wait.place},
+        )
     else:
         messages.success(
             request,
             _("We received your application for %(service)s. Your account is being created.")
             % {"service": service.name},
+        )
+    return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
+
+
+@require_POST
+@member_required
+def leave_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    from campusconf.provisioning import seats
+
+    member, service = _member(request), _enabled_service(slug)
+    if seats.leave_queue(member, service):
+        messages.success(
+            request,
+            _("You left the queue for %(service)s. You can apply again at any time.")
+            % {"service": service.name},
+        )
+    else:
+        # A seat came meanwhile (or the queue was left in another tab): show the card now.
+        messages.info(
+            request, _("You were no longer waiting for %(service)s.") % {"service": service.name}
         )
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 

@@ -24,8 +24,10 @@ from campusconf.accounts.lifecycle import (
 from campusconf.accounts.models import Account, AccountEvent, Application
 from campusconf.accounts.states import RESENDABLE_STATES, Cause, DesiredState, State
 from campusconf.members.models import Member
+from campusconf.provisioning import seats
 from campusconf.provisioning.models import Campaign, Job, Lane
 from campusconf.provisioning.queue import enqueue
+from campusconf.provisioning.seats import WaitingForSeat
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -33,6 +35,7 @@ __all__ = [
     "AccountAlreadyLive",
     "IllegalTransition",
     "NotEligible",
+    "WaitingForSeat",
     "apply_for_service",
     "deprovision_account",
     "reconcile_account",
@@ -77,21 +80,30 @@ def apply_for_service(
 
     Checks eligibility (raises NotEligible), records an Application, opens or reopens
     the account in state requested and queues the provisioning job, in one
-    transaction. Raises AccountAlreadyLive when the member already holds a live one.
+    transaction. Raises AccountAlreadyLive when the member already holds a live one,
+    and WaitingForSeat (with the member's ``place``) when the service's seats are all
+    taken: the member is then queued, first come first served, and admitted by the
+    engine when a seat frees (``provisioning.seats``).
     """
     verdict = check_eligibility(member, service)
     if not verdict.eligible:
         raise NotEligible(verdict.reason)
     with transaction.atomic():
-        account = open_account(member, service, cause=cause, actor=actor, reason=reason)
-        Application.objects.create(
-            member=member,
-            service=service,
-            account=account,
-            outcome=Application.Outcome.ACCEPTED,
-            decided_at=timezone.now(),
-        )
-        enqueue(account, Job.Kind.SYNC, lane=lane_for(cause, campaign), campaign=campaign)
+        # The seat cap (S16): decided under the service row's lock, in this transaction.
+        place = seats.claim_seat(member, service, campaign=campaign)
+        if place is None:
+            account = open_account(member, service, cause=cause, actor=actor, reason=reason)
+            Application.objects.create(
+                member=member,
+                service=service,
+                account=account,
+                outcome=Application.Outcome.ACCEPTED,
+                decided_at=timezone.now(),
+            )
+            enqueue(account, Job.Kind.SYNC, lane=lane_for(cause, campaign), campaign=campaign)
+    if place is not None:
+        # Raised after the commit, so the member's place in the queue is kept.
+        raise WaitingForSeat(service, place)
     return account
 
 

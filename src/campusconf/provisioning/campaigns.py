@@ -17,7 +17,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
 from campusconf.members.models import Member
 from campusconf.provisioning import ratelimit
-from campusconf.provisioning.actions import NotEligible, apply_for_service
+from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.provisioning.models import Campaign, Job
 from campusconf.services.models import Service
 
@@ -97,6 +97,8 @@ def enroll(
                 planned += 1
             except (NotEligible, AccountAlreadyLive):
                 skipped += 1
+            except WaitingForSeat:
+                pass  # queued for a seat (S16) with this campaign; admitted when one frees
     Campaign.objects.filter(pk=campaign.pk).update(planned=planned, skipped=skipped)
     campaign.refresh_from_db()
     return planned, skipped

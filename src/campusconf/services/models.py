@@ -37,6 +37,14 @@ def validate_connector_settings(value: Any) -> None:
             )
 
 
+class LicenceEndPolicy(models.TextChoices):
+    """What the engine does to a service's live accounts when its licence ends."""
+
+    SUSPEND = "suspend", _("suspend the accounts")
+    DEPROVISION = "deprovision", _("remove the accounts at the vendor")
+    KEEP = "keep", _("nothing (the licence is renewed)")
+
+
 class Service(models.Model):
     """A licensed offering at a vendor, with its terms and who may have it."""
 
@@ -62,6 +70,20 @@ class Service(models.Model):
     end_to_end_encryption = models.BooleanField(_("end-to-end encrypted meetings"), default=False)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    licence_end_policy = models.CharField(
+        _("at the licence end"),
+        max_length=12,
+        choices=LicenceEndPolicy.choices,
+        default=LicenceEndPolicy.SUSPEND,
+        help_text=_(
+            "What happens to the accounts the day after “valid until”. To renew, move "
+            "“valid until” instead: the pending end is then cancelled."
+        ),
+    )
+    # The "valid until" each licence-end step was last carried out for: the steps run
+    # once per end date, and moving the date (a renewal) makes them pending again.
+    licence_notice_sent_for = models.DateField(null=True, blank=True, editable=False)
+    licence_end_applied_for = models.DateField(null=True, blank=True, editable=False)
     invitation_validity_days = models.PositiveSmallIntegerField(
         _("invitation validity (days)"),
         validators=[MinValueValidator(1, message=_("An invitation is valid for at least 1 day."))],

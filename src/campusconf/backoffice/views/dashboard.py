@@ -57,7 +57,26 @@ def licence_terms(request: HttpRequest, slug: str) -> HttpResponse:
             **{name: form.cleaned_data[name] for name in TERMS},
         )
         return redirect("backoffice:service", slug=service.slug)
-    return render(request, "backoffice/licence_terms.html", {"service": service, "form": form})
+    from campusconf.provisioning import licence_end, seats
+
+    waiting = seats.waiting(service).select_related("member").order_by("created_at", "id")
+    notice_from = service.valid_until - licence_end.NOTICE_BEFORE if service.valid_until else None
+    return render(
+        request,
+        "backoffice/licence_terms.html",
+        {
+            "service": service,
+            "form": form,
+            "used": seats.seats_used(service),
+            "waiting": waiting[:20],
+            "waiting_count": waiting.count(),
+            "notice_from": notice_from,
+            "notice_sent": service.valid_until is not None
+            and service.licence_notice_sent_for == service.valid_until,
+            "end_applied": service.valid_until is not None
+            and service.licence_end_applied_for == service.valid_until,
+        },
+    )
 
 
 EXPORT_COLUMNS = [

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.states import Cause
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import NotEligible, apply_for_service
+from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.models import Service
 
 
@@ -30,6 +30,13 @@ class Command(BaseCommand):
             )
         except (NotEligible, AccountAlreadyLive) as exc:
             raise CommandError(str(exc)) from exc
+        except WaitingForSeat as wait:
+            # Not an error: the application is kept and carried out when a seat frees.
+            self.stdout.write(
+                f"{member.common_id} @ {service.slug}: all {service.seats} seats are taken; "
+                f"waiting, place {wait.place} in the queue"
+            )
+            return
         self.stdout.write(
             f"account {account.pk}: {member.common_id} @ {service.slug} is {account.state}; "
             "a worker will create the vendor user"

@@ -1,0 +1,119 @@
+"""The end of a service's licence (S16): tell the members 30 days before, then apply
+the policy the staff chose on the licence terms page.
+
+Run daily-ish by the workers' ``licence-end`` schedule (hourly, so a date rule is
+never a day late). Each step runs once per end date: ``Service.licence_notice_sent_for``
+and ``Service.licence_end_applied_for`` hold the "valid until" it was done for, set by
+a compare-and-set UPDATE in the same transaction as the work, so two workers never
+both do it and a crash leaves it undone rather than half-marked. Renewing is moving
+"valid until": the markers no longer match the new date, so the old end is simply
+never reached, and the new one is announced 30 days before it in turn.
+
+"Valid until" is the last day of the licence: the policy applies from the day after.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.services.models import LicenceEndPolicy, Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+NOTICE_BEFORE = datetime.timedelta(days=30)
+# Who is told: members who hold, or are about to hold, a working account.
+TOLD_STATES = (State.INVITED, State.CONVERSION_PENDING, State.ACTIVE)
+# States the engine may suspend from (the lifecycle's table); others are left alone.
+SUSPENDABLE = (State.INVITED, State.ACTIVE, State.UNLICENSED)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    notified: int = 0
+    suspended: int = 0
+    deprovisioned: int = 0
+
+
+def _mark(service: Service, field: str) -> bool:
+    """Compare-and-set the marker to the current end date; False if done already."""
+    assert service.valid_until is not None
+    done = Service.objects.filter(pk=service.pk, valid_until=service.valid_until).exclude(
+        **{field: service.valid_until}
+    )
+    return bool(done.update(**{field: service.valid_until}))
+
+
+def notify_ending(service: Service) -> int:
+    """Queue one ``licence_ending`` notice per member with a live account (once per end)."""
+    from campusconf.portal.notices import queue_notice
+
+    key = f"licence-end:{service.valid_until}"
+    count = 0
+    with transaction.atomic():
+        if not _mark(service, "licence_notice_sent_for"):
+            return 0
+        for account in Account.objects.filter(service=service, state__in=TOLD_STATES).iterator():
+            if queue_notice("licence_ending", account, key=key) is not None:
+                count += 1
+    log.info("licence end %s of %s: %d members told", service.valid_until, service.slug, count)
+    return count
+
+
+def apply_end(service: Service) -> SweepResult:
+    """The licence has ended: suspend or deprovision every live account, or nothing."""
+    from campusconf.provisioning.actions import deprovision_account, suspend_account
+
+    reason = f"licence ended on {service.valid_until} ({service.licence_end_policy})"
+    suspended = deprovisioned = 0
+    with transaction.atomic():
+        if not _mark(service, "licence_end_applied_for"):
+            return SweepResult()
+        if service.licence_end_policy == LicenceEndPolicy.SUSPEND:
+            for account in Account.objects.filter(service=service, state__in=SUSPENDABLE):
+                try:
+                    with transaction.atomic():
+                        suspend_account(account, cause=Cause.ENGINE, reason=reason)
+                    suspended += 1
+                except IllegalTransition as why:  # moved on meanwhile; logged, not fatal
+                    log.warning("licence end: account %s not suspended: %s", account.pk, why)
+        elif service.licence_end_policy == LicenceEndPolicy.DEPROVISION:
+            live = Account.objects.filter(service=service, desired_state=DesiredState.PRESENT)
+            for account in live.exclude(state=State.REMOVED):
+                deprovision_account(account, cause=Cause.ENGINE, reason=reason)
+                deprovisioned += 1
+    log.info(
+        "licence end %s of %s applied (%s): %d suspended, %d deprovisioned",
+        service.valid_until,
+        service.slug,
+        service.licence_end_policy,
+        suspended,
+        deprovisioned,
+    )
+    return SweepResult(suspended=suspended, deprovisioned=deprovisioned)
+
+
+def sweep(today: datetime.date | None = None) -> SweepResult:
+    """The schedule's pass over every service with an end date; ``today`` for tests."""
+    today = today or timezone.localdate()
+    notified = suspended = deprovisioned = 0
+    for service in Service.objects.filter(valid_until__isnull=False):
+        assert service.valid_until is not None
+        if today > service.valid_until:
+            if service.licence_end_applied_for != service.valid_until:
+                done = apply_end(service)
+                suspended += done.suspended
+                deprovisioned += done.deprovisioned
+        elif (
+            today >= service.valid_until - NOTICE_BEFORE
+            and service.licence_notice_sent_for != service.valid_until
+        ):
+            notified += notify_ending(service)
+    return SweepResult(notified, suspended, deprovisioned)

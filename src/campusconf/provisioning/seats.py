@@ -1,0 +1,180 @@
+"""The seat cap (S16) and the first-come-first-served queue behind it.
+
+``apply_for_service`` calls ``claim_seat`` inside its own transaction, so every apply
+path (portal, CLI, campaigns, API, a freed seat's admission) respects ``Service.seats``.
+``claim_seat`` locks the service row (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on
+SQLite every writer already runs one at a time, ``transaction_mode=IMMEDIATE``), then
+counts: two applications for the last seat are decided one after the other, never
+both on the same count (no check-then-act race). ``NO KEY``: the row lock must not
+wait for the key-share locks that inserting an account, job or application takes on
+the service row, or every apply would queue behind unrelated writes.
+
+Who waits is a ``SeatWait`` row (a back-office table, kept there so its history and
+migrations stay put). ``admit_waiting`` lets the queue in, oldest first, when seats
+are free: right after the licence terms give more seats, and from the workers'
+``seats`` schedule every minute, which also covers accounts removed by a job or a
+reconcile pass. The schedule is the durable part: whatever frees a seat, the queue
+moves within a minute, even if the process that freed it died.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import AccountAlreadyLive
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import LIVE_STATES, Cause, State
+from campusconf.backoffice.models import SeatWait
+from campusconf.members.models import Member
+from campusconf.provisioning.models import Campaign
+from campusconf.services.models import Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+# A seat is held by every live account except a failed one (it holds no vendor user).
+SEAT_STATES = frozenset(LIVE_STATES - {State.FAILED})
+
+
+class WaitingForSeat(Exception):
+    """Every seat is taken (or others wait before): the member is queued at ``place``.
+
+    Not a refusal: the application is recorded and is carried out when a seat frees.
+    """
+
+    def __init__(self, service: Service, place: int) -> None:
+        super().__init__(f"all {service.seats} seats of {service.slug} are taken; place {place}")
+        self.service = service
+        self.place = place
+
+
+def seats_used(service: Service) -> int:
+    return Account.objects.filter(service=service, state__in=SEAT_STATES).count()
+
+
+def waiting(service: Service) -> QuerySet[SeatWait]:
+    return SeatWait.objects.filter(service=service, outcome=SeatWait.Outcome.WAITING)
+
+
+def _ahead_of(wait: SeatWait) -> QuerySet[SeatWait]:
+    return waiting(wait.service).filter(
+        Q(created_at__lt=wait.created_at) | Q(created_at=wait.created_at, pk__lt=wait.pk)
+    )
+
+
+def place_in_queue(member: Member, service: Service) -> int | None:
+    """1 is next in line; None when the member is not waiting."""
+    wait = waiting(service).filter(member=member).first()
+    return None if wait is None else _ahead_of(wait).count() + 1
+
+
+def claim_seat(member: Member, service: Service, *, campaign: Campaign | None = None) -> int | None:
+    """Inside the caller's transaction: None if the member may have a seat now, else
+    their place in the queue (the SeatWait row is written, or kept, in that transaction).
+
+    A member already holding a live account gets None, so ``open_account`` raises
+    ``AccountAlreadyLive`` as it would without a cap.
+    """
+    locked = Service.objects.select_for_update(no_key=True).only("pk", "seats").get(pk=service.pk)
+    if locked.seats is None:
+        # No cap (any more): whoever still waits goes in with this application.
+        waiting(service).filter(member=member).update(
+            outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+        )
+        return None
+    if Account.objects.filter(member=member, service=service, state__in=LIVE_STATES).exists():
+        return None
+    own = waiting(service).filter(member=member).first()
+    ahead = _ahead_of(own).exists() if own else waiting(service).exists()
+    if not ahead and seats_used(service) < locked.seats:
+        if own is not None:
+            SeatWait.objects.filter(pk=own.pk).update(
+                outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+            )
+        return None
+    if own is None:
+        own = SeatWait.objects.create(member=member, service=service, campaign=campaign)
+    return _ahead_of(own).count() + 1
+
+
+def waiting_in_campaign(campaign: Campaign) -> int:
+    """How many of a campaign's members wait for a seat (its progress shows them)."""
+    return SeatWait.objects.filter(campaign=campaign, outcome=SeatWait.Outcome.WAITING).count()
+
+
+def leave_queue(member: Member, service: Service) -> bool:
+    """The member no longer wants to wait; True if they were waiting."""
+    left = (
+        waiting(service)
+        .filter(member=member)
+        .update(
+            outcome=SeatWait.Outcome.DROPPED,
+            note="left the queue",
+            decided_at=timezone.now(),
+        )
+    )
+    return bool(left)
+
+
+def admit_waiting(service: Service) -> list[Account]:
+    """Let waiting members in, oldest first, while seats are free.
+
+    Each admission is ``apply_for_service`` itself (which takes the seat through
+    ``claim_seat`` and queues the job), in a savepoint: a member who can no longer
+    have the account is dropped from the queue with the reason, the rest go on. The
+    member is told by mail that the seat is theirs.
+    """
+    from campusconf.portal.notices import queue_notice
+    from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
+
+    admitted: list[Account] = []
+    with transaction.atomic():
+        locked = Service.objects.select_for_update(no_key=True).get(pk=service.pk)
+        free = None if locked.seats is None else locked.seats - seats_used(locked)
+        for wait in (
+            waiting(locked).select_related("member", "campaign").order_by("created_at", "id")
+        ):
+            if free is not None and free <= 0:
+                break
+            try:
+                with transaction.atomic():
+                    account = apply_for_service(
+                        wait.member,
+                        locked,
+                        cause=Cause.STAFF if wait.campaign_id else Cause.MEMBER,
+                        reason=f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}",
+                        campaign=wait.campaign,
+                    )
+                    queue_notice("seat_available", account, key=str(wait.pk))
+            except WaitingForSeat:
+                break  # the count said free, the claim says full: stop, the sweep retries
+            except (NotEligible, AccountAlreadyLive) as why:
+                SeatWait.objects.filter(pk=wait.pk).update(
+                    outcome=SeatWait.Outcome.DROPPED,
+                    note=str(why)[:200],
+                    decided_at=timezone.now(),
+                )
+                log.info("seat queue: %s dropped from %s: %s", wait.member_id, locked.slug, why)
+                continue
+            admitted.append(account)
+            if free is not None:
+                free -= 1
+    if admitted:
+        log.info("seat queue: %d admitted to %s", len(admitted), service.slug)
+    return admitted
+
+
+def admit_everywhere() -> int:
+    """The schedule's sweep: every capped service with someone waiting."""
+    count = 0
+    ids = (
+        SeatWait.objects.filter(outcome=SeatWait.Outcome.WAITING)
+        .values_list("service_id", flat=True)
+        .distinct()
+    )
+    for service in Service.objects.filter(pk__in=list(ids)):
+        count += len(admit_waiting(service))
+    return count

@@ -1,0 +1,152 @@
+"""Licence end (S16): told once 30 days before, then the staff's policy; renewing cancels."""
+
+import datetime
+
+import pytest
+
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import DesiredState, State
+from campusconf.audit.models import AuditEntry
+from campusconf.portal.models import Notice
+from campusconf.provisioning import schedules
+from campusconf.provisioning.licence_end import sweep
+from campusconf.provisioning.models import Job
+from campusconf.services.models import Service
+
+END = datetime.date(2027, 3, 31)
+
+
+@pytest.fixture
+def ending(make_member, make_service, make_account):
+    service = make_service(seats=10, valid_until=END)
+    accounts = {
+        "active": make_account(make_member(), service, State.ACTIVE),
+        "invited": make_account(make_member(), service, State.INVITED),
+        "failed": make_account(make_member(), service, State.FAILED),
+    }
+    return service, accounts
+
+
+def notices(service):
+    return Notice.objects.filter(account__service=service, kind="licence_ending")
+
+
+@pytest.mark.django_db
+def test_members_are_told_once_from_30_days_before(ending):
+    service, accounts = ending
+    assert sweep(END - datetime.timedelta(days=31)).notified == 0
+    assert not notices(service).exists()
+    assert sweep(END - datetime.timedelta(days=30)).notified == 2
+    told = set(notices(service).values_list("account_id", flat=True))
+    assert told == {accounts["active"].pk, accounts["invited"].pk}  # not the failed one
+    # The next runs (another worker, the next hour, the next day) tell nobody again.
+    assert sweep(END - datetime.timedelta(days=30)).notified == 0
+    assert sweep(END - datetime.timedelta(days=29)).notified == 0
+    assert notices(service).count() == 2
+
+
+@pytest.mark.django_db
+def test_at_the_end_the_live_accounts_are_suspended(ending):
+    _service, accounts = ending
+    assert sweep(END).suspended == 0  # the last day is still covered
+    done = sweep(END + datetime.timedelta(days=1))
+    assert done.suspended == 2  # active and invited; the failed one has no vendor user to stop
+    states = {k: Account.objects.get(pk=a.pk).state for k, a in accounts.items()}
+    assert states == {"active": State.SUSPENDED, "invited": State.SUSPENDED, "failed": State.FAILED}
+    # Each suspension goes to the vendor through a job.
+    assert Job.objects.filter(account=accounts["active"], status=Job.Status.QUEUED).exists()
+    assert sweep(END + datetime.timedelta(days=2)).suspended == 0  # once
+
+
+@pytest.mark.django_db
+def test_deprovision_policy_removes_the_accounts(ending):
+    service, _accounts = ending
+    Service.objects.filter(pk=service.pk).update(licence_end_policy="deprovision")
+    done = sweep(END + datetime.timedelta(days=1))
+    assert done.deprovisioned == 3
+    assert set(Account.objects.filter(service=service).values_list("desired_state", flat=True)) == {
+        DesiredState.ABSENT
+    }
+
+
+@pytest.mark.django_db
+def test_keep_policy_changes_nothing(ending):
+    service, accounts = ending
+    Service.objects.filter(pk=service.pk).update(licence_end_policy="keep")
+    done = sweep(END + datetime.timedelta(days=1))
+    assert (done.suspended, done.deprovisioned) == (0, 0)
+    assert Account.objects.get(pk=accounts["active"].pk).state == State.ACTIVE
+    service.refresh_from_db()
+    assert service.licence_end_applied_for == END
+
+
+@pytest.mark.django_db
+def test_renewing_cancels_the_end_and_announces_the_new_one(ending, staff_client):
+    service, accounts = ending
+    sweep(END - datetime.timedelta(days=10))
+    assert notices(service).count() == 2
+    renewed = END.replace(year=END.year + 1)
+    response = staff_client.post(
+        f"/staff/services/{service.slug}/terms/",
+        {
+            "plan_name": service.plan_name,
+            "seats": "10",
+            "valid_until": renewed.isoformat(),
+            "licence_end_policy": "suspend",
+            "reason": "renewed for a year",
+        },
+    )
+    assert response.status_code == 302
+    audit = AuditEntry.objects.get(action="service.licence_terms")
+    assert audit.reason == "renewed for a year"
+    # The old end passes: nothing happens.
+    assert sweep(END + datetime.timedelta(days=1)).suspended == 0
+    assert Account.objects.get(pk=accounts["active"].pk).state == State.ACTIVE
+    # 30 days before the new end, the members are told again, about the new date.
+    assert sweep(renewed - datetime.timedelta(days=30)).notified == 2
+    assert notices(service).filter(key__contains=renewed.isoformat()).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_terms_page_shows_the_policy_and_the_queue(ending, staff_client):
+    service, _ = ending
+    page = staff_client.get(f"/staff/services/{service.slug}/terms/").content.decode()
+    assert "2027-03-31" in page
+    assert "will be told on 2027-03-01" in page
+    assert 'name="licence_end_policy"' in page
+    sweep(END - datetime.timedelta(days=30))
+    page = staff_client.get(f"/staff/services/{service.slug}/terms/").content.decode()
+    assert "have been told" in page
+
+
+@pytest.mark.django_db
+def test_a_bad_policy_is_refused_and_nothing_changes(ending, staff_client):
+    service, _ = ending
+    response = staff_client.post(
+        f"/staff/services/{service.slug}/terms/",
+        {
+            "plan_name": service.plan_name,
+            "seats": "10",
+            "valid_until": END.isoformat(),
+            "licence_end_policy": "explode",
+            "reason": "testing",
+        },
+    )
+    assert response.status_code == 200
+    assert "licence_end_policy" in response.context["form"].errors
+    service.refresh_from_db()
+    assert service.licence_end_policy == "suspend"
+    assert not AuditEntry.objects.filter(action="service.licence_terms").exists()
+
+
+@pytest.mark.django_db
+def test_the_workers_schedule_runs_the_sweep(ending):
+    service, _ = ending
+    schedules.ensure()
+    from campusconf.provisioning.models import Schedule
+
+    assert Schedule.objects.filter(name="licence-end").exists()
+    assert Schedule.objects.filter(name="seats").exists()
+    Service.objects.filter(pk=service.pk).update(valid_until=datetime.date.today())
+    schedules.run("licence-end")
+    assert notices(service).count() == 2
