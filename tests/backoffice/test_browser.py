@@ -47,6 +47,9 @@ def browser(orm_beside_playwright):
 
 @pytest.fixture
 def staff_in_browser(live_server, page):
+    # The live server's first request imports the whole URLconf (SAML and SCIM
+    # libraries: seconds on a busy machine); do it before the browser's 10 s timeout.
+    page.request.get(f"{live_server.url}/healthz", timeout=120_000)
     get_user_model().objects.create_user("staff", password="campusconf-demo", is_staff=True)
     page.goto(f"{live_server.url}/staff/")
     assert "/staff/login/" in page.url
@@ -136,6 +139,7 @@ def test_campaign_from_cohort_to_live_progress(
 ):
     from campusconf.accounts.lifecycle import transition
     from campusconf.accounts.states import Cause
+    from campusconf.provisioning import campaigns
     from campusconf.provisioning.models import Campaign, Job
 
     service = make_service()
@@ -153,9 +157,14 @@ def test_campaign_from_cohort_to_live_progress(
     shot(page, "backoffice-campaign-preview-en")
     page.fill("#preview textarea[name=reason]", "spring term: students on the roster of 3/24")
     page.click("button[name=start]")
-    page.wait_for_selector("#progress")
+    page.wait_for_selector("#progress #enrolling")  # the request only recorded it
+    shot(page, "backoffice-campaign-enrolling-en")
     campaign = Campaign.objects.get()
-    assert page.inner_text("#progress .done-count") == "0 / 5"
+    campaigns.enroll_due()  # what the workers' "campaigns" schedule does
+    page.wait_for_function(
+        "document.querySelector('#progress .done-count')?.innerText.trim() === '0 / 5'",
+        timeout=8000,
+    )
 
     # Stand in for the worker: two invitations go out, one account fails.
     jobs = list(Job.objects.filter(campaign=campaign).order_by("id"))

@@ -1,12 +1,16 @@
+import csv
 import datetime
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.campaigns import Cohort, parse_common_ids
+from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, Job
 
 pytestmark = pytest.mark.django_db
@@ -63,11 +67,18 @@ def test_start_needs_a_reason_then_invites_the_cohort(staff_client, make_service
     )
     campaign = Campaign.objects.get()
     assert response["Location"] == f"/staff/campaigns/{campaign.pk}/"
-    assert campaign.planned == 3
-    assert Job.objects.filter(campaign=campaign).count() == 3
+    # The request only recorded the campaign: enrolling is the workers' job.
+    assert campaign.status == Campaign.Status.ENROLLING
+    assert not Job.objects.exists()
     entry = AuditEntry.objects.get(action="campaign.start")
-    assert entry.details["planned"] == 3
+    assert entry.details["cohort"]["roles"] == ["student"]
+    page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
+    assert "Enrolling…" in page and 'hx-trigger="every 2s"' in page
 
+    assert engine.enroll_due() == 1  # what the workers' "campaigns" schedule runs
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned) == (Campaign.Status.RUNNING, 3)
+    assert Job.objects.filter(campaign=campaign).count() == 3
     page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
     assert "0 / 3" in page and 'hx-trigger="every 2s"' in page
     assert "htmx" in page  # the script is served by the project, not a CDN
@@ -92,9 +103,12 @@ def test_a_pasted_list_of_common_ids(staff_client, make_service, students):
         "/staff/campaigns/new/",
         {"service": service.slug, "common_ids": ids, "start": "1", "reason": "late joiners"},
     )
+    engine.enroll_due()
     campaign = Campaign.objects.get()
-    assert campaign.planned == 2
+    assert (campaign.planned, campaign.skipped) == (2, 1)
     assert campaign.cohort["common_ids"] == [new[0].common_id, teacher.common_id, "9999999999"]
+    skip = campaign.skips.get()
+    assert (skip.common_id, skip.code) == ("9999999999", "unknown_common_id")
 
 
 def test_pause_resume_cancel_are_audited(staff_client, make_service, students, staff_user):
@@ -102,6 +116,7 @@ def test_pause_resume_cancel_are_audited(staff_client, make_service, students, s
     campaign = campaigns.start(
         service, Cohort(["student"], None, [], []), actor=staff_user, reason="all students"
     )
+    engine.enroll_due()
     url = f"/staff/campaigns/{campaign.pk}/"
     staff_client.post(url + "pause/", {"reason": "vendor incident"})
     campaign.refresh_from_db()
@@ -126,10 +141,15 @@ def test_failures_csv_says_why(staff_client, make_service, students, staff_user)
     from campusconf.accounts.lifecycle import transition
     from campusconf.accounts.states import Cause
 
-    service = make_service()
+    service = make_service(eligible_roles="student")
+    teacher = students[2]
     campaign = campaigns.start(
-        service, Cohort(["student"], None, [], []), actor=staff_user, reason="all students"
+        service,
+        Cohort([], None, [], [teacher.common_id, *(m.common_id for m in students[0])]),
+        actor=staff_user,
+        reason="all students",
     )
+    engine.enroll_due()
     account = campaign.jobs.first().account
     Job.objects.filter(account=account).update(status=Job.Status.FAILED)
     transition(
@@ -140,9 +160,139 @@ def test_failures_csv_says_why(staff_client, make_service, students, staff_user)
         last_error_message="vendor says the user does not exist",
     )
     body = staff_client.get(f"/staff/campaigns/{campaign.pk}/failures.csv").content.decode()
-    lines = body.strip().splitlines()
-    assert len(lines) == 2
-    assert account.member.common_id in lines[1]
-    assert "vendor says the user does not exist" in lines[1]
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [(r["common_id"], r["outcome"]) for r in rows] == [
+        (account.member.common_id, "failed"),
+        (teacher.common_id, "skipped"),  # "why did these students get nothing?"
+    ]
+    assert rows[0]["error"] == "vendor says the user does not exist"
+    assert rows[1]["error_code"] == "not_eligible"
+    assert rows[1]["error"] == "This service is offered to: student."
     progress = campaigns.progress(campaign)
-    assert (progress.failed, progress.remaining) == (1, 4)
+    assert (progress.failed, progress.remaining) == (1, 2)
+
+
+def _form(service, **extra):
+    return {"service": service.slug, "roles": ["student"], "reason": "term start", "start": "1"}
+
+
+def test_a_scheduled_start_waits_for_its_time_and_can_be_cancelled(
+    staff_client, make_service, students
+):
+    service = make_service()
+    start_at = timezone.localtime() + datetime.timedelta(days=2)
+    staff_client.post(
+        "/staff/campaigns/new/",
+        {**_form(service), "start_at": start_at.strftime("%Y-%m-%dT%H:%M")},
+    )
+    campaign = Campaign.objects.get()
+    assert campaign.status == Campaign.Status.SCHEDULED
+    page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
+    assert "Scheduled: the workers start enrolling at" in page
+
+    assert engine.enroll_due() == 0  # not yet
+    assert not Job.objects.exists()
+    assert engine.enroll_due(now=start_at + datetime.timedelta(minutes=1)) == 1
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned) == (Campaign.Status.RUNNING, 5)
+
+    second = campaigns.start(
+        service,
+        Cohort(["faculty"], None, [], []),
+        actor=AuditEntry.objects.get().actor,
+        reason="faculty later",
+        start_at=start_at,
+    )
+    staff_client.post(f"/staff/campaigns/{second.pk}/cancel/", {"reason": "date moved"})
+    second.refresh_from_db()
+    assert second.status == Campaign.Status.CANCELLED
+    engine.enroll_due(now=start_at + datetime.timedelta(days=1))
+    assert not Job.objects.filter(campaign=second).exists()
+
+
+def test_a_start_time_in_the_past_is_refused(staff_client, make_service, students):
+    service = make_service()
+    past = timezone.localtime() - datetime.timedelta(hours=1)
+    page = staff_client.post(
+        "/staff/campaigns/new/", {**_form(service), "start_at": past.strftime("%Y-%m-%dT%H:%M")}
+    ).content.decode()
+    assert "The start time has passed" in page
+    assert not Campaign.objects.exists()
+
+
+def test_pause_while_enrolling_stops_the_enrolment_and_resume_continues(
+    make_service, students, staff_user, monkeypatch
+):
+    monkeypatch.setattr(engine, "BATCH", 2)
+    service = make_service()
+    campaign = campaigns.start(
+        service, Cohort(["student"], None, [], []), actor=staff_user, reason="all students"
+    )
+    assert engine._enroll_batch(campaign.pk)  # one batch, then the staff pause
+    campaigns.change_status(campaign, Campaign.Status.PAUSED, actor=staff_user, reason="wait")
+    engine.enroll_due()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned) == (Campaign.Status.PAUSED, 2)
+    campaigns.change_status(campaign, Campaign.Status.RUNNING, actor=staff_user, reason="go on")
+    assert campaign.status == Campaign.Status.ENROLLING  # enrolment was not finished
+    engine.enroll_due()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned) == (Campaign.Status.RUNNING, 5)
+
+
+def test_a_worker_dying_mid_enrolment_leaves_the_rest_to_another_exactly_once(
+    make_service, students, staff_user, monkeypatch
+):
+    from campusconf.accounts.models import Application
+
+    monkeypatch.setattr(engine, "BATCH", 2)
+    service = make_service()
+    campaign = campaigns.start(
+        service, Cohort(["student"], None, [], []), actor=staff_user, reason="all students"
+    )
+    # A worker took the lease, committed one batch and died.
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(lease_until=now + engine.LEASE)
+    engine._enroll_batch(campaign.pk)
+    assert engine.enroll_due(now=now) == 0  # its lease still holds
+    assert engine.enroll_due(now=now + engine.LEASE * 2) == 1
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned, campaign.skipped) == ("running", 5, 0)
+    assert Application.objects.count() == 5
+    assert Job.objects.filter(campaign=campaign).count() == 5
+
+
+def test_two_campaigns_share_the_service_and_members_go_first(
+    make_service, make_member, staff_user, monkeypatch
+):
+    """The queue claims in run_after order: each campaign's jobs are spaced at the
+    service's create rate, so two campaigns alternate; a member's own application is
+    in the member lane and goes before both."""
+    from campusconf.provisioning import actions, queue
+
+    # 10 s between a campaign's jobs, so the few milliseconds between the two starts
+    # cannot reorder them.
+    service = make_service(
+        slug="zoom",
+        vendor="zoom",
+        connector_settings={"base_url": "http://127.0.0.1:1/", "rate_limits": {"light": 0.1}},
+    )
+    staff = [make_member(staff=True) for _ in range(4)]
+    students = [make_member(student=True) for _ in range(4)]
+    first = campaigns.start(service, Cohort(["staff"], None, [], []), actor=staff_user, reason="a")
+    second = campaigns.start(
+        service, Cohort(["student"], None, [], []), actor=staff_user, reason="b"
+    )
+    engine.enroll_due()
+    late = make_member(faculty=True)
+    actions.apply_for_service(late, service)
+
+    later = timezone.now() + datetime.timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    order = []
+    while job := queue.claim("test"):
+        order.append(job.campaign_id or "member")
+        queue.finish(job, "test")
+    assert order[0] == "member"
+    assert order[1:] == [first.pk, second.pk] * 4
+    assert len(staff) == len(students) == 4

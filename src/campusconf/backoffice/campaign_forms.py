@@ -1,6 +1,8 @@
+import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.backoffice.campaigns import Cohort, parse_common_ids
@@ -74,3 +76,19 @@ class CohortForm(forms.Form):
 
 class StartForm(CohortForm):
     reason = ReasonField()
+    start_at = forms.DateTimeField(
+        label=_("Start at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_(
+            "Empty: start now. Otherwise the workers start it then; it can be cancelled before."
+        ),
+    )
+
+    def clean_start_at(self) -> datetime.datetime | None:
+        value: datetime.datetime | None = self.cleaned_data.get("start_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError(
+                _("The start time has passed; leave it empty to start now."), code="past"
+            )
+        return value

@@ -3,6 +3,7 @@ failures, on top of the engine's Campaign model and ``provisioning.campaigns``."
 
 import datetime
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from campusconf.audit.log import record
 from campusconf.members.models import Member
 from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning import ratelimit
-from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.models import Campaign, CampaignSkip, Job
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -50,10 +51,9 @@ def parse_common_ids(text: str) -> list[str]:
 
 
 def members_of(cohort: Cohort) -> QuerySet[Member]:
-    members = engine.cohort(cohort.roles, cohort.created_before, cohort.affiliations)
-    if cohort.common_ids:
-        members = members.filter(common_id__in=cohort.common_ids)
-    return members
+    return engine.cohort(
+        cohort.roles, cohort.created_before, cohort.affiliations, cohort.common_ids
+    )
 
 
 @dataclass
@@ -81,37 +81,38 @@ def preview(service: Service, cohort: Cohort) -> Preview:
     )
 
 
-def start(service: Service, cohort: Cohort, *, actor: AbstractBaseUser, reason: str) -> Campaign:
-    if not cohort.common_ids:
-        campaign, _planned, _skipped = engine.start_campaign(
-            service,
-            roles=cohort.roles,
-            created_before=cohort.created_before,
-            affiliations=cohort.affiliations,
+def start(
+    service: Service,
+    cohort: Cohort,
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    start_at: datetime.datetime | None = None,
+) -> Campaign:
+    """Record the campaign; the workers enrol it (at ``start_at``, or at once)."""
+    with transaction.atomic():
+        campaign = engine.create_campaign(service, cohort.as_json(), start_at=start_at)
+        record(
+            actor,
+            "campaign.start",
+            campaign,
+            reason,
+            service=service.slug,
+            cohort=cohort.as_json(),
+            start_at=start_at.isoformat() if start_at else None,
         )
-        assert campaign is not None  # only a dry run returns none
-    else:
-        # A pasted list: the same enrolment as the engine's filtered start.
-        campaign = Campaign.objects.create(service=service, cohort=cohort.as_json())
-        engine.enroll(campaign, [m.pk for m in members_of(cohort)], actor=actor)
-    record(
-        actor,
-        "campaign.start",
-        campaign,
-        reason,
-        service=service.slug,
-        cohort=cohort.as_json(),
-        planned=campaign.planned,
-        skipped=campaign.skipped,
-    )
     return campaign
 
 
+CampaignStateError = engine.CampaignStateError
+
+
 def change_status(campaign: Campaign, status: str, *, actor: AbstractBaseUser, reason: str) -> None:
+    """Pause, resume or cancel; raises CampaignStateError (nothing changed) when the
+    campaign cannot make that move. The audit entry names the status it landed in."""
     before = campaign.status
-    with transaction.atomic():
-        engine.set_status(campaign, status)
-        record(actor, f"campaign.{status}", campaign, reason, status_before=before)
+    engine.set_status(campaign, status)
+    record(actor, f"campaign.{campaign.status}", campaign, reason, status_before=before)
 
 
 @dataclass
@@ -123,6 +124,7 @@ class CampaignProgress:
     per_minute: float
     finish_at: datetime.datetime | None
     daily_cap: int | None
+    waiting: int = 0  # queued for a seat (S16): applied for by the engine when one frees
 
     @property
     def percent_done(self) -> int:
@@ -154,13 +156,17 @@ def progress(campaign: Campaign, now: datetime.datetime | None = None) -> Campai
         if cap and remaining > cap:
             # The vendor creates at most `cap` users a day, whatever the pace.
             finish_at = max(finish_at, now + datetime.timedelta(days=remaining // cap))
-    return CampaignProgress(total, done, failed, remaining, per_minute, finish_at, cap)
+    from campusconf.provisioning.seats import waiting_in_campaign
+
+    waiting = waiting_in_campaign(campaign)
+    return CampaignProgress(total, done, failed, remaining, per_minute, finish_at, cap, waiting)
 
 
 FAILURE_COLUMNS = [
     "common_id",
     "name",
     "affiliation",
+    "outcome",
     "state",
     "error_code",
     "error",
@@ -169,10 +175,43 @@ FAILURE_COLUMNS = [
 
 
 def failures(campaign: Campaign) -> QuerySet[Account]:
-    """Why did these members get nothing? The accounts of the campaign that failed."""
+    """Accounts of the campaign that failed at the vendor."""
     return (
         _accounts(campaign)
         .filter(state=State.FAILED)
         .select_related("member")
         .order_by("member__common_id")
     )
+
+
+def skips(campaign: Campaign) -> QuerySet[CampaignSkip]:
+    """Members the campaign did not invite at all (not eligible, unknown ID, …)."""
+    return CampaignSkip.objects.filter(campaign=campaign).select_related("member").order_by("pk")
+
+
+def failure_rows(campaign: Campaign) -> Iterator[list[str]]:
+    """Why did these members get nothing? Every failed account, then every member the
+    campaign skipped, each with its reason; rows in FAILURE_COLUMNS order."""
+    for a in failures(campaign).iterator():
+        yield [
+            a.member.common_id,
+            a.member.display_name_latin,
+            a.member.affiliation,
+            "failed",
+            a.state,
+            a.last_error_code,
+            a.last_error_message,
+            a.last_error_at.isoformat() if a.last_error_at else "",
+        ]
+    for skip in skips(campaign).iterator():
+        m = skip.member
+        yield [
+            skip.common_id,
+            m.display_name_latin if m else "",
+            m.affiliation if m else "",
+            "skipped",
+            "",
+            skip.code,
+            skip.reason,
+            skip.created_at.isoformat(),
+        ]

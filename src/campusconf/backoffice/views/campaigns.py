@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
@@ -44,6 +43,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 form.cohort(),
                 actor=request.user,  # type: ignore[arg-type]
                 reason=form.cleaned_data["reason"],
+                start_at=form.cleaned_data.get("start_at"),
             )
             return redirect("backoffice:campaign", pk=campaign.pk)
         context["preview"] = campaigns.preview(service, form.cohort())
@@ -66,6 +66,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": campaigns.progress(campaign),
             "reason_form": ReasonForm(),
             "failures": campaigns.failures(campaign)[:20],
+            "skips": campaigns.skips(campaign)[:20],
         },
     )
 
@@ -81,6 +82,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "progress": campaigns.progress(campaign),
             "failures": campaigns.failures(campaign)[:20],
+            "skips": campaigns.skips(campaign)[:20],
         },
     )
 
@@ -102,7 +104,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             reason=form.cleaned_data["reason"],
         )
-    except IllegalTransition:
+    except campaigns.CampaignStateError:
         messages.error(
             request,
             _("Nothing was changed: the campaign is %(status)s.")
@@ -127,17 +129,6 @@ def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-failures.csv"'
     writer = csv.writer(response)
     writer.writerow(campaigns.FAILURE_COLUMNS)
-    for a in campaigns.failures(campaign).iterator():
-        writer.writerow(
-            _cell(v)
-            for v in (
-                a.member.common_id,
-                a.member.display_name_latin,
-                a.member.affiliation,
-                a.state,
-                a.last_error_code,
-                a.last_error_message,
-                a.last_error_at.isoformat() if a.last_error_at else "",
-            )
-        )
+    for row in campaigns.failure_rows(campaign):
+        writer.writerow(_cell(v) for v in row)
     return response

@@ -2,10 +2,18 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from campusconf.provisioning import campaigns
 from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
+
+
+def _when(text: str) -> datetime.datetime:
+    value = datetime.datetime.fromisoformat(text)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
 
 
 class Command(BaseCommand):
@@ -18,7 +26,13 @@ class Command(BaseCommand):
         start.add_argument("--role", action="append", default=[], dest="roles")
         start.add_argument("--created-before", type=datetime.date.fromisoformat)
         start.add_argument("--affiliation", action="append", default=[], dest="affiliations")
+        start.add_argument("--common-id", action="append", default=[], dest="common_ids")
         start.add_argument("--dry-run", action="store_true")
+        start.add_argument(
+            "--start-at",
+            type=_when,
+            help="ISO date-time (local time zone unless given): the workers start it then",
+        )
         status = sub.add_parser("status", help="progress of one campaign, or of all")
         status.add_argument("id", nargs="?", type=int)
         for verb in ("pause", "resume", "cancel"):
@@ -35,10 +49,19 @@ class Command(BaseCommand):
                 roles=options["roles"],
                 created_before=options["created_before"],
                 affiliations=options["affiliations"],
+                common_ids=options["common_ids"],
                 dry_run=options["dry_run"],
+                start_at=options["start_at"],
             )
             if campaign is None:
                 self.stdout.write(f"dry run: {planned} members would be invited")
+                return
+            if campaign.status == Campaign.Status.SCHEDULED:
+                assert campaign.start_at is not None
+                when = timezone.localtime(campaign.start_at).isoformat()
+                self.stdout.write(
+                    f"campaign {campaign.pk} scheduled: the workers start it at {when}"
+                )
                 return
             self.stdout.write(
                 f"campaign {campaign.pk} started: {planned} invitations queued, {skipped} skipped"
