@@ -185,3 +185,33 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
     assert "its policy was applied" in page.inner_text("#licence-status")
     # Renewing after the fact is the staff's move; the end already applied stays done.
     assert Service.objects.get(pk=webex.pk).licence_end_applied_for == end
+
+
+def test_a_member_waits_for_a_seat_then_leaves_the_queue(
+    page, live_server, settings, make_member, make_service
+):
+    from campusconf.provisioning.seats import WaitingForSeat, place_in_queue
+
+    settings.DEBUG = True
+    settings.CAMPUSCONF_DEV_LOGIN = True
+    service = make_service(seats=1)
+    actions.apply_for_service(make_member(), service)
+    with pytest.raises(WaitingForSeat):
+        actions.apply_for_service(make_member(), service)  # first in line
+    member = make_member(language="en")
+    sign_in_member(page, live_server, member)
+    page.get_by_role("button", name="Apply for Webex").click()
+    card = page.locator("#service-webex")
+    card.get_by_text("You are number 2 in the queue.").wait_for()
+    assert "waiting for a licence" in card.locator("[data-testid=state-webex]").inner_text()
+    assert "You are number 2 in the queue" in page.inner_text(".flash, .messages, main")
+    shot(page, "seat-queue-waiting-en")
+    assert place_in_queue(member, service) == 2
+    page.click("form.langswitch button[value=ja]")
+    page.wait_for_selector("html[lang=ja]")
+    assert "あなたは順番待ちの2番目です" in page.locator("#service-webex").inner_text()
+    shot(page, "seat-queue-waiting-ja")
+    page.get_by_role("button", name="順番待ちをやめる").click()
+    page.get_by_role("button", name="ウェベックスを申請する").wait_for()
+    assert place_in_queue(member, service) is None
+    assert not Account.objects.filter(member=member).exists()

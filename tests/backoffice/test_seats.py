@@ -101,6 +101,11 @@ def test_a_freed_seat_goes_to_the_first_in_line_by_the_schedule(make_member, mak
     schedules.run("seats")
     assert Account.objects.get(member=waiter, service=service).state == State.REQUESTED
     assert SeatWait.objects.get(member=waiter).outcome == SeatWait.Outcome.ADMITTED
+    # The member is told by mail: queued in the portal's outbox with the admission.
+    from campusconf.portal.models import Notice
+
+    told = Notice.objects.filter(kind="seat_available").values_list("account__member", flat=True)
+    assert list(told) == [waiter.pk]
     assert place_in_queue(later, service) == 1
     # A newcomer cannot jump the queue when a seat frees: they wait behind "later".
     newcomer = make_member()
