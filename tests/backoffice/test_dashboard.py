@@ -138,3 +138,79 @@ def test_accounts_export(staff_client, busy_service):
     assert len(rows) == 5
     assert {r["state"] for r in rows} == {"failed", "unlicensed", "active", "invited"}
     assert AuditEntry.objects.filter(action="service.export_accounts").count() == 1
+
+
+@pytest.fixture
+def held_pass(make_member, make_service, sandbox, settings, monkeypatch):
+    """Three accounts at the sandbox's Webex, two of members who left and were told:
+    more than the guard (1) lets a pass deprovision alone."""
+    from campusconf.directory.models import LeaverNotice
+    from campusconf.members.actions import mark_left
+    from campusconf.provisioning import actions, reconcile, vendors
+    from tests.provisioning.sandbox import connector_settings, vendor_env
+
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "GUARD_MAX": 1}
+    for key, value in vendor_env(sandbox.creds).items():
+        monkeypatch.setenv(key, value)
+    vendors.close_all()
+    service = make_service(connector_settings=connector_settings("webex", sandbox.creds))
+    members = [make_member() for _ in range(3)]
+    for m in members:
+        actions.apply_for_service(m, service)
+    for m in members[:2]:
+        mark_left(m, datetime.date(2020, 1, 1))
+        LeaverNotice.objects.create(
+            member=m,
+            left_on=m.left_on,
+            notified_at=timezone.now(),
+            deprovision_on=timezone.localdate(),
+        )
+    held = reconcile.run_pass(service)
+    assert held.status == ReconcilePass.Status.HELD
+    yield service, held, members
+    vendors.close_all()
+
+
+def test_a_held_reconcile_pass_is_reviewed_and_approved_with_a_reason(staff_client, held_pass):
+    from campusconf.accounts.models import Account
+    from campusconf.accounts.states import DesiredState
+
+    service, held, members = held_pass
+    url = f"/staff/services/{service.slug}/reconcile/{held.pk}/"
+    dashboard = staff_client.get(f"/staff/services/{service.slug}/").content.decode()
+    assert f'href="{url}"' in dashboard
+    assert "2 accounts would be deprovisioned: review and approve" in dashboard
+
+    page = staff_client.get(url).content.decode()
+    assert "2 accounts would be deprovisioned now" in page
+    assert members[0].common_id in page and members[1].common_id in page
+    assert members[2].common_id not in page  # still a member
+
+    staff_client.post(url, {"expected": "2"})  # no reason: nothing happens
+    held.refresh_from_db()
+    assert held.status == ReconcilePass.Status.HELD
+    # The person reviewed fewer than would go now: refused, nothing changed.
+    refused = staff_client.post(url, {"expected": "1", "reason": "leavers of March"}, follow=True)
+    assert "more than the 1 you reviewed" in refused.content.decode()
+    held.refresh_from_db()
+    assert held.status == ReconcilePass.Status.HELD
+    assert not Account.objects.filter(desired_state=DesiredState.ABSENT).exists()
+
+    done = staff_client.post(url, {"expected": "2", "reason": "leavers of March"})
+    assert done["Location"] == f"/staff/services/{service.slug}/"
+    held.refresh_from_db()
+    assert held.status == ReconcilePass.Status.APPROVED
+    # The engine's approved pass ran: the two leavers' accounts are wanted gone.
+    approved = ReconcilePass.objects.exclude(pk=held.pk).get()
+    assert (approved.status, approved.changes["deprovision"]) == ("approved", 2)
+    gone = set(
+        Account.objects.filter(desired_state=DesiredState.ABSENT).values_list(
+            "member_id", flat=True
+        )
+    )
+    assert gone == {members[0].pk, members[1].pk}
+    entry = AuditEntry.objects.get(action="reconcile.approve")
+    assert entry.reason == "leavers of March"
+    assert entry.details["would_deprovision"] == 2
+    assert sorted(entry.details["sample"]) == sorted(m.common_id for m in members[:2])
+    assert 'name="reason"' not in staff_client.get(url).content.decode()  # nothing to approve

@@ -19,9 +19,10 @@ urlpatterns = [
 
 # Campaigns run on the engine's Campaign model.
 if apps.is_installed("campusconf.provisioning"):
-    from campusconf.backoffice.views import campaigns
+    from campusconf.backoffice.views import campaigns, reconcile
 
     urlpatterns += [
+        path("services/<slug:slug>/reconcile/<int:pk>/", reconcile.held_pass, name="held_pass"),
         path("campaigns/", campaigns.campaign_list, name="campaigns"),
         path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
         path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
