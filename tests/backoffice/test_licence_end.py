@@ -150,3 +150,17 @@ def test_the_workers_schedule_runs_the_sweep(ending):
     Service.objects.filter(pk=service.pk).update(valid_until=datetime.date.today())
     schedules.run("licence-end")
     assert notices(service).count() == 2
+
+
+@pytest.mark.django_db
+def test_after_the_end_nobody_new_gets_an_account_unless_kept(ending, make_member):
+    from campusconf.provisioning import actions
+
+    service, _ = ending
+    Service.objects.filter(pk=service.pk).update(valid_until=datetime.date(2020, 3, 31))
+    service.refresh_from_db()
+    with pytest.raises(actions.NotEligible, match="ended on 2020-03-31"):
+        actions.apply_for_service(make_member(), service)
+    Service.objects.filter(pk=service.pk).update(licence_end_policy="keep")
+    service.refresh_from_db()
+    assert actions.apply_for_service(make_member(), service).state == State.REQUESTED

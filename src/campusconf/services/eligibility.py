@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campusconf.members.models import Member
-from campusconf.services.models import Service
+from campusconf.services.models import LicenceEndPolicy, Service
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,17 @@ class Eligibility:
 def check_eligibility(member: Member, service: Service) -> Eligibility:
     if not member.is_active_member:
         return Eligibility(False, _("You have left the university."))
+    if (
+        service.valid_until is not None
+        and service.valid_until < timezone.localdate()
+        and service.licence_end_policy != LicenceEndPolicy.KEEP
+    ):
+        # The licence ended (S16): no new accounts until the staff moves the end date.
+        return Eligibility(
+            False,
+            _("The university licence for this service ended on %(date)s.")
+            % {"date": service.valid_until.isoformat()},
+        )
     if not set(member.role_list) & set(service.eligible_role_list):
         return Eligibility(
             False,
