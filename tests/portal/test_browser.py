@@ -176,4 +176,12 @@ def test_help_pages(page, live_server, make_service, slug):
         page.set_extra_http_headers({"accept-language": language})
         page.goto(f"{live_server.url}/help/{slug}/")
         assert page.locator("h1").count() == 1
+        # The sandbox screenshots are served and load (a broken image has no width).
+        images = page.locator("article.help figure img")
+        assert images.count() >= 5
+        for image in images.all():
+            image.scroll_into_view_if_needed()
+            image.evaluate("img => img.complete || new Promise(r => img.onload = img.onerror = r)")
+            assert image.evaluate("img => img.naturalWidth") > 0, image.get_attribute("src")
+            assert image.get_attribute("alt")
         shot(page, f"portal-help-{slug}-{language}")

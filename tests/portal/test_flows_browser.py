@@ -1,7 +1,8 @@
 """The seed flows end to end: the portal, the engine, the vendor sandbox and its mail.
 
 The member acts in chromium; the engine runs in this process (``runner.drain``) and
-notices activations with a reconcile pass, as the scheduled worker would.
+notices activations with a reconcile pass, as the scheduled worker would. On the way
+they save the sandbox's pages and mails the help pages show (``help_shot``/``mail_shot``).
 """
 
 import datetime
@@ -15,6 +16,7 @@ from campusconf.provisioning import runner, vendors
 from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import link
+from tests.portal.help_images import help_shot, mail_shot
 from tests.provisioning.sandbox import connector_settings, vendor_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,8 +89,10 @@ def test_s1_s3_s6_apply_invitation_activate_active(
     mail = smtp_capture.wait_for(
         member.mail_address, "has invited you to Cisco Webex", after=before
     )
+    mail_shot(page, mail, "webex-mail-invitation")
     page.goto(link(mail, "Activate"))
     shot(page, "flow-webex-sandbox-new-password")
+    help_shot(page, "webex-new-password")
     page.fill("input[name=password]", "Activate2024")
     page.fill("input[name=confirm]", "Activate2024")
     page.get_by_role("button", name="Save & Sign in").click()
@@ -109,8 +113,10 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     before = smtp_capture.count()
     engine_settles()
     mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
+    mail_shot(page, mail, "zoom-mail-activate")
     page.goto(link(mail, "Activate Zoom Account"))
     shot(page, "flow-zoom-sandbox-activate")
+    help_shot(page, "zoom-activate-choose")
     page.get_by_role("button", name="Sign in with Google").click()
     page.wait_for_load_state()
     engine_settles(portal["zoom"])
@@ -124,12 +130,22 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     page.wait_for_selector("text=新しい招待状")
     engine_settles()
     assert state_of(member, "zoom") == State.INVITED
-    # The address now holds a personal account, so Zoom sends the "join" request (S13).
+    # The address now holds a personal account, so Zoom sends the "join" request (S13),
+    # and the card says so rather than "Activate Zoom Account".
+    page.goto(f"{live_server.url}/my/")
+    text = page.locator("#service-zoom").inner_text()
+    assert "invited you to join their Zoom account" in text and "Confirm and Switch" in text
+    assert "Activate Zoom Account" not in text
+    shot(page, "flow-zoom-join-request-ja")
     mail = smtp_capture.wait_for(
         member.mail_address, "invited you to join their Zoom account", after=before
     )
+    mail_shot(page, mail, "zoom-mail-join")
     page.goto(link(mail, "Approve Request"))
+    help_shot(page, "zoom-join-approve")
     page.get_by_role("button", name="Approve Request").click()
+    page.wait_for_selector("text=Switch to the new account")
+    help_shot(page, "zoom-join-confirm")
     page.get_by_role("button", name="Confirm and Switch").click()
     page.wait_for_selector("text=Account switched successfully")
     shot(page, "flow-zoom-sandbox-switched")
@@ -138,6 +154,57 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     page.goto(f"{live_server.url}/my/")
     assert "有効です" in page.locator("#service-zoom").inner_text()
     shot(page, "flow-zoom-recovered-ja")
+
+
+def test_s12_google_mistake_then_s14_self_service_recovery(
+    page, live_server, portal, sandbox, smtp_capture, make_member
+):
+    member = make_member(language="en")
+    sign_in(page, live_server, member)
+    page.get_by_role("button", name="Apply for Zoom").click()
+    before = smtp_capture.count()
+    engine_settles()
+    mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
+    page.goto(link(mail, "Activate Zoom Account"))
+    page.get_by_role("button", name="Sign in with Google").click()
+    page.wait_for_load_state()
+    engine_settles(portal["zoom"])
+    assert state_of(member, "zoom") == State.UNLICENSED
+    page.goto(f"{live_server.url}/my/")
+    card = page.locator("#service-zoom")
+    text = card.inner_text()
+    assert "Sign in with Google" in text and "Fix it yourself at the vendor" in text
+    shot(page, "flow-zoom-unlicensed-en")
+    # S14, as the card says: at Zoom, sign out, "Forgot password?", the university address.
+    page.goto(f"{sandbox.url}/zoom/")
+    page.get_by_role("main").get_by_role("link", name="My Account").click()
+    assert "Google" in page.inner_text("main")  # signed in to the personal account
+    help_shot(page, "zoom-my-account-sign-out")
+    page.get_by_role("main").get_by_role("link", name="Sign out").click()
+    page.get_by_role("main").get_by_role("link", name="Sign in").click()
+    page.get_by_role("main").get_by_role("link", name="Forgot password?").click()
+    page.fill("input[name=email]", member.mail_address)
+    help_shot(page, "zoom-forgot-password")
+    before = smtp_capture.count()
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_selector("text=Check your email")
+    # A pending member gets a fresh activation link; this time with a password.
+    mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
+    page.goto(link(mail, "Activate Zoom Account"))
+    page.get_by_role("link", name="Sign up with password").click()
+    page.fill("input[name=first_name]", "Taro")
+    page.fill("input[name=last_name]", "Yamada")
+    page.fill("input[name=password]", "Recover2024")
+    page.fill("input[name=confirm]", "Recover2024")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_selector("text=Your account has been activated")
+    shot(page, "flow-zoom-sandbox-recovered-s14")
+    # Nobody pressed anything in the portal: the engine notices the repair by itself.
+    engine_settles(portal["zoom"])
+    assert state_of(member, "zoom") == State.ACTIVE
+    page.goto(f"{live_server.url}/my/")
+    assert "Active since" in page.locator("#service-zoom").inner_text()
+    shot(page, "flow-zoom-recovered-s14-en")
 
 
 def test_s4_expired_invitation_resent_then_active(
@@ -200,7 +267,9 @@ def test_s7_a_personal_account_is_converted(
     assert "アカウントの変換" in text and "パスワードを忘れた場合" in text
     shot(page, "flow-webex-conversion-ja")
     mail = smtp_capture.wait_for(member.mail_address, "Convert to Enterprise Account", after=before)
+    mail_shot(page, mail, "webex-mail-conversion")
     page.goto(link(mail, "Review"))
+    help_shot(page, "webex-convert")
     page.get_by_role("button", name="Convert account").click()
     page.wait_for_selector("text=Your account was successfully converted")
     shot(page, "flow-webex-sandbox-converted")
@@ -208,6 +277,7 @@ def test_s7_a_personal_account_is_converted(
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
     page.get_by_role("button", name="Next").click()
     page.get_by_role("main").get_by_role("link", name="Forgot password").click()
+    help_shot(page, "webex-forgot-password")
     before = smtp_capture.count()
     page.get_by_role("button", name="Send").click()
     page.wait_for_selector("text=Check your email")
@@ -240,11 +310,13 @@ def test_s15_user_does_not_exist_at_first_then_active(
     page.goto(activation)
     assert "User does not exist" in page.inner_text("body")
     shot(page, "flow-zoom-sandbox-user-does-not-exist")
+    help_shot(page, "zoom-user-does-not-exist")
     # The portal still says what to do, and the help page names the known error.
     page.goto(f"{live_server.url}/help/zoom/")
     assert "User does not exist" in page.inner_text("main")
     sandbox.move_clock(seconds=601)  # the vendor catches up
     page.goto(f"{activation}?method=password")
+    help_shot(page, "zoom-sign-up-with-password")
     page.fill("input[name=first_name]", "Taro")
     page.fill("input[name=last_name]", "Yamada")
     page.fill("input[name=password]", "Activate2024")
