@@ -178,3 +178,10 @@ def test_a_zoom_card_after_the_s13_resend_describes_the_join_request(
     assert "Approve Request" in card and "Confirm and Switch" in card
     assert "invited you to join their Zoom account" in card
     assert "Activate Zoom Account" not in card and "Sign up with password" not in card
+
+
+def test_the_page_names_the_member_in_the_pages_language(signed_in):
+    signed_in.cookies["django_language"] = "ja"
+    assert "山田 太郎（共通ID" in signed_in.get("/my/").text
+    signed_in.cookies["django_language"] = "en"
+    assert f"Signed in as {signed_in.member.display_name_latin} (" in signed_in.get("/my/").text

@@ -99,9 +99,11 @@ def _wrong_activation(account: Account) -> Notice:
                 "mail address)."
             ),
             _(
-                "To fix it, press “Resend the activation mail” in the portal and activate "
-                "with “Sign up with password”; or, at the vendor, sign out, choose "
-                "“Forgot password?” and enter %(address)s."
+                "To fix it, either press “Resend the activation mail” in the portal and "
+                "follow the new mail (after a Google sign-in, Zoom's mail asks you to "
+                "“Approve Request” and then “Confirm and Switch”); or, at the vendor, sign "
+                "out, choose “Forgot password?”, enter %(address)s, and activate from the "
+                "link that arrives with “Sign up with password”."
             )
             % {"address": account.member.mail_address},
         ],
