@@ -50,6 +50,68 @@ PAGING = [
 ]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 
+REASON = {
+    "type": "string",
+    "minLength": 3,
+    "maxLength": 2000,
+    "pattern": "^[^\\x00]*$",
+    "description": "why: saved in the audit log",
+}
+INQUIRY_STATUS = {"type": "string", "enum": ["open", "waiting", "resolved"]}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": required, "properties": properties}
+            }
+        },
+    }
+
+
+def _write(
+    operation: str, summary: str, params: list[Any], body: dict[str, Any], ok: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": operation,
+            "summary": summary,
+            "parameters": params,
+            "requestBody": body,
+            "responses": {
+                **ok,
+                "400": ERROR,
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+                "409": ERROR,
+            },
+        }
+    }
+
+
+REASON_ONLY = _body({"reason": REASON}, ["reason"])
+ACCOUNT_ACTIONS = ["resend", "retry", "reconcile", "suspend", "deprovision", "reprovision"]
+CAMPAIGN_ACTIONS = ["pause", "resume", "cancel"]
+NEW_CAMPAIGN = _body(
+    {
+        "service": {"type": "string", "pattern": "^[^\\x00]*$"},
+        "roles": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["faculty", "staff", "student"]},
+        },
+        "created_before": {"type": "string", "format": "date"},
+        "affiliations": {"type": "array", "items": {"type": "string", "pattern": "^[^\\x00]*$"}},
+        "common_ids": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{10}$"}},
+        "start_at": {"type": "string", "format": "date-time"},
+        "dry_run": {"type": "boolean"},
+        "reason": REASON,
+    },
+    ["service"],
+)
+
 SCHEMA: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "CampusConf staff API", "version": "1"},
@@ -90,7 +152,14 @@ SCHEMA: dict[str, Any] = {
                     "service": {"type": "string"},
                     "status": {
                         "type": "string",
-                        "enum": ["running", "paused", "cancelled", "done"],
+                        "enum": [
+                            "scheduled",
+                            "enrolling",
+                            "running",
+                            "paused",
+                            "cancelled",
+                            "done",
+                        ],
                     },
                     "cohort": {"type": "object"},
                     "planned": {"type": "integer"},
@@ -98,7 +167,20 @@ SCHEMA: dict[str, Any] = {
                     "done": {"type": "integer"},
                     "failed": {"type": "integer"},
                     "remaining": {"type": "integer"},
+                    "start_at": NULLABLE_TIME,
                     "created_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "Preview": {
+                "type": "object",
+                "required": ["dry_run", "in_cohort", "to_invite", "already_live", "sample"],
+                "properties": {
+                    "dry_run": {"type": "boolean", "enum": [True]},
+                    "in_cohort": {"type": "integer", "minimum": 0},
+                    "to_invite": {"type": "integer", "minimum": 0},
+                    "already_live": {"type": "integer", "minimum": 0},
+                    "sample": {"type": "array", "items": {"type": "string"}},
+                    "unknown_ids": {"type": "array", "items": {"type": "string"}},
                 },
             },
             "Inquiry": {
@@ -148,7 +230,35 @@ SCHEMA: dict[str, Any] = {
                 },
             }
         },
+        "/accounts/{id}/{action}": _write(
+            "accountAction",
+            "the account desk's actions, through the engine, audited with the reason",
+            [
+                ID,
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ACCOUNT_ACTIONS},
+                },
+            ],
+            REASON_ONLY,
+            {"200": _ok({"$ref": "#/components/schemas/Account"})},
+        ),
         "/campaigns": {
+            "post": {
+                "operationId": "createCampaign",
+                "summary": "dry run (changes nothing) or start, now or at start_at; "
+                "a start needs a reason and is enrolled by the workers",
+                "requestBody": NEW_CAMPAIGN,
+                "responses": {
+                    "200": _ok({"$ref": "#/components/schemas/Preview"}),
+                    "201": _ok({"$ref": "#/components/schemas/Campaign"}),
+                    "400": ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
+                },
+            },
             "get": {
                 "operationId": "listCampaigns",
                 "parameters": PAGING,
@@ -158,7 +268,7 @@ SCHEMA: dict[str, Any] = {
                     "401": ERROR,
                     "403": ERROR,
                 },
-            }
+            },
         },
         "/campaigns/{id}": {
             "get": {
@@ -172,6 +282,46 @@ SCHEMA: dict[str, Any] = {
                 },
             }
         },
+        "/campaigns/{id}/{action}": _write(
+            "campaignAction",
+            "pause, resume or cancel (a scheduled one too), audited with the reason",
+            [
+                ID,
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": CAMPAIGN_ACTIONS},
+                },
+            ],
+            REASON_ONLY,
+            {"200": _ok({"$ref": "#/components/schemas/Campaign"})},
+        ),
+        "/inquiries/{id}/reply": _write(
+            "replyToInquiry",
+            "stored for the portal, mailed to the member; the reply is the audit reason",
+            [ID],
+            _body(
+                {
+                    "body": {
+                        "type": "string",
+                        "minLength": 3,
+                        "maxLength": 10000,
+                        "pattern": "^[^\\x00]*$",
+                    },
+                    "status": INQUIRY_STATUS,
+                },
+                ["body"],
+            ),
+            {"201": _ok({"$ref": "#/components/schemas/Inquiry"})},
+        ),
+        "/inquiries/{id}/status": _write(
+            "setInquiryStatus",
+            "open, waiting on the member, or resolved; audited with the reason",
+            [ID],
+            _body({"status": INQUIRY_STATUS, "reason": REASON}, ["status", "reason"]),
+            {"200": _ok({"$ref": "#/components/schemas/Inquiry"})},
+        ),
         "/inquiries": {
             "get": {
                 "operationId": "listInquiries",

@@ -48,7 +48,7 @@ if apps.is_installed("campusconf.portal"):
 
 # The JSON API answers to tokens, not sessions; it needs the engine and the portal.
 if apps.is_installed("campusconf.provisioning") and apps.is_installed("campusconf.portal"):
-    from campusconf.backoffice.views import api, tokens
+    from campusconf.backoffice.views import api, api_actions, tokens
 
     urlpatterns += [
         path("api-tokens/", tokens.token_list, name="tokens"),
@@ -56,9 +56,27 @@ if apps.is_installed("campusconf.provisioning") and apps.is_installed("campuscon
         path("api/v1/openapi.json", api.openapi, name="api_openapi"),
         path("api/v1/accounts", api.account_list, name="api_accounts"),
         path("api/v1/accounts/<int:pk>", api.account_detail, name="api_account"),
-        path("api/v1/campaigns", api.campaign_list, name="api_campaigns"),
+        path(
+            "api/v1/accounts/<int:pk>/<slug:action>",
+            api_actions.account_action,
+            name="api_account_action",
+        ),
+        path("api/v1/campaigns", api_actions.campaigns_root, name="api_campaigns"),
         path("api/v1/campaigns/<int:pk>", api.campaign_detail, name="api_campaign"),
+        path(
+            "api/v1/campaigns/<int:pk>/<slug:action>",
+            api_actions.campaign_action,
+            name="api_campaign_action",
+        ),
         path("api/v1/inquiries", api.inquiry_list, name="api_inquiries"),
+        path(
+            "api/v1/inquiries/<int:pk>/reply", api_actions.inquiry_reply, name="api_inquiry_reply"
+        ),
+        path(
+            "api/v1/inquiries/<int:pk>/status",
+            api_actions.inquiry_status,
+            name="api_inquiry_status",
+        ),
     ]
 
 # The directory feed: roster upload, records that cannot sign in, SCIM clients.

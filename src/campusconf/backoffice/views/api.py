@@ -1,4 +1,5 @@
-"""The staff JSON API (read-only for now): token in ``Authorization: Bearer …``."""
+"""The staff JSON API's reads: token in ``Authorization: Bearer …``; writes are in
+``api_actions``."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -95,6 +96,7 @@ def _campaign(c: Campaign) -> dict[str, Any]:
         "done": p.done,
         "failed": p.failed,
         "remaining": p.remaining,
+        "start_at": _time(c.start_at),
         "created_at": c.created_at.isoformat(),
     }
 
