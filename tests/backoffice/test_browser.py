@@ -190,36 +190,131 @@ def test_campaign_from_cohort_to_live_progress(
     assert "User does not exist" in failures.text()
 
 
-def test_help_desk_remedy_and_reply(
-    staff_in_browser, make_member, make_service, make_account, live_server
+def test_help_desk_remedy_ends_with_the_member_active(
+    browser,
+    staff_in_browser,
+    live_server,
+    settings,
+    sandbox,
+    smtp_capture,
+    monkeypatch,
+    make_member,
+    make_service,
 ):
+    """S12 then S13 through the help desk: the member signs in to Zoom with Google, asks
+    the help desk, staff resend the activation with a canned reply, the member accepts
+    Zoom's join request, the engine notices, and the member sees the reply and Active."""
     from django.core import mail
 
-    from campusconf.portal.inquiries import open_inquiry
+    from campusconf.accounts.models import Account
     from campusconf.portal.models import Inquiry
+    from campusconf.provisioning import actions, runner, vendors
+    from campusconf.provisioning.reconcile import run_pass
+    from tests.fixtures.sandbox import link
+    from tests.provisioning.sandbox import connector_settings, vendor_env
 
-    service = make_service()
-    member = make_member(language="ja")
-    account = make_account(member, service, State.UNLICENSED)
-    inquiry = open_inquiry(
-        member, service, Inquiry.Topic.WRONG_ACTIVATION, "Google でサインインしてしまいました。"
+    settings.DEBUG = True  # the development sign-in stands in for the university's SSO
+    settings.CAMPUSCONF_DEV_LOGIN = True
+    settings.CAMPUSCONF_ENGINE = {
+        **settings.CAMPUSCONF_ENGINE,
+        "BACKOFF_BASE_SECONDS": 0.05,
+        "BACKOFF_MAX_SECONDS": 0.5,
+        "RATE_LIMITS": False,
+        "FRESH_SECONDS": 0,
+    }
+    for key, value in vendor_env(sandbox.creds).items():
+        monkeypatch.setenv(key, value)
+    vendors.close_all()
+    zoom = make_service(
+        slug="zoom",
+        vendor="zoom",
+        name_ja="Zoom",
+        name_en="Zoom",
+        connector_settings=connector_settings("zoom", sandbox.creds),
     )
+
+    def engine_settles(reconcile=False):
+        # What the workers do: run the jobs, and a reconcile pass notices the vendor.
+        runner.drain(max_seconds=60)
+        if reconcile:
+            run_pass(zoom)
+            runner.drain(max_seconds=60)
+
+    def state():
+        return Account.objects.get(member=member, service=zoom).state
+
+    member = make_member(language="ja")
+    actions.apply_for_service(member, zoom)
+    before = smtp_capture.count()
+    engine_settles()
+    invitation = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
+
+    # The member, in a browser of their own, activates the wrong way (S12).
+    context = browser.new_context(viewport={"width": 1100, "height": 820})
+    own = context.new_page()
+    own.set_default_timeout(15_000)
+    own.goto(link(invitation, "Activate Zoom Account"))
+    own.get_by_role("button", name="Sign in with Google").click()
+    own.wait_for_load_state()
+    engine_settles(reconcile=True)
+    assert state() == State.UNLICENSED
+
+    # ... and writes to the help desk from the portal.
+    own.goto(f"{live_server.url}/dev-login/?q={member.common_id}")
+    own.locator(f"button[value='{member.common_id}']").click()
+    own.wait_for_url(f"{live_server.url}/my/")
+    own.goto(f"{live_server.url}/my/inquiries/new/?service=zoom&topic=wrong_activation")
+    own.fill("#id_what_happened", "Google でサインインしてしまいました。")
+    own.click("main form button[type=submit]")
+    own.wait_for_url(f"{live_server.url}/my/inquiries/*/")
+    inquiry = Inquiry.objects.get(member=member)
+    account = inquiry.account
+    assert account is not None and inquiry.account_state == State.UNLICENSED
+
+    # Staff: the inquiry beside the account, the resend remedy (S13), a canned reply.
     page = staff_in_browser
     page.goto(f"{live_server.url}/staff/inquiries/")
     page.click(f"a[href='/staff/inquiries/{inquiry.pk}/']")
+    shot(page, "backoffice-helpdesk-inquiry-en")
     page.click(f"a[href='/staff/accounts/{account.pk}/resend/?inquiry={inquiry.pk}']")
     assert page.input_value("textarea[name=reason]") == f"Inquiry #{inquiry.pk}"
     page.click("form.staffform button[type=submit]")
     page.wait_for_url(f"{live_server.url}/staff/inquiries/{inquiry.pk}/")
-    account.refresh_from_db()
-    assert account.state == State.REQUESTED  # the engine now sends a fresh invitation (S13)
-
+    assert state() == State.REQUESTED  # the engine now sends a fresh invitation
     page.click("a[href='?canned=resent#id_body']")
     assert "アクティベーションメールを再送しました" in page.input_value("textarea[name=body]")
     page.select_option("select[name=status]", "waiting")
     page.click("form[action$='/reply/'] button[type=submit]")
     page.wait_for_selector(".reply.staff")
-    shot(page, "backoffice-helpdesk-en")
-    inquiry.refresh_from_db()
-    assert inquiry.status == "waiting"
+    shot(page, "backoffice-helpdesk-replied-en")
     assert any("アクティベーションメール" in m.body for m in mail.outbox)
+
+    # The engine resends: the address holds a personal account, so Zoom asks it to
+    # join; the member approves and switches, and the next pass sees an active user.
+    before = smtp_capture.count()
+    engine_settles()
+    assert state() == State.INVITED
+    join = smtp_capture.wait_for(
+        member.mail_address, "invited you to join their Zoom account", after=before
+    )
+    own.goto(link(join, "Approve Request"))
+    own.get_by_role("button", name="Approve Request").click()
+    own.wait_for_selector("text=Switch to the new account")
+    own.get_by_role("button", name="Confirm and Switch").click()
+    own.wait_for_selector("text=Account switched successfully")
+    engine_settles(reconcile=True)
+    assert state() == State.ACTIVE
+
+    # The member reads the reply in the portal, and the card says Active.
+    own.goto(f"{live_server.url}/my/inquiries/{inquiry.pk}/")
+    assert "アクティベーションメールを再送しました" in own.inner_text("main")
+    shot(own, "backoffice-helpdesk-member-reads-reply-ja")
+    own.goto(f"{live_server.url}/my/")
+    assert "有効です" in own.locator("#service-zoom").inner_text()
+    shot(own, "backoffice-helpdesk-member-active-ja")
+    # Staff see it too, beside the inquiry.
+    page.goto(f"{live_server.url}/staff/inquiries/{inquiry.pk}/")
+    assert "Zoom: active" in page.inner_text("main")
+    shot(page, "backoffice-helpdesk-account-active-en")
+    context.close()
+    vendors.close_all()
