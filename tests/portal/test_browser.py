@@ -13,6 +13,7 @@ from django.utils import timezone
 from campusconf.accounts.states import State
 from campusconf.portal.models import Inquiry
 from tests.fixtures.browser import shot
+from tests.portal.screens import shot_both
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -155,10 +156,12 @@ def test_i_got_no_mail_in_the_browser(page, live_server, make_member, make_servi
         invitation_expires_at=now + datetime.timedelta(days=13),
     )
     dev_sign_in_any(page, live_server, member)
+    shot_both(page, "flow-s5-invited-an-hour-ago")
     page.get_by_role("link", name="メールが届かない").click()
     text = page.locator("#id_what_happened").input_value()
     assert member.common_id in text and "1時間以上" in text
-    shot(page, "portal-inquiry-prefilled-ja")
+    shot_both(page, "portal-inquiry-prefilled")
+    assert "1時間以上" in page.locator("#id_what_happened").input_value()
     page.get_by_role("button", name="ヘルプデスクに送信する").click()
     page.wait_for_selector("text=お問い合わせをヘルプデスクに送信しました")
     inquiry = Inquiry.objects.get(member=member)
@@ -166,7 +169,7 @@ def test_i_got_no_mail_in_the_browser(page, live_server, make_member, make_servi
     inquiry.replies.create(body="招待状を再送しました。", from_staff=True)
     page.reload()
     assert "招待状を再送しました。" in page.inner_text("main")
-    shot(page, "portal-inquiry-detail-ja")
+    shot_both(page, "portal-inquiry-detail")
 
 
 @pytest.mark.parametrize("slug", ["webex", "zoom"])

@@ -17,6 +17,7 @@ from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import link
 from tests.portal.help_images import help_shot, mail_shot
+from tests.portal.screens import shot_both
 from tests.provisioning.sandbox import connector_settings, vendor_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -85,7 +86,7 @@ def test_s1_s3_s6_apply_invitation_activate_active(
     page.reload()
     card = page.locator("#service-webex")
     assert "has invited you to Cisco Webex" in card.inner_text()
-    shot(page, "flow-webex-invited-en")
+    shot_both(page, "flow-webex-invited")
     mail = smtp_capture.wait_for(
         member.mail_address, "has invited you to Cisco Webex", after=before
     )
@@ -101,7 +102,7 @@ def test_s1_s3_s6_apply_invitation_activate_active(
     assert state_of(member, "webex") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "Active since" in page.locator("#service-webex").inner_text()
-    shot(page, "flow-webex-active-en")
+    shot_both(page, "flow-webex-active")
 
 
 def test_s12_google_mistake_then_s13_one_click_resend(
@@ -124,7 +125,7 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     page.goto(f"{live_server.url}/my/")
     card = page.locator("#service-zoom")
     assert "Sign in with Google" in card.inner_text()
-    shot(page, "flow-zoom-unlicensed-ja")
+    shot_both(page, "flow-zoom-unlicensed")
     before = smtp_capture.count()
     card.get_by_role("button", name="アクティベーションメールを再送する").click()
     page.wait_for_selector("text=新しい招待状")
@@ -136,7 +137,7 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     text = page.locator("#service-zoom").inner_text()
     assert "invited you to join their Zoom account" in text and "Confirm and Switch" in text
     assert "Activate Zoom Account" not in text
-    shot(page, "flow-zoom-join-request-ja")
+    shot_both(page, "flow-zoom-join-request")
     mail = smtp_capture.wait_for(
         member.mail_address, "invited you to join their Zoom account", after=before
     )
@@ -153,7 +154,7 @@ def test_s12_google_mistake_then_s13_one_click_resend(
     assert state_of(member, "zoom") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "有効です" in page.locator("#service-zoom").inner_text()
-    shot(page, "flow-zoom-recovered-ja")
+    shot_both(page, "flow-zoom-recovered")
 
 
 def test_s12_google_mistake_then_s14_self_service_recovery(
@@ -174,7 +175,7 @@ def test_s12_google_mistake_then_s14_self_service_recovery(
     card = page.locator("#service-zoom")
     text = card.inner_text()
     assert "Sign in with Google" in text and "Fix it yourself at the vendor" in text
-    shot(page, "flow-zoom-unlicensed-en")
+    shot_both(page, "flow-zoom-unlicensed")
     # S14, as the card says: at Zoom, sign out, "Forgot password?", the university address.
     page.goto(f"{sandbox.url}/zoom/")
     page.get_by_role("main").get_by_role("link", name="My Account").click()
@@ -204,7 +205,7 @@ def test_s12_google_mistake_then_s14_self_service_recovery(
     assert state_of(member, "zoom") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "Active since" in page.locator("#service-zoom").inner_text()
-    shot(page, "flow-zoom-recovered-s14-en")
+    shot_both(page, "flow-zoom-recovered-s14")
 
 
 def test_s4_expired_invitation_resent_then_active(
@@ -226,7 +227,7 @@ def test_s4_expired_invitation_resent_then_active(
     page.goto(f"{live_server.url}/my/")
     card = page.locator("#service-webex")
     assert "Your invitation has expired" in card.inner_text()
-    shot(page, "flow-webex-expired-en")
+    shot_both(page, "flow-webex-expired")
     before = smtp_capture.count()
     card.get_by_role("button", name="Send a new invitation").click()
     page.wait_for_selector("text=is on its way")
@@ -245,7 +246,7 @@ def test_s4_expired_invitation_resent_then_active(
     page.goto(f"{live_server.url}/my/")
     # The resend limit is shown while it applies, and the account is active.
     assert "Active since" in page.locator("#service-webex").inner_text()
-    shot(page, "flow-webex-resent-active-en")
+    shot_both(page, "flow-webex-resent-active")
 
 
 def test_s7_a_personal_account_is_converted(
@@ -265,7 +266,7 @@ def test_s7_a_personal_account_is_converted(
     text = card.inner_text()
     assert "Convert to Enterprise Account" in text
     assert "アカウントの変換" in text and "パスワードを忘れた場合" in text
-    shot(page, "flow-webex-conversion-ja")
+    shot_both(page, "flow-webex-conversion")
     mail = smtp_capture.wait_for(member.mail_address, "Convert to Enterprise Account", after=before)
     mail_shot(page, mail, "webex-mail-conversion")
     page.goto(link(mail, "Review"))
@@ -293,6 +294,7 @@ def test_s7_a_personal_account_is_converted(
     assert state_of(member, "webex") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "有効です" in page.locator("#service-webex").inner_text()
+    shot_both(page, "flow-webex-converted-active")
 
 
 def test_s15_user_does_not_exist_at_first_then_active(
@@ -305,6 +307,8 @@ def test_s15_user_does_not_exist_at_first_then_active(
     before = smtp_capture.count()
     engine_settles()
     assert state_of(member, "zoom") == State.INVITED
+    page.reload()
+    shot_both(page, "flow-zoom-invited")
     mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
     activation = link(mail, "Activate Zoom Account")
     page.goto(activation)
@@ -327,4 +331,4 @@ def test_s15_user_does_not_exist_at_first_then_active(
     assert state_of(member, "zoom") == State.ACTIVE
     page.goto(f"{live_server.url}/my/")
     assert "Active since" in page.locator("#service-zoom").inner_text()
-    shot(page, "flow-zoom-active-after-s15-en")
+    shot_both(page, "flow-zoom-active-after-s15")
