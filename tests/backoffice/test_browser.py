@@ -318,3 +318,34 @@ def test_help_desk_remedy_ends_with_the_member_active(
     shot(page, "backoffice-helpdesk-account-active-en")
     context.close()
     vendors.close_all()
+
+
+def test_a_held_reconcile_pass_approved_from_the_dashboard(
+    staff_in_browser, held_pass, live_server
+):
+    from campusconf.accounts.models import Account
+    from campusconf.accounts.states import DesiredState
+    from campusconf.provisioning.models import ReconcilePass
+
+    service, held, members = held_pass
+    page = staff_in_browser
+    page.click("form.langswitch button[value=ja]")
+    page.wait_for_selector("html[lang=ja]")
+    page.goto(f"{live_server.url}/staff/services/{service.slug}/")
+    page.click(
+        f"#queue-held_reconcile a[href='/staff/services/{service.slug}/reconcile/{held.pk}/']"
+    )
+    page.wait_for_selector("#held-review")
+    review = page.inner_text("#held-review")
+    assert "2 件のアカウントが削除対象" in review
+    assert members[0].common_id in review and members[2].common_id not in review
+    page.fill("textarea[name=reason]", "3月の離籍者")
+    shot(page, "backoffice-held-reconcile-ja")
+    page.click("form.staffform button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/services/{service.slug}/")
+    assert "承認しました" in page.inner_text(".flash")
+    shot(page, "backoffice-held-reconcile-approved-ja")
+    held.refresh_from_db()
+    assert held.status == ReconcilePass.Status.APPROVED
+    assert Account.objects.filter(desired_state=DesiredState.ABSENT).count() == 2
+    assert AuditEntry.objects.get(action="reconcile.approve").reason == "3月の離籍者"
