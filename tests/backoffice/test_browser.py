@@ -349,3 +349,83 @@ def test_a_held_reconcile_pass_approved_from_the_dashboard(
     assert held.status == ReconcilePass.Status.APPROVED
     assert Account.objects.filter(desired_state=DesiredState.ABSENT).count() == 2
     assert AuditEntry.objects.get(action="reconcile.approve").reason == "3月の離籍者"
+
+
+def test_a_whole_campaign_against_the_faulty_sandbox(
+    staff_in_browser, live_server, settings, sandbox, monkeypatch, make_member, make_service
+):
+    """Cohort → preview → start → the workers' enrolment and jobs against the sandbox
+    with its faults on → progress → failures CSV saying why, skipped members included."""
+    import csv
+    import io
+
+    from campusconf.provisioning import campaigns, runner, vendors
+    from campusconf.provisioning.models import Campaign
+    from tests.provisioning.sandbox import connector_settings, vendor_env
+
+    settings.CAMPUSCONF_ENGINE = {
+        **settings.CAMPUSCONF_ENGINE,
+        "BACKOFF_BASE_SECONDS": 0.05,
+        "BACKOFF_MAX_SECONDS": 0.2,
+        "RATE_LIMITS": False,
+        "FRESH_SECONDS": 0,
+        "MAX_ATTEMPTS": 1,  # one vendor error and the account fails: failures to report
+    }
+    for key, value in vendor_env(sandbox.creds).items():
+        monkeypatch.setenv(key, value)
+    vendors.close_all()
+    service = make_service(
+        eligible_roles="student", connector_settings=connector_settings("webex", sandbox.creds)
+    )
+    students = [make_member(student=True) for _ in range(6)]
+    teacher = make_member(faculty=True)  # in the cohort, but the service is for students
+    sandbox.set_faults(scope="webex", error_rate=0.5, seed=11)
+
+    page = staff_in_browser
+    page.goto(f"{live_server.url}/staff/campaigns/new/")
+    page.select_option("select[name=service]", service.slug)
+    page.check("input[name=roles][value=student]")
+    page.check("input[name=roles][value=faculty]")
+    page.click("button[name=preview]")
+    page.wait_for_selector("#preview")
+    assert "6 members would be invited (7 in the cohort" in page.inner_text("#preview .seats")
+    page.fill("#preview textarea[name=reason]", "all students and faculty, spring term")
+    page.click("button[name=start]")
+    page.wait_for_selector("#progress #enrolling")
+    campaign = Campaign.objects.get()
+
+    campaigns.enroll_due()  # the workers: enrol, then run the jobs
+    runner.drain(max_seconds=60)
+    campaigns.enroll_due()  # ... and close the campaign once no work is left
+    vendors.close_all()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned, campaign.skipped) == ("done", 6, 1)
+    failed = campaign_accounts(campaign, "failed")
+    invited = campaign_accounts(campaign, "invited")
+    assert failed and invited, "the seeded faults fail some invitations, not all"
+    assert len(failed) + len(invited) == len(students)
+
+    page.reload()
+    page.wait_for_selector("#progress .done-count")
+    assert page.inner_text("#progress .done-count") == f"{len(invited)} / 6"
+    assert teacher.common_id in page.inner_text("#progress .skips")
+    shot(page, "backoffice-campaign-faults-en")
+    body = page.request.get(f"{live_server.url}/staff/campaigns/{campaign.pk}/failures.csv").text()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    by_id = {r["common_id"]: r for r in rows}
+    for account in failed:
+        row = by_id[account.member.common_id]
+        assert row["outcome"] == "failed" and row["error"]  # the vendor's error, as we saw it
+    assert by_id[teacher.common_id]["outcome"] == "skipped"
+    assert by_id[teacher.common_id]["error"] == "This service is offered to: student."
+    assert len(rows) == len(failed) + 1
+
+
+def campaign_accounts(campaign, state):
+    from campusconf.accounts.models import Account
+
+    return list(
+        Account.objects.filter(jobs__campaign=campaign, state=state)
+        .select_related("member")
+        .distinct()
+    )
