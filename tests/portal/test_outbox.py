@@ -169,3 +169,13 @@ def test_the_workers_schedules_send_and_sweep(smtp, make_member, make_service, a
     schedules.run("notices")
     subjects = [m["Subject"] for m in smtp.messages]
     assert any("expires in 3 days" in s for s in subjects), subjects
+
+
+def test_a_conversion_request_is_announced_with_its_own_mail(smtp, make_member, make_service):
+    member = make_member(language="en")
+    account = open_account(member, make_service(slug="zoom", vendor="zoom"), cause=Cause.MEMBER)
+    transition(account, State.CONVERSION_PENDING, cause=Cause.ENGINE)
+    assert kinds(account) == ["application_received", "invitation_sent"]
+    assert outbox.send_due() == 2
+    text = body(smtp.messages[1], "plain")
+    assert "invited you to join their Zoom account" in text and "Approve Request" in text

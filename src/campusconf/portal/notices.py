@@ -20,6 +20,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.states import State
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.next_step import invitation_mail, zoom_join_expected
 
@@ -53,9 +54,12 @@ def _application_received(account: Account) -> Notice:
 
 
 def _invitation_sent(account: Account) -> Notice:
-    # After an S13 resend, Zoom sends a join request rather than an activation mail.
-    join = zoom_join_expected(account.service, account)
-    mail = invitation_mail(account.service, account, conversion=join)
+    # A conversion request (S7) or, after an S13 resend on Zoom, a join request rather
+    # than an activation mail.
+    conversion = account.state == State.CONVERSION_PENDING or zoom_join_expected(
+        account.service, account
+    )
+    mail = invitation_mail(account.service, account, conversion=conversion)
     return Notice(
         _("Your %(service)s invitation is on its way") % {"service": account.service.name},
         [

@@ -42,7 +42,7 @@ EXPIRING_WITHIN = datetime.timedelta(days=3)
 # notice whose moment has passed (the member activated meanwhile) is skipped, not sent.
 STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "application_received": None,
-    "invitation_sent": frozenset({State.INVITED}),
+    "invitation_sent": frozenset({State.INVITED, State.CONVERSION_PENDING}),
     "invitation_expiring": frozenset({State.INVITED, State.CONVERSION_PENDING}),
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
@@ -61,7 +61,9 @@ def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: 
     if target == State.REQUESTED and event.from_state in ("", State.REMOVED):
         # Applying (or applying again); a resend also passes through requested, quietly.
         queue_notice("application_received", account, key=str(event.pk))
-    elif target == State.INVITED and event.from_state == State.REQUESTED:
+    elif (
+        target in (State.INVITED, State.CONVERSION_PENDING) and event.from_state == State.REQUESTED
+    ):
         queue_notice("invitation_sent", account, key=str(event.pk))
     elif target == State.INVITATION_EXPIRED:
         queue_notice("invitation_expired", account, key=_moment(account.invitation_expires_at))
