@@ -296,3 +296,35 @@ def test_two_campaigns_share_the_service_and_members_go_first(
     assert order[0] == "member"
     assert order[1:] == [first.pk, second.pk] * 4
     assert len(staff) == len(students) == 4
+
+
+def test_the_cli_schedules_a_start_and_a_resume_spaces_the_jobs_again(
+    make_service, students, staff_user
+):
+    from django.core.management import call_command
+
+    service = make_service()
+    out = io.StringIO()
+    call_command(
+        "campaign",
+        "start",
+        service.slug,
+        "--role",
+        "student",
+        "--start-at",
+        "2099-04-01T09:00",
+        stdout=out,
+    )
+    campaign = Campaign.objects.get()
+    assert "scheduled" in out.getvalue() and campaign.status == Campaign.Status.SCHEDULED
+    assert timezone.localtime(campaign.start_at).hour == 9
+    assert not Job.objects.exists()
+
+    engine.enroll_due(now=campaign.start_at)
+    campaigns.change_status(campaign, Campaign.Status.PAUSED, actor=staff_user, reason="wait")
+    Job.objects.update(run_after=timezone.now() - datetime.timedelta(days=3))
+    campaigns.change_status(campaign, Campaign.Status.RUNNING, actor=staff_user, reason="go")
+    # Stamps from before the pause would put it ahead of campaigns that kept running.
+    stamps = sorted(Job.objects.values_list("run_after", flat=True))
+    assert stamps[0] >= timezone.now() - datetime.timedelta(minutes=1)
+    assert len(set(stamps)) == len(stamps) == 5

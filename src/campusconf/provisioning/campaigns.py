@@ -309,8 +309,8 @@ def set_status(campaign: Campaign, status: str) -> None:
         if target == Status.RUNNING and current.enrolled_at is None:
             target = Status.ENROLLING
         Campaign.objects.filter(pk=campaign.pk).update(status=target)
-    if target == Status.RUNNING:
-        _restamp(campaign)
+    if target in (Status.RUNNING, Status.ENROLLING):
+        _restamp(campaign)  # a resume, whether or not the enrolment had finished
     if target == Status.CANCELLED:
         _cancel_queued(campaign)
     campaign.refresh_from_db()
