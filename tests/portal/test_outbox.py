@@ -179,3 +179,10 @@ def test_a_conversion_request_is_announced_with_its_own_mail(smtp, make_member, 
     assert outbox.send_due() == 2
     text = body(smtp.messages[1], "plain")
     assert "invited you to join their Zoom account" in text and "Approve Request" in text
+
+
+def test_a_campaign_invitation_is_no_application_of_the_members(make_member, make_service):
+    account = open_account(make_member(), make_service(), cause=Cause.STAFF, reason="campaign 1")
+    assert kinds(account) == []
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert kinds(account) == ["invitation_sent"]

@@ -22,7 +22,7 @@ from typing import Any
 from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent
-from campusconf.accounts.states import State
+from campusconf.accounts.states import Cause, State
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice
@@ -58,8 +58,14 @@ def _moment(value: datetime.datetime | None) -> str:
 def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: Any) -> None:
     """Which state changes call for a notice (connected in PortalConfig.ready)."""
     target = event.to_state
-    if target == State.REQUESTED and event.from_state in ("", State.REMOVED):
-        # Applying (or applying again); a resend also passes through requested, quietly.
+    if (
+        target == State.REQUESTED
+        and event.from_state in ("", State.REMOVED)
+        and event.cause == Cause.MEMBER
+    ):
+        # The member applied (or applied again). A campaign or the staff opening it for
+        # them is no application of theirs: those members hear of the invitation only.
+        # A resend also passes through requested, quietly.
         queue_notice("application_received", account, key=str(event.pk))
     elif (
         target in (State.INVITED, State.CONVERSION_PENDING) and event.from_state == State.REQUESTED
