@@ -164,3 +164,84 @@ def test_after_the_end_nobody_new_gets_an_account_unless_kept(ending, make_membe
     Service.objects.filter(pk=service.pk).update(licence_end_policy="keep")
     service.refresh_from_db()
     assert actions.apply_for_service(make_member(), service).state == State.REQUESTED
+
+
+# The licence_ending mail says "we will write to you again": each way out does.
+def follow_ups(service, kind):
+    return set(
+        Notice.objects.filter(account__service=service, kind=kind).values_list("account_id", "key")
+    )
+
+
+@pytest.mark.django_db
+def test_the_suspended_are_told_their_account_is_suspended(ending):
+    service, accounts = ending
+    sweep(END + datetime.timedelta(days=1))
+    key = f"licence-end:{END}"
+    assert follow_ups(service, "licence_ended_suspended") == {
+        (accounts["active"].pk, key),
+        (accounts["invited"].pk, key),
+    }
+    sweep(END + datetime.timedelta(days=2))
+    assert Notice.objects.filter(kind="licence_ended_suspended").count() == 2  # once
+
+
+@pytest.mark.django_db
+def test_the_removed_are_told_their_account_goes(ending):
+    service, accounts = ending
+    Service.objects.filter(pk=service.pk).update(licence_end_policy="deprovision")
+    sweep(END + datetime.timedelta(days=1))
+    told = {account_id for account_id, _key in follow_ups(service, "licence_ended_removed")}
+    assert told == {a.pk for a in accounts.values()}
+    assert not Notice.objects.filter(kind="licence_ended_suspended").exists()
+
+
+@pytest.mark.django_db
+def test_a_renewal_is_announced_to_those_told_once(ending, staff_client):
+    service, accounts = ending
+    sweep(END - datetime.timedelta(days=10))
+    renewed = END.replace(year=END.year + 1)
+    staff_client.post(
+        f"/staff/services/{service.slug}/terms/",
+        {
+            "plan_name": service.plan_name,
+            "seats": "10",
+            "valid_until": renewed.isoformat(),
+            "licence_end_policy": "suspend",
+            "reason": "renewed for a year",
+        },
+    )
+    assert not Notice.objects.filter(kind="licence_renewed").exists()  # the sweep sends it
+    assert sweep(END - datetime.timedelta(days=9)).notified == 2
+    key = f"licence-renewed:{END}"
+    assert follow_ups(service, "licence_renewed") == {
+        (accounts["active"].pk, key),
+        (accounts["invited"].pk, key),
+    }
+    assert sweep(END - datetime.timedelta(days=8)).notified == 0  # once
+    # The new end is announced in its turn, 30 days before it.
+    assert sweep(renewed - datetime.timedelta(days=30)).notified == 2
+    assert Notice.objects.filter(kind="licence_renewed").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_earlier_end_is_not_a_renewal(ending):
+    service, _accounts = ending
+    sweep(END - datetime.timedelta(days=10))
+    Service.objects.filter(pk=service.pk).update(valid_until=END - datetime.timedelta(days=5))
+    sweep(END - datetime.timedelta(days=9))
+    assert not Notice.objects.filter(kind="licence_renewed").exists()
+
+
+@pytest.mark.django_db
+def test_the_keep_policy_tells_those_told_that_it_is_renewed(ending):
+    service, accounts = ending
+    Service.objects.filter(pk=service.pk).update(licence_end_policy="keep")
+    sweep(END - datetime.timedelta(days=10))
+    sweep(END + datetime.timedelta(days=1))
+    told = {account_id for account_id, _key in follow_ups(service, "licence_renewed")}
+    assert told == {accounts["active"].pk, accounts["invited"].pk}
+    # Not told twice when the date moves after the end was kept.
+    Service.objects.filter(pk=service.pk).update(valid_until=END.replace(year=END.year + 1))
+    sweep(END + datetime.timedelta(days=2))
+    assert Notice.objects.filter(kind="licence_renewed").count() == 2

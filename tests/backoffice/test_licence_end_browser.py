@@ -165,6 +165,18 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
     with sandbox.webex() as api:
         person = api.get(f"/people/{account.vendor_user_id}").json()
     assert person["loginEnabled"] is False
+    # The 30-day mail promised to write again: each suspended member is told, once.
+    before = smtp_capture.count()
+    workers_run("notices")
+    ja_mail = smtp_capture.wait_for(japanese.mail_address, "停止", after=before)
+    assert "更新されなかった" in text_part(ja_mail)
+    smtp_capture.wait_for(english.mail_address, "account has been suspended", after=before)
+    workers_run("licence-end", "notices")
+    assert sorted(m["To"] for m in smtp_capture.messages[before:]) == sorted(
+        [english.mail_address, japanese.mail_address]
+    )
+    page.set_content(html_part(ja_mail))
+    shot(page, "licence-end-suspended-mail-ja")
 
     sign_in_member(page, live_server, japanese)
     card = page.locator("#service-webex")

@@ -8,7 +8,9 @@ mail server is down. ``send_notice`` sends at once and is for that sender and te
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -125,6 +127,49 @@ def _licence_ending(account: Account) -> Notice:
     )
 
 
+# The follow-ups that keep licence_ending's promise (provisioning.licence_end queues them).
+def _licence_renewed(account: Account) -> Notice:
+    service = account.service
+    lines = [
+        _("The university licence for %(service)s has been renewed. Your account stays as it is.")
+        % {"service": service.name}
+    ]
+    if service.valid_until is not None:
+        lines.append(_("It is now valid until %(until)s.") % {"until": _date(service.valid_until)})
+    return Notice(_("Your %(service)s licence has been renewed") % {"service": service.name}, lines)
+
+
+def _licence_ended_suspended(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s account has been suspended") % {"service": account.service.name},
+        [
+            _(
+                "The university licence for %(service)s has ended and was not renewed, so "
+                "your account has been suspended: you cannot sign in to it for now."
+            )
+            % {"service": account.service.name},
+            _(
+                "The account is kept. If the licence is renewed later, the help desk can "
+                "restore it; ask from the portal."
+            ),
+        ],
+    )
+
+
+def _licence_ended_removed(account: Account) -> Notice:
+    return Notice(
+        _("Your %(service)s account is being removed") % {"service": account.service.name},
+        [
+            _(
+                "The university licence for %(service)s has ended and was not renewed, so "
+                "your university account at %(service)s is being removed."
+            )
+            % {"service": account.service.name},
+            _("If you still need it, ask the help desk from the portal."),
+        ],
+    )
+
+
 def _seat_available(account: Account) -> Notice:
     # Sent by the engine's seat queue (provisioning.seats) when a waiting member gets a seat.
     service = account.service.name
@@ -146,8 +191,32 @@ KINDS: dict[str, Callable[[Account], Notice]] = {
     "invitation_expired": _invitation_expired,
     "wrong_activation": _wrong_activation,
     "licence_ending": _licence_ending,
+    "licence_renewed": _licence_renewed,
+    "licence_ended_suspended": _licence_ended_suspended,
+    "licence_ended_removed": _licence_ended_removed,
     "seat_available": _seat_available,
 }
+
+# Kinds not to queue in the current context (see ``withheld``).
+_withheld: ContextVar[frozenset[str]] = ContextVar("withheld_notices", default=frozenset())
+
+
+@contextmanager
+def withheld(*kinds: str) -> Iterator[None]:
+    """Within this block, ``queue_notice`` queues none of ``kinds``.
+
+    For a caller that sends its own, better notice in place of one the lifecycle signal
+    would queue: the seat queue's admission opens the account (which would queue
+    "application received") and says "a licence is now yours" instead (one mail, not two).
+    """
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown notice kind {', '.join(sorted(unknown))}")
+    token = _withheld.set(_withheld.get() | frozenset(kinds))
+    try:
+        yield
+    finally:
+        _withheld.reset(token)
 
 
 def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice | None:
@@ -155,10 +224,13 @@ def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice 
 
     Call it inside the transaction that makes the notice due, so both commit together.
     ``key`` names the occasion (for ``licence_ending``, the licence's end date): the same
-    kind, account and key is queued once, however often this is called.
+    kind, account and key is queued once, however often this is called. Also None when
+    the kind is ``withheld`` here.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}; known: {', '.join(KINDS)}")
+    if kind in _withheld.get():
+        return None
     try:
         # A savepoint, so a duplicate leaves the caller's transaction usable.
         with transaction.atomic():

@@ -47,6 +47,9 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
     "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
+    "licence_renewed": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
+    "licence_ended_suspended": frozenset({State.SUSPENDED}),
+    "licence_ended_removed": None,  # the removal was decided; the job may not have run yet
     "seat_available": None,  # the seat was given; worth saying whatever happened since
 }
 

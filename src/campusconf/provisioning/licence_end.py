@@ -10,6 +10,14 @@ both do it and a crash leaves it undone rather than half-marked. Renewing is mov
 never reached, and the new one is announced 30 days before it in turn.
 
 "Valid until" is the last day of the licence: the policy applies from the day after.
+
+The ``licence_ending`` mail promises to write again, and each way out keeps it, through
+the portal's outbox in the same transaction: the policy applied says
+``licence_ended_suspended`` / ``licence_ended_removed`` to each account it touches;
+the ``keep`` policy at the end, or a renewal (the date moved later, or removed, after
+members were told and before the end was applied), says ``licence_renewed`` to those
+who were told. A renewal is noticed by the sweep (``notify_renewed``), so it does not
+matter which page or script moved the date.
 """
 
 from __future__ import annotations
@@ -67,11 +75,59 @@ def notify_ending(service: Service) -> int:
     return count
 
 
+def _tell_renewed(service: Service, ended: datetime.date) -> int:
+    """Queue ``licence_renewed`` to whoever was told the licence would end on ``ended``."""
+    from campusconf.portal.models import Notice
+    from campusconf.portal.notices import queue_notice
+
+    told = Notice.objects.filter(
+        kind="licence_ending", key=f"licence-end:{ended}", account__service=service
+    ).select_related("account__service", "account__member")
+    count = 0
+    for notice in told:
+        if queue_notice("licence_renewed", notice.account, key=f"licence-renewed:{ended}"):
+            count += 1
+    return count
+
+
+def notify_renewed(service: Service) -> int:
+    """The end members were told of was lifted before it came: tell them (once).
+
+    Clearing ``licence_notice_sent_for`` (compare-and-set, with the notices) marks it
+    done; the new end, if any, is then announced 30 days before it as usual.
+    """
+    ended = service.licence_notice_sent_for
+    if ended is None:
+        return 0
+    with transaction.atomic():
+        cleared = Service.objects.filter(pk=service.pk, licence_notice_sent_for=ended).update(
+            licence_notice_sent_for=None
+        )
+        if not cleared:
+            return 0
+        count = _tell_renewed(service, ended)
+    log.info("licence end %s of %s lifted: %d members told", ended, service.slug, count)
+    return count
+
+
+def _renewed(service: Service) -> bool:
+    """Members were told of an end that has not been applied, and it moved later or away."""
+    told = service.licence_notice_sent_for
+    return (
+        told is not None
+        and service.licence_end_applied_for != told
+        and (service.valid_until is None or service.valid_until > told)
+    )
+
+
 def apply_end(service: Service) -> SweepResult:
-    """The licence has ended: suspend or deprovision every live account, or nothing."""
+    """The licence has ended: suspend or deprovision every live account, or nothing
+    (``keep``: the licence is renewed, and those told of the end hear so)."""
+    from campusconf.portal.notices import queue_notice
     from campusconf.provisioning.actions import deprovision_account, suspend_account
 
     reason = f"licence ended on {service.valid_until} ({service.licence_end_policy})"
+    key = f"licence-end:{service.valid_until}"
     suspended = deprovisioned = 0
     with transaction.atomic():
         if not _mark(service, "licence_end_applied_for"):
@@ -81,6 +137,7 @@ def apply_end(service: Service) -> SweepResult:
                 try:
                     with transaction.atomic():
                         suspend_account(account, cause=Cause.ENGINE, reason=reason)
+                        queue_notice("licence_ended_suspended", account, key=key)
                     suspended += 1
                 except IllegalTransition as why:  # moved on meanwhile; logged, not fatal
                     log.warning("licence end: account %s not suspended: %s", account.pk, why)
@@ -88,7 +145,11 @@ def apply_end(service: Service) -> SweepResult:
             live = Account.objects.filter(service=service, desired_state=DesiredState.PRESENT)
             for account in live.exclude(state=State.REMOVED):
                 deprovision_account(account, cause=Cause.ENGINE, reason=reason)
+                queue_notice("licence_ended_removed", account, key=key)
                 deprovisioned += 1
+        elif service.licence_notice_sent_for == service.valid_until:
+            assert service.valid_until is not None
+            _tell_renewed(service, service.valid_until)
     log.info(
         "licence end %s of %s applied (%s): %d suspended, %d deprovisioned",
         service.valid_until,
@@ -104,6 +165,9 @@ def sweep(today: datetime.date | None = None) -> SweepResult:
     """The schedule's pass over every service with an end date; ``today`` for tests."""
     today = today or timezone.localdate()
     notified = suspended = deprovisioned = 0
+    for service in Service.objects.filter(licence_notice_sent_for__isnull=False):
+        if _renewed(service):
+            notified += notify_renewed(service)
     for service in Service.objects.filter(valid_until__isnull=False):
         assert service.valid_until is not None
         if today > service.valid_until:
