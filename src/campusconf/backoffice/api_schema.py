@@ -243,7 +243,21 @@ SCHEMA: dict[str, Any] = {
                 },
             ],
             REASON_ONLY,
-            {"200": _ok({"$ref": "#/components/schemas/Account"})},
+            {
+                "200": _ok({"$ref": "#/components/schemas/Account"}),
+                # retry / reprovision when every seat is taken: queued, done later
+                "202": _ok(
+                    {
+                        "type": "object",
+                        "required": ["detail", "waiting_for_seat", "account"],
+                        "properties": {
+                            "detail": {"type": "string"},
+                            "waiting_for_seat": {"type": "integer", "minimum": 1},
+                            "account": {"$ref": "#/components/schemas/Account"},
+                        },
+                    }
+                ),
+            },
         ),
         "/campaigns": {
             "post": {

@@ -9,12 +9,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent, Application
-from campusconf.accounts.states import LIVE_STATES, State
+from campusconf.accounts.states import State
+
+# Which accounts hold a seat is the engine's rule, defined once (provisioning/seats.py,
+# SEAT_STATES) and re-exported here, so the dashboard counts exactly what the cap counts.
+from campusconf.provisioning.seats import seats_used as seats_used
 from campusconf.services.models import Service
 
-# A failed account may never have reached the vendor, so it holds no seat; every other
-# live state does (an invitation already reserves the licence at the vendor).
-SEAT_STATES = frozenset(LIVE_STATES - {State.FAILED})
 STUCK_AFTER = datetime.timedelta(hours=1)  # S5: no invitation within an hour
 EXPIRING_WITHIN = datetime.timedelta(days=3)
 QUEUE_SAMPLE = 20
@@ -42,10 +43,6 @@ def accounts_by_state(service: Service) -> list[tuple[State, int]]:
         .values_list("state", "n")
     )
     return [(state, counts.get(state.value, 0)) for state in State]
-
-
-def seats_used(service: Service) -> int:
-    return Account.objects.filter(service=service, state__in=SEAT_STATES).count()
 
 
 def _per_day(qs: QuerySet[Any], field_name: str, since: datetime.datetime) -> dict[Any, int]:

@@ -19,6 +19,7 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.audit.log import record
+from campusconf.provisioning.seats import WaitingForSeat
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ class RemedyRefused(Exception):
     """The engine said no (wrong state, engine not installed); nothing changed."""
 
 
+class RemedyQueued(Exception):
+    """Every seat is taken: the member now waits at ``place`` in the seat queue, and
+    the engine carries the remedy out when a seat frees. Audited like a done remedy."""
+
+    def __init__(self, place: int) -> None:
+        super().__init__(f"all seats are taken; the member waits at place {place}")
+        self.place = place
+
+
 def engine_action(name: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module("campusconf.provisioning.actions")
@@ -99,9 +109,15 @@ def apply_remedy(
     remedy = REMEDIES[slug]
     action = engine_action(remedy.engine_action)
     before = account.state
+    place = None
     try:
         with transaction.atomic():
-            action(account, cause=Cause.STAFF, actor=actor, reason=reason)
+            try:
+                action(account, cause=Cause.STAFF, actor=actor, reason=reason)
+            except WaitingForSeat as wait:
+                # Not a refusal: the member is queued (that row must commit), so the
+                # staff action is audited with the place it got.
+                place = wait.place
             account.refresh_from_db()
             record(
                 actor,
@@ -112,7 +128,10 @@ def apply_remedy(
                 service=account.service.slug,
                 state_before=before,
                 state_after=account.state,
+                **({} if place is None else {"waiting_for_seat": place}),
                 **{"origin": "account_desk", **context},
             )
     except (IllegalTransition, AccountAlreadyLive) as refusal:
         raise RemedyRefused(str(refusal)) from refusal
+    if place is not None:
+        raise RemedyQueued(place)

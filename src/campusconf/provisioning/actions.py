@@ -22,7 +22,13 @@ from campusconf.accounts.lifecycle import (
     transition,
 )
 from campusconf.accounts.models import Account, AccountEvent, Application
-from campusconf.accounts.states import RESENDABLE_STATES, Cause, DesiredState, State
+from campusconf.accounts.states import (
+    RESENDABLE_STATES,
+    Cause,
+    DesiredState,
+    State,
+    allowed_causes,
+)
 from campusconf.members.models import Member
 from campusconf.provisioning import seats
 from campusconf.provisioning.models import Campaign, Job, Lane
@@ -165,10 +171,35 @@ def resend_invitation(
 def retry_account(
     account: Account, *, cause: Cause, actor: User = None, reason: str = ""
 ) -> Account:
-    """A failed account: requested again, plus a provisioning job."""
+    """A failed account: requested again, plus a provisioning job.
+
+    A failed account holds no seat, so the retry takes one under the seat cap's lock
+    (``seats.claim_seat_for``), or raises WaitingForSeat with the member queued; the
+    queue's admission carries the retry out.
+    """
     if account.state != State.FAILED:
         raise IllegalTransition(account.state, State.REQUESTED, cause)
-    return _move(account, State.REQUESTED, cause=cause, actor=actor, reason=reason or "retry")
+    return _move_with_seat(account, cause=cause, actor=actor, reason=reason or "retry", changes={})
+
+
+def _move_with_seat(
+    account: Account,
+    *,
+    cause: Cause,
+    actor: User,
+    reason: str,
+    changes: dict[str, object],
+) -> Account:
+    """Back to requested, if the account holds or gets a seat; else WaitingForSeat."""
+    with transaction.atomic():
+        place = seats.claim_seat_for(account)
+        if place is None:
+            transition(account, State.REQUESTED, cause=cause, actor=actor, reason=reason, **changes)
+            enqueue(account, Job.Kind.SYNC, lane=lane_for(cause))
+    if place is not None:
+        # Raised after the commit, so the member's place in the queue is kept.
+        raise WaitingForSeat(account.service, place)
+    return account
 
 
 def deprovision_account(
@@ -199,14 +230,20 @@ def suspend_account(
 def reprovision_account(
     account: Account, *, cause: Cause, actor: User = None, reason: str = ""
 ) -> Account:
-    """Suspended or removed → requested again; the job restores the vendor user."""
-    return _move(
+    """Suspended or removed → requested again; the job restores the vendor user.
+
+    A suspended account still holds its seat (``seats.SEAT_STATES``); a removed one
+    gave it up, so it needs a free seat like an applicant and otherwise waits in the
+    queue (WaitingForSeat). An illegal move is refused before anyone is queued.
+    """
+    if cause not in allowed_causes(State(account.state), State.REQUESTED):
+        raise IllegalTransition(account.state, State.REQUESTED, cause)
+    return _move_with_seat(
         account,
-        State.REQUESTED,
         cause=cause,
         actor=actor,
         reason=reason or "reprovision",
-        desired_state=DesiredState.PRESENT,
+        changes={"desired_state": DesiredState.PRESENT},
     )
 
 

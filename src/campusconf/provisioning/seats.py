@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from campusconf.accounts.lifecycle import AccountAlreadyLive
+from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, Cause, State
 from campusconf.backoffice.models import SeatWait
@@ -35,7 +35,11 @@ from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
 
-# A seat is held by every live account except a failed one (it holds no vendor user).
+# The one seat-counting rule (the back office's dashboard imports it): a seat is held by
+# every live account except a failed one, which holds no working vendor user. Suspended
+# accounts hold theirs: on Webex a deactivated user keeps its licence, and on Zoom
+# (where deactivating drops the licence) the user is still ours and comes back with
+# ``reprovision_account``, which must not find its seat given away to the queue.
 SEAT_STATES = frozenset(LIVE_STATES - {State.FAILED})
 
 
@@ -78,6 +82,24 @@ def claim_seat(member: Member, service: Service, *, campaign: Campaign | None = 
     A member already holding a live account gets None, so ``open_account`` raises
     ``AccountAlreadyLive`` as it would without a cap.
     """
+    return _claim(member, service, campaign=campaign, holds=Q(state__in=LIVE_STATES))
+
+
+def claim_seat_for(account: Account) -> int | None:
+    """The same locked check for an account that exists already (retry, re-provision).
+
+    An account in a seat-holding state (``SEAT_STATES``: suspended, say) keeps its seat
+    and needs no new one; a failed or removed one needs a free seat like any applicant,
+    and otherwise waits in the same queue (admitted, ``admit_waiting`` carries out the
+    retry or re-provision). The state is read again under the service's lock.
+    """
+    return _claim(account.member, account.service, holds=Q(pk=account.pk, state__in=SEAT_STATES))
+
+
+def _claim(
+    member: Member, service: Service, *, holds: Q, campaign: Campaign | None = None
+) -> int | None:
+    """``holds``: the member's accounts that, if any exists, need no new seat."""
     locked = Service.objects.select_for_update(no_key=True).only("pk", "seats").get(pk=service.pk)
     if locked.seats is None:
         # No cap (any more): whoever still waits goes in with this application.
@@ -85,7 +107,7 @@ def claim_seat(member: Member, service: Service, *, campaign: Campaign | None = 
             outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
         )
         return None
-    if Account.objects.filter(member=member, service=service, state__in=LIVE_STATES).exists():
+    if Account.objects.filter(holds, member=member, service=service).exists():
         return None
     own = waiting(service).filter(member=member).first()
     ahead = _ahead_of(own).exists() if own else waiting(service).exists()
@@ -122,13 +144,21 @@ def leave_queue(member: Member, service: Service) -> bool:
 def admit_waiting(service: Service) -> list[Account]:
     """Let waiting members in, oldest first, while seats are free.
 
-    Each admission is ``apply_for_service`` itself (which takes the seat through
-    ``claim_seat`` and queues the job), in a savepoint: a member who can no longer
-    have the account is dropped from the queue with the reason, the rest go on. The
-    member is told by mail that the seat is theirs.
+    Each admission is the engine's own action, in a savepoint: ``apply_for_service``
+    (which takes the seat through ``claim_seat`` and queues the job; a removed account
+    is reopened), or ``retry_account`` for a failed account whose retry was queued. A
+    member who can no longer have the account is dropped from the queue with the
+    reason, the rest go on. The member is told by one mail, ``seat_available``: the
+    lifecycle's "application received" notice is withheld, as it would say less.
     """
-    from campusconf.portal.notices import queue_notice
-    from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
+    from campusconf.portal.notices import queue_notice, withheld
+    from campusconf.provisioning.actions import (
+        NotEligible,
+        WaitingForSeat,
+        apply_for_service,
+        retry_account,
+    )
+    from campusconf.services.eligibility import check_eligibility
 
     admitted: list[Account] = []
     with transaction.atomic():
@@ -139,19 +169,29 @@ def admit_waiting(service: Service) -> list[Account]:
         ):
             if free is not None and free <= 0:
                 break
+            reason = f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}"
+            failed = Account.objects.filter(
+                member=wait.member, service=locked, state=State.FAILED
+            ).first()
             try:
-                with transaction.atomic():
-                    account = apply_for_service(
-                        wait.member,
-                        locked,
-                        cause=Cause.STAFF if wait.campaign_id else Cause.MEMBER,
-                        reason=f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}",
-                        campaign=wait.campaign,
-                    )
+                with transaction.atomic(), withheld("application_received"):
+                    if failed is not None:
+                        verdict = check_eligibility(wait.member, locked)
+                        if not verdict.eligible:
+                            raise NotEligible(verdict.reason)
+                        account = retry_account(failed, cause=Cause.ENGINE, reason=reason)
+                    else:
+                        account = apply_for_service(
+                            wait.member,
+                            locked,
+                            cause=Cause.STAFF if wait.campaign_id else Cause.MEMBER,
+                            reason=reason,
+                            campaign=wait.campaign,
+                        )
                     queue_notice("seat_available", account, key=str(wait.pk))
             except WaitingForSeat:
                 break  # the count said free, the claim says full: stop, the sweep retries
-            except (NotEligible, AccountAlreadyLive) as why:
+            except (NotEligible, AccountAlreadyLive, IllegalTransition) as why:
                 SeatWait.objects.filter(pk=wait.pk).update(
                     outcome=SeatWait.Outcome.DROPPED,
                     note=str(why)[:200],

@@ -24,7 +24,7 @@ from campusconf.backoffice import campaigns, helpdesk
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
 from campusconf.backoffice.forms import ReasonForm
 from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
-from campusconf.backoffice.remedies import REMEDIES, RemedyRefused, apply_remedy
+from campusconf.backoffice.remedies import REMEDIES, RemedyQueued, RemedyRefused, apply_remedy
 from campusconf.backoffice.views.api import (
     _account,
     _campaign,
@@ -112,6 +112,18 @@ def account_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
         return _error(str(error), 400)
     except RemedyRefused as refusal:
         return _error(f"nothing was changed: {refusal}", 409)
+    except RemedyQueued as queued:
+        # Accepted, not done: the member waits for a seat and the engine does it then.
+        account.refresh_from_db()
+        return JsonResponse(
+            {
+                "detail": f"all seats of {account.service.slug} are taken: the member waits "
+                f"at place {queued.place}; the {action} is carried out when a seat frees",
+                "waiting_for_seat": queued.place,
+                "account": _account(account),
+            },
+            status=202,
+        )
     account.refresh_from_db()
     return JsonResponse(_account(account))
 

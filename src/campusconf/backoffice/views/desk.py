@@ -7,7 +7,7 @@ from campusconf.accounts.models import Account
 from campusconf.backoffice import queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, SearchForm
-from campusconf.backoffice.remedies import REMEDIES, RemedyRefused, apply_remedy
+from campusconf.backoffice.remedies import REMEDIES, RemedyQueued, RemedyRefused, apply_remedy
 
 
 @staff_required
@@ -58,6 +58,20 @@ def account_remedy(request: HttpRequest, pk: int, remedy: str) -> HttpResponse:
             )
         except RemedyRefused as refusal:
             messages.error(request, _("Nothing was changed: %(why)s") % {"why": refusal})
+        except RemedyQueued as queued:
+            messages.warning(
+                request,
+                _(
+                    "All seats of %(service)s are taken: the member now waits at place "
+                    "%(place)s in the seat queue, and “%(what)s” is carried out when a "
+                    "seat frees."
+                )
+                % {
+                    "service": account.service.name,
+                    "place": queued.place,
+                    "what": REMEDIES[remedy].label,
+                },
+            )
         else:
             messages.success(request, _("Done: %(what)s.") % {"what": REMEDIES[remedy].label})
         if inquiry:
