@@ -186,3 +186,28 @@ def test_a_campaign_invitation_is_no_application_of_the_members(make_member, mak
     assert kinds(account) == []
     transition(account, State.INVITED, cause=Cause.ENGINE)
     assert kinds(account) == ["invitation_sent"]
+
+
+def test_an_unreachable_server_stops_the_batch(settings, make_member, make_service):
+    accounts = [open_account(make_member(), make_service(), cause=Cause.MEMBER)]
+    accounts.append(
+        open_account(make_member(), make_service(slug="zoom", vendor="zoom"), cause=Cause.MEMBER)
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # refused
+    assert outbox.send_due() == 0
+    # One try, not one time-out per notice: the other waits for the next run, untouched.
+    tried = sorted(Notice.objects.values_list("attempts", flat=True))
+    assert tried == [0, 1]
+
+
+def test_a_refused_recipient_does_not_hold_up_the_others(smtp, make_member, make_service):
+    member = make_member(language="en")
+    smtp.refuse = member.mail_address
+    refused = open_account(member, make_service(), cause=Cause.MEMBER)
+    other = open_account(
+        make_member(language="en"), make_service(slug="zoom", vendor="zoom"), cause=Cause.MEMBER
+    )
+    assert outbox.send_due() == 1
+    assert Notice.objects.get(account=refused).status == Notice.Status.PENDING
+    assert Notice.objects.get(account=other).status == Notice.Status.SENT

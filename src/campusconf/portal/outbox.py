@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import smtplib
 from typing import Any
 
 from django.utils import timezone
@@ -37,6 +38,14 @@ LONGEST_RETRY = datetime.timedelta(hours=1)
 # After this many failures the row stays pending but is logged as an error for staff.
 ATTEMPTS_BEFORE_ALARM = 10
 EXPIRING_WITHIN = datetime.timedelta(days=3)
+# Refusals of one message; anything else (refused connection, time-out, a server that
+# hangs up) means the server is out of reach, and the rest of the batch waits for the
+# next run instead of each spending the SMTP time-out on it.
+ONE_MESSAGE_REFUSED = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
 
 # The states in which each notice still makes sense when the sender gets to it; a
 # notice whose moment has passed (the member activated meanwhile) is skipped, not sent.
@@ -148,7 +157,9 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
                 attempts,
                 exc,
             )
-            continue
+            if isinstance(exc, ONE_MESSAGE_REFUSED):
+                continue
+            break
         Notice.objects.filter(pk=notice.pk).update(
             status=Notice.Status.SENT,
             sent_at=timezone.now(),
