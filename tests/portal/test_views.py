@@ -130,6 +130,11 @@ def test_i_got_no_mail_opens_a_prefilled_inquiry(
     assert inquiry.account_facts["invitation_sent_at"]
     listing = signed_in.get("/my/inquiries/", headers={"accept-language": "en"})
     assert "I got no invitation mail" in listing.text
+    # The state travels as a code and is shown in the reader's language.
+    signed_in.member.preferred_language = "ja"
+    signed_in.member.save(update_fields=["preferred_language"])
+    detail = signed_in.get(f"/my/inquiries/{inquiry.pk}/", headers={"accept-language": "ja"})
+    assert "<dd>招待済み</dd>" in detail.text
 
 
 def test_the_member_reads_staff_replies(signed_in, make_service):

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.states import State
 from campusconf.members.models import Member
 from campusconf.services.models import Service
 
@@ -52,6 +53,13 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.common_id} {self.topic} ({self.status})"
+
+    def account_state_label(self) -> str:
+        """The state as the reader's language names it; the stored code is for machines."""
+        try:
+            return str(State(self.account_state).label)
+        except ValueError:
+            return self.account_state
 
 
 class InquiryReply(models.Model):
