@@ -3,6 +3,19 @@
     uv run python bench/engine_campaign.py --accounts 2000 --workers 4 --faults --kill
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test uv run python bench/engine_campaign.py …
 
+The issue's two performance tables, each one command:
+
+    uv run python bench/engine_campaign.py --pace       # 20,000 at Zoom Business ×10
+    uv run python bench/engine_campaign.py --ceiling --pg postgres://postgres@127.0.0.1:5432/postgres
+
+--pace runs 20,000 invitations with the sandbox and the engine at Zoom Business limits
+scaled ×10 (80 light calls/s → 800/s) and prints the achieved rate against the limit,
+the 429s and the workers' peak RSS. --ceiling runs, with limits off, SQLite with one
+worker and PostgreSQL with 1, 2 and 4 workers; each run first times the same number of
+creates by a bare client loop (the connector alone, no engine, no database) on as many
+threads as the engine has connections in total (workers × CONCURRENCY), in the same
+sandbox, and prints the engine's jobs/s beside it.
+
 With --faults the sandbox answers 5 % 5xx, 5 % time-outs, 2 % lost responses, 10 s of
 eventual consistency and (with limits on) 429 bursts; with --kill a random worker is
 SIGKILLed every 4-10 seconds and started again. At the end it checks that every account
@@ -17,7 +30,6 @@ import argparse
 import datetime
 import os
 import random
-import resource
 import signal
 import subprocess
 import sys
@@ -102,7 +114,7 @@ def populate(n: int, vendor: str, settings: dict[str, Any]) -> Any:
 
 
 def raw_create_rate(service: Any, count: int, threads: int) -> float:
-    """Creates per second by bare connector loops (one per worker), no engine at all."""
+    """Creates per second by bare connector loops (one per thread), no engine at all."""
     from concurrent.futures import ThreadPoolExecutor
 
     from campusconf.connectors.base import UserSpec
@@ -127,6 +139,9 @@ class Workers:
         self.env = env
         self.procs = [self._start() for _ in range(count)]
         self.kills = 0
+        self.peak_kb = 0
+        self.cpu: dict[int, float] = {}
+        self.started_at = datetime.datetime.now(datetime.UTC)
 
     def _start(self) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "campusconf.cli", "run_worker"]
@@ -138,16 +153,41 @@ class Workers:
         )
 
     def kill_one(self) -> None:
+        self.sample_rss()
+        self.sample_cpu()
         i = random.randrange(len(self.procs))
         self.procs[i].kill()
         self.procs[i].wait()
         self.kills += 1
         self.procs[i] = self._start()
 
+    def sample_cpu(self) -> None:
+        """CPU seconds (user + system) of the live workers, before they stop."""
+        tick = os.sysconf("SC_CLK_TCK")
+        for p in self.procs:
+            try:
+                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            self.cpu[p.pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def sample_rss(self) -> None:
+        """Each live worker's peak RSS so far (VmHWM), kept across kills and restarts."""
+        for p in self.procs:
+            try:
+                status = Path(f"/proc/{p.pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
     def peak_rss_mb(self) -> float:
-        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return self.peak_kb / 1024
 
     def stop(self) -> None:
+        self.sample_rss()
+        self.sample_cpu()
         for p in self.procs:
             p.send_signal(signal.SIGTERM)
         for p in self.procs:
@@ -170,7 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate-scale", type=float, default=1.0)
     ap.add_argument("--raw", type=int, default=0, help="first time N creates by a bare client loop")
     ap.add_argument("--deadline", type=float, default=600.0, help="give up after this many s")
+    ap.add_argument("--concurrency", type=int, default=8, help="vendor calls in flight per worker")
+    ap.add_argument("--batch", type=int, default=16, help="jobs claimed per transaction")
+    ap.add_argument("--pace", action="store_true", help="the pace table (20,000 at Business ×10)")
+    ap.add_argument("--ceiling", action="store_true", help="the ceiling table, SQLite and PG")
+    ap.add_argument("--pg", default="", help="PostgreSQL server URL for --ceiling")
     args = ap.parse_args(argv)
+    if args.ceiling:
+        return ceiling(args)
+    if args.pace:
+        return pace(args)
 
     tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
     base_url = os.environ.get("DATABASE_URL", "")
@@ -198,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                 "CAMPUSCONF_ENGINE_RATE_LIMITS": "1" if args.limits else "0",
                 "CAMPUSCONF_ENGINE_POLL_SECONDS": "0.2",
                 "CAMPUSCONF_ENGINE_RECONCILE_MINUTES": "100000",
+                "CAMPUSCONF_ENGINE_BATCH_SIZE": str(args.batch),
+                "CAMPUSCONF_ENGINE_CONCURRENCY": str(args.concurrency),
             }
             os.environ.update(env)
             subprocess.run(
@@ -215,9 +266,13 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     from campusconf.provisioning import campaigns, schedules
     from campusconf.provisioning.models import Job, Schedule
 
-    extra = {"timeout_seconds": 2, "plan": args.plan}
+    extra: dict[str, Any] = {"timeout_seconds": 2, "plan": args.plan, "rate_scale": args.rate_scale}
+    if not args.limits:
+        # Limits off: nothing may space the jobs (campaigns stamp run_after at the rate).
+        extra["rate_limits"] = {"light": 1e6, "medium": 1e6, "api": 1e6}
     service = populate(args.accounts, args.vendor, connector_settings(args.vendor, creds, **extra))
-    raw_rate = raw_create_rate(service, args.raw, args.workers) if args.raw else None
+    threads = args.workers * args.concurrency
+    raw_rate = raw_create_rate(service, args.raw, threads) if args.raw else None
     schedules.ensure()
     Schedule.objects.update(next_run_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     t0 = time.monotonic()
@@ -225,6 +280,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     t_queued = time.monotonic() - t0
     if args.faults:
         sandbox.faults(**FAULTS)
+    started_at = datetime.datetime.now(datetime.UTC)
     workers = Workers(args.workers, env)
     start = time.monotonic()
     live = Job.objects.filter(status__in=["queued", "running"])
@@ -234,6 +290,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
             # A worker takes a few seconds to start: kill one every 4-10 s, so that
             # work goes on between the kills.
             time.sleep(random.uniform(4, 10) if args.kill else 1)
+            workers.sample_rss()
             fresh = live.filter(status="queued", attempts=0).exists()
             if args.kill and fresh:
                 workers.kill_one()
@@ -242,6 +299,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     finally:
         elapsed = time.monotonic() - start
         workers.stop()
+    workers.started_at = started_at
     return report(args, sandbox, service, planned, elapsed, t_queued, workers, raw_rate)
 
 
@@ -269,8 +327,12 @@ def report(
     from django.db.models import Count
 
     from campusconf.accounts.models import Account
+    from campusconf.provisioning import ratelimit
     from campusconf.provisioning.models import Job, RateBucket
 
+    limit = (
+        ratelimit.limits(service).get("light") if args.limits and args.vendor == "zoom" else None
+    )
     users = sandbox.zoom_users() if args.vendor == "zoom" else sandbox.webex_people()
     emails = [u["email"].lower() for u in users if not u["email"].endswith("@raw.example.org")]
     wanted = {
@@ -299,13 +361,24 @@ def report(
         ("faults", "on" if args.faults else "off"),
         ("queueing the campaign (s)", f"{t_queued:.1f}"),
         ("wall time (s)", f"{elapsed:.1f}"),
+        (
+            "first job done after start (s)",
+            f"{(finished[0] - workers.started_at).total_seconds():.1f}" if finished else "-",
+        ),
         ("raw create rate, bare client loop (/s)", f"{raw_rate:.1f}" if raw_rate else "-"),
+        ("raw loop threads", args.workers * args.concurrency if raw_rate else "-"),
         ("jobs/s, first to last finish", f"{(len(finished) - 1) / span:.1f}" if span else "-"),
+        ("pace limit (light calls/s)", f"{limit:.0f}" if limit else "-"),
+        (
+            "achieved / limit",
+            f"{(len(finished) - 1) / span / limit:.3f}" if span and limit else "-",
+        ),
         ("vendor calls", calls),
         ("vendor 429s", counters["rate_limited"]),
         ("429s / calls", f"{counters['rate_limited'] / max(calls, 1):.2%}"),
         ("paced waits", waits),
         ("peak worker RSS (MB)", f"{workers.peak_rss_mb():.0f}"),
+        ("worker CPU ms per job", f"{1000 * sum(workers.cpu.values()) / max(planned, 1):.2f}"),
         ("jobs needing retries", Job.objects.filter(attempts__gt=1).count()),
         ("account states", states),
         ("job states", jobs),
@@ -315,6 +388,96 @@ def report(
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     return 0 if all(checks.values()) else 1
+
+
+def _run_self(args: list[str], env: dict[str, str]) -> dict[str, str]:
+    """Run this script once more with ``args``; its table as a dict (echoed as it comes)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    print("$", " ".join(cmd[1:]), flush=True)
+    result = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stdout, result.stderr[-3000:], sep="\n")
+    table = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition("  ")
+        if value.strip():
+            table[key.strip()] = value.strip()
+    table["exit"] = str(result.returncode)
+    return table
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def pace(args: argparse.Namespace) -> int:
+    """20,000 invitations at Zoom Business ×10 with limits on, as the issue asks."""
+    n = args.accounts if args.accounts != 200 else 20_000
+    print(f"# pace: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load {_load()}")
+    cmd = ["--accounts", str(n), "--workers", str(args.workers), "--limits", "--plan", "business"]
+    cmd += ["--rate-scale", "10", "--concurrency", str(args.concurrency)]
+    cmd += ["--batch", str(args.batch), "--deadline", str(args.deadline)]
+    t = _run_self(cmd, {})
+    rows = [
+        ("database", os.environ.get("DATABASE_URL", "sqlite").split("@")[-1] or "sqlite"),
+        ("invitations", t.get("accounts")),
+        ("workers × concurrency", f"{args.workers} × {args.concurrency}"),
+        ("limit (light calls/s, Business ×10)", t.get("pace limit (light calls/s)")),
+        ("achieved (jobs/s, first to last finish)", t.get("jobs/s, first to last finish")),
+        ("achieved / limit (target ≥ 0.95)", t.get("achieved / limit")),
+        ("429s / calls (target ≤ 0.5 %)", f"{t.get('vendor 429s')} / {t.get('vendor calls')}"
+         f" = {t.get('429s / calls')}"),
+        ("peak worker RSS MB (target ≤ 200)", t.get("peak worker RSS (MB)")),
+        ("checks", "all ok" if t.get("exit") == "0" else "FAILED"),
+        ("load after", _load()),
+    ]  # fmt: skip
+    _print(rows)
+    return int(t.get("exit", "1"))
+
+
+def ceiling(args: argparse.Namespace) -> int:
+    """Limits off: SQLite with 1 worker, PostgreSQL with 1, 2 and 4, each beside a bare loop."""
+    n = args.accounts if args.accounts != 200 else 2000
+    print(f"# ceiling: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load {_load()}")
+    runs = [("SQLite", 1, "")]
+    if args.pg:
+        runs += [("PostgreSQL", w, args.pg) for w in (1, 2, 4)]
+    rows = []
+    status = 0
+    for engine_name, workers, url in runs:
+        cmd = ["--accounts", str(n), "--workers", str(workers), "--raw", str(n)]
+        cmd += ["--concurrency", str(args.concurrency), "--batch", str(args.batch)]
+        t = _run_self(cmd, {"DATABASE_URL": url} if url else {"DATABASE_URL": ""})
+        status |= int(t.get("exit", "1"))
+        jobs_s, raw = (
+            t.get("jobs/s, first to last finish", "-"),
+            t.get("raw create rate, bare client loop (/s)", "-"),
+        )
+        try:
+            ratio = f"{float(jobs_s) / float(raw):.2f}"
+        except ValueError:
+            ratio = "-"
+        rows.append((f"{engine_name}, {workers} worker(s)", jobs_s, raw, t.get("raw loop threads"),
+                     ratio, "ok" if t.get("exit") == "0" else "FAILED", _load()))  # fmt: skip
+    head = (
+        "run",
+        "engine jobs/s",
+        "bare loop creates/s",
+        "loop threads",
+        "ratio",
+        "checks",
+        "load",
+    )
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        print("  ".join(f"{v!s:<{w}}" for v, w in zip(row, widths, strict=True)))
+    return status
+
+
+def _print(rows: list[tuple[str, Any]]) -> None:
+    width = max(len(str(k)) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
 
 
 if __name__ == "__main__":

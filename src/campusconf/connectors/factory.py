@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import httpx
+
 from campusconf.connectors.base import Connector
+from campusconf.connectors.http import DEFAULT_TIMEOUT, Pacer
 from campusconf.connectors.scim import ScimConnector
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
@@ -29,9 +32,18 @@ def _need(values: Mapping[str, str], key: str, where: str) -> str:
 
 
 def build_connector(
-    kind: str, settings: Mapping[str, str], secrets: Mapping[str, str]
+    kind: str,
+    settings: Mapping[str, str],
+    secrets: Mapping[str, str],
+    *,
+    pacer: Pacer | None = None,
+    timeout: float | None = None,
 ) -> Connector:
     """A connector for `kind` ("webex", "zoom" or "scim").
+
+    `pacer` is called before every request with the operation's name (the engine's
+    shared rate limiter and lease heartbeat); `timeout` (seconds) replaces the
+    connectors' default time-outs, so tests and benches can make a time-out cheap.
 
     webex: settings base_url, licence_id or licence_name; secrets access_token,
         and for renewal refresh_token, client_id, client_secret, expires_at (Unix time).
@@ -39,6 +51,7 @@ def build_connector(
         client_id, client_secret.
     scim: settings base_url (required), licence_entitlement; secrets token.
     """
+    limit = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout))
     if kind == "webex":
         expires = secrets.get("expires_at", "")
         try:
@@ -59,6 +72,8 @@ def build_connector(
             base_url=settings.get("base_url") or "https://webexapis.com/v1",
             licence_id=settings.get("licence_id", ""),
             licence_name=settings.get("licence_name", ""),
+            pacer=pacer,
+            timeout=limit,
         )
     if kind == "zoom":
         action = settings.get("delete_action") or "delete"
@@ -75,11 +90,15 @@ def build_connector(
             base_url=settings.get("base_url") or "https://api.zoom.us/v2",
             oauth_base_url=settings.get("oauth_base_url") or "https://zoom.us",
             delete_action="disassociate" if action == "disassociate" else "delete",
+            pacer=pacer,
+            timeout=limit,
         )
     if kind == "scim":
         return ScimConnector(
             _need(settings, "base_url", "setting"),
             _need(secrets, "token", "secret"),
             licence_entitlement=settings.get("licence_entitlement") or "licensed",
+            pacer=pacer,
+            timeout=limit,
         )
     raise ConnectorConfigError(f"unknown connector kind {kind!r}; expected one of {KINDS}")

@@ -10,7 +10,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ATTEMPTS": 8,  # then the account goes to failed, with the reason
     "BACKOFF_BASE_SECONDS": 2.0,
     "BACKOFF_MAX_SECONDS": 600.0,
-    "POLL_SECONDS": 0.5,  # an idle worker looks for work this often
+    "POLL_SECONDS": 0.5,
+    # A worker claims up to BATCH_SIZE jobs in one transaction and runs their creates
+    # on CONCURRENCY threads (keep-alive connections), so it is not latency-bound.
+    "BATCH_SIZE": 16,
+    "CONCURRENCY": 8,  # an idle worker looks for work this often
     "RECONCILE_MINUTES": 30,
     "EXPIRY_CHECK_MINUTES": 5,
     "LEAVER_GRACE_DAYS": 30,

@@ -67,13 +67,39 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
     return Retry(f"{type(out).__name__}: {reason}{tracking}")
 
 
-def _count(service_id: int, out: o.Outcome) -> None:
+def count_call(service_id: int, out: o.Outcome) -> None:
     vendors.calls[(service_id, type(out).__name__)] += 1
 
 
 def addresses_of(account: Account) -> list[str]:
+    """The university address, then the aliases in order; one query, none when the
+    caller prefetched ``member__addresses`` (a batch loads them with the accounts)."""
+    rows = account.member.addresses.all()
+    primary = [a.address for a in rows if a.is_primary][:1]
+    return primary + sorted(a.address for a in rows if not a.is_primary)
+
+
+def spec_of(account: Account) -> UserSpec:
     member = account.member
-    return [a for a in [member.mail_address, *member.alias_addresses] if a]
+    primary = addresses_of(account)[:1]
+    return UserSpec(
+        email=primary[0] if primary else "",
+        first_name=member.given_name_latin,
+        last_name=member.family_name_latin,
+        display_name=member.display_name_latin,
+    )
+
+
+def creates(account: Account, job: Job) -> bool:
+    """True when the job's whole work is one create: a fresh job's first attempt for a
+    requested account with no vendor id (nothing earlier can have created the user)."""
+    return (
+        account.state == State.REQUESTED
+        and account.desired_state != DesiredState.ABSENT
+        and not account.vendor_user_id
+        and job.attempts <= 1
+        and job.kind != Job.Kind.REINVITE
+    )
 
 
 def record_vendor_id(account: Account, user: VendorUser) -> None:
@@ -89,13 +115,13 @@ def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step |
     """The account's vendor user by id, then by address and aliases; or a failure."""
     if account.vendor_user_id:
         out = conn.get_user(account.vendor_user_id)
-        _count(account.service_id, out)
+        count_call(account.service_id, out)
         if isinstance(out, o.Ok) and out.user is not None:
             return out.user, None
         if not isinstance(out, o.NotFound):
             return None, failure_step(account.service_id, out, "get")
     out = conn.find_by_address(addresses_of(account))
-    _count(account.service_id, out)
+    count_call(account.service_id, out)
     if isinstance(out, o.Ok) and out.user is not None:
         record_vendor_id(account, out.user)
         return out.user, None
@@ -104,34 +130,35 @@ def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step |
     return None, failure_step(account.service_id, out, "find")
 
 
-def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
-    """Requested → invited or active, once the vendor user exists."""
-    now = timezone.now()
+CREATED_REASON = "vendor user created; invitation sent"
+
+
+def arrival(
+    account: Account, user: VendorUser, now: datetime.datetime
+) -> tuple[State, dict[str, Any]]:
+    """The state and fields of requested → invited or active, once the vendor user exists."""
     if user.state == UserState.ACTIVE:
-        transition(
-            account,
-            State.ACTIVE,
-            cause=Cause.ENGINE,
-            reason=reason,
-            observed_state=Account.Observed.ACTIVE,
-            activated_at=account.activated_at or now,
-        )
-        return Done("active")
+        return State.ACTIVE, {
+            "observed_state": Account.Observed.ACTIVE,
+            "activated_at": account.activated_at or now,
+        }
     # Webex reports a conversion (S7) only in its mail; the API shows a pending person,
     # so the engine cannot tell conversion_pending apart (docs/engine.md).
     days = account.service.invitation_validity_days
-    transition(
-        account,
-        State.INVITED,
-        cause=Cause.ENGINE,
-        reason=reason,
-        observed_state=Account.Observed.PENDING,
-        invitation_sent_at=now,
-        invitation_expires_at=now + datetime.timedelta(days=days),
-        last_error_code="",
-        last_error_message="",
-    )
-    return Done("invited")
+    return State.INVITED, {
+        "observed_state": Account.Observed.PENDING,
+        "invitation_sent_at": now,
+        "invitation_expires_at": now + datetime.timedelta(days=days),
+        "last_error_code": "",
+        "last_error_message": "",
+    }
+
+
+def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
+    """Requested → invited or active, once the vendor user exists."""
+    target, changes = arrival(account, user, timezone.now())
+    transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
+    return Done(str(target))
 
 
 def provision(conn: Connector, account: Account, job: Job) -> Step:
@@ -143,7 +170,7 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             return step
     if user is not None and user.state == UserState.PENDING and job.kind == Job.Kind.REINVITE:
         out = conn.reinvite(user)
-        _count(account.service_id, out)
+        count_call(account.service_id, out)
         if isinstance(out, o.Created):
             record_vendor_id(account, out.user)
             return _arrived(account, out.user, "invitation sent again")
@@ -153,22 +180,20 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
     if user is not None and user.state == UserState.INACTIVE:
         # The connectors cannot reactivate: remove the disabled user, create afresh.
         out = conn.delete(user.vendor_id or user.email)
-        _count(account.service_id, out)
+        count_call(account.service_id, out)
         if not isinstance(out, o.Ok | o.NotFound):
             return failure_step(account.service_id, out, "delete")
         Account.objects.filter(pk=account.pk).update(vendor_user_id="")
         account.vendor_user_id, user = "", None
     if user is not None:
         return _arrived(account, user, "vendor user found")
-    member = account.member
-    spec = UserSpec(
-        email=member.mail_address,
-        first_name=member.given_name_latin,
-        last_name=member.family_name_latin,
-        display_name=member.display_name_latin,
-    )
-    out = conn.create_user(spec)
-    _count(account.service_id, out)
+    out = conn.create_user(spec_of(account))
+    count_call(account.service_id, out)
+    return after_create(conn, account, job, out)
+
+
+def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) -> Step:
+    """What a create's answer means: record the id and arrive, link, or a failure."""
     if isinstance(out, o.Created):
         record_vendor_id(account, out.user)
         log.info(
@@ -178,7 +203,7 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             out.user.vendor_id,
             out.tracking_id,
         )
-        return _arrived(account, out.user, "vendor user created; invitation sent")
+        return _arrived(account, out.user, CREATED_REASON)
     if isinstance(out, o.AlreadyExists):
         user, step = locate(conn, account)
         if step is not None:
@@ -195,7 +220,7 @@ def remove(conn: Connector, account: Account) -> Step:
         return step
     if user is not None:
         out = conn.delete(user.vendor_id or user.email)
-        _count(account.service_id, out)
+        count_call(account.service_id, out)
         if not isinstance(out, o.Ok | o.NotFound):
             return failure_step(account.service_id, out, "delete")
     transition(
@@ -215,7 +240,7 @@ def suspend(conn: Connector, account: Account) -> Step:
         return step
     if user is not None and user.state != UserState.INACTIVE and user.vendor_id:
         out = conn.deactivate(user.vendor_id)
-        _count(account.service_id, out)
+        count_call(account.service_id, out)
         if not isinstance(out, o.Ok):
             return failure_step(account.service_id, out, "deactivate")
     Account.objects.filter(pk=account.pk).update(observed_state=Account.Observed.INACTIVE)

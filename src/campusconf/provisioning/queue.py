@@ -87,6 +87,17 @@ def _paused_services(now: datetime.datetime) -> list[int]:
 
 def claim(worker: str) -> Job | None:
     """The most urgent runnable job, now leased to ``worker``; None when there is none."""
+    batch = claim_batch(worker, 1)
+    return batch[0] if batch else None
+
+
+def claim_batch(worker: str, limit: int) -> list[Job]:
+    """Up to ``limit`` runnable jobs, most urgent first, leased to ``worker`` together.
+
+    One short transaction for the whole batch: a select (PostgreSQL skips the rows
+    other claimers hold) and one UPDATE. The jobs are of distinct accounts (one live
+    job per account), so running them side by side never puts two hands on an account.
+    """
     now = timezone.now()
     with transaction.atomic():
         query = (
@@ -100,16 +111,18 @@ def claim(worker: str) -> Job | None:
             query = query.exclude(service_id__in=paused, account__isnull=False)
         if connection.features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True, of=("self",))
-        job = query.first()
-        if job is None:
-            return None
-        job.status = Job.Status.RUNNING
-        job.worker = worker
-        job.lease_until = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
-        job.attempts = F("attempts") + 1
-        job.save(update_fields=["status", "worker", "lease_until", "attempts"])
-    job.refresh_from_db()
-    return job
+        jobs = list(query[:limit])
+        if not jobs:
+            return []
+        lease = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+        Job.objects.filter(pk__in=[j.pk for j in jobs]).update(
+            status=Job.Status.RUNNING, worker=worker, lease_until=lease, attempts=F("attempts") + 1
+        )
+    for job in jobs:
+        # What the UPDATE wrote: the rows were locked (or the database was), so no re-read.
+        job.status, job.worker, job.lease_until = Job.Status.RUNNING, worker, lease
+        job.attempts += 1
+    return jobs
 
 
 def recover_expired(now: datetime.datetime | None = None) -> int:
@@ -125,11 +138,18 @@ def recover_expired(now: datetime.datetime | None = None) -> int:
 
 def renew(job: Job, worker: str) -> bool:
     """Extend the lease; False means it was lost (the job was given to another worker)."""
+    return job.pk in renew_many([job.pk], worker)
+
+
+def renew_many(ids: list[int], worker: str) -> set[int]:
+    """Extend the leases of ``ids`` in one UPDATE; the ids this worker still holds."""
+    if not ids:
+        return set()
     until = timezone.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
-    held = Job.objects.filter(pk=job.pk, worker=worker, status=Job.Status.RUNNING).update(
-        lease_until=until
-    )
-    return held == 1
+    mine = Job.objects.filter(pk__in=ids, worker=worker, status=Job.Status.RUNNING)
+    if mine.update(lease_until=until) == len(ids):
+        return set(ids)
+    return set(mine.values_list("pk", flat=True))
 
 
 def _held(job: Job, worker: str) -> Job | None:

@@ -10,6 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, transaction
 from django.db.models import F
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account
-from campusconf.provisioning import jobs, queue, schedules, vendors
+from campusconf.provisioning import batch, jobs, queue, schedules, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, VendorCallCount
 from campusconf.provisioning.ratelimit import ServicePaused
@@ -33,13 +34,20 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def run_one(job: Job, worker: str) -> None:
-    """Carry out a claimed job and settle it: finish, retry later, or give up."""
+def run_one(job: Job, worker: str, lease: batch.Lease | None = None) -> None:
+    """Carry out a claimed job and settle it: finish, retry later, or give up.
+
+    Within a batch the lease is the batch's (renewed for all its jobs at once)."""
     last_renew = [time.monotonic()]
 
     def heartbeat() -> None:
         # Renew well before the lease ends; a lost lease stops this run at once.
-        if time.monotonic() - last_renew[0] > engine("LEASE_SECONDS") / 4:
+        if lease is not None:
+            if lease.due():
+                lease.renew()
+            if job.pk not in lease.held:
+                raise LeaseLost(f"job {job.pk}")
+        elif time.monotonic() - last_renew[0] > engine("LEASE_SECONDS") / 4:
             if not queue.renew(job, worker):
                 raise LeaseLost(f"job {job.pk}")
             last_renew[0] = time.monotonic()
@@ -52,7 +60,7 @@ def run_one(job: Job, worker: str) -> None:
         return
     finally:
         vendors.set_heartbeat(None)
-    _settle(job, worker, step)
+    settle(job, worker, step)
 
 
 def _step(job: Job) -> jobs.Step:
@@ -65,7 +73,10 @@ def _step(job: Job) -> jobs.Step:
         if job.account_id is None:
             return jobs.Done("account deleted")
         account = (
-            Account.objects.select_related("member", "service").filter(pk=job.account_id).first()
+            Account.objects.select_related("member", "service")
+            .prefetch_related("member__addresses")
+            .filter(pk=job.account_id)
+            .first()
         )
         if account is None:
             return jobs.Done("account deleted")
@@ -83,7 +94,7 @@ def _step(job: Job) -> jobs.Step:
         return jobs.Retry(f"{type(exc).__name__}: {exc}")
 
 
-def _settle(job: Job, worker: str, step: jobs.Step) -> None:
+def settle(job: Job, worker: str, step: jobs.Step) -> None:
     where = f"job={job.pk} account={job.account_id} attempt={job.attempts}"
     if isinstance(step, jobs.Done):
         log.info("%s done: %s", where, step.note)
@@ -127,8 +138,10 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info("worker %s started", self.id)
-        done = 0
         housekeeping = 0.0
+        size = 1 if self.once else max(1, int(engine("BATCH_SIZE")))
+        pool = ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call")
+        pipe = batch.Pipeline(self.id, pool, size, run_one)
         try:
             while not self.stopping:
                 close_old_connections()
@@ -136,43 +149,47 @@ class Worker:
                     queue.recover_expired()
                     flush_counts()
                     housekeeping = time.monotonic()
-                job = queue.claim(self.id)
-                if job is None:
-                    if schedules.run_due():
-                        continue
-                    if self.idle_exit:
-                        break
-                    if on_idle:
-                        on_idle()
-                    time.sleep(engine("POLL_SECONDS"))
-                    continue
-                run_one(job, self.id)
-                done += 1
-                if self.once:
+                if self.once and pipe.done:
                     break
+                if pipe.step(claim=not (self.once and pipe.inflight)):
+                    continue
+                if schedules.run_due():
+                    continue
+                if self.idle_exit:
+                    break
+                if on_idle:
+                    on_idle()
+                time.sleep(engine("POLL_SECONDS"))
         finally:
+            # SIGTERM: the calls in flight end (bounded by the connectors' time-outs)
+            # and are settled; nothing new is claimed.
+            pipe.drain()
+            pool.shutdown()
             flush_counts()
             vendors.close_all()
-            log.info("worker %s stopped after %d jobs", self.id, done)
-        return done
+            log.info("worker %s stopped after %d jobs", self.id, pipe.done)
+        return pipe.done
 
 
 def drain(max_seconds: float = 60.0) -> int:
     """Run jobs in this process until none is runnable (tests, ``provision --wait``)."""
     worker = worker_id()
     deadline = time.monotonic() + max_seconds
-    done = 0
-    while time.monotonic() < deadline:
-        job = queue.claim(worker)
-        if job is None:
-            soonest = Job.objects.filter(status=Job.Status.QUEUED).order_by("run_after").first()
-            if soonest is None:
-                break
-            time.sleep(min(0.5, max(0.05, (soonest.run_after - timezone.now()).total_seconds())))
-            continue
-        run_one(job, worker)
-        done += 1
-    return done
+    size = max(1, int(engine("BATCH_SIZE")))
+    with ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call") as pool:
+        pipe = batch.Pipeline(worker, pool, size, run_one)
+        try:
+            while time.monotonic() < deadline:
+                if pipe.step():
+                    continue
+                soonest = Job.objects.filter(status=Job.Status.QUEUED).order_by("run_after").first()
+                if soonest is None:
+                    break
+                wait = (soonest.run_after - timezone.now()).total_seconds()
+                time.sleep(min(0.5, max(0.05, wait)))
+        finally:
+            pipe.drain()
+    return pipe.done
 
 
 def lag_seconds(now: datetime.datetime | None = None) -> float:

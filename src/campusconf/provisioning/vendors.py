@@ -2,28 +2,32 @@
 
 Settings keys ending in ``_env`` name environment variables; the variable is read
 now, so a rotated secret takes effect at the next job, and no secret is stored.
-One connector per service per worker process (it caches the vendor's token).
+One connector per service per worker process (it caches the vendor's token); its
+HTTP client is thread-safe, so a batch's calls share it from several threads.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from campusconf.connectors.base import Connector
 from campusconf.connectors.factory import build_connector
 from campusconf.provisioning import ratelimit
+from campusconf.provisioning.conf import engine
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
 
 # Older setting names the demo used, mapped to the connector factory's names.
 ALIASES = {"licence_ids": "licence_id", "oauth_url": "oauth_base_url"}
+# Engine settings kept beside the connector's, not for build_connector.
+ENGINE_KEYS = {"plan", "rate_limits", "rate_scale", "timeout_seconds"}
 
 _cache: dict[tuple[int, str], Connector] = {}
 # Vendor calls by (service id, outcome name), flushed to the database by the worker.
@@ -43,17 +47,45 @@ def split_settings(cs: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
             value = value[0] if value else ""
         if name == "oauth_base_url" and str(value).endswith("/oauth/token"):
             value = str(value)[: -len("/oauth/token")]
-        if isinstance(value, str):
+        if isinstance(value, str) and name not in ENGINE_KEYS:
             plain.setdefault(name, value)
     return plain, secrets
 
 
-_heartbeat: list[Callable[[], None]] = []
+class _CallContext(threading.local):
+    """Per thread: the lease heartbeat, and a rate-limit slot reserved ahead (a batch
+    reserves its slots in one row update, then each thread only sleeps until its own)."""
+
+    beat: Callable[[], None] | None = None
+    slot: tuple[str, float] | None = None  # (category, time.monotonic() deadline)
+
+
+_context = _CallContext()
 
 
 def set_heartbeat(fn: Callable[[], None] | None) -> None:
-    """Called before every vendor call: the worker renews its job's lease there."""
-    _heartbeat[:] = [fn] if fn else []
+    """Called before every vendor call of this thread: the lease is renewed or checked."""
+    _context.beat = fn
+
+
+def set_slot(category: str | None, deadline: float) -> None:
+    """The next call of ``category`` from this thread may go out at ``deadline``."""
+    _context.slot = None if category is None else (category, deadline)
+
+
+def _pace(service: Service, op: str) -> None:
+    ctx = _context
+    cat = ratelimit.category(service.vendor, op)
+    if ctx.slot is not None and ctx.slot[0] == cat:
+        wait = ctx.slot[1] - time.monotonic()
+        ctx.slot = None
+        if wait > 0:
+            time.sleep(wait)
+    elif engine("RATE_LIMITS"):
+        ratelimit.pace(service, op)
+    # After any wait, right before the request: a lost lease stops the call here.
+    if ctx.beat is not None:
+        ctx.beat()
 
 
 def connector_for(service: Service) -> Connector:
@@ -63,19 +95,18 @@ def connector_for(service: Service) -> Connector:
     connector = _cache.get(key)
     if connector is None:
         plain, secrets = split_settings(service.connector_settings)
-        connector = build_connector(service.vendor, plain, secrets)
+        timeout = service.connector_settings.get("timeout_seconds")
 
         def pacer(op: str, service: Service = service) -> None:
-            for beat in _heartbeat:
-                beat()
-            ratelimit.pace(service, op)
+            _pace(service, op)
 
-        # build_connector takes no pacer (yet); every connector keeps it as _pacer.
-        connector._pacer = pacer  # type: ignore[attr-defined]
-        timeout = service.connector_settings.get("timeout_seconds")
-        if timeout:
-            # Nor a timeout: tests and benches shorten it to make time-outs cheap.
-            connector._client.timeout = httpx.Timeout(float(timeout))  # type: ignore[attr-defined]
+        connector = build_connector(
+            service.vendor,
+            plain,
+            secrets,
+            pacer=pacer,
+            timeout=float(timeout) if timeout else None,
+        )
         _cache[key] = connector
     return connector
 
