@@ -142,3 +142,60 @@ def test_create_honours_the_licence(connector_case: ConnectorCase, licensed: boo
     vendor_id = created.user.vendor_id
     assert vendor_id is not None
     assert _fetch(connector_case, vendor_id).licensed is licensed
+
+
+def test_reactivate_brings_back_the_same_user_licensed(connector_case: ConnectorCase):
+    """Suspend, then re-provision: the member keeps the user (its id, hence its meetings,
+    recordings and settings) and its licence, instead of a new user and a new invitation."""
+    case, connector = connector_case, connector_case.connector
+    spec = _spec(case)
+    created = connector.create_user(spec)
+    assert isinstance(created, Created), created
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    case.activate(created.user)
+    assert isinstance(connector.update_profile(vendor_id, first_name="Hanako"), Ok)
+    assert isinstance(connector.deactivate(vendor_id), Ok)
+    assert _fetch(case, vendor_id).state is UserState.INACTIVE
+
+    back = _user(connector.reactivate(vendor_id))
+    assert (back.vendor_id, back.state, back.licensed) == (vendor_id, UserState.ACTIVE, True)
+    seen = _fetch(case, vendor_id)
+    assert (seen.state, seen.licensed, seen.first_name) == (UserState.ACTIVE, True, "Hanako")
+
+    # Idempotent: a retry after a lost answer finds it done.
+    assert _user(connector.reactivate(vendor_id)).state is UserState.ACTIVE
+    listed = [u for u in connector.iter_users() if u.email.lower() == spec.email.lower()]
+    assert [u.vendor_id for u in listed] == [vendor_id]
+
+
+def test_reactivate_of_an_unknown_user_is_not_found(connector_case: ConnectorCase):
+    connector = connector_case.connector
+    created = connector.create_user(_spec(connector_case))
+    assert isinstance(created, Created)
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    assert isinstance(connector.delete(vendor_id), Ok)
+    assert isinstance(connector.reactivate(vendor_id), NotFound)
+
+
+def test_reactivate_of_a_user_who_never_signed_in_follows_the_vendor(
+    connector_case: ConnectorCase,
+):
+    """Zoom cannot deactivate or activate a pending user: reactivate refuses it. Webex
+    can disable a person who never signed in; reactivated, it is pending again. SCIM has
+    no pending state: the user comes back active."""
+    connector = connector_case.connector
+    created = connector.create_user(_spec(connector_case))
+    assert isinstance(created, Created)
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    if connector_case.name == "zoom":
+        assert isinstance(connector.reactivate(vendor_id), Rejected)
+        assert _fetch(connector_case, vendor_id).state is UserState.PENDING
+        return
+    assert isinstance(connector.deactivate(vendor_id), Ok)
+    back = _user(connector.reactivate(vendor_id))
+    expected = UserState.PENDING if connector.capabilities.invitations else UserState.ACTIVE
+    assert (back.vendor_id, back.state, back.licensed) == (vendor_id, expected, True)
+    assert _fetch(connector_case, vendor_id).state is expected

@@ -79,3 +79,33 @@ def test_reinvite_is_not_a_scim_operation():
     from campusconf.connectors import VendorUser
 
     assert isinstance(scim(Script()).reinvite(VendorUser("u1", SPEC.email)), Rejected)
+
+
+def test_reactivate_patches_active_true_and_reads_the_user_back():
+    import json
+
+    from campusconf.connectors import Ok, UserState
+
+    user = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "u1",
+        "userName": SPEC.email,
+        "active": True,
+        "entitlements": [{"value": "licensed"}],
+    }
+    headers = {"content-type": "application/scim+json"}
+    script = (
+        Script()
+        .on("PATCH", "/scim/v2/Users/u1", reply(200, user, headers))
+        .on("GET", "/scim/v2/Users/u1", reply(200, user, headers))
+    )
+    outcome = scim(script).reactivate("u1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert outcome.user.state is UserState.ACTIVE and outcome.user.licensed
+    patch = json.loads(script.calls[0].content)
+    assert patch["Operations"] == [{"op": "replace", "path": "active", "value": True}]
+
+
+def test_reactivate_of_a_missing_user_is_not_found():
+    script = Script().on("PATCH", "/scim/v2/Users/u1", scim_error(404, "no such user"))
+    assert isinstance(scim(script).reactivate("u1"), NotFound)

@@ -265,3 +265,82 @@ def test_ambiguous_licence_is_rejected_not_guessed():
     script = Script().on("GET", "/v1/licenses", LICENCES)
     connector = WebexConnector(WebexCredentials("t"), base_url=BASE, transport=script.transport)
     assert isinstance(connector.create_user(SPEC), Rejected)
+
+
+def test_reactivate_puts_the_whole_person_back_with_login_enabled():
+    disabled = person(roles=["R1"], department="Science", loginEnabled=False, invitePending=False)
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, disabled))
+        .on("PUT", "/v1/people/P1", reply(200, {**disabled, "loginEnabled": True}))
+    )
+    outcome = webex(script).reactivate("P1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert (outcome.user.vendor_id, outcome.user.state) == ("P1", UserState.ACTIVE)
+    body = json.loads(script.calls[-1].content)
+    assert body["loginEnabled"] is True
+    assert body["licenses"] == ["LIC-EE"] and body["roles"] == ["R1"]
+    assert body["department"] == "Science" and body["displayName"] == "Taro Yamada"
+
+
+def test_reactivate_of_an_enabled_person_writes_nothing():
+    script = Script().on("GET", "/v1/people/P1", reply(200, person(invitePending=False)))
+    assert isinstance(webex(script).reactivate("P1"), Ok)
+    assert script.paths("PUT") == []
+
+
+def test_a_failed_put_that_changed_some_fields_is_put_back_whole():
+    disabled = person(roles=["R1"], loginEnabled=False, invitePending=False)
+    # The PUT failed, but Webex had already enabled sign-in and emptied the licences.
+    half = {**disabled, "loginEnabled": True, "licenses": []}
+    restored = {**disabled, "loginEnabled": True}
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, disabled), reply(200, half))
+        .on("PUT", "/v1/people/P1", reply(500, error("boom")), reply(200, restored))
+    )
+    outcome = webex(script).reactivate("P1")
+    assert isinstance(outcome, Ok) and outcome.user is not None and outcome.user.licensed
+    puts = [json.loads(r.content) for r in script.calls if r.method == "PUT"]
+    assert len(puts) == 2 and puts[0] == puts[1]
+    assert puts[1]["licenses"] == ["LIC-EE"] and puts[1]["loginEnabled"] is True
+
+
+def test_a_failed_put_that_changed_nothing_stays_a_failure():
+    disabled = person(loginEnabled=False, invitePending=False)
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, disabled))
+        .on("PUT", "/v1/people/P1", reply(502, error("bad gateway")))
+    )
+    assert isinstance(webex(script).reactivate("P1"), TransientFailure)
+    assert len(script.paths("PUT")) == 1
+
+
+def test_a_failed_put_that_took_effect_is_ok():
+    disabled = person(loginEnabled=False, invitePending=False)
+    script = (
+        Script()
+        .on(
+            "GET",
+            "/v1/people/P1",
+            reply(200, disabled),
+            reply(200, {**disabled, "loginEnabled": True}),
+        )
+        .on("PUT", "/v1/people/P1", httpx.ReadTimeout("lost"))
+    )
+    outcome = webex(script).reactivate("P1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert outcome.user.state is UserState.ACTIVE and len(script.paths("PUT")) == 1
+
+
+def test_a_half_applied_put_that_cannot_be_put_back_is_unknown():
+    disabled = person(loginEnabled=False, invitePending=False)
+    half = {**disabled, "licenses": []}
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, disabled), reply(200, half))
+        .on("PUT", "/v1/people/P1", reply(500, error("boom")))
+    )
+    assert isinstance(webex(script).reactivate("P1"), UnknownOutcome)
+    assert len(script.paths("PUT")) == 2

@@ -331,3 +331,66 @@ def test_address_lookup_with_a_malformed_answer_is_a_contract_failure():
     script = Script().on("GET", "/v2/users/email", reply(200, {"existed_email": "yes"}))
     outcome = zoom(script).address_has_vendor_account(SPEC.email)
     assert isinstance(outcome, TransientFailure) and "broke the API contract" in outcome.reason
+
+
+def _zoom_user(status: str, user_type: int) -> httpx.Response:
+    record = {"id": "u1", "email": SPEC.email, "status": status, "type": user_type}
+    return reply(200, record, TRACK)
+
+
+def test_reactivate_activates_then_gives_the_licence_back():
+    script = (
+        Script()
+        .on("GET", "/v2/users/u1", _zoom_user("inactive", 1))
+        .on("PUT", "/v2/users/u1/status", reply(204))
+        .on("PATCH", "/v2/users/u1", reply(204))
+    )
+    outcome = zoom(script).reactivate("u1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert (outcome.user.vendor_id, outcome.user.state) == ("u1", UserState.ACTIVE)
+    assert outcome.user.licensed
+    writes = [r for r in script.calls if r.method in ("PUT", "PATCH")]
+    assert [json.loads(r.content) for r in writes] == [{"action": "activate"}, {"type": 2}]
+
+
+def test_reactivate_of_an_active_licensed_user_writes_nothing():
+    script = Script().on("GET", "/v2/users/u1", _zoom_user("active", 2))
+    assert isinstance(zoom(script).reactivate("u1"), Ok)
+    assert script.paths("PUT") == [] and script.paths("PATCH") == []
+
+
+def test_reactivate_after_a_lost_licence_call_only_sets_the_licence():
+    # The first attempt activated, then the licence call failed: the retry finds the
+    # user active but basic, and sets the licence without activating again.
+    script = (
+        Script()
+        .on("GET", "/v2/users/u1", _zoom_user("active", 1))
+        .on("PATCH", "/v2/users/u1", reply(204))
+    )
+    assert isinstance(zoom(script).reactivate("u1"), Ok)
+    assert script.paths("PUT") == [] and script.paths("PATCH") == ["/v2/users/u1"]
+
+
+def test_reactivate_reports_a_seat_refusal_and_a_pending_user():
+    full = {"code": 200, "message": "You can add max 10 paid users"}
+    script = (
+        Script()
+        .on("GET", "/v2/users/u1", _zoom_user("inactive", 1))
+        .on("PUT", "/v2/users/u1/status", reply(204))
+        .on("PATCH", "/v2/users/u1", reply(400, full, TRACK))
+    )
+    refused = zoom(script).reactivate("u1")
+    assert isinstance(refused, Rejected) and refused.vendor_code == "200"
+    pending = Script().on("GET", "/v2/users/u1", _zoom_user("pending", 2))
+    assert isinstance(zoom(pending).reactivate("u1"), Rejected)
+    assert pending.paths("PUT") == []
+
+
+def test_reactivate_status_call_failing_is_transient():
+    script = (
+        Script()
+        .on("GET", "/v2/users/u1", _zoom_user("inactive", 1))
+        .on("PUT", "/v2/users/u1/status", reply(503, {"code": 0, "message": "busy"}))
+    )
+    assert isinstance(zoom(script).reactivate("u1"), TransientFailure)
+    assert script.paths("PATCH") == []

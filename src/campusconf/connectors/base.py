@@ -71,7 +71,7 @@ class Capabilities:
     profile_update_when_pending: an update of a pending user takes effect
         (Zoom answers success but changes nothing).
     deactivate_keeps_licence: deactivating leaves the licence in place (Zoom
-        removes it, so reactivation must set the licence again).
+        removes it, so `reactivate` sets the licence again).
     max_page_size: the largest page `iter_users` may ask for.
     address_lookup: the connector implements `AddressLookup`: it can ask whether an
         address holds a vendor account anywhere, not only in our organisation (Zoom's
@@ -154,6 +154,19 @@ class Connector(Protocol):
 
     def deactivate(self, vendor_id: str) -> Outcome:
         """Stop the user signing in, keeping the account. Ok or a failure."""
+        ...
+
+    def reactivate(self, vendor_id: str) -> Outcome:
+        """Undo `deactivate`: the same user (same id, meetings, recordings, settings)
+        may sign in again, holding the service's licence.
+
+        Ok(user) with the user as it now is: ACTIVE, or PENDING for a person who was
+        deactivated before ever signing in (Webex). Idempotent: an already active user
+        is Ok. NotFound when the user is gone; Rejected when the vendor refuses (a
+        pending Zoom user cannot be activated; no free licence); other failures as
+        usual. A user reactivated whose licence could not be set again answers that
+        failure: the retry finds the user active and only sets the licence.
+        """
         ...
 
     def delete(self, vendor_id: str) -> Outcome:

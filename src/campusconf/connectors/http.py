@@ -50,6 +50,7 @@ class Op(enum.StrEnum):
     UPDATE = "update"
     LICENCE = "licence"
     DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
     DELETE = "delete"
 
     @property

@@ -303,6 +303,14 @@ class ScimConnector:
         operation = {"op": "replace", "path": "active", "value": False}
         return self._patch(Op.DEACTIVATE, vendor_id, [operation])
 
+    def reactivate(self, vendor_id: str) -> Outcome:
+        # SCIM's `active` is the whole of it: deactivating kept the entitlements.
+        operation = {"op": "replace", "path": "active", "value": True}
+        patched = self._patch(Op.REACTIVATE, vendor_id, [operation])
+        if not isinstance(patched, Ok):
+            return patched
+        return self.get_user(vendor_id)  # Ok(user), as the protocol promises
+
     def delete(self, vendor_id: str) -> Outcome:
         answer = self._call(Op.DELETE, lambda: self._scim.delete(User, vendor_id))
         if not isinstance(answer, _Got):

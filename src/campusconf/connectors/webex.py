@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from campusconf.connectors.outcomes import (
     NotFound,
     Ok,
     Outcome,
+    RateLimited,
     RateScope,
     Rejected,
     TransientFailure,
@@ -45,6 +47,7 @@ from campusconf.connectors.outcomes import (
 from campusconf.connectors.webex_wire import PUT_FIELDS, error_fields, person
 
 VENDOR = "webex"
+log = logging.getLogger("campusconf.connectors")
 MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
 TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
 
@@ -312,19 +315,49 @@ class WebexConnector:
         return self.create_user(spec)
 
     def _put(self, op: Op, vendor_id: str, changes: Mapping[str, Any]) -> Outcome:
-        """Read-modify-write, since PUT replaces the whole person."""
+        """Read-modify-write, since PUT replaces the whole person.
+
+        Webex documents that a failed PUT may have changed some fields. So after a
+        failure the person is read again: if it now is what we sent, the PUT took
+        effect (Ok); if it is as before, the failure stands; if it is neither, the
+        whole person as we meant it is put once more, so a half-applied PUT never
+        leaves a person with, say, its licence or roles emptied.
+        """
         url = f"/people/{quote(vendor_id, safe='')}"
-        current = self._request(Op.GET, "GET", url)
-        if not isinstance(current, Reply):
+        current = self._person_outcome(Op.GET, "GET", url)
+        if not isinstance(current, Ok) or current.user is None:
             return current
-        try:
-            record = req_dict(current.body, "person")
-        except ContractError as exc:
-            return contract_failure(Op.GET, VENDOR, str(exc), current.tracking_id, current.status)
-        # Absent and null fields stay out: PUT refuses a null where it wants a string.
-        body = {key: record[key] for key in PUT_FIELDS if record.get(key) is not None}
-        body.update(changes)
-        return self._person_outcome(op, "PUT", url, json=body)
+        before = _put_body(current.user.raw)
+        if all(before.get(key) == value for key, value in changes.items()):
+            return current  # already so: nothing to write
+        body = {**before, **changes}
+        out = self._person_outcome(op, "PUT", url, json=body)
+        if isinstance(out, Ok | NotFound | RateLimited):
+            return out  # done, gone, or not processed (429/423)
+        after = self._person_outcome(Op.GET, "GET", url)
+        if not isinstance(after, Ok) or after.user is None:
+            return out
+        left = _put_body(after.user.raw)
+        if left == body:
+            return after
+        if left == before:
+            return out
+        log.warning(
+            "webex %s of person %s failed half-way (%r); putting the whole person back",
+            op.value,
+            vendor_id,
+            out,
+        )
+        again = self._person_outcome(op, "PUT", url, json=body)
+        if isinstance(again, Ok):
+            return again
+        reason = getattr(out, "reason", "") or type(out).__name__
+        return UnknownOutcome(
+            reason=f"a failed PUT changed part of person {vendor_id} and putting it back "
+            f"failed too: {reason}",
+            tracking_id=again.tracking_id,
+            http_status=again.http_status,
+        )
 
     def update_profile(
         self,
@@ -356,8 +389,19 @@ class WebexConnector:
     def deactivate(self, vendor_id: str) -> Outcome:
         return self._put(Op.DEACTIVATE, vendor_id, {"loginEnabled": False})
 
+    def reactivate(self, vendor_id: str) -> Outcome:
+        # Deactivating kept the licence (Capabilities.deactivate_keeps_licence): the
+        # person may sign in again as before. One who never signed in stays pending.
+        return self._put(Op.REACTIVATE, vendor_id, {"loginEnabled": True})
+
     def delete(self, vendor_id: str) -> Outcome:
         reply = self._request(Op.DELETE, "DELETE", f"/people/{quote(vendor_id, safe='')}")
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+
+def _put_body(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a person a PUT writes. Absent and null fields stay out: PUT refuses
+    a null where it wants a string."""
+    return {key: record[key] for key in PUT_FIELDS if record.get(key) is not None}

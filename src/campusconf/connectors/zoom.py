@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -336,6 +336,34 @@ class ZoomConnector:
     def deactivate(self, vendor_id: str) -> Outcome:
         path = f"/users/{quote(vendor_id, safe='@')}/status"
         return self._write(Op.DEACTIVATE, "PUT", path, json={"action": "deactivate"})
+
+    def reactivate(self, vendor_id: str) -> Outcome:
+        """``PUT /users/{id}/status {"action": "activate"}``, then the licence again:
+        deactivating removed it (``Capabilities.deactivate_keeps_licence``)."""
+        found = self.get_user(vendor_id)
+        if not isinstance(found, Ok) or found.user is None:
+            return found
+        user = found.user
+        if user.state is UserState.PENDING:
+            # Zoom refuses status changes of a pending user (code 1000).
+            return Rejected(reason="the user never activated its account: nothing to reactivate")
+        last: Outcome = found
+        if user.state is UserState.INACTIVE:
+            path = f"/users/{quote(vendor_id, safe='@')}/status"
+            last = self._write(Op.REACTIVATE, "PUT", path, json={"action": "activate"})
+            if not isinstance(last, Ok):
+                return last
+        if not user.licensed or user.state is UserState.INACTIVE:
+            # Also when the deactivated record still said licensed: the activation
+            # itself does not give the licence back.
+            last = self.set_licence(vendor_id, True)
+            if not isinstance(last, Ok):
+                return last
+        return Ok(
+            user=replace(user, state=UserState.ACTIVE, licensed=True),
+            tracking_id=last.tracking_id,
+            http_status=last.http_status,
+        )
 
     def delete(self, vendor_id: str) -> Outcome:
         # A pending user can only be removed with action=disassociate, so look first.
