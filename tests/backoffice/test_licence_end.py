@@ -245,3 +245,133 @@ def test_the_keep_policy_tells_those_told_that_it_is_renewed(ending):
     Service.objects.filter(pk=service.pk).update(valid_until=END.replace(year=END.year + 1))
     sweep(END + datetime.timedelta(days=2))
     assert Notice.objects.filter(kind="licence_renewed").count() == 2
+
+
+# A renewal after the "suspend" policy was applied gives back what the policy took.
+RENEWED = END.replace(year=END.year + 1)
+
+
+@pytest.fixture
+def ended_and_suspended(ending, make_member, make_account):
+    """The suspend policy applied at END; one more account the staff suspended before,
+    for a reason of their own."""
+    from campusconf.accounts.states import Cause
+    from campusconf.provisioning.actions import suspend_account
+
+    service, accounts = ending
+    staff_suspended = make_account(make_member(), service, State.ACTIVE)
+    suspend_account(staff_suspended, cause=Cause.STAFF, reason="misuse reported")
+    accounts = {**accounts, "staff": staff_suspended}
+    assert sweep(END + datetime.timedelta(days=1)).suspended == 2
+    return service, accounts
+
+
+def states_of(accounts):
+    return {k: Account.objects.get(pk=a.pk).state for k, a in accounts.items()}
+
+
+@pytest.mark.django_db
+def test_renewing_after_the_suspend_policy_restores_only_what_it_suspended(
+    ended_and_suspended, staff_client
+):
+    service, accounts = ended_and_suspended
+    response = staff_client.post(
+        f"/staff/services/{service.slug}/terms/",
+        {
+            "plan_name": service.plan_name,
+            "seats": "10",
+            "valid_until": RENEWED.isoformat(),
+            "licence_end_policy": "suspend",
+            "reason": "renewed late",
+        },
+    )
+    assert response.status_code == 302
+    done = sweep(END + datetime.timedelta(days=5))
+    assert (done.restored, done.suspended) == (2, 0)
+    assert states_of(accounts) == {
+        "active": State.REQUESTED,  # the job reactivates the vendor user it had
+        "invited": State.REQUESTED,
+        "failed": State.FAILED,
+        "staff": State.SUSPENDED,  # suspended for another reason: the staff decide
+    }
+    restored = [accounts["active"], accounts["invited"]]
+    for account in restored:
+        event = account.events.order_by("-created_at", "-id").first()
+        assert (event.from_state, event.to_state, event.cause) == (
+            "suspended",
+            "requested",
+            "engine",
+        )
+        assert "licence renewed" in event.reason and str(RENEWED) in event.reason
+        assert Job.objects.filter(account=account, status=Job.Status.QUEUED).exists()
+    key = f"licence-renewed:{END}"
+    assert follow_ups(service, "licence_renewed") == {(a.pk, key) for a in restored}
+    # Once: the next runs restore and tell nobody again.
+    assert sweep(END + datetime.timedelta(days=6)).restored == 0
+    assert Notice.objects.filter(kind="licence_renewed").count() == 2
+    service.refresh_from_db()
+    assert service.licence_end_applied_for is None
+    # The jobs reactivate the vendor users (tests/provisioning); then the new end is
+    # announced and applied in its turn.
+    Account.objects.filter(pk__in=[a.pk for a in restored]).update(state=State.ACTIVE)
+    assert sweep(RENEWED - datetime.timedelta(days=30)).notified == 2
+    assert sweep(RENEWED + datetime.timedelta(days=1)).suspended == 2
+
+
+@pytest.mark.django_db
+def test_removing_the_end_date_restores_too(ended_and_suspended):
+    service, accounts = ended_and_suspended
+    Service.objects.filter(pk=service.pk).update(valid_until=None)
+    assert sweep(END + datetime.timedelta(days=3)).restored == 2
+    assert states_of(accounts)["active"] == State.REQUESTED
+    assert states_of(accounts)["staff"] == State.SUSPENDED
+
+
+@pytest.mark.django_db
+def test_a_new_end_that_has_passed_as_well_restores_nothing(ended_and_suspended):
+    service, accounts = ended_and_suspended
+    Service.objects.filter(pk=service.pk).update(valid_until=END + datetime.timedelta(days=2))
+    assert sweep(END + datetime.timedelta(days=5)).restored == 0
+    assert states_of(accounts)["active"] == State.SUSPENDED
+    # Renewed for real later: the accounts the first end suspended come back.
+    Service.objects.filter(pk=service.pk).update(valid_until=RENEWED)
+    assert sweep(END + datetime.timedelta(days=6)).restored == 2
+    assert states_of(accounts)["staff"] == State.SUSPENDED
+
+
+@pytest.mark.django_db
+def test_an_account_the_staff_suspended_again_after_the_end_stays_suspended(
+    ended_and_suspended,
+):
+    from campusconf.accounts.states import Cause
+    from campusconf.provisioning.actions import reprovision_account, suspend_account
+
+    service, accounts = ended_and_suspended
+    active = Account.objects.get(pk=accounts["active"].pk)
+    reprovision_account(active, cause=Cause.STAFF, reason="exception granted")
+    Account.objects.filter(pk=active.pk).update(state=State.ACTIVE)
+    suspend_account(Account.objects.get(pk=active.pk), cause=Cause.STAFF, reason="misuse")
+    Service.objects.filter(pk=service.pk).update(valid_until=RENEWED)
+    assert sweep(END + datetime.timedelta(days=5)).restored == 1  # the invited one only
+    assert states_of(accounts)["active"] == State.SUSPENDED
+
+
+@pytest.mark.django_db
+def test_the_restored_hear_their_account_works_again_even_before_the_job_ran(
+    ended_and_suspended, settings
+):
+    from django.core import mail
+
+    from campusconf.portal import outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    service, accounts = ended_and_suspended
+    outbox.send_due()  # the end's own mails
+    mail.outbox.clear()
+    Service.objects.filter(pk=service.pk).update(valid_until=RENEWED)
+    sweep(END + datetime.timedelta(days=5))
+    assert Account.objects.get(pk=accounts["active"].pk).state == State.REQUESTED
+    assert outbox.send_due() == 2  # not skipped although the accounts are still requested
+    bodies = [m.body for m in mail.outbox]
+    assert len(bodies) == 2
+    assert all("works again as it was" in b or "再び使えるように" in b for b in bodies)

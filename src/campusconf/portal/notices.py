@@ -129,11 +129,21 @@ def _licence_ending(account: Account) -> Notice:
 
 # The follow-ups that keep licence_ending's promise (provisioning.licence_end queues them).
 def _licence_renewed(account: Account) -> Notice:
+    from campusconf.provisioning.licence_end import restored_by_renewal
+
     service = account.service
-    lines = [
-        _("The university licence for %(service)s has been renewed. Your account stays as it is.")
-        % {"service": service.name}
-    ]
+    if restored_by_renewal(account):
+        # The account the licence end suspended is coming back (the same vendor user).
+        text = _(
+            "The university licence for %(service)s has been renewed. Your account, "
+            "suspended when the licence ended, works again as it was: your meetings, "
+            "recordings and settings are kept."
+        )
+    else:
+        text = _(
+            "The university licence for %(service)s has been renewed. Your account stays as it is."
+        )
+    lines = [text % {"service": service.name}]
     if service.valid_until is not None:
         lines.append(_("It is now valid until %(until)s.") % {"until": _date(service.valid_until)})
     return Notice(_("Your %(service)s licence has been renewed") % {"service": service.name}, lines)
@@ -149,8 +159,8 @@ def _licence_ended_suspended(account: Account) -> Notice:
             )
             % {"service": account.service.name},
             _(
-                "The account is kept. If the licence is renewed later, the help desk can "
-                "restore it; ask from the portal."
+                "The account is kept, with your meetings, recordings and settings. If the "
+                "licence is renewed later, it works again as it was, and we will write to you."
             ),
         ],
     )

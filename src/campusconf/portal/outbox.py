@@ -56,7 +56,11 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
     "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
-    "licence_renewed": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
+    # Requested too: a renewal restores a suspended account through requested, and the
+    # notice may be sent before the job has reactivated it.
+    "licence_renewed": frozenset(
+        {State.REQUESTED, State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}
+    ),
     "licence_ended_suspended": frozenset({State.SUSPENDED}),
     "licence_ended_removed": None,  # the removal was decided; the job may not have run yet
     "seat_available": None,  # the seat was given; worth saying whatever happened since

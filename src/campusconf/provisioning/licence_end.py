@@ -18,6 +18,14 @@ the ``keep`` policy at the end, or a renewal (the date moved later, or removed, 
 members were told and before the end was applied), says ``licence_renewed`` to those
 who were told. A renewal is noticed by the sweep (``notify_renewed``), so it does not
 matter which page or script moved the date.
+
+A renewal after the ``suspend`` policy was applied (the date moved later than the end
+applied, or removed, and the licence is valid today) restores what the policy did
+(``restore_renewed``): each account still suspended *by that end* — its latest
+suspension event is the policy's, cause engine, with the end's reason, so an account
+the staff suspended for another reason stays suspended — is re-provisioned (the job
+reactivates the same vendor user, data kept) and hears ``licence_renewed``. Once: the
+compare-and-set clears ``licence_end_applied_for`` in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,10 +35,11 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
-from campusconf.accounts.models import Account
+from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.services.models import LicenceEndPolicy, Service
 
@@ -43,11 +52,24 @@ TOLD_STATES = (State.INVITED, State.CONVERSION_PENDING, State.ACTIVE)
 SUSPENDABLE = (State.INVITED, State.ACTIVE, State.UNLICENSED)
 
 
+# The start of the reason a renewal's restore gives (read by the portal's notice).
+RESTORED_REASON = "licence renewed"
+
+
 @dataclass(frozen=True)
 class SweepResult:
     notified: int = 0
     suspended: int = 0
     deprovisioned: int = 0
+    restored: int = 0
+
+
+END_PREFIX = "licence ended on "
+
+
+def end_reason(ended: datetime.date | None, policy: str) -> str:
+    """The reason of the policy's events: how a renewal finds what the policy did."""
+    return f"{END_PREFIX}{ended} ({policy})"
 
 
 def _mark(service: Service, field: str) -> bool:
@@ -126,7 +148,7 @@ def apply_end(service: Service) -> SweepResult:
     from campusconf.portal.notices import queue_notice
     from campusconf.provisioning.actions import deprovision_account, suspend_account
 
-    reason = f"licence ended on {service.valid_until} ({service.licence_end_policy})"
+    reason = end_reason(service.valid_until, service.licence_end_policy)
     key = f"licence-end:{service.valid_until}"
     suspended = deprovisioned = 0
     with transaction.atomic():
@@ -161,10 +183,108 @@ def apply_end(service: Service) -> SweepResult:
     return SweepResult(suspended=suspended, deprovisioned=deprovisioned)
 
 
+def _renewed_after_end(service: Service, today: datetime.date) -> bool:
+    """An end was applied, then the date moved later (or away) and the licence is valid
+    today. (A new date that has passed as well is an end of its own, not a renewal.)"""
+    applied = service.licence_end_applied_for
+    until = service.valid_until
+    return applied is not None and (until is None or (until > applied and until >= today))
+
+
+def suspended_by_end(service: Service, ended: datetime.date) -> list[Account]:
+    """Accounts still suspended because the ``suspend`` policy ended the licence (on
+    ``ended``, or an end before it): their latest suspension event is the policy's,
+    cause engine. One query."""
+    latest = AccountEvent.objects.filter(account=OuterRef("pk"), to_state=State.SUSPENDED).order_by(
+        "-created_at", "-id"
+    )
+    return list(
+        Account.objects.filter(
+            service=service, state=State.SUSPENDED, desired_state=DesiredState.PRESENT
+        )
+        .annotate(
+            suspended_reason=Subquery(latest.values("reason")[:1]),
+            suspended_cause=Subquery(latest.values("cause")[:1]),
+        )
+        .filter(
+            # Any end's: a later end applied while these were suspended already left
+            # them its predecessor's event, and the licence is valid again either way.
+            suspended_reason__startswith=END_PREFIX,
+            suspended_reason__endswith=f"({LicenceEndPolicy.SUSPEND})",
+            suspended_cause=Cause.ENGINE,
+        )
+        .select_related("service", "member")
+        .order_by("pk")
+    )
+
+
+def restore_renewed(service: Service) -> int:
+    """Undo the ``suspend`` policy after a renewal: re-provision the accounts it
+    suspended (the job reactivates the vendor user they had) and tell them, once."""
+    from campusconf.portal.notices import queue_notice
+    from campusconf.provisioning.actions import reprovision_account
+    from campusconf.provisioning.seats import WaitingForSeat
+
+    ended = service.licence_end_applied_for
+    if ended is None:
+        return 0
+    until = service.valid_until
+    reason = (
+        f"{RESTORED_REASON} (now valid until {until})"
+        if until is not None
+        else f"{RESTORED_REASON} (no end date)"
+    ) + f": the account the licence end of {ended} suspended is restored"
+    restored = 0
+    with transaction.atomic():
+        # Compare-and-set: the one worker that clears the marker does the work; the
+        # members told of the end applied were answered by it, so that marker goes too.
+        done = Service.objects.filter(pk=service.pk, licence_end_applied_for=ended)
+        if not done.update(licence_end_applied_for=None):
+            return 0
+        Service.objects.filter(pk=service.pk, licence_notice_sent_for=ended).update(
+            licence_notice_sent_for=None
+        )
+        for account in suspended_by_end(service, ended):
+            try:
+                with transaction.atomic():
+                    reprovision_account(account, cause=Cause.ENGINE, reason=reason)
+                    queue_notice("licence_renewed", account, key=f"licence-renewed:{ended}")
+                restored += 1
+            except IllegalTransition as why:  # moved on meanwhile; logged, not fatal
+                log.warning("licence renewal: account %s not restored: %s", account.pk, why)
+            except WaitingForSeat as why:
+                # A suspended account holds its seat, so this should not happen; if it
+                # does, the account waits in the seat queue and is restored from there.
+                log.warning("licence renewal: account %s waits for a seat: %s", account.pk, why)
+    log.info(
+        "licence end %s of %s lifted by a renewal: %d suspended accounts restored",
+        ended,
+        service.slug,
+        restored,
+    )
+    return restored
+
+
+def restored_by_renewal(account: Account) -> bool:
+    """Whether the account's latest move out of suspension was a renewal's restore."""
+    last = (
+        AccountEvent.objects.filter(account=account, from_state=State.SUSPENDED)
+        .order_by("-created_at", "-id")
+        .values_list("cause", "reason")
+        .first()
+    )
+    return last is not None and last[0] == Cause.ENGINE and last[1].startswith(RESTORED_REASON)
+
+
 def sweep(today: datetime.date | None = None) -> SweepResult:
     """The schedule's pass over every service with an end date; ``today`` for tests."""
     today = today or timezone.localdate()
-    notified = suspended = deprovisioned = 0
+    notified = suspended = deprovisioned = restored = 0
+    # Before the end dates below: a renewal restores first, so the renewed service is
+    # not mistaken for one whose end is still to apply.
+    for service in Service.objects.filter(licence_end_applied_for__isnull=False):
+        if _renewed_after_end(service, today):
+            restored += restore_renewed(service)
     for service in Service.objects.filter(licence_notice_sent_for__isnull=False):
         if _renewed(service):
             notified += notify_renewed(service)
@@ -180,4 +300,4 @@ def sweep(today: datetime.date | None = None) -> SweepResult:
             and service.licence_notice_sent_for != service.valid_until
         ):
             notified += notify_ending(service)
-    return SweepResult(notified, suspended, deprovisioned)
+    return SweepResult(notified, suspended, deprovisioned, restored)
