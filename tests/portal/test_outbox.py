@@ -211,3 +211,19 @@ def test_a_refused_recipient_does_not_hold_up_the_others(smtp, make_member, make
     assert outbox.send_due() == 1
     assert Notice.objects.get(account=refused).status == Notice.Status.PENDING
     assert Notice.objects.get(account=other).status == Notice.Status.SENT
+
+
+def test_events_written_in_bulk_queue_their_notices_too(make_member, make_service, account_in):
+    # The engine's batch settle writes events with bulk_create and sends the signal itself.
+    from campusconf.accounts.lifecycle import account_transitioned
+    from campusconf.accounts.models import Account, AccountEvent
+
+    account = account_in(make_member(), make_service(), State.REQUESTED)
+    event = AccountEvent(account=account, from_state=State.REQUESTED, to_state=State.INVITED)
+    event.cause = Cause.ENGINE
+    Account.objects.filter(pk=account.pk).update(state=State.INVITED)
+    with transaction.atomic():
+        (written,) = AccountEvent.objects.bulk_create([event])
+        account_transitioned.send(sender=Account, account=account, event=written)
+    assert kinds(account) == ["application_received", "invitation_sent"]
+    assert Notice.objects.get(kind="invitation_sent").key

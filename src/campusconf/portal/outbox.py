@@ -71,6 +71,14 @@ def _moment(value: datetime.datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
+def _event_key(event: AccountEvent) -> str:
+    # The event's id names the occasion; an event written in bulk on a database that
+    # returns no ids falls back to its own time, which is as unique per account.
+    if event.pk is not None:
+        return str(event.pk)
+    return event.created_at.isoformat() if event.created_at else ""
+
+
 def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: Any) -> None:
     """Which state changes call for a notice (connected in PortalConfig.ready)."""
     target = event.to_state
@@ -82,15 +90,15 @@ def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: 
         # The member applied (or applied again). A campaign or the staff opening it for
         # them is no application of theirs: those members hear of the invitation only.
         # A resend also passes through requested, quietly.
-        queue_notice("application_received", account, key=str(event.pk))
+        queue_notice("application_received", account, key=_event_key(event))
     elif (
         target in (State.INVITED, State.CONVERSION_PENDING) and event.from_state == State.REQUESTED
     ):
-        queue_notice("invitation_sent", account, key=str(event.pk))
+        queue_notice("invitation_sent", account, key=_event_key(event))
     elif target == State.INVITATION_EXPIRED:
         queue_notice("invitation_expired", account, key=_moment(account.invitation_expires_at))
     elif target == State.UNLICENSED:
-        queue_notice("wrong_activation", account, key=str(event.pk))
+        queue_notice("wrong_activation", account, key=_event_key(event))
 
 
 def queue_expiring(now: datetime.datetime | None = None) -> int:
