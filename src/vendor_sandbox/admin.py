@@ -197,7 +197,8 @@ def users(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
         out["webex"] = list(
             WebexPerson.objects.order_by("id").values(
                 "person_id", "email", "display_name", "first_name", "last_name",
-                "invite_pending", "licenses", "created", "invited_at", "visible_at",
+                "invite_pending", "login_enabled", "licenses", "created", "invited_at",
+                "visible_at",
             )
         )  # fmt: skip
     if vendor in {"", "zoom"}:

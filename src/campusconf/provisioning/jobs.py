@@ -161,6 +161,19 @@ def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
     return Done(str(target))
 
 
+def _reactivated(account: Account, user: VendorUser) -> Step:
+    """Requested → active (the user had signed in) or invited (a Webex person disabled
+    before signing in): the invitation it had stands, none was sent now."""
+    now = timezone.now()
+    target, changes = arrival(account, user, now)
+    if target == State.INVITED and account.invitation_sent_at:
+        changes["invitation_sent_at"] = account.invitation_sent_at
+        changes["invitation_expires_at"] = account.invitation_expires_at
+    reason = "vendor user reactivated (the same user: its data kept)"
+    transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
+    return Done(f"{target} (reactivated)")
+
+
 def provision(conn: Connector, account: Account, job: Job) -> Step:
     maybe_exists = bool(account.vendor_user_id) or job.attempts > 1 or job.kind == Job.Kind.REINVITE
     user: VendorUser | None = None
@@ -178,12 +191,15 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             return _arrived(account, user, "invitation sent again")
         return failure_step(account.service_id, out, "create")
     if user is not None and user.state == UserState.INACTIVE:
-        # The connectors cannot reactivate: remove the disabled user, create afresh.
-        out = conn.delete(user.vendor_id or user.email)
+        # Suspended earlier (re-provision, a licence renewal): bring back the same user,
+        # so the member keeps meetings, recordings and settings and is not invited again.
+        out = conn.reactivate(user.vendor_id or user.email)
         count_call(account.service_id, out)
-        if not isinstance(out, o.Ok | o.NotFound):
-            return failure_step(account.service_id, out, "delete")
-        Account.objects.filter(pk=account.pk).update(vendor_user_id="")
+        if isinstance(out, o.Ok):
+            return _reactivated(account, out.user or user)
+        if not isinstance(out, o.NotFound):
+            return failure_step(account.service_id, out, "reactivate")
+        Account.objects.filter(pk=account.pk).update(vendor_user_id="")  # gone: create
         account.vendor_user_id, user = "", None
     if user is not None:
         return _arrived(account, user, "vendor user found")
