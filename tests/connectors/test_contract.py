@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from campusconf.connectors import (
@@ -11,6 +13,7 @@ from campusconf.connectors import (
     Ok,
     Outcome,
     Rejected,
+    UnknownOutcome,
     UserSpec,
     UserState,
     VendorUser,
@@ -199,3 +202,30 @@ def test_reactivate_of_a_user_who_never_signed_in_follows_the_vendor(
     expected = UserState.PENDING if connector.capabilities.invitations else UserState.ACTIVE
     assert (back.vendor_id, back.state, back.licensed) == (vendor_id, expected, True)
     assert _fetch(connector_case, vendor_id).state is expected
+
+
+def test_webex_reactivate_survives_a_put_that_failed_half_way(
+    webex_sandbox_case: ConnectorCase, sandbox: Any
+):
+    """VENDORS.md: a failed Webex PUT may have changed some fields. The sandbox's fault
+    writes sign-in as sent but empties the licences, then answers 500."""
+    case, connector = webex_sandbox_case, webex_sandbox_case.connector
+    created = connector.create_user(_spec(case))
+    assert isinstance(created, Created)
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    case.activate(created.user)
+    assert isinstance(connector.deactivate(vendor_id), Ok)
+
+    sandbox.admin("PUT", "faults", json={"webex_put_partial_rate": 1.0}).raise_for_status()
+    # The PUT and the connector's one attempt to put the person back both fail half-way.
+    assert isinstance(connector.reactivate(vendor_id), UnknownOutcome)
+    half = _fetch(case, vendor_id)
+    assert half.state is UserState.ACTIVE and not half.licensed  # what the fault left
+    sandbox.admin("DELETE", "faults").raise_for_status()
+
+    # The engine's retry: sign-in is on already, and the licence is given back.
+    back = _user(connector.reactivate(vendor_id))
+    assert (back.vendor_id, back.state, back.licensed) == (vendor_id, UserState.ACTIVE, True)
+    seen = _fetch(case, vendor_id)
+    assert (seen.state, seen.licensed) == (UserState.ACTIVE, True)

@@ -344,3 +344,20 @@ def test_a_half_applied_put_that_cannot_be_put_back_is_unknown():
     )
     assert isinstance(webex(script).reactivate("P1"), UnknownOutcome)
     assert len(script.paths("PUT")) == 2
+
+
+def test_reactivate_gives_back_a_licence_a_half_applied_put_emptied_earlier():
+    # An earlier attempt left sign-in on but no licence: enabling is a no-op, the
+    # licence is added.
+    half = person(invitePending=False, licenses=[])
+    script = (
+        Script()
+        .on("GET", "/v1/people/P1", reply(200, half))
+        .on("PATCH", "/v1/licenses/users", reply(200, {"personId": "P1"}))
+    )
+    outcome = webex(script).reactivate("P1")
+    assert isinstance(outcome, Ok) and outcome.user is not None and outcome.user.licensed
+    assert script.paths("PUT") == []
+    assert json.loads(script.calls[-1].content)["licenses"] == [
+        {"id": "LIC-EE", "operation": "add"}
+    ]

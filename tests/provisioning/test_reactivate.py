@@ -104,3 +104,33 @@ def test_a_webex_person_suspended_before_signing_in_comes_back_invited(
     people = vendor.webex_people()
     assert [p["person_id"] for p in people] == [vendor_id]
     assert people[0]["login_enabled"] and people[0]["invite_pending"]
+
+
+def test_a_licence_renewed_after_the_suspend_policy_gives_back_the_same_zoom_user(
+    make_member: Any, zoom_service: Any, vendor: Sandbox
+) -> None:
+    import datetime
+
+    from campusconf.provisioning.licence_end import sweep
+    from campusconf.services.models import Service
+
+    end = datetime.date(2027, 3, 31)
+    Service.objects.filter(pk=zoom_service.pk).update(valid_until=end)
+    member = make_member()
+    account = actions.apply_for_service(member, Service.objects.get(pk=zoom_service.pk))
+    settle()
+    activate_zoom(_Mails(vendor), member.mail_address)  # type: ignore[arg-type]
+    actions.reconcile_account(account, cause=Cause.STAFF)
+    settle()
+    vendor_id = Account.objects.get(pk=account.pk).vendor_user_id
+
+    assert sweep(end + datetime.timedelta(days=1)).suspended == 1
+    settle()
+    assert [u["status"] for u in vendor.zoom_users()] == ["inactive"]
+    Service.objects.filter(pk=zoom_service.pk).update(valid_until=end.replace(year=2028))
+    assert sweep(end + datetime.timedelta(days=3)).restored == 1
+    settle()
+    account.refresh_from_db()
+    assert (account.state, account.vendor_user_id) == (State.ACTIVE, vendor_id)
+    [user] = vendor.zoom_users()
+    assert (user["user_id"], user["status"], user["type"]) == (vendor_id, "active", 2)

@@ -392,7 +392,19 @@ class WebexConnector:
     def reactivate(self, vendor_id: str) -> Outcome:
         # Deactivating kept the licence (Capabilities.deactivate_keeps_licence): the
         # person may sign in again as before. One who never signed in stays pending.
-        return self._put(Op.REACTIVATE, vendor_id, {"loginEnabled": True})
+        out = self._put(Op.REACTIVATE, vendor_id, {"loginEnabled": True})
+        if not isinstance(out, Ok) or out.user is None or out.user.licensed:
+            return out
+        # Unlicensed all the same: an earlier half-applied PUT may have emptied the
+        # licences (a retry then finds sign-in enabled already). Give it back.
+        licensed = self.set_licence(vendor_id, True)
+        if not isinstance(licensed, Ok):
+            return licensed
+        return Ok(
+            user=replace(out.user, licensed=True),
+            tracking_id=licensed.tracking_id,
+            http_status=licensed.http_status,
+        )
 
     def delete(self, vendor_id: str) -> Outcome:
         reply = self._request(Op.DELETE, "DELETE", f"/people/{quote(vendor_id, safe='')}")
