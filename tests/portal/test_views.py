@@ -158,11 +158,16 @@ def test_an_empty_inquiry_is_refused_with_a_message(signed_in):
 
 @pytest.mark.parametrize("slug", ["webex", "zoom"])
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_help_pages_exist_in_both_languages(client, make_service, slug, language):
+def test_help_pages_exist_in_both_languages(client, make_service, settings, slug, language):
+    settings.CAMPUSCONF_UNIVERSITY_NAME = "Trial University"
     make_service(slug=slug, vendor=slug)
     page = client.get(f"/help/{slug}/", headers={"accept-language": language})
     assert page.status_code == 200
     assert f'lang="{language}"' in page.text
+    # A template variable written with single braces is printed as it is.
+    assert "{ university_name }" not in page.text
+    if slug == "zoom":
+        assert "Trial University invited you to join their Zoom account" in page.text
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
