@@ -39,6 +39,8 @@ from campusconf.provisioning.ratelimit import ServicePaused
 
 log = logging.getLogger("campusconf.provisioning")
 
+GATHER_SECONDS = 0.005
+
 
 class LeaseDoubtful(Exception):
     """The batch's lease was not renewed in time: do not call the vendor."""
@@ -133,7 +135,10 @@ class Pipeline:
         if not self.inflight:
             return bool(claimed)
         timeout = 0.0 if claimed else engine("LEASE_SECONDS") / 8
-        finished, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+        finished, rest = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+        if finished and rest:
+            # Answers come in bursts: a few milliseconds more settles them together.
+            finished |= wait(rest, timeout=GATHER_SECONDS)[0]
         if finished:
             self._settle([(f, *self.inflight.pop(f)) for f in finished])
         if self.lease.due():
@@ -176,16 +181,14 @@ class Pipeline:
     def _submit(self, fast: list[Job], accounts: dict[int, Account]) -> None:
         by_job = {j.pk: accounts[j.account_id] for j in fast if j.account_id}
         slots = _slots(fast, by_job)
-        if isinstance(slots, jobs.Retry):
-            for job in fast:
-                self._finish(job, slots)
-            return
         for job in fast:
             account = by_job[job.pk]
+            slot = slots.get(job.pk)
+            if isinstance(slot, jobs.Retry):
+                self._finish(job, slot)  # the service is paused (daily create cap)
+                continue
             conn = vendors.connector_for(account.service)  # cached; built in this thread
-            future = self.pool.submit(
-                _call, conn, jobs.spec_of(account), slots.get(job.pk), self.lease, job.pk
-            )
+            future = self.pool.submit(_call, conn, jobs.spec_of(account), slot, self.lease, job.pk)
             self.inflight[future] = (job, account)
 
     def _settle(self, finished: list[tuple[Future[o.Outcome], Job, Account]]) -> None:
@@ -231,12 +234,12 @@ class Pipeline:
 
 def _slots(
     fast: list[Job], by_job: dict[int, Account]
-) -> dict[int, tuple[str, float]] | jobs.Retry:
-    """Each job's reserved rate-limit slot (category, monotonic deadline); one bucket
-    update per service. A paused service makes every job of the batch wait."""
+) -> dict[int, tuple[str, float] | jobs.Retry]:
+    """Each job's reserved rate-limit slot (category, monotonic deadline), one bucket
+    update per service; or, past the daily create cap, a retry after the reset."""
     if not engine("RATE_LIMITS"):
         return {}
-    slots: dict[int, tuple[str, float]] = {}
+    slots: dict[int, tuple[str, float] | jobs.Retry] = {}
     groups: dict[int, list[Job]] = {}
     for job in fast:
         groups.setdefault(by_job[job.pk].service_id, []).append(job)
@@ -246,14 +249,24 @@ def _slots(
         if cat is None:
             continue
         try:
-            waits = ratelimit.reserve_many(service, cat, len(group))
+            waits = ratelimit.reserve_many(service, cat, len(group), creates=len(group))
         except ServicePaused as paused:
-            seconds = (paused.until - timezone.now()).total_seconds()
-            return jobs.Retry(str(paused), max(1.0, seconds), count=False)
+            waits, cut = [], _paused(paused)
+        else:
+            wall = timezone.now()
+            reset = ServicePaused(ratelimit.next_reset(wall), "daily create cap reached")
+            cut = _paused(reset)
         start = time.monotonic()
-        for job, seconds in zip(group, waits, strict=True):
+        for job, seconds in zip(group, waits, strict=False):
             slots[job.pk] = (cat, start + seconds)
+        for job in group[len(waits) :]:
+            slots[job.pk] = cut  # back to the queue, claimed after the reset
     return slots
+
+
+def _paused(paused: ServicePaused) -> jobs.Retry:
+    seconds = (paused.until - timezone.now()).total_seconds()
+    return jobs.Retry(str(paused), max(1.0, seconds), count=False)
 
 
 def _call(

@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "POLL_SECONDS": 0.5,
     # A worker claims up to BATCH_SIZE jobs in one transaction and runs their creates
     # on CONCURRENCY threads (keep-alive connections), so it is not latency-bound.
-    "BATCH_SIZE": 16,
+    "BATCH_SIZE": 32,
     "CONCURRENCY": 8,  # an idle worker looks for work this often
     "RECONCILE_MINUTES": 30,
     "EXPIRY_CHECK_MINUTES": 5,

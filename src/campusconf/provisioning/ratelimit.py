@@ -1,7 +1,7 @@
 """Vendor rate limits shared by every worker process on every machine.
 
 One ``RateBucket`` row per (service, category), updated in one short transaction per
-call. A caller reserves the next free slot and sleeps until it: the engine paces
+call or per batch of calls. A caller reserves the next free slot and sleeps until it: the engine paces
 itself at the vendor's limit instead of bouncing off 429s. Zoom's daily create cap
 pauses the service (``paused_until``) until the reset time the vendor gave.
 """
@@ -60,10 +60,19 @@ def limits(service: Service) -> dict[str, float]:
 
 
 def daily_create_cap(service: Service) -> int | None:
+    """Zoom's creates a day (VENDORS.md), scaled like the per-second limits."""
     if service.vendor != "zoom":
         return None
-    plan = str((service.connector_settings or {}).get("plan", "pro")).lower()
-    return ZOOM_DAILY_CREATES.get(plan, ZOOM_DAILY_CREATES["pro"])
+    cs = service.connector_settings or {}
+    plan = str(cs.get("plan", "pro")).lower()
+    cap = cs.get("daily_create_cap") or ZOOM_DAILY_CREATES.get(plan, ZOOM_DAILY_CREATES["pro"])
+    return max(1, int(float(cap) * float(cs.get("rate_scale", 1))))
+
+
+def next_reset(wall: datetime.datetime) -> datetime.datetime:
+    """Zoom's daily counters start again at 00:00 UTC."""
+    day = wall.astimezone(datetime.UTC).date()
+    return datetime.datetime.combine(day, datetime.time(), datetime.UTC) + datetime.timedelta(1)
 
 
 def _bucket(service: Service, cat: str, now: float | None = None) -> RateBucket:
@@ -85,17 +94,24 @@ def _bucket(service: Service, cat: str, now: float | None = None) -> RateBucket:
         return RateBucket.objects.select_for_update().get(service=service, category=cat)
 
 
-def reserve(service: Service, cat: str, now: float | None = None) -> float:
+def reserve(service: Service, cat: str, now: float | None = None, *, create: bool = False) -> float:
     """Take one slot; the seconds to sleep before using it. Raises ServicePaused."""
-    return reserve_many(service, cat, 1, now)[0]
+    return reserve_many(service, cat, 1, now, creates=1 if create else 0)[0]
 
 
-def reserve_many(service: Service, cat: str, count: int, now: float | None = None) -> list[float]:
+def reserve_many(
+    service: Service, cat: str, count: int, now: float | None = None, *, creates: int = 0
+) -> list[float]:
     """Take ``count`` slots in one row update; the seconds to wait before each.
 
     A worker that runs a batch of jobs pays one short transaction for all its calls
     instead of one each; the slots are the same as ``count`` single reservations.
-    Raises ServicePaused.
+
+    ``creates`` of them are user creates, counted against the vendor's daily cap ahead
+    of the vendor: the list is cut to what today's cap still allows, and the call that
+    uses the cap up pauses the service until the reset, so the engine stops before
+    Zoom's 429 instead of after it (that 429 still pauses it, should others share the
+    vendor account). Raises ServicePaused when nothing is left.
     """
     now = time.time() if now is None else now
     with transaction.atomic():
@@ -103,12 +119,31 @@ def reserve_many(service: Service, cat: str, count: int, now: float | None = Non
         wall = datetime.datetime.fromtimestamp(now, datetime.UTC)
         if bucket.paused_until and bucket.paused_until > wall:
             raise ServicePaused(bucket.paused_until, bucket.pause_reason)
+        day, day_count = bucket.day, bucket.day_count
+        cap = daily_create_cap(service) if creates else None
+        if cap is not None:
+            if day != wall.date():
+                day, day_count = wall.date(), 0
+            allowed = max(0, cap - day_count)
+            count -= max(0, creates - allowed)
+            day_count += min(creates, allowed)
+            if day_count >= cap:
+                until = next_reset(wall)
+                reason = f"daily create cap of {cap} reached (counted by the engine)"
+                RateBucket.objects.filter(pk=bucket.pk).update(
+                    paused_until=until, pause_reason=reason, day=day, day_count=day_count
+                )
+                log.warning("service %s paused until %s: %s", service.slug, until, reason)
+                if count <= 0:
+                    raise ServicePaused(until, reason)
         start = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate)
         waits = [max(0.0, (i + 1 - start) / bucket.rate) for i in range(count)]
         RateBucket.objects.filter(pk=bucket.pk).update(
             tokens=start - count,
             stamp=now,
             waits=F("waits") + sum(1 for w in waits if w > 0),
+            day=day,
+            day_count=day_count,
         )
     return waits
 
@@ -120,7 +155,7 @@ def pace(service: Service, op: str) -> float:
     cat = category(service.vendor, op)
     if cat is None:
         return 0.0
-    wait = reserve(service, cat)
+    wait = reserve(service, cat, create=op == "create")
     if wait > 0:
         time.sleep(wait)
     return wait

@@ -1,0 +1,108 @@
+"""Batches: claimed together, creates side by side, settled in one transaction, and the
+daily create cap counted ahead of the vendor."""
+
+import datetime
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campusconf.accounts.models import AccountEvent
+from campusconf.accounts.states import State
+from campusconf.provisioning import actions, queue, ratelimit, runner
+from campusconf.provisioning.models import Job, Lane, RateBucket
+
+
+@pytest.fixture
+def offline(make_service):
+    return make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "pro"})
+
+
+@pytest.mark.django_db
+def test_a_batch_claim_takes_the_most_urgent_jobs_once_each(make_member, offline):
+    accounts = [actions.apply_for_service(make_member(), offline) for _ in range(5)]
+    Job.objects.filter(account=accounts[4]).update(lane=Lane.BULK)
+    first = queue.claim_batch("w1", 3)
+    second = queue.claim_batch("w2", 3)
+    assert [j.account_id for j in first] == [a.pk for a in accounts[:3]]
+    assert [j.account_id for j in second] == [accounts[3].pk, accounts[4].pk]
+    assert queue.claim_batch("w3", 3) == []
+    for job in first:
+        job.refresh_from_db()
+        assert (job.status, job.worker, job.attempts) == (Job.Status.RUNNING, "w1", 1)
+    assert queue.renew_many([j.pk for j in first + second], "w1") == {j.pk for j in first}
+
+
+@pytest.mark.django_db
+def test_reserving_many_slots_gives_what_single_reservations_give(make_service):
+    one = make_service(slug="a", vendor="zoom", connector_settings={"plan": "business"})
+    many = make_service(slug="b", vendor="zoom", connector_settings={"plan": "business"})
+    t = 2_000_000.0
+    singles = [ratelimit.reserve(one, "light", now=t) for _ in range(50)]
+    batched = ratelimit.reserve_many(many, "light", 50, now=t)
+    assert batched == pytest.approx(singles)
+    assert all(b >= a for a, b in itertools.pairwise(batched))
+
+
+@pytest.mark.django_db
+def test_the_daily_create_cap_is_counted_ahead_and_pauses_before_the_vendor_does(
+    make_service,
+):
+    service = make_service(
+        slug="zoom", vendor="zoom", connector_settings={"plan": "pro", "daily_create_cap": 5}
+    )
+    noon = datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC).timestamp()
+    assert len(ratelimit.reserve_many(service, "light", 3, now=noon, creates=3)) == 3
+    # Only two creates are left today: the list is cut, and the service pauses.
+    assert len(ratelimit.reserve_many(service, "light", 3, now=noon + 1, creates=3)) == 2
+    bucket = RateBucket.objects.get(service=service, category="light")
+    assert bucket.paused_until == datetime.datetime(2026, 11, 23, tzinfo=datetime.UTC)
+    assert "daily create cap of 5" in bucket.pause_reason
+    with pytest.raises(ratelimit.ServicePaused):
+        ratelimit.reserve(service, "light", now=noon + 2, create=True)
+    # After the reset the count starts again.
+    tomorrow = datetime.datetime(2026, 11, 23, 0, 0, 5, tzinfo=datetime.UTC).timestamp()
+    assert len(ratelimit.reserve_many(service, "light", 4, now=tomorrow, creates=4)) == 4
+    bucket.refresh_from_db()
+    assert (bucket.day, bucket.day_count) == (datetime.date(2026, 11, 23), 4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_creates_runs_side_by_side_and_settles_in_few_statements(
+    make_member, zoom_service, vendor, settings
+):
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "BATCH_SIZE": 20}
+    members = [make_member() for _ in range(20)]
+    accounts = [actions.apply_for_service(m, zoom_service) for m in members]
+    with CaptureQueriesContext(connection) as queries:
+        assert runner.drain(max_seconds=60) == 20
+    assert not Job.objects.exclude(status=Job.Status.DONE).exists()
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.state == State.INVITED
+        assert account.vendor_user_id and account.vendor_address
+        [event] = AccountEvent.objects.filter(account=account, to_state=State.INVITED)
+        assert event.from_state == State.REQUESTED
+    emails = sorted(u["email"] for u in vendor.zoom_users())
+    assert emails == sorted(m.mail_address.lower() for m in members)
+    # The engine's own statements per job: about 15 before batches, one or two now (how
+    # the answers group decides); other apps' per-transition receivers (mail notices)
+    # are not counted.
+    engine_sql = [q for q in queries if "portal_" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
+    assert len(engine_sql) <= 4 * 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_create_whose_lease_was_lost_is_not_sent(make_member, zoom_service, vendor):
+    from campusconf.provisioning import batch
+
+    account = actions.apply_for_service(make_member(), zoom_service)
+    [job] = queue.claim_batch("w", 5)
+    lease = batch.Lease("w", {job.pk})
+    lease.renewed -= 3600  # the worker stalled past its lease
+    conn = runner.vendors.connector_for(zoom_service)
+    spec = runner.jobs.spec_of(account)
+    with pytest.raises(batch.LeaseDoubtful):
+        batch._call(conn, spec, None, lease, job.pk)
+    assert vendor.zoom_users() == []
