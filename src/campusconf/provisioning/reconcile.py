@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import queue
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -65,8 +68,12 @@ class Snapshot:
         self.by_address: dict[str, int] = {}
         self.addresses: dict[int, set[str]] = defaultdict(set)
         member_to_account: dict[int, int] = {}
-        for row in Account.objects.filter(service=service).values(*FIELDS):
-            account = Account(**{("id" if k == "pk" else k): v for k, v in row.items()})
+        wanted = {"id" if f == "pk" else f for f in FIELDS}
+        # In the model's field order: from_db builds the instance positionally (the
+        # fields not read are deferred), about half the cost of Account(**row).
+        names = [f.attname for f in Account._meta.concrete_fields if f.attname in wanted]
+        for row in Account.objects.filter(service=service).values_list(*names):
+            account = Account.from_db(None, names, row)
             self.accounts[account.pk] = account
             member_to_account[account.member_id] = account.pk
             if account.vendor_user_id:
@@ -90,14 +97,16 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     """One reconcile pass over ``service``; returns its record."""
     now = timezone.now()
     record = ReconcilePass(service=service, started_at=now)
+    conn = vendors.connector_for(service)
+    # The listing starts first: the vendor pages while we read our own rows.
+    listing = _listed(conn)
     snap = Snapshot(service)
     seen: set[int] = set()
     verdicts: list[tuple[int, observe.Verdict]] = []
     unmatched: list[VendorUser] = []
     pending_invited: dict[int, str] = {}  # account pk → address of its pending vendor user
-    conn = vendors.connector_for(service)
     try:
-        for user in conn.iter_users():
+        for user in listing:
             record.seen += 1
             pk = snap.match(user)
             if pk is None:
@@ -162,6 +171,68 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     record.save()
     log.info("reconcile %s: %d users seen, %s", service.slug, record.seen, record.changes)
     return record
+
+
+_DONE = object()
+
+
+def _listed(conn: Connector, ahead: int = 4) -> Iterator[VendorUser]:
+    """``conn.iter_users()`` read by a thread up to ``ahead`` pages in front of us.
+
+    Most of a pass is waiting for the vendor's pages; with the next pages already on
+    their way, reading our rows, matching and judging happen meanwhile. The thread
+    touches the database only through the pacer (a rate-limit slot per page); the
+    caller's heartbeat (the job's lease) is beaten here, between pages. A
+    ListingFailed in the thread is raised here.
+    """
+    pages: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+    beat = vendors.current_heartbeat()
+
+    def produce() -> None:
+        page: list[VendorUser] = []
+        try:
+            for user in conn.iter_users():
+                page.append(user)
+                if len(page) >= PAGE:
+                    _put(pages, page, stop)
+                    page = []
+                if stop.is_set():
+                    return
+            _put(pages, page, stop)
+            _put(pages, _DONE, stop)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            _put(pages, exc, stop)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=produce, name="reconcile-listing", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = pages.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if beat is not None:
+                beat()
+            yield from item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+PAGE = 300
+
+
+def _put(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            pages.put(item, timeout=0.5)
+            return
+        except queue.Full:
+            continue
 
 
 S12_PENDING = (

@@ -68,6 +68,10 @@ def set_heartbeat(fn: Callable[[], None] | None) -> None:
     _context.beat = fn
 
 
+def current_heartbeat() -> Callable[[], None] | None:
+    return _context.beat
+
+
 def set_slot(category: str | None, deadline: float) -> None:
     """The next call of ``category`` from this thread may go out at ``deadline``."""
     _context.slot = None if category is None else (category, deadline)
