@@ -118,7 +118,9 @@ class Command(BaseCommand):
         return f"""
 CampusConf demo
   Portal and home page   http://127.0.0.1:{WEB_PORT}/
-  Back office (staff)    http://127.0.0.1:{WEB_PORT}/admin/   sign in as staff / {STAFF_PASSWORD}
+  Sign in as a member    http://127.0.0.1:{WEB_PORT}/dev-login/
+  Back office (staff)    http://127.0.0.1:{WEB_PORT}/staff/   sign in as staff / {STAFF_PASSWORD}
+  Django admin           http://127.0.0.1:{WEB_PORT}/admin/   sign in as admin / {STAFF_PASSWORD}
   Vendor sandbox         http://127.0.0.1:{SANDBOX_PORT}/   admin token in var/sandbox.json
   Mailbox                http://127.0.0.1:{MAILBOX_PORT}/
   Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
