@@ -41,6 +41,14 @@ def test_choose_a_member_by_name_or_common_id(client, make_member):
 
 
 @pytest.mark.usefixtures("dev_mode")
+def test_the_whole_sample_university_is_listed_without_searching(client, make_member):
+    members = [make_member() for _ in range(61)]
+    page = client.get("/dev-login/")
+    last = max(m.common_id for m in members)
+    assert f'value="{last}"' in page.text
+
+
+@pytest.mark.usefixtures("dev_mode")
 def test_sign_in_creates_the_user_and_renews_the_session(client, make_member):
     member = make_member()
     client.get("/dev-login/")
