@@ -10,7 +10,8 @@ from campusconf.signin.urls import external_urlpatterns as signin_external_urls
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's switcher, wrapped so a member's mails follow the language they chose.
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("staff/audit/", include("campusconf.audit.urls")),
     path("staff/", include("campusconf.backoffice.urls")),

@@ -83,3 +83,17 @@ def mark_left(member: Member, left_on: datetime.date) -> None:
     member.left_on = left_on
     member.full_clean()
     member.save(update_fields=["status", "left_on", "updated_at"])
+
+
+def set_preferred_language(member: Member, language: str) -> bool:
+    """Remember the language the member chose; mails follow it. Returns True on a change.
+
+    An unknown code changes nothing: the switcher only offers settings.LANGUAGES.
+    """
+    if language not in Member.Language.values:
+        return False
+    if member.preferred_language == language:
+        return False
+    Member.objects.filter(pk=member.pk).update(preferred_language=language)
+    member.preferred_language = language
+    return True
