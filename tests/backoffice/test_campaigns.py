@@ -328,3 +328,39 @@ def test_the_cli_schedules_a_start_and_a_resume_spaces_the_jobs_again(
     stamps = sorted(Job.objects.values_list("run_after", flat=True))
     assert stamps[0] >= timezone.now() - datetime.timedelta(minutes=1)
     assert len(set(stamps)) == len(stamps) == 5
+
+
+def test_a_failing_vendor_shows_as_retrying_and_the_heading_follows_the_enrolment(
+    staff_client, make_service, students, staff_user
+):
+    service = make_service()
+    old, _new, _teacher = students
+    campaign = campaigns.start(
+        service, Cohort([], None, [], [m.common_id for m in old]), actor=staff_user, reason="x"
+    )
+    page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
+    assert '<span id="enrolment">0 invited, 0 skipped</span>' in page
+    engine.enroll_due()
+    jobs = list(campaign.jobs.order_by("pk"))
+    now = timezone.now()
+    # Every call answered 5xx: two jobs were sent back to wait, one not yet tried.
+    Job.objects.filter(pk=jobs[0].pk).update(
+        attempts=2, last_error="HTTP 503 old", run_after=now + datetime.timedelta(seconds=5)
+    )
+    Job.objects.filter(pk=jobs[1].pk).update(
+        attempts=1, last_error="HTTP 502 Bad Gateway", run_after=now + datetime.timedelta(seconds=9)
+    )
+    progress = campaigns.progress(campaign)
+    assert (progress.done, progress.failed, progress.retrying) == (0, 0, 2)
+    assert progress.last_error == "HTTP 502 Bad Gateway"
+    partial = staff_client.get(f"/staff/campaigns/{campaign.pk}/progress/").content.decode()
+    assert "2 jobs being retried (last error: HTTP 502 Bad Gateway)" in partial
+    # The heading comes along out of band, so it no longer says 0 until the page reloads.
+    assert '<span id="enrolment" hx-swap-oob="true">3 invited, 0 skipped</span>' in partial
+    # A job that is done is no longer being retried, whatever error it met on the way.
+    Job.objects.filter(pk__in=[jobs[0].pk, jobs[1].pk]).update(status=Job.Status.DONE)
+    assert campaigns.progress(campaign).retrying == 0
+    assert (
+        "being retried"
+        not in staff_client.get(f"/staff/campaigns/{campaign.pk}/progress/").content.decode()
+    )

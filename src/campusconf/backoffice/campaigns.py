@@ -125,6 +125,8 @@ class CampaignProgress:
     finish_at: datetime.datetime | None
     daily_cap: int | None
     waiting: int = 0  # queued for a seat (S16): applied for by the engine when one frees
+    retrying: int = 0  # jobs tried and failed at least once, waiting for another go
+    last_error: str = ""  # the newest of their errors: a failing vendor is not "idle"
 
     @property
     def percent_done(self) -> int:
@@ -159,7 +161,10 @@ def progress(campaign: Campaign, now: datetime.datetime | None = None) -> Campai
     from campusconf.provisioning.seats import waiting_in_campaign
 
     waiting = waiting_in_campaign(campaign)
-    return CampaignProgress(total, done, failed, remaining, per_minute, finish_at, cap, waiting)
+    retrying, last_error = engine.retrying(campaign)
+    return CampaignProgress(
+        total, done, failed, remaining, per_minute, finish_at, cap, waiting, retrying, last_error
+    )
 
 
 FAILURE_COLUMNS = [

@@ -365,6 +365,24 @@ class Progress:
     jobs: dict[str, int]
     finish_estimate: str
     waiting: int = 0  # members queued for a seat (S16), not yet applied
+    retrying: int = 0  # jobs that failed at least once and wait for another go
+    last_error: str = ""  # the most recent of their errors
+
+
+def retrying(campaign: Campaign) -> tuple[int, str]:
+    """How many of the campaign's jobs are being retried, and the latest error.
+
+    While the vendor answers 5xx nothing is done or failed yet, so without this a
+    failing campaign looks idle. A job being retried is still queued or running, was
+    tried (attempts > 0) and kept the error that sent it back (``queue.retry``).
+    """
+    jobs = Job.objects.filter(campaign=campaign, status__in=Job.LIVE, attempts__gt=0).exclude(
+        last_error=""
+    )
+    count = jobs.count()
+    # The job put back last waits the furthest ahead; the error is the newest one.
+    latest = jobs.order_by("-run_after", "-pk").values_list("last_error", flat=True).first()
+    return count, latest or ""
 
 
 def progress(campaign: Campaign) -> Progress:
@@ -378,7 +396,16 @@ def progress(campaign: Campaign) -> Progress:
     from campusconf.provisioning.seats import waiting_in_campaign
 
     waiting = waiting_in_campaign(campaign)
-    return Progress(campaign, by_state, jobs, estimate(campaign.service, remaining), waiting)
+    count, last_error = retrying(campaign)
+    return Progress(
+        campaign,
+        by_state,
+        jobs,
+        estimate(campaign.service, remaining),
+        waiting,
+        retrying=count,
+        last_error=last_error,
+    )
 
 
 def estimate(service: Service, remaining: int) -> str:

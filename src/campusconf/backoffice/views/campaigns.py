@@ -73,12 +73,14 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar alone; htmx asks for it every few seconds."""
+    """The progress bar alone; htmx asks for it every few seconds. The heading's
+    "N invited, N skipped" grows while the workers enrol, so it comes along out of band."""
     campaign = _campaign(pk)
     return render(
         request,
         "backoffice/_campaign_progress.html",
         {
+            "oob": True,
             "campaign": campaign,
             "progress": campaigns.progress(campaign),
             "failures": campaigns.failures(campaign)[:20],
