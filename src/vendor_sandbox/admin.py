@@ -91,24 +91,29 @@ def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
 @admin_api({"GET", "POST"})
 def personal_accounts(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method == "POST":
-        vendor, email = body["vendor"], str(body["email"]).strip().lower()
-        if vendor not in {"webex", "zoom"} or "@" not in email:
-            raise ValueError("vendor must be webex or zoom, and email an address")
-        password = body.get("password")
-        account, created = PersonalAccount.objects.update_or_create(
-            vendor=vendor,
-            email=email,
-            defaults={
-                "display_name": body.get("display_name", ""),
-                "first_name": body.get("first_name", ""),
-                "last_name": body.get("last_name", ""),
-                "password_hash": make_password(password) if password else "",
-                "login_type": int(body.get("login_type", zoom_service.LOGIN_EMAIL)),
-                "created_at": clock.now(),
-            },
-        )
+        account, created = seed_personal_account(body)
         return json_response(_personal(account), 201 if created else 200)
     return json_response({"items": [_personal(a) for a in PersonalAccount.objects.all()]})
+
+
+def seed_personal_account(body: dict[str, Any]) -> tuple[PersonalAccount, bool]:
+    """Create or replace a personal account (the admin API and the CLI's seed-personal)."""
+    vendor, email = body["vendor"], str(body["email"]).strip().lower()
+    if vendor not in {"webex", "zoom"} or "@" not in email:
+        raise ValueError("vendor must be webex or zoom, and email an address")
+    password = body.get("password")
+    return PersonalAccount.objects.update_or_create(
+        vendor=vendor,
+        email=email,
+        defaults={
+            "display_name": body.get("display_name", ""),
+            "first_name": body.get("first_name", ""),
+            "last_name": body.get("last_name", ""),
+            "password_hash": make_password(password) if password else "",
+            "login_type": int(body.get("login_type", zoom_service.LOGIN_EMAIL)),
+            "created_at": clock.now(),
+        },
+    )
 
 
 def _personal(a: PersonalAccount) -> dict[str, Any]:

@@ -55,6 +55,26 @@ def cmd_init_credentials(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def cmd_seed_personal(args: argparse.Namespace) -> None:
+    """Seed personal accounts before the server starts (the demo's S7 walk-through)."""
+    _setup(args.db, None)
+    from vendor_sandbox.admin import seed_personal_account
+    from vendor_sandbox.models import PersonalAccount, WebexPerson, ZoomUser
+
+    organisation = {"webex": WebexPerson, "zoom": ZoomUser}
+    for item in json.loads(args.accounts):
+        vendor, email = item["vendor"], str(item["email"]).strip().lower()
+        # Run again on the same database, leave what the person has done since alone:
+        # a converted account is an organisation user now, not a personal one to re-seed.
+        if PersonalAccount.objects.filter(vendor=vendor, email=email).exists() or (
+            vendor in organisation and organisation[vendor].objects.filter(email=email).exists()
+        ):
+            print(f"personal {vendor} account {email}: left as it is")
+            continue
+        seed_personal_account(item)
+        print(f"personal {vendor} account {email}: seeded")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="vendor-sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
         help="base URL the sandbox is served at ($SANDBOX_PUBLIC_URL wins)",
     )
     init.set_defaults(func=cmd_init_credentials)
+    seed = sub.add_parser("seed-personal", help="create personal accounts (JSON list)")
+    seed.add_argument("accounts", help='[{"vendor": "webex", "email": "…", "display_name": "…"}]')
+    seed.add_argument("--db")
+    seed.set_defaults(func=cmd_seed_personal)
     args = parser.parse_args(argv)
     args.func(args)
 

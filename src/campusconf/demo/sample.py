@@ -63,6 +63,11 @@ AFFILIATIONS = [
 ROSTER_CUTOFF = datetime.date(2026, 3, 24)
 
 
+# The sample member who already holds personal Webex and Zoom accounts at their
+# university address, so the demo can walk S7 (conversion) and Zoom's join request.
+PERSONAL_ACCOUNT_INDEX = 3
+
+
 @dataclass(frozen=True)
 class SampleSpec:
     roles: tuple[str, ...]
@@ -111,6 +116,26 @@ def sample_members(count: int = 60) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def personal_account_holder() -> dict[str, object]:
+    return sample_members(PERSONAL_ACCOUNT_INDEX + 1)[PERSONAL_ACCOUNT_INDEX]
+
+
+def personal_accounts() -> list[dict[str, str]]:
+    """The vendor sandbox's personal accounts for the demo (its seed-personal command)."""
+    row = personal_account_holder()
+    name = f"{row['given_name_latin']} {row['family_name_latin']}"
+    return [
+        {
+            "vendor": vendor,
+            "email": str(row["mail_address"]),
+            "display_name": name,
+            "first_name": str(row["given_name_latin"]),
+            "last_name": str(row["family_name_latin"]),
+        }
+        for vendor in ("webex", "zoom")
+    ]
 
 
 def service_definitions(

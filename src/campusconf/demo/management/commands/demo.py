@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campusconf.core.processes import Child, Supervisor
-from campusconf.demo.sample import load_sample_data
+from campusconf.demo.sample import load_sample_data, personal_account_holder, personal_accounts
 
 SANDBOX_PORT = 8100
 SMTP_PORT = 1025
@@ -63,6 +63,17 @@ class Command(BaseCommand):
         )
         credentials = json.loads(credentials_file.read_text())
         load_sample_data(sandbox_url, STAFF_PASSWORD, credentials)
+        # Before the sandbox serves: S7 needs a personal account already at the vendor.
+        subprocess.run(
+            [
+                *sandbox_cli,
+                "seed-personal",
+                "--db",
+                str(sandbox_db),
+                json.dumps(personal_accounts()),
+            ],
+            check=True,
+        )
 
         sandbox_env = {
             "SANDBOX_SMTP_HOST": "127.0.0.1",
@@ -115,6 +126,11 @@ class Command(BaseCommand):
         sys.exit(code)
 
     def banner(self, credentials: dict[str, Any]) -> str:
+        row = personal_account_holder()
+        holder = (
+            f"{row['family_name_ja']} {row['given_name_ja']} "
+            f"({row['given_name_latin']} {row['family_name_latin']}, {row['common_id']})"
+        )
         return f"""
 CampusConf demo
   Portal and home page   http://127.0.0.1:{WEB_PORT}/
@@ -123,6 +139,9 @@ CampusConf demo
   Django admin           http://127.0.0.1:{WEB_PORT}/admin/   sign in as admin / {STAFF_PASSWORD}
   Vendor sandbox         http://127.0.0.1:{SANDBOX_PORT}/   admin token in var/sandbox.json
   Mailbox                http://127.0.0.1:{MAILBOX_PORT}/
+  Personal accounts      {holder} already holds personal
+                         Webex and Zoom accounts: sign in as them and apply, to see
+                         Webex's "Convert to Enterprise Account" and Zoom's join request
   Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
 Press Ctrl-C to stop everything.
 """
