@@ -26,8 +26,55 @@ def test_account_page_shows_timeline_and_vendor_data(
     page = staff_client.get(f"/staff/accounts/{account.pk}/").content.decode()
     assert "vu-123" in page
     assert "requested → invited" in page
-    for remedy in ("resend", "retry", "reconcile", "suspend", "deprovision", "reprovision"):
-        assert f"/staff/accounts/{account.pk}/{remedy}/" in page
+
+
+def _offered(client, account):
+    page = client.get(f"/staff/accounts/{account.pk}/").content.decode()
+    everything = ("resend", "retry", "reconcile", "suspend", "deprovision", "reprovision")
+    return {r for r in everything if f"/staff/accounts/{account.pk}/{r}/" in page}
+
+
+def test_the_account_page_offers_only_the_actions_legal_in_its_state(
+    staff_client, make_member, make_service, make_account
+):
+    service = make_service()
+    failed = make_account(make_member(), service, State.FAILED)
+    # A failed account has no vendor user: nothing to resend or suspend.
+    assert _offered(staff_client, failed) == {"retry", "reconcile", "deprovision", "reprovision"}
+    invited = make_account(make_member(), service, State.INVITED, vendor_user_id="vu-1")
+    assert _offered(staff_client, invited) == {
+        "resend",
+        "reconcile",
+        "suspend",
+        "deprovision",
+        "reprovision",
+    }
+    active = make_account(make_member(), service, State.ACTIVE)
+    assert "resend" not in _offered(staff_client, active)
+    assert "retry" not in _offered(staff_client, active)
+
+
+def test_an_illegal_action_posted_anyway_is_refused_in_plain_words(
+    staff_client, make_member, make_service, make_account
+):
+    account = make_account(make_member(), make_service(), State.FAILED)
+    for remedy, label in (("suspend", "Suspend"), ("resend", "Resend invitation")):
+        response = staff_client.post(
+            f"/staff/accounts/{account.pk}/{remedy}/", {"reason": "old tab"}, follow=True
+        )
+        page = response.content.decode()
+        assert f"Nothing was changed: “{label}” is not possible while the account is failed." in (
+            page
+        )
+    account.refresh_from_db()
+    assert account.state == State.FAILED
+    assert not Job.objects.filter(account=account).exclude(kind=Job.Kind.SYNC).exists()
+    assert not AuditEntry.objects.exists()
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    page = staff_client.post(
+        f"/staff/accounts/{account.pk}/suspend/", {"reason": "old tab"}, follow=True
+    ).content.decode()
+    assert "何も変更されていません" in page and "失敗" in page
 
 
 def test_a_remedy_needs_confirmation_and_a_reason(

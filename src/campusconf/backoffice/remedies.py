@@ -6,6 +6,7 @@ the job queue and the vendor calls.
 """
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.audit.log import record
 from campusconf.provisioning.seats import WaitingForSeat
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,21 @@ def engine_action(name: str) -> Callable[..., Any]:
     return action
 
 
+def legal(account: Account, remedy: Remedy) -> bool:
+    """Whether the engine's action would accept this account as it is now, by the
+    action's own precondition (``actions.PRECONDITIONS``, read from the lifecycle)."""
+    try:
+        module = importlib.import_module("campusconf.provisioning.actions")
+    except ImportError:
+        return False
+    return bool(module.permitted(remedy.engine_action, account, Cause.STAFF))
+
+
+def offered(account: Account) -> list[Remedy]:
+    """The remedies to show on the account's page: only those legal in its state."""
+    return [r for r in REMEDIES.values() if legal(account, r)]
+
+
 def apply_remedy(
     account: Account,
     slug: str,
@@ -109,6 +127,13 @@ def apply_remedy(
     remedy = REMEDIES[slug]
     action = engine_action(remedy.engine_action)
     before = account.state
+    if not legal(account, remedy):
+        # An old page, a second tab, or a hand-made POST: refused before anything runs.
+        log.info("remedy %s refused: account=%s is %s", slug, account.pk, account.state)
+        raise RemedyRefused(
+            _("“%(what)s” is not possible while the account is %(state)s.")
+            % {"what": remedy.label, "state": account.get_state_display()}
+        )
     place = None
     try:
         with transaction.atomic():

@@ -9,6 +9,7 @@ transaction: either both commit or neither does. An illegal move raises
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -38,12 +39,14 @@ from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
 __all__ = [
+    "PRECONDITIONS",
     "AccountAlreadyLive",
     "IllegalTransition",
     "NotEligible",
     "WaitingForSeat",
     "apply_for_service",
     "deprovision_account",
+    "permitted",
     "reconcile_account",
     "reprovision_account",
     "resend_allowed",
@@ -113,6 +116,53 @@ def apply_for_service(
     return account
 
 
+# What each staff-facing action needs of the account, read from the lifecycle table
+# (``accounts.states``): the actions below refuse on these very checks, and the back
+# office offers an action only where its check passes, so the two cannot drift apart.
+
+
+def _can_resend(account: Account, cause: Cause) -> bool:
+    return account.state in RESENDABLE_STATES and cause in allowed_causes(
+        State(account.state), State.REQUESTED
+    )
+
+
+def _can_retry(account: Account, cause: Cause) -> bool:
+    return account.state == State.FAILED and cause in allowed_causes(State.FAILED, State.REQUESTED)
+
+
+def _can_suspend(account: Account, cause: Cause) -> bool:
+    return cause in allowed_causes(State(account.state), State.SUSPENDED)
+
+
+def _can_deprovision(account: Account, cause: Cause) -> bool:
+    return account.state != State.REMOVED
+
+
+def _can_reprovision(account: Account, cause: Cause) -> bool:
+    return cause in allowed_causes(State(account.state), State.REQUESTED)
+
+
+def _can_reconcile(account: Account, cause: Cause) -> bool:
+    return True  # reading the vendor changes nothing by itself, whatever the state
+
+
+PRECONDITIONS: dict[str, Callable[[Account, Cause], bool]] = {
+    "resend_invitation": _can_resend,
+    "retry_account": _can_retry,
+    "suspend_account": _can_suspend,
+    "deprovision_account": _can_deprovision,
+    "reprovision_account": _can_reprovision,
+    "reconcile_account": _can_reconcile,
+}
+
+
+def permitted(action: str, account: Account, cause: Cause) -> bool:
+    """Whether ``action`` (a name in PRECONDITIONS) would accept the account as it is."""
+    check = PRECONDITIONS.get(action)
+    return check is not None and check(account, cause)
+
+
 def resend_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
     """Whether a member may ask for a resend now (the portal enforces it), and why not."""
     if account.state not in RESENDABLE_STATES:
@@ -156,7 +206,7 @@ def resend_invitation(
     Zoom has no resend: the job removes the pending user and creates it again; Webex
     likewise per its connector's capabilities.
     """
-    if account.state not in RESENDABLE_STATES:
+    if not _can_resend(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return _move(
         account,
@@ -177,7 +227,7 @@ def retry_account(
     (``seats.claim_seat_for``), or raises WaitingForSeat with the member queued; the
     queue's admission carries the retry out.
     """
-    if account.state != State.FAILED:
+    if not _can_retry(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return _move_with_seat(account, cause=cause, actor=actor, reason=reason or "retry", changes={})
 
@@ -211,7 +261,7 @@ def deprovision_account(
     """
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
-        if locked.state == State.REMOVED:
+        if not _can_deprovision(locked, cause):
             raise IllegalTransition(locked.state, State.REMOVED, cause)
         # Only the intent changes here; the state moves when the job removed the user.
         Account.objects.filter(pk=account.pk).update(desired_state=DesiredState.ABSENT)
@@ -224,6 +274,8 @@ def suspend_account(
     account: Account, *, cause: Cause, actor: User = None, reason: str = ""
 ) -> Account:
     """Suspend: the job disables sign-in at the vendor, keeping the user."""
+    if not _can_suspend(account, cause):
+        raise IllegalTransition(account.state, State.SUSPENDED, cause)
     return _move(account, State.SUSPENDED, cause=cause, actor=actor, reason=reason or "suspend")
 
 
@@ -236,7 +288,7 @@ def reprovision_account(
     gave it up, so it needs a free seat like an applicant and otherwise waits in the
     queue (WaitingForSeat). An illegal move is refused before anyone is queued.
     """
-    if cause not in allowed_causes(State(account.state), State.REQUESTED):
+    if not _can_reprovision(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return _move_with_seat(
         account,

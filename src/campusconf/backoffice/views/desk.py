@@ -7,7 +7,13 @@ from campusconf.accounts.models import Account
 from campusconf.backoffice import queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, SearchForm
-from campusconf.backoffice.remedies import REMEDIES, RemedyQueued, RemedyRefused, apply_remedy
+from campusconf.backoffice.remedies import (
+    REMEDIES,
+    RemedyQueued,
+    RemedyRefused,
+    apply_remedy,
+    offered,
+)
 
 
 @staff_required
@@ -31,7 +37,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "backoffice/account.html",
-        {"account": account, "events": events, "remedies": REMEDIES.values()},
+        {"account": account, "events": events, "remedies": offered(account)},
     )
 
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from campusconf.backoffice import helpdesk
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
-from campusconf.backoffice.remedies import REMEDIES
+from campusconf.backoffice.remedies import REMEDIES, legal
 from campusconf.portal.models import Inquiry
 
 # The remedies a help-desk answer usually needs (S13: resend; retry; reconcile).
@@ -71,6 +71,7 @@ def _render_detail(
                 + f"?inquiry={inquiry.pk}",
             )
             for slug in INQUIRY_REMEDIES
+            if legal(account, REMEDIES[slug])  # as on the account page: only what fits
         ]
         if account
         else []
