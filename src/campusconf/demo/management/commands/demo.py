@@ -142,6 +142,8 @@ CampusConf demo
   Personal accounts      {holder} already holds personal
                          Webex and Zoom accounts: sign in as them and apply, to see
                          Webex's "Convert to Enterprise Account" and Zoom's join request
+  In another shell, find uv first:  export PATH="$HOME/.local/bin:$PATH"
   Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
+  Let 16 days pass (invitations expire):  uv run campusconf demo-clock --advance-days 16
 Press Ctrl-C to stop everything.
 """
