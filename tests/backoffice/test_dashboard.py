@@ -140,6 +140,34 @@ def test_accounts_export(staff_client, busy_service):
     assert AuditEntry.objects.filter(action="service.export_accounts").count() == 1
 
 
+def test_last_checked_is_the_services_last_completed_reconcile_pass(staff_client, busy_service):
+    """Passes are booked per service; a per-account 'last reconciled' was always empty."""
+    account = busy_service.accounts.filter(state=State.ACTIVE).get()
+    page = staff_client.get(f"/staff/accounts/{account.pk}/").content.decode()
+    assert "Last reconciled" not in page
+    assert "no reconcile pass of" in page  # the fixture's only pass is held: it applied nothing
+    csv_url = f"/staff/services/{busy_service.slug}/accounts.csv"
+    rows = list(csv.DictReader(io.StringIO(staff_client.get(csv_url).content.decode())))
+    assert "last_reconciled_at" not in rows[0]
+    assert {r["service_last_checked_against_vendor_at"] for r in rows} == {""}
+
+    at = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=3)
+    for status, finished in (
+        (ReconcilePass.Status.DONE, at - datetime.timedelta(days=1)),
+        (ReconcilePass.Status.DONE, at),
+        (ReconcilePass.Status.FAILED, at + datetime.timedelta(hours=1)),  # applied nothing
+    ):
+        ReconcilePass.objects.create(
+            service=busy_service, status=status, started_at=finished, finished_at=finished
+        )
+    assert queries.last_checked_at(busy_service) == at
+    page = staff_client.get(f"/staff/accounts/{account.pk}/").content.decode()
+    shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+    assert f"{shown} (the last completed reconcile pass of {busy_service.name})" in page
+    rows = list(csv.DictReader(io.StringIO(staff_client.get(csv_url).content.decode())))
+    assert {r["service_last_checked_against_vendor_at"] for r in rows} == {str(at)}
+
+
 def test_a_held_reconcile_pass_is_reviewed_and_approved_with_a_reason(staff_client, held_pass):
     from campusconf.accounts.models import Account
     from campusconf.accounts.states import DesiredState

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -13,8 +13,22 @@ from campusconf.accounts.states import State
 
 # Which accounts hold a seat is the engine's rule, defined once (provisioning/seats.py,
 # SEAT_STATES) and re-exported here, so the dashboard counts exactly what the cap counts.
+from campusconf.provisioning.models import ReconcilePass
 from campusconf.provisioning.seats import seats_used as seats_used
 from campusconf.services.models import Service
+
+
+def last_checked_at(service: Service) -> datetime.datetime | None:
+    """When a reconcile pass last finished reading the service's users at the vendor
+    and applying what it saw. The engine books passes per service (ReconcilePass),
+    not per account, so this is what "last checked against the vendor" can honestly
+    say of an account. A held or failed pass applied nothing and does not count."""
+    finished: datetime.datetime | None = ReconcilePass.objects.filter(
+        service=service,
+        status__in=[ReconcilePass.Status.DONE, ReconcilePass.Status.APPROVED],
+    ).aggregate(at=Max("finished_at"))["at"]
+    return finished
+
 
 STUCK_AFTER = datetime.timedelta(hours=1)  # S5: no invitation within an hour
 EXPIRING_WITHIN = datetime.timedelta(days=3)

@@ -90,7 +90,8 @@ EXPORT_COLUMNS = [
     "observed_licensed",
     "invitation_sent_at",
     "activated_at",
-    "last_reconciled_at",
+    # The same for every row: passes are booked per service, not per account.
+    "service_last_checked_against_vendor_at",
 ]
 
 
@@ -113,6 +114,7 @@ def export_accounts(request: HttpRequest, slug: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="accounts-{service.slug}.csv"'
     writer = csv.writer(response)
     writer.writerow(EXPORT_COLUMNS)
+    checked = queries.last_checked_at(service)
     for a in accounts.iterator():
         m = a.member
         writer.writerow(
@@ -128,7 +130,7 @@ def export_accounts(request: HttpRequest, slug: str) -> HttpResponse:
                 a.observed_licensed,
                 a.invitation_sent_at,
                 a.activated_at,
-                a.last_reconciled_at,
+                checked,
             )
         )
     # Exports carry personal data; who took one is worth knowing.

@@ -37,7 +37,12 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "backoffice/account.html",
-        {"account": account, "events": events, "remedies": offered(account)},
+        {
+            "account": account,
+            "events": events,
+            "remedies": offered(account),
+            "last_checked_at": queries.last_checked_at(account.service),
+        },
     )
 
 
