@@ -10,6 +10,7 @@ from campusconf.signin.urls import external_urlpatterns as signin_external_urls
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     # Django's switcher, wrapped so a member's mails follow the language they chose.
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),

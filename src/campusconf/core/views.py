@@ -1,8 +1,9 @@
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -44,3 +45,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
         if member is not None and set_preferred_language(member, request.POST.get("language", "")):
             logger.info("member %s chose language %s", member.common_id, member.preferred_language)
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask /favicon.ico whatever the page links; send them to the SVG icon."""
+    return HttpResponseRedirect(static("campusconf/favicon.svg"))
