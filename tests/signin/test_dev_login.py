@@ -157,3 +157,18 @@ def test_signin_page_lists_only_configured_ways_in(client):
     assert "/dev-login/" not in page.text
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/saml2/login/").status_code == 404
+
+
+@pytest.mark.usefixtures("dev_mode")
+def test_roles_are_shown_in_the_page_language(client, make_member):
+    member = make_member(faculty=True, staff=True)
+    client.cookies["django_language"] = "ja"
+    row = _row(client.get("/dev-login/", {"q": member.common_id}).text, member.common_id)
+    assert "教員, 職員" in row and "faculty" not in row
+    client.cookies["django_language"] = "en"
+    row = _row(client.get("/dev-login/", {"q": member.common_id}).text, member.common_id)
+    assert "faculty, staff" in row
+
+
+def _row(html: str, common_id: str) -> str:
+    return html.split(f"<td>{common_id}</td>")[1].split("</tr>")[0]

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from campusconf.members.roles import parse_roles, validate_roles
+from campusconf.members.roles import ROLE_LABELS, parse_roles, validate_roles
 
 common_id_validator = RegexValidator(
     r"^[0-9]{10}\Z",  # ASCII digits only: \d would accept full-width ones
@@ -77,6 +77,11 @@ class Member(models.Model):
     @property
     def role_list(self) -> list[str]:
         return parse_roles(self.roles)
+
+    @property
+    def role_labels(self) -> str:
+        """The roles in the reader's language ("教員, 職員"), for pages; roles stays the key."""
+        return ", ".join(str(ROLE_LABELS[role]) for role in self.role_list)
 
     @property
     def is_active_member(self) -> bool:
