@@ -94,12 +94,17 @@ def _accounts(service: Service) -> QuerySet[Account]:
     return Account.objects.filter(service=service).select_related("member", "service")
 
 
+def failed_accounts(service: Service) -> QuerySet[Account]:
+    """The service's failed queue, oldest failure first."""
+    return _accounts(service).filter(state=State.FAILED).order_by("updated_at", "pk")
+
+
 def attention_queues(service: Service, now: datetime.datetime | None = None) -> list[Queue]:
     """The work that needs a person, most urgent first."""
     now = now or timezone.now()
     waiting = (State.INVITED, State.CONVERSION_PENDING)
     queues = [
-        _queue("failed", _accounts(service).filter(state=State.FAILED).order_by("updated_at")),
+        _queue("failed", failed_accounts(service)),
         _queue(
             "unlicensed",
             _accounts(service).filter(state=State.UNLICENSED).order_by("updated_at"),

@@ -7,12 +7,12 @@ the job queue and the vendor calls.
 
 import importlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -160,3 +160,65 @@ def apply_remedy(
         raise RemedyRefused(str(refusal)) from refusal
     if place is not None:
         raise RemedyQueued(place)
+
+
+# One click retries at most this many accounts, so the request stays short; the page
+# says how many are left, and another click takes the next ones.
+RETRY_ALL_LIMIT = 500
+
+
+@dataclass
+class RetryAllOutcome:
+    retried: list[int] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)  # waiting for a seat
+    refused: list[int] = field(default_factory=list)  # no longer failed, or the engine said no
+    left: int = 0  # failed accounts beyond RETRY_ALL_LIMIT, untouched
+
+
+def retry_all(
+    accounts: Iterable[Account],
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    scope: models.Model,
+    action: str,
+    total: int,
+) -> RetryAllOutcome:
+    """Retry every failed account given (oldest failure first), each through the
+    engine's ``retry_account`` like the desk's Retry — so the seat cap holds and a
+    member may end up queued for a seat — and each audited as ``account.retry``; then
+    one entry ``action`` on ``scope`` (the service or campaign) with the counts and
+    the accounts. Each account is its own transaction: one refusal (the account was
+    retried meanwhile) leaves the others done."""
+    outcome = RetryAllOutcome()
+    for account in accounts:
+        try:
+            apply_remedy(
+                account,
+                "retry",
+                actor=actor,
+                reason=reason,
+                origin="retry_all",
+                scope=f"{scope._meta.model_name}:{scope.pk}",
+            )
+        except RemedyQueued:
+            outcome.queued.append(account.pk)
+        except RemedyRefused as refusal:
+            log.info("retry all: account=%s refused: %s", account.pk, refusal)
+            outcome.refused.append(account.pk)
+        else:
+            outcome.retried.append(account.pk)
+    handled = len(outcome.retried) + len(outcome.queued) + len(outcome.refused)
+    outcome.left = max(total - handled, 0)
+    record(
+        actor,
+        action,
+        scope,
+        reason,
+        count=handled,
+        retried=outcome.retried,
+        queued_for_seat=outcome.queued,
+        refused=outcome.refused,
+        left=outcome.left,
+    )
+    return outcome

@@ -19,9 +19,19 @@ urlpatterns = [
 
 # Campaigns run on the engine's Campaign model.
 if apps.is_installed("campusconf.provisioning"):
-    from campusconf.backoffice.views import campaigns, reconcile
+    from campusconf.backoffice.views import bulk, campaigns, reconcile
 
     urlpatterns += [
+        path(
+            "services/<slug:slug>/failed/retry/",
+            bulk.service_retry_failed,
+            name="service_retry_failed",
+        ),
+        path(
+            "campaigns/<int:pk>/failures/retry/",
+            bulk.campaign_retry_failed,
+            name="campaign_retry_failed",
+        ),
         path("services/<slug:slug>/reconcile/<int:pk>/", reconcile.held_pass, name="held_pass"),
         path("campaigns/", campaigns.campaign_list, name="campaigns"),
         path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
