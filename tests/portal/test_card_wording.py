@@ -1,8 +1,13 @@
 """Small wording rules of the member's cards: Japanese quotes, times with their zone."""
 
+import datetime
+
 import pytest
+from django.core import mail
+from django.utils import timezone
 
 from campusconf.accounts.states import State
+from campusconf.portal import notices
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +27,17 @@ def test_japanese_cards_quote_the_mail_subject_with_kagikakko(invited_card):
     ja = invited_card("ja")
     assert "<dd>「" in ja and "<dd>“" not in ja
     assert "<dd>“" in invited_card("en")
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_times_on_the_card_name_their_zone(invited_card, sent_long_ago, language):
+    expires = timezone.localtime(sent_long_ago["invitation_expires_at"])
+    assert f"{expires:%Y-%m-%d %H:%M} JST" in invited_card(language)
+
+
+def test_times_in_the_mails_name_their_zone(make_member, make_service, account_in, now):
+    expires = now + datetime.timedelta(days=15)
+    member = make_member(language="en")
+    account = account_in(member, make_service(), State.INVITED, invitation_expires_at=expires)
+    notices.invitation_sent(account)
+    assert f"{timezone.localtime(expires):%Y-%m-%d %H:%M} JST" in mail.outbox[0].body

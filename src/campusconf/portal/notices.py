@@ -38,7 +38,8 @@ def _date(value: datetime.date | datetime.datetime | None) -> str:
         return "—"
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value)
-        return formats.date_format(value, "Y-m-d H:i")
+        # With the zone (JST): a member reading the mail abroad must not guess.
+        return formats.date_format(value, "Y-m-d H:i T")
     return formats.date_format(value, "Y-m-d")
 
 
