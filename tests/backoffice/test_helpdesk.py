@@ -67,6 +67,22 @@ def test_a_reply_reaches_the_member_by_mail_and_in_the_portal(
     assert AuditEntry.objects.get(action="inquiry.reply").details["status_after"] == "waiting"
 
 
+def test_the_reply_mail_is_titled_like_the_notices_and_leads_to_the_inquiry(
+    staff_client, inquiry, django_capture_on_commit_callbacks, settings
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            f"/staff/inquiries/{inquiry.pk}/reply/", {"body": "Done.", "status": "waiting"}
+        )
+    message = mail.outbox[0]
+    assert message.subject.startswith(f"[{settings.CAMPUSCONF_UNIVERSITY_NAME}] ")
+    assert (
+        f"{settings.CAMPUSCONF_PUBLIC_URL.rstrip('/')}/my/inquiries/{inquiry.pk}/" in message.body
+    )
+    # The menu item as the menu shows it (core/base.html), in both languages.
+    assert "「お問い合わせ履歴」" in message.body and "“My inquiries”" in message.body
+
+
 def test_status_change_needs_a_reason(staff_client, inquiry):
     url = f"/staff/inquiries/{inquiry.pk}/status/"
     assert staff_client.post(url, {"status": "resolved"}).status_code == 200

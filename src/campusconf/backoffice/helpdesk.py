@@ -8,7 +8,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.audit.log import record
@@ -78,13 +81,23 @@ def _mail(inquiry: Inquiry, body: str) -> None:
     address = member.mail_address
     if not address:
         return
+    # The same "[University]" prefix as every other notice (portal/notices.py).
     subject = (
-        f"[CampusConf] お問い合わせ #{inquiry.pk} への回答 / Reply to your inquiry #{inquiry.pk}"
+        f"[{settings.CAMPUSCONF_UNIVERSITY_NAME}] お問い合わせ #{inquiry.pk} への回答"
+        f" / Reply to your inquiry #{inquiry.pk}"
     )
+    url = settings.CAMPUSCONF_PUBLIC_URL.rstrip("/") + reverse(
+        "portal:inquiry_detail", args=[inquiry.pk]
+    )
+    # The menu item's own words, in each language, so the member finds it as named.
+    with translation.override("ja"):
+        menu_ja = gettext("My inquiries")
+    with translation.override("en"):
+        menu_en = gettext("My inquiries")
     footer = (
         "\n\n--\n"
-        "このお問い合わせはポータルの「お問い合わせ」でも読めます。\n"
-        "You can also read this inquiry in the portal, under “Inquiries”.\n"
+        f"このお問い合わせはポータルのメニュー「{menu_ja}」でも読めます：{url}\n"
+        f"You can also read this inquiry in the portal, under “{menu_en}” in the menu: {url}\n"
         f"{settings.CAMPUSCONF_HELPDESK_ADDRESS}"
     )
     message = EmailMessage(
