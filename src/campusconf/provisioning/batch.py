@@ -162,6 +162,10 @@ class Pipeline:
             and jobs.creates(accounts[j.account_id], j)
         ]
         if fast:
+            # After an idle spell the lease is stale, and each pool thread checks it is
+            # fresh before its call: renew first, or the first creates would not be sent.
+            if self.lease.due():
+                self.lease.renew()
             try:
                 self._submit(fast, accounts)
             except Exception as exc:
@@ -197,7 +201,11 @@ class Pipeline:
         for future, job, account in finished:
             error = future.exception()
             if isinstance(error, LeaseDoubtful):
-                self.lease.drop(job.pk)  # not sent; the job is another worker's now
+                # Not sent. Hand it back now (if still ours) rather than leave it running
+                # until its lease expires; the attempt counts, so the next one looks the
+                # user up before creating.
+                log.warning("job=%s account=%s create not sent: %s", job.pk, account.pk, error)
+                self._finish(job, jobs.Retry(f"create not sent, lease doubtful: {error}"))
                 continue
             out: o.Outcome | BaseException = error if error is not None else future.result()
             if not isinstance(out, BaseException):
