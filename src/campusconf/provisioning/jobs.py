@@ -268,7 +268,12 @@ def look(conn: Connector, account: Account) -> Step:
     if step is not None:
         return step
     addresses = {a.lower() for a in addresses_of(account)}
-    apply_verdict(account, observe.judge(account, user, addresses, timezone.now()))
+    # The same S13 rule as the reconcile pass: a Google login after the resend is expected.
+    expected = observe.judges_login(user) and account.pk in observe.personal_login_expected(
+        [account.pk]
+    )
+    verdict = observe.judge(account, user, addresses, timezone.now(), expected)
+    apply_verdict(account, verdict)
     return Done("observed")
 
 

@@ -5,10 +5,11 @@ passes, single-account observe jobs and the provisioning job alike.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from campusconf.accounts.models import Account
+from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import UserState, VendorUser
 
@@ -32,11 +33,33 @@ class Verdict:
         return self.target is None and not self.changes
 
 
-def wrong_way(user: VendorUser, addresses: set[str]) -> str:
-    """Why an active vendor user does not give the member the university licence."""
+def personal_login_expected(account_ids: Iterable[int]) -> set[int]:
+    """Those of ``account_ids`` whose last move to requested came from unlicensed: the
+    S13 resend after an S12 (Google) activation. Zoom then mails the join request
+    ("Approve Request" → "Confirm and Switch"), which moves the personal account into
+    the organisation with its Google login: that login is expected, not a new S12.
+
+    One query; the reconcile pass and the single-account check both ask here.
+    """
+    last: dict[int, str] = {}
+    for account_id, from_state in (
+        AccountEvent.objects.filter(account_id__in=list(account_ids), to_state=State.REQUESTED)
+        .order_by("account_id", "created_at", "pk")
+        .values_list("account_id", "from_state")
+    ):
+        last[account_id] = from_state  # the latest one wins
+    return {pk for pk, from_state in last.items() if from_state == State.UNLICENSED}
+
+
+def wrong_way(user: VendorUser, addresses: set[str], personal_expected: bool = False) -> str:
+    """Why an active vendor user does not give the member the university licence.
+
+    ``personal_expected``: the account was re-invited after S12 (see
+    ``personal_login_expected``), so a Google login is the join request's outcome.
+    """
     if not user.licensed:
         return "the vendor user holds no licence"
-    if "google" in user.login_types:
+    if "google" in user.login_types and not personal_expected:
         return "activated with Sign in with Google (S12)"
     if user.email.lower() not in addresses:
         return f"the address at the vendor was changed to {user.email} (S9)"
@@ -44,12 +67,18 @@ def wrong_way(user: VendorUser, addresses: set[str]) -> str:
 
 
 def judge(
-    account: Account, user: VendorUser | None, addresses: set[str], now: datetime.datetime
+    account: Account,
+    user: VendorUser | None,
+    addresses: set[str],
+    now: datetime.datetime,
+    personal_expected: bool = False,
 ) -> Verdict:
     """The transition and observed fields ``user`` calls for; empty when nothing changed.
 
     ``addresses`` are the member's addresses, lower-cased. Accounts in requested,
     suspended or removed belong to their job, and get only observed fields.
+    ``personal_expected``: the account is in ``personal_login_expected`` (ask it only
+    when ``judges_login`` says the answer matters).
     """
     v = Verdict()
     observed = OBS[user.state] if user else Account.Observed.ABSENT
@@ -82,7 +111,7 @@ def judge(
         if state in WAITING and expired:
             v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
     elif user.state == UserState.ACTIVE:
-        wrong = wrong_way(user, addresses)
+        wrong = wrong_way(user, addresses, personal_expected)
         if wrong and state in (State.INVITED, State.ACTIVE):
             v.target, v.reason = State.UNLICENSED, wrong
         elif not wrong and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
@@ -94,3 +123,9 @@ def judge(
     elif user.state == UserState.INACTIVE and state == State.ACTIVE:
         v.target, v.reason = State.UNLICENSED, "sign-in disabled at the vendor"
     return v
+
+
+def judges_login(user: VendorUser | None) -> bool:
+    """Whether ``judge`` reads the login type of ``user`` (an active Google login), so
+    the caller must say whether that login is expected; saves a query otherwise."""
+    return user is not None and user.state == UserState.ACTIVE and "google" in user.login_types

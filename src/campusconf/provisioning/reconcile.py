@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
-from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import AddressLookup, Connector, UserState, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, Ok
@@ -105,6 +105,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     verdicts: list[tuple[int, observe.Verdict]] = []
     unmatched: list[VendorUser] = []
     pending_invited: dict[int, str] = {}  # account pk → address of its pending vendor user
+    google: list[tuple[int, VendorUser]] = []  # active with a Google login: the S13 rule
     try:
         for user in listing:
             record.seen += 1
@@ -113,6 +114,9 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
                 unmatched.append(user)
                 continue
             seen.add(pk)
+            if observe.judges_login(user):
+                google.append((pk, user))  # judged below, once for all such users
+                continue
             verdict = observe.judge(snap.accounts[pk], user, snap.addresses[pk], now)
             if not verdict.empty:
                 verdicts.append((pk, verdict))
@@ -125,6 +129,11 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
         log.warning("reconcile %s: listing interrupted, nothing concluded: %s", service.slug, exc)
         return record
 
+    expected = observe.personal_login_expected(pk for pk, _ in google)
+    for pk, user in google:
+        verdict = observe.judge(snap.accounts[pk], user, snap.addresses[pk], now, pk in expected)
+        if not verdict.empty:
+            verdicts.append((pk, verdict))
     verdicts = _wrong_way_while_pending(conn, snap, pending_invited, verdicts)
     fresh = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
     for pk, account in snap.accounts.items():
@@ -260,15 +269,9 @@ def _wrong_way_while_pending(
     if not isinstance(conn, AddressLookup):
         return verdicts
     by_pk = dict(verdicts)
-    last_entry: dict[int, str] = {}
-    for account_id, from_state in (
-        AccountEvent.objects.filter(account_id__in=list(pending_invited), to_state=State.REQUESTED)
-        .order_by("account_id", "created_at", "pk")
-        .values_list("account_id", "from_state")
-    ):
-        last_entry[account_id] = from_state  # the latest one wins
+    expected = observe.personal_login_expected(pending_invited)
     for pk, email in pending_invited.items():
-        if last_entry.get(pk) == State.UNLICENSED:
+        if pk in expected:
             continue
         verdict = by_pk.get(pk)
         if verdict is not None and verdict.target is not None:
