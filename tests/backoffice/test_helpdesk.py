@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 
@@ -92,3 +94,14 @@ def test_status_change_needs_a_reason(staff_client, inquiry):
     inquiry.refresh_from_db()
     assert inquiry.status == "resolved"
     assert AuditEntry.objects.get(action="inquiry.status").reason == "member confirmed by phone"
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_canned_replies_carry_no_specification_numbers(staff_client, inquiry, language):
+    staff_client.cookies["django_language"] = language
+    page = staff_client.get(f"/staff/inquiries/{inquiry.pk}/").content.decode()
+    expected = (
+        "Activation mail resent" if language == "en" else "アクティベーションメールを再送しました"
+    )
+    assert expected in page
+    assert re.search(r"[(（]S\d+[)）]", page) is None

@@ -35,7 +35,7 @@ CANNED: dict[str, Canned] = {
     for c in [
         Canned(
             "resent",
-            _("Activation mail resent (S13)"),
+            _("Activation mail resent"),
             "アクティベーションメールを再送しました。大学のメールボックスを確認し、"
             "メール内の「Activate」から、パスワードを設定してください。"
             "Zoom の場合は「Sign in with Google」ではなく「Sign up with password」を選んでください。",
@@ -45,7 +45,7 @@ CANNED: dict[str, Canned] = {
         ),
         Canned(
             "forgot_password",
-            _("Use “forgot password” (S14)"),
+            _("Use “forgot password”"),
             "一度サインアウトし、サインイン画面の「パスワードを忘れた場合」から大学のメールアドレスを"
             "入力してください。新しいアクティベーションのリンクが届きます。",
             "Please sign out, then use “forgot password” on the sign-in page with your "
