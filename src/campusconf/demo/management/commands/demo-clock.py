@@ -47,5 +47,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{days:g} days passed: the sandbox's clock now reads {sandbox_now}; "
             f"{aged} invitations in CampusConf are {days:g} days older. The worker notices "
-            "expired invitations at its next reconcile (within a minute in the demo)."
+            "expired invitations within five minutes (its expiry check)."
         )
