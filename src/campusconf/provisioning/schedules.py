@@ -29,8 +29,6 @@ def ensure() -> None:
         "expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES")),
         # Members who left are told, then let go; hourly is ample for a date-based rule.
         "leavers": 60 * 60,
-        # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
-        "campaigns": 5,
         # The seat queue moves within a minute of any seat freeing, whatever freed it.
         "seats": 60,
         # Licence end (S16): the 30-day notice and the policy; hourly for a date rule.
@@ -100,10 +98,6 @@ def run(name: str) -> None:
         from campusconf.provisioning.licence_end import sweep
 
         sweep()
-    elif name == "campaigns":
-        from campusconf.provisioning.campaigns import enroll_due
-
-        enroll_due()
     elif name.startswith("reconcile:"):
         from campusconf.provisioning import reconcile
 
