@@ -82,6 +82,9 @@ def test_start_needs_a_reason_then_invites_the_cohort(staff_client, make_service
     page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
     assert "0 / 3" in page and 'hx-trigger="every 2s"' in page
     assert "htmx" in page  # the script is served by the project, not a CDN
+    # The cohort's roles are named in the reader's language, not by their keys.
+    ja = staff_client.get(f"/staff/campaigns/{campaign.pk}/", headers={"accept-language": "ja"})
+    assert "学生" in ja.content.decode() and ": student" not in ja.content.decode()
 
 
 def test_a_pasted_list_of_common_ids(staff_client, make_service, students):

@@ -10,6 +10,7 @@ from campusconf.backoffice import campaigns
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
 from campusconf.backoffice.forms import ReasonForm
+from campusconf.members.roles import ROLE_LABELS
 from campusconf.provisioning.models import Campaign
 
 ACTIONS = {
@@ -63,6 +64,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "backoffice/campaign.html",
         {
             "campaign": campaign,
+            "cohort_roles": ", ".join(
+                str(ROLE_LABELS.get(role, role)) for role in campaign.cohort.get("roles") or []
+            ),
             "progress": campaigns.progress(campaign),
             "reason_form": ReasonForm(),
             "failures": campaigns.failures(campaign)[:20],
