@@ -194,9 +194,18 @@ def _listed(conn: Connector, ahead: int = 4) -> Iterator[VendorUser]:
     caller's heartbeat (the job's lease) is beaten here, between pages. A
     ListingFailed in the thread is raised here.
     """
+    beat = vendors.current_heartbeat()
+    if transaction.get_connection().in_atomic_block:
+        # The pacer's rows are read on the thread's own connection, which cannot see
+        # what the caller's open transaction wrote (a new service, its bucket): read
+        # in line then, and pay the vendor's latency.
+        for n, user in enumerate(conn.iter_users(), start=1):
+            if beat is not None and n % PAGE == 0:
+                beat()
+            yield user
+        return
     pages: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
-    beat = vendors.current_heartbeat()
 
     def produce() -> None:
         page: list[VendorUser] = []
