@@ -211,20 +211,9 @@ def test_help_desk_remedy_ends_with_the_member_active(
     from campusconf.provisioning import actions, runner, vendors
     from campusconf.provisioning.reconcile import run_pass
     from tests.fixtures.sandbox import link
-    from tests.provisioning.sandbox import connector_settings, vendor_env
+    from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
 
-    settings.DEBUG = True  # the development sign-in stands in for the university's SSO
-    settings.CAMPUSCONF_DEV_LOGIN = True
-    settings.CAMPUSCONF_ENGINE = {
-        **settings.CAMPUSCONF_ENGINE,
-        "BACKOFF_BASE_SECONDS": 0.05,
-        "BACKOFF_MAX_SECONDS": 0.5,
-        "RATE_LIMITS": False,
-        "FRESH_SECONDS": 0,
-    }
-    for key, value in vendor_env(sandbox.creds).items():
-        monkeypatch.setenv(key, value)
-    vendors.close_all()
+    browse_against_sandbox(settings, monkeypatch, sandbox.creds)
     zoom = make_service(
         slug="zoom",
         vendor="zoom",

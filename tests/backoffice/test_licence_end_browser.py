@@ -22,7 +22,7 @@ from campusconf.provisioning.reconcile import run_pass
 from campusconf.services.models import Service
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import activate_webex, html_part, text_part
-from tests.provisioning.sandbox import connector_settings, vendor_env
+from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,22 +45,11 @@ class Clock:
 
 @pytest.fixture
 def webex(live_server, settings, sandbox, smtp_capture, monkeypatch, make_service):
-    settings.DEBUG = True
-    settings.CAMPUSCONF_DEV_LOGIN = True
+    browse_against_sandbox(settings, monkeypatch, sandbox.creds)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_capture.port
     settings.EMAIL_USE_TLS = False
-    settings.CAMPUSCONF_ENGINE = {
-        **settings.CAMPUSCONF_ENGINE,
-        "BACKOFF_BASE_SECONDS": 0.05,
-        "BACKOFF_MAX_SECONDS": 0.5,
-        "RATE_LIMITS": False,
-        "FRESH_SECONDS": 0,
-    }
-    for key, value in vendor_env(sandbox.creds).items():
-        monkeypatch.setenv(key, value)
-    vendors.close_all()
     service = make_service(seats=50, connector_settings=connector_settings("webex", sandbox.creds))
     httpx.get(f"{live_server.url}/healthz", timeout=60)
     yield service

@@ -18,25 +18,14 @@ from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import link
 from tests.portal.help_images import help_shot, mail_shot
 from tests.portal.screens import shot_both
-from tests.provisioning.sandbox import connector_settings, vendor_env
+from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def portal(live_server, settings, sandbox, monkeypatch, make_service):
-    settings.DEBUG = True
-    settings.CAMPUSCONF_DEV_LOGIN = True
-    settings.CAMPUSCONF_ENGINE = {
-        **settings.CAMPUSCONF_ENGINE,
-        "BACKOFF_BASE_SECONDS": 0.05,
-        "BACKOFF_MAX_SECONDS": 0.5,
-        "RATE_LIMITS": False,
-        "FRESH_SECONDS": 0,
-    }
-    for key, value in vendor_env(sandbox.creds).items():
-        monkeypatch.setenv(key, value)
-    vendors.close_all()
+    browse_against_sandbox(settings, monkeypatch, sandbox.creds)
     services = {
         "webex": make_service(connector_settings=connector_settings("webex", sandbox.creds)),
         "zoom": make_service(

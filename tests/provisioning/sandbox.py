@@ -133,3 +133,23 @@ def connector_settings(vendor: str, creds: dict[str, Any], **extra: Any) -> dict
         "licence_id": licence,
         **extra,
     }
+
+
+def browse_against_sandbox(settings: Any, monkeypatch: Any, creds: dict[str, Any]) -> None:
+    """What every browser test against the sandbox needs: the development sign-in
+    standing in for the university's SSO, an engine that retries in milliseconds
+    without pacing, and the sandbox's credentials where the connectors look."""
+    from campusconf.provisioning import vendors
+
+    settings.DEBUG = True
+    settings.CAMPUSCONF_DEV_LOGIN = True
+    settings.CAMPUSCONF_ENGINE = {
+        **settings.CAMPUSCONF_ENGINE,
+        "BACKOFF_BASE_SECONDS": 0.05,
+        "BACKOFF_MAX_SECONDS": 0.5,
+        "RATE_LIMITS": False,
+        "FRESH_SECONDS": 0,
+    }
+    for key, value in vendor_env(creds).items():
+        monkeypatch.setenv(key, value)
+    vendors.close_all()
