@@ -21,6 +21,7 @@ from campusconf.provisioning.models import Schedule
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
+QUIET_BELOW_SECONDS = 5 * 60
 
 
 def ensure() -> None:
@@ -66,7 +67,10 @@ def run_due() -> bool:
     )
     if not won:
         return False
-    log.info("schedule %s running", due.name)
+    # Schedules that come round every few seconds (campaigns every 5 s) would bury the
+    # useful lines of a worker's log; they say what they did themselves when they do.
+    level = logging.DEBUG if due.interval_seconds < QUIET_BELOW_SECONDS else logging.INFO
+    log.log(level, "schedule %s running", due.name)
     run(due.name)
     return True
 
