@@ -10,6 +10,7 @@ from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.campaigns import Cohort, parse_common_ids
+from campusconf.backoffice.tokens import issue_token
 from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, Job
 
@@ -334,7 +335,7 @@ def test_the_cli_schedules_a_start_and_a_resume_spaces_the_jobs_again(
 
 
 def test_a_failing_vendor_shows_as_retrying_and_the_heading_follows_the_enrolment(
-    staff_client, make_service, students, staff_user
+    staff_client, client, make_service, students, staff_user
 ):
     service = make_service()
     old, _new, _teacher = students
@@ -360,6 +361,14 @@ def test_a_failing_vendor_shows_as_retrying_and_the_heading_follows_the_enrolmen
     assert "2 jobs being retried (last error: HTTP 502 Bad Gateway)" in partial
     # The heading comes along out of band, so it no longer says 0 until the page reloads.
     assert '<span id="enrolment" hx-swap-oob="true">3 invited, 0 skipped</span>' in partial
+    # Scripts see the same through the API.
+    token = issue_token(staff_user, "tests", reason="test suite")[1]
+    body = client.get(
+        f"/staff/api/v1/campaigns/{campaign.pk}", HTTP_AUTHORIZATION=f"Bearer {token}"
+    ).json()
+    assert (body["retrying"], body["last_error"]) == (2, "HTTP 502 Bad Gateway")
+    assert (body["remaining"], body["waiting_for_seat"]) == (3, 0)
+    assert body["per_minute"] >= 0 and "finish_at" in body
     # A job that is done is no longer being retried, whatever error it met on the way.
     Job.objects.filter(pk__in=[jobs[0].pk, jobs[1].pk]).update(status=Job.Status.DONE)
     assert campaigns.progress(campaign).retrying == 0

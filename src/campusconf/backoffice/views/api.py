@@ -96,6 +96,12 @@ def _campaign(c: Campaign) -> dict[str, Any]:
         "done": p.done,
         "failed": p.failed,
         "remaining": p.remaining,
+        # Without these a campaign whose vendor answers 5xx looks idle to a script too.
+        "retrying": p.retrying,
+        "last_error": p.last_error,
+        "waiting_for_seat": p.waiting,
+        "per_minute": round(p.per_minute, 1),
+        "finish_at": _time(p.finish_at),  # Zoom's daily create cap included
         "start_at": _time(c.start_at),
         "created_at": c.created_at.isoformat(),
     }
