@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -15,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.audit.log import record
+from campusconf.core.mail import Mail
 from campusconf.portal.models import Inquiry, InquiryReply
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _mail(inquiry: Inquiry, body: str) -> None:
         f"You can also read this inquiry in the portal, under “{menu_en}” in the menu: {url}\n"
         f"{settings.CAMPUSCONF_HELPDESK_ADDRESS}"
     )
-    message = EmailMessage(
+    message = Mail(
         subject,
         body + footer,
         to=[address],
@@ -110,7 +110,7 @@ def _mail(inquiry: Inquiry, body: str) -> None:
     transaction.on_commit(lambda: _send(message))
 
 
-def _send(message: EmailMessage) -> None:
+def _send(message: Mail) -> None:
     try:
         message.send()
     except OSError:

@@ -14,13 +14,13 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.core.mail import Mail
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.models import Member
 
@@ -120,7 +120,7 @@ def _tell(member: Member, accounts: list[Account], due: datetime.date) -> bool:
         subject = render_to_string("directory/leaver_notice_subject.txt", context).strip()
         text = render_to_string("directory/leaver_notice.txt", context)
         html = render_to_string("directory/leaver_notice.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[address])
+    message = Mail(subject, text, to=[address])
     message.attach_alternative(html, "text/html")
     try:
         message.send()
