@@ -1,7 +1,6 @@
 """Japanese subjects arrive as written, with no leading space, through a real SMTP server."""
 
 import pytest
-from django.core.mail import get_connection
 
 from campusconf.core.mail import Mail
 
