@@ -19,7 +19,8 @@ class Mail(EmailMultiAlternatives):
 
     def message(self, *args: Any, **kwargs: Any) -> Any:
         msg = super().message(*args, **kwargs)
-        if not self.subject.isascii():
-            encoded = Header(self.subject, self.encoding or "utf-8", header_name="Subject")
+        subject = str(self.subject)  # a lazy translation is allowed here
+        if not subject.isascii():
+            encoded = Header(subject, self.encoding or "utf-8", header_name="Subject")
             msg.replace_header("Subject", encoded.encode())
         return msg
