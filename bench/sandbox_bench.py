@@ -1,12 +1,18 @@
-"""Vendor sandbox benchmark: create-user throughput with limits off, and server RSS.
+"""Vendor sandbox benchmark: create-user throughput, list-page cost, and server RSS.
 
 Starts ``vendor-sandbox serve`` on a free port with a temporary DB, then drives it with a
 small asyncio HTTP/1.1 client (keep-alive connections, no HTTP library in the loop, so
 the client costs as little CPU as possible on the same machine).
 
     uv run python bench/sandbox_bench.py [--requests 20000] [--connections 32] [--big]
+                                         [--limits] [--list 30000]
 
 ``--big`` also fills the sandbox to 200,000 users and reports RSS at 0 / 50k / 200k.
+``--limits`` runs the sandbox with rate limits on (Zoom Business) but scaled x1000, so
+every request is counted against its budget and none is refused: the cost of the
+accounting, not of 429s. ``--list N`` fills each vendor to N users, then reads every
+page as the engine's reconcile does (Zoom ``page_size=300``, Webex ``max=100``) and
+reports the server CPU per page.
 """
 
 from __future__ import annotations
@@ -109,12 +115,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--big", action="store_true", help="fill to 200k users for RSS")
+    parser.add_argument("--limits", action="store_true", help="rate limits on, scaled x1000")
+    parser.add_argument("--list", type=int, default=0, help="users per vendor to page through")
     args = parser.parse_args()
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="sandbox-bench-")
     env = {
         **os.environ,
-        "SANDBOX_LIMITS": "off",
+        "SANDBOX_LIMITS": "on" if args.limits else "off",
+        "SANDBOX_ZOOM_PLAN": "Business",
+        "SANDBOX_RATE_SCALE": "1000",  # only read with --limits: counted, never refused
         "SANDBOX_SMTP_PORT": "0",  # mails are recorded in the DB; no SMTP server in the loop
         "SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PYTHONPATH": str(ROOT / "src"),
@@ -187,6 +197,8 @@ def run(port: int, pid: int, creds: dict, args: argparse.Namespace) -> None:  # 
         "server µs / client µs: CPU time per request of the server (master + workers) "
         "and of this client"
     )
+    if args.list:
+        list_pages(port, pid, zoom_h, webex_h, args, zoom_create("custCreate"), webex_create)
     if not args.big:
         print(f"\nserver RSS after {3 * args.requests} users: {rss_kib(pid) / 1024:.0f} MiB "
               f"(empty: {rss0 / 1024:.0f} MiB)")  # fmt: skip
@@ -203,6 +215,75 @@ def run(port: int, pid: int, creds: dict, args: argparse.Namespace) -> None:  # 
         httpx.get(f"http://127.0.0.1:{port}/zoom/v2/users?page_size=300", headers=zoom_h)
         httpx.get(f"http://127.0.0.1:{port}/zoom/v2/users/summary", headers=zoom_h)
         print(f"{have:8d} {rss_kib(pid) / 1024:8.0f}")
+
+
+def list_pages(port, pid, zoom_h, webex_h, args, zoom_make, webex_make):  # type: ignore[no-untyped-def]
+    """Fill each vendor to ``--list`` users, then read all pages as the reconcile does."""
+    import httpx
+
+    base = f"http://127.0.0.1:{port}"
+    have = args.requests  # the custCreate run above made active Zoom users
+    asyncio.run(drive(port, max(0, args.list - have), args.connections, zoom_make))
+    webex_seq = iter(range(args.requests, 10**9))
+    asyncio.run(
+        drive(port, max(0, args.list - args.requests), args.connections,
+              lambda i: webex_make(next(webex_seq)))
+    )  # fmt: skip
+    rows = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for label, fetch in (
+            ("Zoom GET /users?status=active&page_size=300", _zoom_pages(client, zoom_h)),
+            ("Webex GET /people?max=100", _webex_pages(client, webex_h)),
+        ):
+            server_cpu, client_cpu, start = (
+                cpu_seconds(pid),
+                time.process_time(),
+                time.perf_counter(),
+            )
+            pages, users, statuses = fetch()
+            secs = time.perf_counter() - start
+            server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
+            rows.append((label, pages, users, secs, 1e6 * server_cpu / pages, statuses))
+    print(
+        f"\n{'listing':50} {'pages':>6} {'users':>7} {'seconds':>8} {'server µs/page':>15}  statuses"
+    )
+    for label, pages, users, secs, server_us, statuses in rows:
+        print(f"{label:50} {pages:6d} {users:7d} {secs:8.1f} {server_us:15.0f}  {statuses}")
+
+
+def _zoom_pages(client, headers):  # type: ignore[no-untyped-def]
+    def fetch():  # type: ignore[no-untyped-def]
+        pages = users = 0
+        statuses: dict[int, int] = {}
+        params = {"status": "active", "page_size": "300"}
+        while True:
+            resp = client.get("/zoom/v2/users", params=params, headers=headers)
+            statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+            pages += 1
+            body = resp.json()
+            users += len(body.get("users", []))
+            if not body.get("next_page_token"):
+                return pages, users, statuses
+            params = {"status": "active", "page_size": "300",
+                      "next_page_token": body["next_page_token"]}  # fmt: skip
+
+    return fetch
+
+
+def _webex_pages(client, headers):  # type: ignore[no-untyped-def]
+    def fetch():  # type: ignore[no-untyped-def]
+        pages = users = 0
+        statuses: dict[int, int] = {}
+        url = "/webex/v1/people?max=100"
+        while url:
+            resp = client.get(url, headers=headers)
+            statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+            pages += 1
+            users += len(resp.json().get("items", []))
+            url = resp.links.get("next", {}).get("url", "")
+        return pages, users, statuses
+
+    return fetch
 
 
 if __name__ == "__main__":

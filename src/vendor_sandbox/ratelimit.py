@@ -1,9 +1,17 @@
-"""Vendor rate limits, counted in the shared DB so they hold across worker processes."""
+"""Vendor rate limits, counted in the shared DB so they hold across worker processes.
+
+The checks take the function that counts (``bump``): the Django path counts through
+Django's connection, one commit per count; the fast path (``vendor_sandbox.fastpath``)
+counts on its own SQLite connection inside its group commit. Both run the same SQL on
+the same table, so they share every budget, and the same checks write the same 429s.
+"""
 
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -17,6 +25,13 @@ ZOOM_QPS = {
     "Business": {"Light": 80, "Medium": 60, "Heavy": 40},
 }
 ZOOM_DAILY_CREATE = {"Pro": 1500, "Business": 10000}
+# Count one request in a window; the first hit of a window sweeps stale windows.
+UPSERT = (
+    "INSERT INTO vendor_sandbox_ratewindow (key, count, expires) VALUES (?, 1, ?) "
+    "ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count"
+)
+SWEEP = "DELETE FROM vendor_sandbox_ratewindow WHERE expires < ?"
+Bump = Callable[[str, float], int]  # (window key, expiry as a Unix time) -> count so far
 
 
 def scaled(limit: int) -> int:
@@ -24,19 +39,25 @@ def scaled(limit: int) -> int:
 
 
 def _bump(key: str, expires: float) -> int:
-    """Count one request in a window; the first hit of a window sweeps stale windows."""
+    """Count on Django's connection, committed at once (the Django path)."""
     with writelock.held(), connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO vendor_sandbox_ratewindow (key, count, expires) VALUES (%s, 1, %s) "
-            "ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count",
-            [key, expires],
-        )
+        cur.execute(UPSERT.replace("?", "%s"), [key, expires])
         count = int(cur.fetchone()[0])
         if count == 1:
-            cur.execute(
-                "DELETE FROM vendor_sandbox_ratewindow WHERE expires < %s", [time.time() - 5]
-            )
+            cur.execute(SWEEP.replace("?", "%s"), [time.time() - 5])
     return count
+
+
+def sqlite_bump(conn: sqlite3.Connection) -> Bump:
+    """Count on ``conn``, in whatever transaction it has open (the fast path's batch)."""
+
+    def bump(key: str, expires: float) -> int:
+        count = int(conn.execute(UPSERT, (key, expires)).fetchone()[0])
+        if count == 1:
+            conn.execute(SWEEP, (time.time() - 5,))
+        return count
+
+    return bump
 
 
 def _reject(headers: dict[str, str], message: str, code: int = 429) -> ApiError:
@@ -44,10 +65,10 @@ def _reject(headers: dict[str, str], message: str, code: int = 429) -> ApiError:
     return ApiError(429, message, code=code, headers=headers)
 
 
-def check_zoom_qps(account_id: str, category: str) -> None:
+def check_zoom_qps(account_id: str, category: str, bump: Bump = _bump) -> None:
     limit = scaled(ZOOM_QPS[CONFIG.zoom_plan][category])
     second = int(time.time())
-    if _bump(f"zoom:{account_id}:{category}@{second}", second + 1) > limit:
+    if bump(f"zoom:{account_id}:{category}@{second}", second + 1) > limit:
         raise _reject(
             {
                 "X-RateLimit-Category": category,
@@ -65,13 +86,13 @@ def zoom_daily_limit() -> int:
     return scaled(base)
 
 
-def check_zoom_daily_create(account_id: str, sandbox_now: datetime) -> None:
+def check_zoom_daily_create(account_id: str, sandbox_now: datetime, bump: Bump = _bump) -> None:
     """The daily cap follows the sandbox clock, so moving it a day forward resets it."""
     limit = zoom_daily_limit()
     day = sandbox_now.astimezone(UTC).date()
     reset = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     key = f"zoom:{account_id}:daily-create@{day.isoformat()}"
-    if _bump(key, time.time() + 2 * 86400) > limit:
+    if bump(key, time.time() + 2 * 86400) > limit:
         raise _reject(
             {
                 "X-RateLimit-Category": "Light",
@@ -85,10 +106,10 @@ def check_zoom_daily_create(account_id: str, sandbox_now: datetime) -> None:
         )
 
 
-def check_webex(org_id: str, endpoint: str) -> None:
+def check_webex(org_id: str, endpoint: str, bump: Bump = _bump) -> None:
     limit = scaled(CONFIG.webex_rate_per_minute)
     now = time.time()
     minute = int(now // 60)
-    if _bump(f"webex:{org_id}:{endpoint}@{minute}", (minute + 1) * 60) > limit:
+    if bump(f"webex:{org_id}:{endpoint}@{minute}", (minute + 1) * 60) > limit:
         retry = max(1, math.ceil((minute + 1) * 60 - now))
         raise _reject({"Retry-After": str(retry)}, "Too many requests, please try again later.")

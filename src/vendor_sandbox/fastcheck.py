@@ -1,0 +1,107 @@
+"""What every request on the fast paths checks first, as ``pipeline`` does for Django.
+
+``fastpath`` (creates) and ``fastlist`` (list pages) serve a request only when nothing
+unusual is asked of it; each check here raises ``Fallback`` to hand it to Django before
+anything is written or counted. ``limits`` counts it against the vendor's budgets with
+``ratelimit``'s own checks, so both paths share every budget and write the same 429.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from vendor_sandbox import counters, faults, groupcommit, ratelimit
+from vendor_sandbox.conf import CONFIG
+from vendor_sandbox.errors import ApiError, Dialect
+from vendor_sandbox.groupcommit import Fallback
+
+# Faults that change what a request does; any of them on sends the request to Django.
+FAULT_KEYS = (
+    "error_rate", "latency_ms", "timeout_rate", "lost_response_rate",
+    "webex_400_after_create_rate", "consistency_delay_seconds",
+)  # fmt: skip
+
+
+def state(vendor: str) -> tuple[datetime, str]:
+    """The sandbox clock's now and the webhook URL; Fallback if a fault is on."""
+    row = (
+        groupcommit.connection()
+        .execute(
+            "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise Fallback
+    cfg = {**faults.DEFAULTS, **(json.loads(row[0]) if row[0] else {})}
+    if faults.applies(cfg, vendor) and any(cfg[k] for k in FAULT_KEYS):
+        raise Fallback
+    now = datetime.fromtimestamp(time.time() + float(row[1]), tz=UTC)
+    return now, row[2] or CONFIG.webhook_url
+
+
+def principal(
+    authenticate: Callable[[Any, datetime], Any], environ: dict[str, Any], now: datetime
+) -> Any:
+    try:  # on the sandbox clock: a token expires when the moved clock says so
+        return authenticate(SimpleNamespace(META=environ), now)
+    except ApiError:
+        raise Fallback from None
+
+
+def body(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Fallback from None
+    if not isinstance(data, dict):
+        raise Fallback
+    return data
+
+
+def limits(conn: sqlite3.Connection, *checks: Callable[[ratelimit.Bump], None]) -> ApiError | None:
+    """Count the request as the Django path does; the 429 to answer if a budget is spent.
+
+    Called inside a group-commit write, in the request's savepoint: the counts are kept
+    with its writes, or with its 429 (the write returns it rather than raising), and are
+    rolled back with the savepoint if the request falls back, so Django counts it once.
+    """
+    if not CONFIG.limits_enabled:
+        return None
+    bump = ratelimit.sqlite_bump(conn)
+    try:
+        for check in checks:
+            check(bump)
+    except ApiError as err:
+        return err
+    return None
+
+
+def count_only(*checks: Callable[[ratelimit.Bump], None]) -> None:
+    """Count a request that writes nothing else (a list page); raises its 429."""
+    if not CONFIG.limits_enabled:
+        return
+    refused = groupcommit.commit(lambda conn: limits(conn, *checks))
+    if refused is not None:
+        raise refused
+
+
+def refuse(
+    err: ApiError,
+    dialect: Dialect,
+    label: str,
+    tracking: str,
+    start_response: Callable[..., Any],
+) -> list[bytes]:
+    """The error as ``pipeline.route`` answers it: the dialect's body and headers."""
+    resp = dialect.render(err, tracking)
+    resp[dialect.tracking_header] = tracking
+    start_response(f"{resp.status_code} {resp.reason_phrase}", list(resp.items()))
+    counters.hit(f"{label} {resp.status_code}")
+    return [resp.content]
