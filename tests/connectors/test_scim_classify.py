@@ -16,7 +16,7 @@ from campusconf.connectors import (
     UserSpec,
 )
 from campusconf.connectors.scim import ScimConnector
-from tests.connectors.scripted import Script, reply
+from tests.connectors.scripted_httpx import Script, reply
 
 SPEC = UserSpec("1234567890@g.ecc.example.ac.jp", "Taro", "Yamada", "Taro Yamada")
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -6,7 +6,6 @@ import json
 import logging
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from campusconf.connectors import (
@@ -23,6 +22,7 @@ from campusconf.connectors import (
     UserSpec,
     UserState,
     VendorUser,
+    wire,
 )
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.scripted import Script, reply
@@ -144,7 +144,7 @@ def test_5xx_is_transient_on_reads_and_unknown_on_create():
 
 @pytest.mark.parametrize(
     "error",
-    [httpx.ReadTimeout("slow"), httpx.ReadError("reset"), httpx.RemoteProtocolError("closed")],
+    [wire.ReadTimeout("slow"), wire.ReadError("reset"), wire.RemoteProtocolError("closed")],
 )
 def test_a_write_without_answer_is_unknown_and_a_read_transient(error):
     script = Script().on("POST", "/v2/users", error).on("GET", "/v2/users/u1", error)
@@ -154,7 +154,7 @@ def test_a_write_without_answer_is_unknown_and_a_read_transient(error):
 
 
 def test_a_refused_connection_is_transient_even_for_a_write():
-    script = Script().on("POST", "/v2/users", httpx.ConnectError("refused"))
+    script = Script().on("POST", "/v2/users", wire.ConnectError("refused"))
     assert isinstance(zoom(script).create_user(SPEC), TransientFailure)
 
 
@@ -190,8 +190,8 @@ def test_token_is_cached_then_renewed_on_expiry_and_on_401():
         assert isinstance(connector.get_user("u1"), Ok)
     assert script.paths("POST") == ["/oauth/token"]
     token_call = script.calls[0]
-    assert token_call.url.params["grant_type"] == "account_credentials"
-    assert token_call.url.params["account_id"] == "acct"
+    assert token_call.params["grant_type"] == "account_credentials"
+    assert token_call.params["account_id"] == "acct"
     assert token_call.headers["authorization"].startswith("Basic ")
     now[0] += 3600
     connector.get_user("u1")
@@ -247,10 +247,10 @@ def test_listing_walks_every_status_and_keeps_pending_users_without_id():
     assert [u.email for u in users] == ["a1@x", "a2@x", "i1@x", "p1@x"]
     assert users[0].login_types == ("google",) and users[0].licensed and not users[1].licensed
     assert users[3].vendor_id is None and users[3].state is UserState.PENDING
-    statuses = [r.url.params["status"] for r in script.calls if r.method == "GET"]
+    statuses = [r.params["status"] for r in script.calls if r.method == "GET"]
     assert statuses == ["active", "active", "inactive", "pending"]
-    assert {r.url.params["page_size"] for r in script.calls if r.method == "GET"} == {"300"}
-    assert script.calls[2].url.params["next_page_token"] == "t2"
+    assert {r.params["page_size"] for r in script.calls if r.method == "GET"} == {"300"}
+    assert script.calls[2].params["next_page_token"] == "t2"
 
 
 def test_an_expired_page_token_restarts_that_status_without_duplicates():
@@ -300,7 +300,7 @@ def test_reinvite_disassociates_the_pending_user_and_creates_it_again():
     )
     outcome = zoom(script).reinvite(pending)
     assert isinstance(outcome, Created) and outcome.user.vendor_id == "new"
-    assert script.calls[1].url.params["action"] == "disassociate"
+    assert script.calls[1].params["action"] == "disassociate"
 
 
 def test_reinvite_of_an_active_user_is_rejected():
@@ -313,7 +313,7 @@ def test_delete_uses_disassociate_for_pending_users():
     script.on("GET", "/v2/users/p1", reply(200, {"id": "p1", "email": "p@x", "status": "pending"}))
     script.on("DELETE", "/v2/users/p1", reply(204))
     assert isinstance(zoom(script).delete("p1"), Ok)
-    assert script.calls[-1].url.params["action"] == "disassociate"
+    assert script.calls[-1].params["action"] == "disassociate"
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_address_lookup_reads_existed_email(existed, expected):
     outcome = zoom(script).address_has_vendor_account(SPEC.email)
     assert isinstance(outcome, expected)
     assert outcome.tracking_id == TRACK["x-zm-trackingid"]
-    assert script.calls[-1].url.params["email"] == SPEC.email
+    assert script.calls[-1].params["email"] == SPEC.email
 
 
 def test_address_lookup_with_a_malformed_answer_is_a_contract_failure():
@@ -333,7 +333,7 @@ def test_address_lookup_with_a_malformed_answer_is_a_contract_failure():
     assert isinstance(outcome, TransientFailure) and "broke the API contract" in outcome.reason
 
 
-def _zoom_user(status: str, user_type: int) -> httpx.Response:
+def _zoom_user(status: str, user_type: int) -> wire.Response:
     record = {"id": "u1", "email": SPEC.email, "status": status, "type": user_type}
     return reply(200, record, TRACK)
 

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import httpx
 
+from campusconf.connectors import scim, wire
 from campusconf.connectors.base import Connector
-from campusconf.connectors.http import DEFAULT_TIMEOUT, Pacer
+from campusconf.connectors.http import Pacer
 from campusconf.connectors.scim import ScimConnector
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
@@ -51,7 +52,7 @@ def build_connector(
         client_id, client_secret.
     scim: settings base_url (required), licence_entitlement; secrets token.
     """
-    limit = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout))
+    limit = wire.DEFAULT_TIMEOUT if timeout is None else wire.Timeout(timeout, timeout)
     if kind == "webex":
         expires = secrets.get("expires_at", "")
         try:
@@ -99,6 +100,6 @@ def build_connector(
             _need(secrets, "token", "secret"),
             licence_entitlement=settings.get("licence_entitlement") or "licensed",
             pacer=pacer,
-            timeout=limit,
+            timeout=scim.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout)),
         )
     raise ConnectorConfigError(f"unknown connector kind {kind!r}; expected one of {KINDS}")

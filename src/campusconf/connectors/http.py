@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-import httpx
-
 from campusconf.connectors.outcomes import (
     Outcome,
     RateLimited,
@@ -25,12 +23,9 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.wire import HttpClient, Response, TransportError
 
 log = logging.getLogger("campusconf.connectors")
-
-# Vendors answer people calls in well under a second; a long read time-out
-# only keeps a worker (and its lease) waiting on a lost answer.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 
 R = TypeVar("R")
 
@@ -68,9 +63,13 @@ class Reply:
     next_link: str | None  # RFC 5988 Link rel="next", when the vendor pages that way
 
 
-def make_reply(response: httpx.Response, body: Any, tracking_id: str | None) -> Reply:
-    link = response.links.get("next", {}).get("url")
-    return Reply(body=body, status=response.status_code, tracking_id=tracking_id, next_link=link)
+def make_reply(response: Response, body: Any, tracking_id: str | None) -> Reply:
+    return Reply(
+        body=body,
+        status=response.status_code,
+        tracking_id=tracking_id,
+        next_link=response.next_link(),
+    )
 
 
 class ContractError(Exception):
@@ -78,36 +77,35 @@ class ContractError(Exception):
 
 
 def send(
-    client: httpx.Client,
+    client: HttpClient,
     op: Op,
     method: str,
     url: str,
     pacer: Pacer | None,
     **kwargs: Any,
-) -> httpx.Response | httpx.TransportError:
+) -> Response | TransportError:
     """Send one request; transport errors are returned, not raised, for _classify."""
     if pacer is not None:
         pacer(op.value)
     try:
         return client.request(method, url, **kwargs)
-    except httpx.TransportError as exc:
+    except TransportError as exc:
         return exc
 
 
-def transport_failure(exc: httpx.TransportError, op: Op, vendor: str) -> Outcome:
+def transport_failure(exc: Exception, op: Op, vendor: str, *, never_sent: bool) -> Outcome:
     """A request that got no HTTP answer.
 
-    If the request surely never reached the vendor (no connection), retrying
-    is safe. Otherwise a write may have happened: the engine must look first.
+    If the request surely never reached the vendor (`never_sent`: no connection),
+    retrying is safe. Otherwise a write may have happened: the engine must look first.
     """
     reason = f"{vendor} {op.value}: {type(exc).__name__}: {exc}"
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if op.writes and not never_sent:
         return UnknownOutcome(reason=reason)
     return TransientFailure(reason=reason)
 
 
-def decode_json(response: httpx.Response) -> Any:
+def decode_json(response: Response) -> Any:
     """The decoded body, None when empty; ContractError when it is not JSON."""
     if not response.content.strip():
         return None
@@ -158,7 +156,7 @@ def parse_retry_after(value: str | None) -> tuple[float | None, datetime | None]
 
 
 def rate_limited(
-    headers: httpx.Headers, scope: RateScope, reason: str, tracking_id: str | None, status: int
+    headers: Mapping[str, str], scope: RateScope, reason: str, tracking_id: str | None, status: int
 ) -> RateLimited:
     seconds, until = parse_retry_after(headers.get("retry-after"))
     return RateLimited(

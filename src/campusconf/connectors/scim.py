@@ -33,7 +33,6 @@ from scim2_models import (
 
 from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
-    DEFAULT_TIMEOUT,
     Op,
     Pacer,
     contract_failure,
@@ -56,6 +55,8 @@ from campusconf.connectors.outcomes import (
 )
 
 VENDOR = "scim"
+# SCIM stays on httpx (scim2-client's client is built for it); same limits as wire.py's.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 MAX_PAGE = 1000
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 # Generic servers have no common tracking header; these are the usual ones.
@@ -139,7 +140,10 @@ class ScimConnector:
         if isinstance(result, RequestNetworkException):
             cause = result.__cause__
             if isinstance(cause, httpx.TransportError):
-                return transport_failure(cause, op, VENDOR)
+                never_sent = isinstance(
+                    cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                )
+                return transport_failure(cause, op, VENDOR, never_sent=never_sent)
             return TransientFailure(reason=f"{VENDOR} {op.value}: {result}")
         if isinstance(result, SCIMException | ValidationError) and response is None:
             # scim2-models refused our own request before it was sent.

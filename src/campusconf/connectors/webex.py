@@ -10,11 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
-    DEFAULT_TIMEOUT,
     ContractError,
     Op,
     Pacer,
@@ -45,6 +42,14 @@ from campusconf.connectors.outcomes import (
     UnknownOutcome,
 )
 from campusconf.connectors.webex_wire import PUT_FIELDS, error_fields, person
+from campusconf.connectors.wire import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    Response,
+    Timeout,
+    Transport,
+    TransportError,
+)
 
 VENDOR = "webex"
 log = logging.getLogger("campusconf.connectors")
@@ -89,8 +94,8 @@ class WebexConnector:
         licence_id: str = "",
         licence_name: str = "",
         on_token_refresh: Callable[[WebexCredentials], None] | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        transport: Transport | None = None,
         pacer: Pacer | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -101,7 +106,7 @@ class WebexConnector:
         self._licence_name = licence_name
         # Webex rotates refresh tokens: the caller must keep the new ones.
         self._on_token_refresh = on_token_refresh
-        self._client = httpx.Client(base_url=self._base_url, timeout=timeout, transport=transport)
+        self._client = HttpClient(self._base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
         self._clock = clock
         self._sleep = sleep
@@ -111,9 +116,9 @@ class WebexConnector:
 
     # --- the one place that reads Webex's answers ---------------------------------
 
-    def _classify(self, answer: httpx.Response | httpx.TransportError, op: Op) -> Outcome | Reply:
-        if isinstance(answer, httpx.TransportError):
-            return transport_failure(answer, op, VENDOR)
+    def _classify(self, answer: Response | TransportError, op: Op) -> Outcome | Reply:
+        if isinstance(answer, TransportError):
+            return transport_failure(answer, op, VENDOR, never_sent=answer.never_sent)
         status = answer.status_code
         header_tracking = answer.headers.get("trackingid")
         if 200 <= status < 300:
@@ -186,7 +191,7 @@ class WebexConnector:
             headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
             answer = send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
             # A 401 was not processed, so one retry with a renewed token is safe.
-            unauthorised = isinstance(answer, httpx.Response) and answer.status_code == 401
+            unauthorised = isinstance(answer, Response) and answer.status_code == 401
             if unauthorised and attempt == 1 and self._can_refresh():
                 failure = self._refresh_token()
                 if failure is not None:

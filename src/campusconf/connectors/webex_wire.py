@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from campusconf.connectors.base import UserState, VendorUser
 from campusconf.connectors.http import (
     ContractError,
@@ -18,6 +16,7 @@ from campusconf.connectors.http import (
     req_list,
     req_str,
 )
+from campusconf.connectors.wire import Response
 
 # The fields PUT /people/{id} accepts. PUT replaces the whole person, so an
 # update copies these from the current record and changes only what it means to.
@@ -44,7 +43,7 @@ PUT_FIELDS = (
 )
 
 
-def error_fields(answer: httpx.Response) -> tuple[str, str | None]:
+def error_fields(answer: Response) -> tuple[str, str | None]:
     """Webex's {"message", "errors": [{"description"}], "trackingId"}, read leniently."""
     try:
         body = decode_json(answer)

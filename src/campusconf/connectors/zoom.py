@@ -9,11 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
-import httpx
-
 from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
-    DEFAULT_TIMEOUT,
     ContractError,
     Op,
     Pacer,
@@ -42,6 +39,15 @@ from campusconf.connectors.outcomes import (
     Rejected,
     TransientFailure,
     UnknownOutcome,
+)
+from campusconf.connectors.wire import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    Response,
+    Timeout,
+    Transport,
+    TransportError,
+    basic_auth,
 )
 
 VENDOR = "zoom"
@@ -88,8 +94,8 @@ class ZoomConnector:
         base_url: str = "https://api.zoom.us/v2",
         oauth_base_url: str = "https://zoom.us",
         delete_action: Literal["delete", "disassociate"] = "delete",
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        transport: Transport | None = None,
         pacer: Pacer | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -97,9 +103,8 @@ class ZoomConnector:
         self._credentials = credentials
         self._oauth_url = oauth_base_url.rstrip("/") + "/oauth/token"
         self._delete_action = delete_action
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
-        )
+        self._basic_auth = basic_auth(credentials.client_id, credentials.client_secret)
+        self._client = HttpClient(base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
         self._clock = clock
         self._sleep = sleep
@@ -111,9 +116,9 @@ class ZoomConnector:
 
     # --- the one place that reads Zoom's answers --------------------------------
 
-    def _classify(self, answer: httpx.Response | httpx.TransportError, op: Op) -> Outcome | Reply:
-        if isinstance(answer, httpx.TransportError):
-            return transport_failure(answer, op, VENDOR)
+    def _classify(self, answer: Response | TransportError, op: Op) -> Outcome | Reply:
+        if isinstance(answer, TransportError):
+            return transport_failure(answer, op, VENDOR, never_sent=answer.never_sent)
         status = answer.status_code
         tracking = answer.headers.get("x-zm-trackingid")
         if 200 <= status < 300:
@@ -157,7 +162,7 @@ class ZoomConnector:
             self._oauth_url,
             None,
             params={"grant_type": "account_credentials", "account_id": creds.account_id},
-            auth=(creds.client_id, creds.client_secret),
+            headers={"Authorization": self._basic_auth},
         )
         reply = self._classify(answer, Op.AUTH)
         if not isinstance(reply, Reply):
@@ -184,7 +189,7 @@ class ZoomConnector:
             answer = send(self._client, op, method, path, self._pacer, headers=headers, **kwargs)
             # A 401 means the request was not processed, so one retry with a
             # fresh token is safe even for a write.
-            if isinstance(answer, httpx.Response) and answer.status_code == 401 and attempt == 1:
+            if isinstance(answer, Response) and answer.status_code == 401 and attempt == 1:
                 self._token = None
                 continue
             break
@@ -376,7 +381,7 @@ class ZoomConnector:
         )
 
 
-def _error_fields(answer: httpx.Response) -> tuple[int | None, str]:
+def _error_fields(answer: Response) -> tuple[int | None, str]:
     """Zoom's {"code": …, "message": …}; an error page that is not JSON keeps its status."""
     try:
         body = decode_json(answer)
