@@ -8,9 +8,10 @@ the client costs as little CPU as possible on the same machine).
                                          [--limits] [--list 30000]
 
 ``--big`` also fills the sandbox to 200,000 users and reports RSS at 0 / 50k / 200k.
-``--limits`` runs the sandbox with rate limits on (Zoom Business) but scaled x1000, so
-every request is counted against its budget and none is refused: the cost of the
-accounting, not of 429s. ``--list N`` fills each vendor to N users, then reads every
+``--limits`` runs the sandbox with rate limits on (Zoom Business) scaled by ``--scale``
+(default x1000: every request is counted against its budget and none is refused, the
+cost of the accounting; ``--scale 10`` is the engine's pace setting, where a bare loop
+also meets 429s). ``--list N`` fills each vendor to N users, then reads every
 page as the engine's reconcile does (Zoom ``page_size=300``, Webex ``max=100``) and
 reports the server CPU per page.
 """
@@ -115,7 +116,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--big", action="store_true", help="fill to 200k users for RSS")
-    parser.add_argument("--limits", action="store_true", help="rate limits on, scaled x1000")
+    parser.add_argument("--limits", action="store_true", help="rate limits on (Zoom Business)")
+    parser.add_argument("--scale", default="1000", help="SANDBOX_RATE_SCALE with --limits")
     parser.add_argument("--list", type=int, default=0, help="users per vendor to page through")
     args = parser.parse_args()
     port = free_port()
@@ -124,7 +126,7 @@ def main() -> None:
         **os.environ,
         "SANDBOX_LIMITS": "on" if args.limits else "off",
         "SANDBOX_ZOOM_PLAN": "Business",
-        "SANDBOX_RATE_SCALE": "1000",  # only read with --limits: counted, never refused
+        "SANDBOX_RATE_SCALE": args.scale,  # only read with --limits
         "SANDBOX_SMTP_PORT": "0",  # mails are recorded in the DB; no SMTP server in the loop
         "SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PYTHONPATH": str(ROOT / "src"),

@@ -45,9 +45,6 @@ def connection() -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=20000")
-        # Random keys (user ids, link tokens) dirty many index pages; a larger cache and
-        # rarer checkpoints let one checkpoint copy a page changed by many commits once.
-        conn.execute("PRAGMA cache_size=-32768")
         conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         _local.conn = conn
     return conn
@@ -88,6 +85,11 @@ def _ensure_writer() -> None:
 
 def _write_loop() -> None:
     conn = connection()
+    # Random keys (user ids, link tokens) dirty many index pages; a larger cache and
+    # rarer checkpoints let one checkpoint copy a page changed by many commits once.
+    # Only the writer gets it: the request threads' connections read list pages, and a
+    # page read once would otherwise stay in each thread's cache (RSS grew by 40 MiB).
+    conn.execute("PRAGMA cache_size=-32768")
     while True:
         batch = [_jobs.get()]
         while len(batch) < BATCH_MAX:
