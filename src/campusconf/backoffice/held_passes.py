@@ -45,7 +45,7 @@ def held_passes(service_id: int) -> list[ReconcilePass]:
 
 
 def _leaver_account_ids(held: ReconcilePass, now: datetime.datetime) -> list[int]:
-    return reconcile._leavers(held.service, reconcile.Snapshot(held.service), now)
+    return reconcile.leavers(held.service, reconcile.Snapshot(held.service, now), now)
 
 
 def review(held: ReconcilePass, now: datetime.datetime | None = None) -> HeldReview:

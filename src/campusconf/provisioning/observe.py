@@ -5,9 +5,9 @@ passes, single-account observe jobs and the provisioning job alike.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import DesiredState, State
@@ -33,6 +33,39 @@ class Verdict:
         return self.target is None and not self.changes
 
 
+class Facts(NamedTuple):
+    """What ``judge`` reads of an account, with its two dates already decided.
+
+    A reconcile pass reads these straight from the database for every account (the
+    dates compared there, in SQL): no model instance and no datetime per account.
+    """
+
+    state: str
+    desired_state: str
+    observed_state: str
+    vendor_user_id: str
+    vendor_address: str
+    observed_licensed: bool | None
+    observed_login_type: str
+    invitation_expired: bool  # invitation_expires_at is set and before now
+    activated: bool  # activated_at is set
+
+    @classmethod
+    def of(cls, account: Account, now: datetime.datetime) -> Facts:
+        expires = account.invitation_expires_at
+        return cls(
+            account.state,
+            account.desired_state,
+            account.observed_state,
+            account.vendor_user_id,
+            account.vendor_address,
+            account.observed_licensed,
+            account.observed_login_type,
+            expires is not None and expires < now,
+            account.activated_at is not None,
+        )
+
+
 def personal_login_expected(account_ids: Iterable[int]) -> set[int]:
     """Those of ``account_ids`` whose last move to requested came from unlicensed: the
     S13 resend after an S12 (Google) activation. Zoom then mails the join request
@@ -51,7 +84,7 @@ def personal_login_expected(account_ids: Iterable[int]) -> set[int]:
     return {pk for pk, from_state in last.items() if from_state == State.UNLICENSED}
 
 
-def wrong_way(user: VendorUser, addresses: set[str], personal_expected: bool = False) -> str:
+def wrong_way(user: VendorUser, addresses: Container[str], personal_expected: bool = False) -> str:
     """Why an active vendor user does not give the member the university licence.
 
     ``personal_expected``: the account was re-invited after S12 (see
@@ -69,7 +102,7 @@ def wrong_way(user: VendorUser, addresses: set[str], personal_expected: bool = F
 def judge(
     account: Account,
     user: VendorUser | None,
-    addresses: set[str],
+    addresses: Container[str],
     now: datetime.datetime,
     personal_expected: bool = False,
 ) -> Verdict:
@@ -80,6 +113,17 @@ def judge(
     ``personal_expected``: the account is in ``personal_login_expected`` (ask it only
     when ``judges_login`` says the answer matters).
     """
+    return judge_facts(Facts.of(account, now), user, addresses, now, personal_expected)
+
+
+def judge_facts(
+    account: Facts,
+    user: VendorUser | None,
+    addresses: Container[str],
+    now: datetime.datetime,
+    personal_expected: bool = False,
+) -> Verdict:
+    """``judge`` on an account's ``Facts``; ``now`` only dates an activation."""
     v = Verdict()
     observed = OBS[user.state] if user else Account.Observed.ABSENT
     if account.observed_state != observed:
@@ -97,7 +141,7 @@ def judge(
         if login and account.observed_login_type != login:
             v.changes["observed_login_type"] = login
     state = State(account.state)
-    expired = account.invitation_expires_at is not None and account.invitation_expires_at < now
+    expired = account.invitation_expired
     if user is None:
         if state in WAITING and expired:
             v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
@@ -116,7 +160,7 @@ def judge(
             v.target, v.reason = State.UNLICENSED, wrong
         elif not wrong and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
             v.target, v.reason = State.ACTIVE, "the member activated the account"
-            if account.activated_at is None:
+            if not account.activated:
                 v.changes["activated_at"] = now
         elif not wrong and state == State.FAILED:
             v.target, v.reason = State.ACTIVE, "found active at the vendor after all"
