@@ -7,14 +7,22 @@ server whose keep-alive time-out ran out), drop it without an answer, or hang.
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from campusconf.connectors import (
     Created,
@@ -34,8 +42,9 @@ USER = {"id": "u1", "email": SPEC.email, "status": "pending", "type": 2}
 class FakeZoom(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        self.tls = tls
         self.actions: list[str] = []  # for the next requests; "answer" when empty
         self.seen: list[tuple[str, str, int]] = []  # method, path, client port
         self.closed = threading.Event()  # set each time the server closes a connection
@@ -50,13 +59,20 @@ class FakeZoom(ThreadingHTTPServer):
     def connections(self) -> int:
         return len({port for _, _, port in self.seen})
 
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:  # a failed handshake is an OSError: socketserver drops it
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        return sock, address
+
     def shutdown_request(self, request: Any) -> None:
         super().shutdown_request(request)
         self.closed.set()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -91,9 +107,8 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = _handle
 
 
-@pytest.fixture
-def server() -> Iterator[FakeZoom]:
-    server = FakeZoom()
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[FakeZoom]:
+    server = FakeZoom(tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -101,6 +116,47 @@ def server() -> Iterator[FakeZoom]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeZoom]:
+    yield from serving()
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[FakeZoom, Path]]:
+    """An https server whose self-signed certificate (for 127.0.0.1) is in cert.pem."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1 (test only)")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    for server in serving(context):
+        yield server, cert_file
 
 
 def zoom(url: str, timeout: float | None = None) -> Connector:
@@ -183,6 +239,23 @@ def test_a_refused_connection_is_transient_even_for_a_write() -> None:
         port = s.getsockname()[1]  # nothing listens once it is closed
     outcome = zoom(f"http://127.0.0.1:{port}").create_user(SPEC)
     assert isinstance(outcome, TransientFailure) and "ConnectError" in outcome.reason
+
+
+def test_https_verifies_the_certificate_with_the_default_context(
+    tls_server: tuple[FakeZoom, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cert_file = tls_server
+    # Not trusted: the handshake fails before anything is sent, so even a write is
+    # only a transient failure.
+    outcome = zoom(server.url).create_user(SPEC)
+    assert isinstance(outcome, TransientFailure) and "ConnectError" in outcome.reason
+    assert server.seen == []
+    # Trusted (OpenSSL's default verify paths honour SSL_CERT_FILE): the same calls work.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    connector = zoom(server.url)
+    assert isinstance(connector.create_user(SPEC), Created)
+    assert isinstance(connector.get_user("u1"), Ok)
+    assert server.connections() == 1
 
 
 @pytest.mark.parametrize(
