@@ -1,4 +1,4 @@
-"""A lean WSGI path for the two create endpoints, in front of Django.
+"""A lean WSGI path for the two create endpoints (and ``fastlist``'s pages), before Django.
 
 The benchmarks of the engine need the sandbox to create well over a thousand users a
 second; Django's request cycle, the ORM and one SQLite commit per request (three with
@@ -102,15 +102,12 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> Answer:
     def write(conn: sqlite3.Connection) -> int | ApiError:
         # The Django path counts QPS (create is "Light"), then the daily cap of
         # action=create, before it looks at the address.
-        refused = fastcheck.limits(
-            conn,
-            lambda bump: ratelimit.check_zoom_qps(account.account_id, "Light", bump),
-            *(
-                [lambda bump: ratelimit.check_zoom_daily_create(account.account_id, now, bump)]
-                if pending
-                else []
-            ),
-        )
+        checks = [lambda bump: ratelimit.check_zoom_qps(account.account_id, "Light", bump)]
+        if pending:
+            checks.append(
+                lambda bump: ratelimit.check_zoom_daily_create(account.account_id, now, bump)
+            )
+        refused = fastcheck.limits(conn, *checks)
         if refused is not None:
             return refused
         if _personal(conn, "zoom", email):
