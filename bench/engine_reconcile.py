@@ -7,19 +7,37 @@ The sandbox's Zoom account is filled directly through the sandbox's own models (
 API would take minutes to create 100,000 users), the engine's database with members
 and active accounts that match them. Then one reconcile pass runs, timed, with every
 SQL statement it sends counted; writes must be 0 apart from the pass's one record.
+
+Three timings, so that our side and the sandbox's listing can be told apart:
+  - listing only: a bare loop over the connector's ``iter_users`` (HTTP, the
+    sandbox's own work, the connector's parsing), before the pass;
+  - the pass itself, wall and CPU of this process (the read-ahead thread included);
+  - our side only: a second pass whose connector yields the users already read by
+    the bare loop (no HTTP): loading rows, matching, judging, the leaver query.
+The sandbox's CPU (all its processes) is given for the listing and for the pass.
+
+    --profile FILE   cProfile of the pass's main thread (not the read-ahead thread)
+    --gc MODE        on (default), freeze (gc.freeze() before the pass: the objects
+                     made so far are never scanned again) or off (gc.disable() for the
+                     pass): what collections cost a pass of this size
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime
+import gc
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
@@ -52,6 +70,8 @@ for start in range(0, n, 5000):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--profile", help="write a cProfile of the pass's main thread here")
+    ap.add_argument("--gc", choices=("on", "freeze", "off"), default="on")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="engine-reconcile-"))
     base = os.environ.get("DATABASE_URL", "")
@@ -84,17 +104,80 @@ def main() -> int:
             import django
 
             django.setup()
-            return run(args.users, creds, seeded)
+            return run(args.users, creds, seeded, sandbox.process.pid, args)
     finally:
         drop_database(base, pg_name)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(n: int, creds: dict[str, object], seeded: float) -> int:
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) of the live processes in process group ``pgid``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields[0] is the state: pgrp is the 5th field
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+class Clock:
+    """Wall and CPU time of this process, and of the sandbox's processes."""
+
+    def __init__(self, sandbox_pgid: int) -> None:
+        self.pgid = sandbox_pgid
+        self.wall, self.cpu = time.monotonic(), time.process_time()
+        self.sandbox = group_cpu(sandbox_pgid)
+
+    def stop(self) -> tuple[float, float, float]:
+        wall = time.monotonic() - self.wall
+        cpu = time.process_time() - self.cpu
+        return wall, cpu, group_cpu(self.pgid) - self.sandbox
+
+
+def shown(times: tuple[float, ...], per: float = 1.0, digits: int = 1) -> str:
+    return " / ".join(f"{t / per:.{digits}f}" for t in times)
+
+
+class GcTimer:
+    """Garbage collections while active: how many were full ones, and their time."""
+
+    def __init__(self) -> None:
+        self.full = self.count = 0
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._start
+        self.count += 1
+        self.full += info["generation"] == 2
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def shown(self) -> str:
+        return f"{self.full} / {self.count}, {self.seconds:.2f}"
+
+
+def run(n: int, creds: dict[str, object], seeded: float, pgid: int, args: Any) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from campusconf.accounts.models import Account
     from campusconf.members.models import Member, MemberAddress
+    from campusconf.provisioning import vendors
     from campusconf.provisioning.reconcile import run_pass
     from campusconf.services.models import Service
 
@@ -141,10 +224,50 @@ def run(n: int, creds: dict[str, object], seeded: float) -> int:
             for i, m in zip(ids, members, strict=True)
         )
     loaded = time.monotonic() - t
-    with CaptureQueriesContext(connection) as queries:
-        t = time.monotonic()
+    conn = vendors.connector_for(service)  # cached: the pass uses this same instance
+    clock = Clock(pgid)
+    listed = sum(1 for _ in conn.iter_users())  # keeps nothing: the pass's RSS stays its own
+    listing = clock.stop()
+
+    profile = args.profile
+    profiler = cProfile.Profile() if profile else None
+    if args.gc == "freeze":
+        gc.freeze()
+    elif args.gc == "off":
+        gc.disable()
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    listing_ended: list[float] = []
+    iter_users = conn.iter_users
+
+    def timed_iter_users(page_size: int | None = None) -> Iterator[Any]:
+        yield from iter_users(page_size)
+        listing_ended.append(time.monotonic())  # in the read-ahead thread
+
+    conn.iter_users = timed_iter_users  # type: ignore[method-assign]
+    with CaptureQueriesContext(connection) as queries, GcTimer() as gcs:
+        clock = Clock(pgid)
+        if profiler:
+            profiler.enable()
         record = run_pass(service)
-        elapsed = time.monotonic() - t
+        if profiler:
+            profiler.disable()
+        elapsed = clock.stop()
+    del conn.iter_users
+    ended = listing_ended[0] if listing_ended else float("nan")
+    in_pass, tail = ended - clock.wall, clock.wall + elapsed[0] - ended
+    gc.enable()
+    gc.unfreeze()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    if profiler and profile:
+        profiler.dump_stats(profile)
+
+    users = list(conn.iter_users())
+    conn.iter_users = lambda page_size=None: iter(users)  # type: ignore[method-assign]
+    clock = Clock(pgid)
+    ours_record = run_pass(service)
+    ours = clock.stop()
+    del conn.iter_users
+    pages = max(1, -(-n // 300))  # the active users' pages; the other two lists are empty
     writes = [
         q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
     ]
@@ -155,21 +278,25 @@ def run(n: int, creds: dict[str, object], seeded: float) -> int:
         ("database", connection.vendor),
         ("vendor users", n),
         ("seeding sandbox / engine DB (s)", f"{seeded:.1f} / {loaded:.1f}"),
-        ("reconcile pass (s)", f"{elapsed:.1f}"),
+        ("listing only, bare loop (s wall / CPU / sandbox CPU)", shown(listing)),
+        ("  the same per page of 300 (ms)", shown(listing, pages / 1000, 0)),
+        ("reconcile pass (s wall / CPU / sandbox CPU)", shown(elapsed)),
+        ("  its listing's last page / the rest after it (s)", shown((in_pass, tail))),
+        ("our side only, listing pre-read (same)", shown(ours)),
+        ("load average before the pass (1/5/15 min)", load),
+        (f"garbage collections in the pass (full / all, s), gc {args.gc}", gcs.shown()),
         ("users seen", record.seen),
         ("changes", record.changes or "none"),
         ("SQL statements", len(queries)),
         ("writes (all)", len(writes)),
         ("writes other than the pass record", len(account_writes)),
-        (
-            "peak RSS of this process (MB)",
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        ),
+        ("peak RSS of this process by the pass's end (MB)", rss),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
-    return 0 if not account_writes and record.seen == n else 1
+    ok = not account_writes and record.seen == n and listed == n
+    return 0 if ok and ours_record.seen == n and not ours_record.changes else 1
 
 
 if __name__ == "__main__":
