@@ -67,3 +67,55 @@ def test_html_escapes_what_it_quotes(smtp, make_member, make_service, account_in
     assert smtp.arrived.wait(5)
     _text, html = parts(smtp.messages[0])
     assert "<b>Webex</b>" not in html and "&lt;b&gt;Webex&lt;/b&gt;" in html
+
+
+def test_queue_notices_writes_a_batch_once_per_occasion(make_member, make_service, account_in):
+    from campusconf.portal.models import Notice
+
+    one = account_in(make_member(), make_service(), State.ACTIVE)
+    two = account_in(make_member(), make_service(slug="zoom", vendor="zoom"), State.ACTIVE)
+    due = [("licence_ending", one.pk, "2027-03-31"), ("licence_ending", two.pk, "2027-03-31")]
+    notices.queue_notices(due)
+    notices.queue_notices([*due, ("licence_ending", one.pk, "2028-03-31")])  # one new occasion
+    rows = Notice.objects.filter(kind="licence_ending").order_by("account_id", "key")
+    assert [(n.account_id, n.key, n.status) for n in rows] == [
+        (one.pk, "2027-03-31", Notice.Status.PENDING),
+        (one.pk, "2028-03-31", Notice.Status.PENDING),
+        (two.pk, "2027-03-31", Notice.Status.PENDING),
+    ]
+    with notices.withheld("licence_ending"):
+        notices.queue_notices([("licence_ending", two.pk, "2029-03-31")])
+    assert Notice.objects.filter(kind="licence_ending").count() == 3
+    with pytest.raises(ValueError, match="unknown notice kind licence_end"):
+        notices.queue_notices([("licence_end", one.pk, "")])
+
+
+def test_a_batch_of_transitions_queues_what_one_by_one_would(make_member, make_service, account_in):
+    # The engine's batch settle sends accounts_transitioned once for its events.
+    from django.db import transaction
+
+    from campusconf.accounts.lifecycle import accounts_transitioned
+    from campusconf.accounts.models import Account, AccountEvent
+    from campusconf.accounts.states import Cause
+    from campusconf.portal.models import Notice
+
+    service = make_service()
+    invited = account_in(make_member(), service, State.REQUESTED)
+    expiry = timezone.now() + datetime.timedelta(days=-1)
+    expired = account_in(make_member(), service, State.INVITED, invitation_expires_at=expiry)
+    moves = [
+        (invited, State.REQUESTED, State.INVITED),
+        (expired, State.INVITED, State.INVITATION_EXPIRED),
+    ]
+    with transaction.atomic():
+        events = AccountEvent.objects.bulk_create(
+            AccountEvent(account_id=a.pk, from_state=f, to_state=t, cause=Cause.ENGINE)
+            for a, f, t in moves
+        )
+        for account, _, target in moves:
+            Account.objects.filter(pk=account.pk).update(state=target)
+        accounts_transitioned.send(sender=Account, events=events)
+    assert Notice.objects.get(account=invited, kind="invitation_sent").key == str(events[0].pk)
+    assert Notice.objects.get(account=expired, kind="invitation_expired").key == (
+        expiry.isoformat(timespec="seconds")
+    )

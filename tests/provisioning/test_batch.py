@@ -5,7 +5,7 @@ import datetime
 import itertools
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from campusconf.accounts.models import AccountEvent
@@ -86,11 +86,16 @@ def test_a_batch_of_creates_runs_side_by_side_and_settles_in_few_statements(
         assert event.from_state == State.REQUESTED
     emails = sorted(u["email"] for u in vendor.zoom_users())
     assert emails == sorted(m.mail_address.lower() for m in members)
-    # The engine's own statements per job: about 15 before batches, one or two now (how
-    # the answers group decides); other apps' per-transition receivers (mail notices)
-    # are not counted.
-    engine_sql = [q for q in queries if "portal_" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
-    assert len(engine_sql) <= 4 * 20
+    # Every statement per job, the mail notices' included: about 15 of the engine's
+    # plus 3 of the notice receiver before batches; about 1.5 now, all told (how the
+    # answers group decides). The notices of a settle are one INSERT, with no savepoint.
+    assert len(queries) <= 3 * 20
+    assert not [q for q in queries if "SAVEPOINT" in q["sql"]]
+    settles = [
+        q for q in queries if q["sql"].startswith("INSERT INTO") and "accountevent" in q["sql"]
+    ]
+    notices = [q for q in queries if q["sql"].startswith("INSERT INTO") and "portal_" in q["sql"]]
+    assert len(notices) == len(settles) <= 20
 
 
 @pytest.mark.django_db(transaction=True)
@@ -106,3 +111,92 @@ def test_a_create_whose_lease_was_lost_is_not_sent(make_member, zoom_service, ve
     with pytest.raises(batch.LeaseDoubtful):
         batch._call(conn, spec, None, lease, job.pk)
     assert vendor.zoom_users() == []
+
+
+def claim_creates(accounts, worker="w"):
+    """Claim the accounts' jobs and load them as the pipeline does."""
+    from campusconf.provisioning import creates
+
+    claimed = queue.claim_batch(worker, len(accounts) + 5)
+    loaded = creates.load_creates(claimed)
+    assert len(loaded) == len(accounts)
+    return list(loaded.values())
+
+
+def answers(loaded):
+    from campusconf.connectors import outcomes as o
+    from campusconf.connectors.base import UserState, VendorUser
+
+    return [
+        (c, o.Created(user=VendorUser(f"v{c.account_id}", c.spec.email, state=UserState.PENDING)))
+        for c in loaded
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_settle_queues_a_notice_for_every_transition_in_one_insert(make_member, offline):
+    from campusconf.portal.models import Notice
+    from campusconf.provisioning import creates
+
+    accounts = [actions.apply_for_service(make_member(), offline) for _ in range(6)]
+    loaded = claim_creates(accounts)
+    with CaptureQueriesContext(connection) as queries:
+        creates.settle_created(answers(loaded), "w")
+    for account in accounts:
+        [event] = AccountEvent.objects.filter(account=account, to_state=State.INVITED)
+        notice = Notice.objects.get(account=account, kind="invitation_sent")
+        assert notice.key == str(event.pk) and notice.status == Notice.Status.PENDING
+        account.refresh_from_db()
+        assert account.state == State.INVITED and account.vendor_user_id == f"v{account.pk}"
+    assert not Job.objects.exclude(status=Job.Status.DONE).exists()
+    notice_writes = [
+        q for q in queries if q["sql"].startswith("INSERT INTO") and "portal_" in q["sql"]
+    ]
+    assert len(notice_writes) == 1
+    # No savepoint per notice: only the settle's own block, nested in the test's transaction.
+    savepoints = [q for q in queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_settle_that_rolls_back_leaves_no_notice_event_or_move(make_member, offline):
+    from campusconf.portal.models import Notice
+    from campusconf.provisioning import creates
+
+    accounts = [actions.apply_for_service(make_member(), offline) for _ in range(4)]
+    loaded = claim_creates(accounts)
+    before = set(Notice.objects.values_list("pk", flat=True))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        creates.settle_created(answers(loaded), "w")
+        raise RuntimeError("the batch's transaction fails after the settle")
+    assert set(Notice.objects.values_list("pk", flat=True)) == before
+    assert not AccountEvent.objects.filter(to_state=State.INVITED).exists()
+    assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.RUNNING}
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.state == State.REQUESTED and not account.vendor_user_id
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_fails_undoes_the_whole_batch_settle(make_member, offline):
+    from campusconf.accounts.lifecycle import accounts_transitioned
+    from campusconf.portal.models import Notice
+    from campusconf.provisioning import creates
+
+    accounts = [actions.apply_for_service(make_member(), offline) for _ in range(3)]
+    loaded = claim_creates(accounts)
+
+    def refuse(sender, events, **kwargs):
+        raise RuntimeError("a receiver refused")
+
+    accounts_transitioned.connect(refuse, dispatch_uid="test-refuse")
+    try:
+        with pytest.raises(RuntimeError):
+            creates.settle_created(answers(loaded), "w")
+    finally:
+        accounts_transitioned.disconnect(dispatch_uid="test-refuse")
+    assert not Notice.objects.filter(kind="invitation_sent").exists()
+    assert not AccountEvent.objects.filter(to_state=State.INVITED).exists()
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.state == State.REQUESTED and not account.vendor_user_id

@@ -42,6 +42,15 @@ MUTABLE_FIELDS = frozenset(
 # lifecycle needs to know nothing about them. A receiver that raises undoes the change.
 account_transitioned = Signal()
 
+# The same for many accounts at once: the engine's batch settle moves a batch of
+# accounts with a few statements and sends this once, with ``events`` (the batch's
+# AccountEvents, written, with their ids where the database returns them). Same
+# contract as above: sent inside the transaction, after the accounts are updated, so a
+# receiver's writes commit or roll back with the moves. An event carries its
+# ``account_id``; a receiver that needs more of the account reads the rows itself, in
+# one query for the batch. A receiver of state changes connects to both signals.
+accounts_transitioned = Signal()
+
 
 class IllegalTransition(Exception):
     """A transition the lifecycle does not allow; the message names both states."""

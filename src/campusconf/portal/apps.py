@@ -9,7 +9,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # The lifecycle knows nothing of mail; the portal listens for the state changes
         # that call for a notice and queues it in the same transaction.
-        from campusconf.accounts.lifecycle import account_transitioned
-        from campusconf.portal.outbox import on_transition
+        from campusconf.accounts.lifecycle import account_transitioned, accounts_transitioned
+        from campusconf.portal.outbox import on_transition, on_transitions
 
         account_transitioned.connect(on_transition, dispatch_uid="portal-notices")
+        accounts_transitioned.connect(on_transitions, dispatch_uid="portal-notices-batch")

@@ -1,7 +1,8 @@
 """When mail notices go out: queued with the change that calls for them, sent later.
 
 A notice is a ``Notice`` row written in the same transaction as the account change
-(through ``accounts.lifecycle.account_transitioned``, or a caller's own
+(through ``accounts.lifecycle.account_transitioned`` and, for the engine's batches,
+``accounts_transitioned``; or a caller's own
 ``queue_notice``), so a crash or a mail server that is down can lose neither. The
 workers' ``notices`` schedule runs ``send_due``: it claims each due row, sends it over
 SMTP (``notices.send_notice``) and marks it sent, or, on failure, tries again later
@@ -26,7 +27,7 @@ from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
-from campusconf.portal.notices import queue_notice
+from campusconf.portal.notices import queue_notice, queue_notices
 
 log = logging.getLogger("campusconf.portal.notices")
 
@@ -79,8 +80,10 @@ def _event_key(event: AccountEvent) -> str:
     return event.created_at.isoformat() if event.created_at else ""
 
 
-def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: Any) -> None:
-    """Which state changes call for a notice (connected in PortalConfig.ready)."""
+def _due(event: AccountEvent, expires_at: datetime.datetime | None) -> tuple[str, str] | None:
+    """The notice a state change calls for, as (kind, occasion key); None for most.
+
+    ``expires_at`` is the account's invitation expiry after the change."""
     target = event.to_state
     if (
         target == State.REQUESTED
@@ -90,15 +93,38 @@ def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: 
         # The member applied (or applied again). A campaign or the staff opening it for
         # them is no application of theirs: those members hear of the invitation only.
         # A resend also passes through requested, quietly.
-        queue_notice("application_received", account, key=_event_key(event))
-    elif (
-        target in (State.INVITED, State.CONVERSION_PENDING) and event.from_state == State.REQUESTED
-    ):
-        queue_notice("invitation_sent", account, key=_event_key(event))
-    elif target == State.INVITATION_EXPIRED:
-        queue_notice("invitation_expired", account, key=_moment(account.invitation_expires_at))
-    elif target == State.UNLICENSED:
-        queue_notice("wrong_activation", account, key=_event_key(event))
+        return "application_received", _event_key(event)
+    if target in (State.INVITED, State.CONVERSION_PENDING) and event.from_state == State.REQUESTED:
+        return "invitation_sent", _event_key(event)
+    if target == State.INVITATION_EXPIRED:
+        return "invitation_expired", _moment(expires_at)
+    if target == State.UNLICENSED:
+        return "wrong_activation", _event_key(event)
+    return None
+
+
+def on_transition(sender: Any, account: Account, event: AccountEvent, **kwargs: Any) -> None:
+    """One state change (connected in PortalConfig.ready)."""
+    due = _due(event, account.invitation_expires_at)
+    if due is not None:
+        queue_notice(due[0], account, key=due[1])
+
+
+def on_transitions(sender: Any, events: list[AccountEvent], **kwargs: Any) -> None:
+    """A batch of state changes (the engine's settle): the same notices as one
+    ``on_transition`` per event, written with one INSERT for the whole batch."""
+    expired = [e.account_id for e in events if e.to_state == State.INVITATION_EXPIRED]
+    expiry = (
+        dict(Account.objects.filter(pk__in=expired).values_list("pk", "invitation_expires_at"))
+        if expired
+        else {}
+    )
+    due = []
+    for event in events:
+        found = _due(event, expiry.get(event.account_id))
+        if found is not None:
+            due.append((found[0], event.account_id, found[1]))
+    queue_notices(due)
 
 
 def queue_expiring(now: datetime.datetime | None = None) -> int:

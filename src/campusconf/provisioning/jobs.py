@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,34 +72,54 @@ def count_call(service_id: int, out: o.Outcome) -> None:
     vendors.calls[(service_id, type(out).__name__)] += 1
 
 
+def ordered_addresses(rows: Iterable[tuple[str, bool]]) -> list[str]:
+    """(address, is primary) pairs as the vendor is asked: the university address,
+    then the aliases in order."""
+    rows = list(rows)
+    primary = [address for address, is_primary in rows if is_primary][:1]
+    return primary + sorted(address for address, is_primary in rows if not is_primary)
+
+
 def addresses_of(account: Account) -> list[str]:
-    """The university address, then the aliases in order; one query, none when the
-    caller prefetched ``member__addresses`` (a batch loads them with the accounts)."""
-    rows = account.member.addresses.all()
-    primary = [a.address for a in rows if a.is_primary][:1]
-    return primary + sorted(a.address for a in rows if not a.is_primary)
+    """One query, none when the caller prefetched ``member__addresses``."""
+    return ordered_addresses((a.address, a.is_primary) for a in account.member.addresses.all())
+
+
+def user_spec(addresses: list[str], given: str, family: str) -> UserSpec:
+    """The user to create: the first of ``ordered_addresses`` and the Latin names
+    (the display name as ``Member.display_name_latin`` forms it)."""
+    return UserSpec(
+        email=addresses[0] if addresses else "",
+        first_name=given,
+        last_name=family,
+        display_name=f"{given} {family}".strip(),
+    )
 
 
 def spec_of(account: Account) -> UserSpec:
     member = account.member
-    primary = addresses_of(account)[:1]
-    return UserSpec(
-        email=primary[0] if primary else "",
-        first_name=member.given_name_latin,
-        last_name=member.family_name_latin,
-        display_name=member.display_name_latin,
+    return user_spec(addresses_of(account), member.given_name_latin, member.family_name_latin)
+
+
+def load_account(account_id: int) -> Account | None:
+    """The account with what a job reads of it (member, addresses, service)."""
+    return (
+        Account.objects.select_related("member", "service")
+        .prefetch_related("member__addresses")
+        .filter(pk=account_id)
+        .first()
     )
 
 
-def creates(account: Account, job: Job) -> bool:
+def creates(job: Job, state: str, desired_state: str, vendor_user_id: str) -> bool:
     """True when the job's whole work is one create: a fresh job's first attempt for a
     requested account with no vendor id (nothing earlier can have created the user)."""
     return (
-        account.state == State.REQUESTED
-        and account.desired_state != DesiredState.ABSENT
-        and not account.vendor_user_id
+        state == State.REQUESTED
+        and desired_state != DesiredState.ABSENT
+        and not vendor_user_id
         and job.attempts <= 1
-        and job.kind != Job.Kind.REINVITE
+        and job.kind in (Job.Kind.SYNC, Job.Kind.OBSERVE)
     )
 
 
@@ -134,17 +155,17 @@ CREATED_REASON = "vendor user created; invitation sent"
 
 
 def arrival(
-    account: Account, user: VendorUser, now: datetime.datetime
+    user: VendorUser, now: datetime.datetime, activated_at: datetime.datetime | None, days: int
 ) -> tuple[State, dict[str, Any]]:
-    """The state and fields of requested → invited or active, once the vendor user exists."""
+    """The state and fields of requested → invited or active, once the vendor user
+    exists; ``activated_at`` is the account's, ``days`` its service's invitation validity."""
     if user.state == UserState.ACTIVE:
         return State.ACTIVE, {
             "observed_state": Account.Observed.ACTIVE,
-            "activated_at": account.activated_at or now,
+            "activated_at": activated_at or now,
         }
     # Webex reports a conversion (S7) only in its mail; the API shows a pending person,
     # so the engine cannot tell conversion_pending apart (docs/engine.md).
-    days = account.service.invitation_validity_days
     return State.INVITED, {
         "observed_state": Account.Observed.PENDING,
         "invitation_sent_at": now,
@@ -154,9 +175,15 @@ def arrival(
     }
 
 
+def _arrival_of(
+    account: Account, user: VendorUser, now: datetime.datetime
+) -> tuple[State, dict[str, Any]]:
+    return arrival(user, now, account.activated_at, account.service.invitation_validity_days)
+
+
 def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
     """Requested → invited or active, once the vendor user exists."""
-    target, changes = arrival(account, user, timezone.now())
+    target, changes = _arrival_of(account, user, timezone.now())
     transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
     return Done(str(target))
 
@@ -165,7 +192,7 @@ def _reactivated(account: Account, user: VendorUser) -> Step:
     """Requested → active (the user had signed in) or invited (a Webex person disabled
     before signing in): the invitation it had stands, none was sent now."""
     now = timezone.now()
-    target, changes = arrival(account, user, now)
+    target, changes = _arrival_of(account, user, now)
     if target == State.INVITED and account.invitation_sent_at:
         changes["invitation_sent_at"] = account.invitation_sent_at
         changes["invitation_expires_at"] = account.invitation_expires_at

@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
-from campusconf.accounts.models import Account
 from campusconf.provisioning import batch, jobs, queue, schedules, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, VendorCallCount
@@ -72,12 +71,7 @@ def _step(job: Job) -> jobs.Step:
             return jobs.Done("reconciled")
         if job.account_id is None:
             return jobs.Done("account deleted")
-        account = (
-            Account.objects.select_related("member", "service")
-            .prefetch_related("member__addresses")
-            .filter(pk=job.account_id)
-            .first()
-        )
+        account = jobs.load_account(job.account_id)
         if account is None:
             return jobs.Done("account deleted")
         return jobs.converge(account, job)
