@@ -123,11 +123,11 @@ def server() -> Iterator[FakeZoom]:
     yield from serving()
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[FakeZoom, Path]]:
-    """An https server whose self-signed certificate (for 127.0.0.1) is in cert.pem."""
+def self_signed(tmp_path: Path, names: list[x509.GeneralName]) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a new self-signed certificate for `names`, and the
+    certificate's file (for SSL_CERT_FILE)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1 (test only)")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "campusconf test only")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -138,10 +138,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[FakeZoom, Path]]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -155,6 +152,13 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[FakeZoom, Path]]:
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[FakeZoom, Path]]:
+    """An https server whose self-signed certificate (for 127.0.0.1) is in cert.pem."""
+    context, cert_file = self_signed(tmp_path, [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     for server in serving(context):
         yield server, cert_file
 

@@ -4,8 +4,9 @@ httpx cost about 0.7 ms of client CPU per request on the engine's machine (URL a
 header models, h11's state machine, its pool), over 90 % of a connector call; the
 engine's pace target leaves about 0.3 ms for a whole call. This module does only
 what those connectors need: a keep-alive connection per thread and origin, connect
-and read time-outs, TLS with the default context, and typed transport errors that
-say whether the request may have reached the vendor. (SCIM stays on httpx.)
+and read time-outs, TLS with the default context, the environment's HTTP proxy
+(wire_proxy.py), and typed transport errors that say whether the request may have
+reached the vendor. (SCIM stays on httpx.)
 
 `Transport` is the seam tests replace: a function from `Request` to `Response`.
 """
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from json import dumps as json_dumps
 from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
+
+from campusconf.connectors.wire_proxy import Proxy, proxy_for
 
 USER_AGENT = "campusconf-connector"
 
@@ -158,12 +161,26 @@ class HttpClient:
         return self._transport(Request(method, url, all_headers, content))
 
 
+@dataclass(slots=True)
+class _Link:
+    """One thread's connection to one origin, direct or through a proxy."""
+
+    connection: http.client.HTTPConnection
+    name: str  # for errors: the origin, and the proxy it goes through
+    # Through a forward proxy (http targets): the headers to add to each request,
+    # which then names the absolute URL. None when direct or tunnelled.
+    forward: dict[str, str] | None = None
+
+
 class PerThreadConnections:
     """The real transport: one persistent HTTP/1.1 connection per thread and origin.
 
     A connector is shared by the engine's threads; http.client connections are not
     thread-safe, so each thread keeps its own. A connection the server closed while
-    idle (its keep-alive time-out) is noticed before reuse and replaced.
+    idle (its keep-alive time-out) is noticed before reuse and replaced. An https
+    origin behind a proxy is reached through a CONNECT tunnel (TLS and its certificate
+    check run end to end with the vendor); an http one by sending the proxy the
+    absolute URL. Each connection to the proxy serves one origin only.
     """
 
     def __init__(self, timeout: Timeout) -> None:
@@ -174,6 +191,8 @@ class PerThreadConnections:
         self._all: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None  # made once: loading the CAs costs ms
+        # The environment's proxy per (scheme, origin), read once per target.
+        self._proxies: dict[tuple[str, str], Proxy | None] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -184,13 +203,19 @@ class PerThreadConnections:
         scheme, _, rest = request.url.partition("://")
         origin, slash, path = rest.partition("/")
         target = slash + path or "/"
-        connection = self._connection(scheme, origin)
+        link = self._link(scheme, origin)
+        headers = request.headers
+        if link.forward is not None:
+            target = f"{scheme}://{origin}{target}"  # absolute-form, RFC 9112 3.2.2
+            if link.forward:
+                headers = {**headers, **link.forward}
+        connection = link.connection
         reused = connection.sock is not None
         if reused and _closed_by_peer(connection):
             connection.close()
             reused = False
         try:
-            return self._exchange(connection, request, target)
+            return self._exchange(link, request, target, headers)
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             # The server dropped a reused connection, e.g. closing it as idle just as
             # we sent. A read is safe to send again on a new one; a write may have
@@ -199,55 +224,79 @@ class PerThreadConnections:
             if not (reused and request.method in ("GET", "HEAD")):
                 raise _after_send(exc) from exc
         try:
-            return self._exchange(connection, request, target)
+            return self._exchange(link, request, target, headers)
         except (http.client.HTTPException, OSError) as exc:
             connection.close()
             raise _after_send(exc) from exc
 
-    def _connection(self, scheme: str, origin: str) -> http.client.HTTPConnection:
-        connections: dict[tuple[str, str], http.client.HTTPConnection] | None = getattr(
-            self._local, "connections", None
-        )
-        if connections is None:
-            connections = self._local.connections = {}
-        connection = connections.get((scheme, origin))
-        if connection is None:
-            connect = self._timeout.connect
-            if scheme == "https":
-                with self._lock:
-                    if self._tls is None:
-                        self._tls = ssl.create_default_context()
-                connection = http.client.HTTPSConnection(origin, timeout=connect, context=self._tls)
-            elif scheme == "http":
-                connection = http.client.HTTPConnection(origin, timeout=connect)
-            else:
-                raise ConnectError(f"unsupported URL scheme {scheme!r}")
-            connections[(scheme, origin)] = connection
+    def _link(self, scheme: str, origin: str) -> _Link:
+        links: dict[tuple[str, str], _Link] | None = getattr(self._local, "links", None)
+        if links is None:
+            links = self._local.links = {}
+        link = links.get((scheme, origin))
+        if link is None:
+            link = links[(scheme, origin)] = self._open(scheme, origin)
             with self._lock:
-                self._all.add(connection)
-        return connection
+                self._all.add(link.connection)
+        return link
+
+    def _open(self, scheme: str, origin: str) -> _Link:
+        if scheme not in ("https", "http"):
+            raise ConnectError(f"unsupported URL scheme {scheme!r}")
+        with self._lock:
+            if (scheme, origin) in self._proxies:
+                proxy = self._proxies[(scheme, origin)]
+            else:
+                try:
+                    proxy = proxy_for(scheme, origin)
+                except ValueError as exc:  # not cached: the next call says it again
+                    raise ConnectError(f"proxy for {scheme}://{origin}: {exc}") from exc
+                self._proxies[(scheme, origin)] = proxy
+            if scheme == "https" and self._tls is None:
+                self._tls = ssl.create_default_context()
+        connect = self._timeout.connect
+        if proxy is None:
+            if scheme == "https":
+                return _Link(
+                    http.client.HTTPSConnection(origin, timeout=connect, context=self._tls),
+                    origin,
+                )
+            return _Link(http.client.HTTPConnection(origin, timeout=connect), origin)
+        name = f"{origin} via proxy {proxy.address}"
+        if scheme == "https":
+            tunnel = http.client.HTTPSConnection(
+                proxy.host, proxy.port, timeout=connect, context=self._tls
+            )
+            # connect() sends CONNECT (with the proxy's credentials), then TLS to origin.
+            tunnel.set_tunnel(origin, headers=dict(proxy.headers))
+            return _Link(tunnel, name)
+        connection = http.client.HTTPConnection(proxy.host, proxy.port, timeout=connect)
+        return _Link(connection, name, forward=dict(proxy.headers))
 
     def _exchange(
-        self, connection: http.client.HTTPConnection, request: Request, target: str
+        self, link: _Link, request: Request, target: str, headers: Mapping[str, str]
     ) -> Response:
+        connection = link.connection
         if connection.sock is None:
             try:
-                connection.connect()  # TCP and TLS handshake, under the connect time-out
+                # TCP, the proxy's CONNECT if any, and the TLS handshake, under the
+                # connect time-out: nothing has gone to the vendor yet.
+                connection.connect()
             except TimeoutError as exc:
                 connection.close()
-                raise ConnectTimeout(f"connect to {connection.host}: timed out") from exc
-            except OSError as exc:  # refused, unreachable, DNS, TLS certificate
+                raise ConnectTimeout(f"connect to {link.name}: timed out") from exc
+            except (OSError, http.client.HTTPException) as exc:
+                # Refused, unreachable, DNS, TLS certificate; a proxy refusing the
+                # tunnel (403, 407, 502...), dropping it or answering garbage.
                 connection.close()
-                raise ConnectError(f"connect to {connection.host}: {exc}") from exc
+                raise ConnectError(f"connect to {link.name}: {exc}") from exc
             sock = cast(socket.socket, connection.sock)
             sock.settimeout(self._timeout.read)
             # http.client sends a body apart from the headers: without this, Nagle's
             # algorithm may hold the body until the server's delayed ACK.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            connection.request(
-                request.method, target, body=request.content, headers=request.headers
-            )
+            connection.request(request.method, target, body=request.content, headers=headers)
             answer = connection.getresponse()
             content = answer.read()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
@@ -255,11 +304,11 @@ class PerThreadConnections:
         except (http.client.HTTPException, OSError) as exc:
             connection.close()
             raise _after_send(exc) from exc
-        headers: dict[str, str] = {}
+        fields: dict[str, str] = {}
         for name, value in answer.getheaders():
             key = name.lower()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        return Response(answer.status, headers, content)
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        return Response(answer.status, fields, content)
 
 
 def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
