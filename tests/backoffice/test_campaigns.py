@@ -376,3 +376,32 @@ def test_a_failing_vendor_shows_as_retrying_and_the_heading_follows_the_enrolmen
         "being retried"
         not in staff_client.get(f"/staff/campaigns/{campaign.pk}/progress/").content.decode()
     )
+
+
+def test_the_pace_is_measured_over_the_time_the_jobs_took(
+    staff_client, make_service, students, staff_user
+):
+    service = make_service()
+    old, _new, _teacher = students
+    campaign = campaigns.start(
+        service, Cohort([], None, [], [m.common_id for m in old]), actor=staff_user, reason="x"
+    )
+    engine.enroll_due()
+    now = timezone.now()
+    jobs = list(campaign.jobs.order_by("pk"))
+    for seconds_ago, job in zip([10, 9, 8], jobs, strict=True):
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.DONE, finished_at=now - datetime.timedelta(seconds=seconds_ago)
+        )
+    # Three invitations within two seconds: 90 a minute, not 3 spread over 5 minutes.
+    assert campaigns.progress(campaign, now=now).per_minute == pytest.approx(90)
+    # Nothing left but still "running": the page keeps polling until the workers close
+    # the campaign, or it would say "running" beside "finished" until reloaded.
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    url = f"/staff/campaigns/{campaign.pk}/progress/"
+    assert 'hx-trigger="every 2s"' in staff_client.get(url).content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DONE)
+    assert 'hx-trigger="every 2s"' not in staff_client.get(url).content.decode()
+    # With one still queued, the pace runs up to now: 2 in the last 9 seconds.
+    Job.objects.filter(pk=jobs[0].pk).update(status=Job.Status.QUEUED, finished_at=None)
+    assert campaigns.progress(campaign, now=now).per_minute == pytest.approx(2 * 60 / 9)
