@@ -4,7 +4,9 @@ import datetime
 
 import pytest
 
-from campusconf.accounts.states import State
+from campusconf.accounts.models import AccountEvent
+from campusconf.accounts.states import Cause, State
+from campusconf.provisioning import reconcile
 from campusconf.portal.next_step import next_step, unlicensed_cause
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +191,20 @@ def test_a_plain_zoom_resend_is_still_an_activation(make_member, make_service, a
     assert not step.join_request and step.mail.button == "Activate Zoom Account"
     fresh = account_in(make_member(), service, State.INVITED)
     assert not next_step(fresh.member, service, fresh, now, ALLOWED).join_request
+
+
+def test_a_personal_zoom_account_while_pending_is_its_own_cause(
+    make_member, make_service, account_in, now
+):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.UNLICENSED)
+    AccountEvent.objects.create(
+        account=account,
+        from_state=State.INVITED,
+        to_state=State.UNLICENSED,
+        cause=Cause.RECONCILE,
+        reason=reconcile.S12_PENDING,
+    )
+    assert unlicensed_cause(account) == "personal"
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.kind == "unlicensed" and step.unlicensed_cause == "personal"

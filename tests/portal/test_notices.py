@@ -5,8 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from campusconf.accounts.states import State
+from campusconf.accounts.models import AccountEvent
+from campusconf.accounts.states import Cause, State
 from campusconf.portal import notices
+from campusconf.provisioning import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,7 @@ def test_notices_speak_japanese_to_a_japanese_speaker(smtp, make_member, make_se
     text, html = parts(message)
     assert "山田 太郎 様" in text
     assert "大学のライセンス" in message["Subject"]
+    assert message["Subject"].startswith("[")  # no leading space (campusconf.core.mail)
     assert "Sign up with password" in text and member.mail_address in text
     assert 'lang="ja"' in html
 
@@ -119,3 +122,25 @@ def test_a_batch_of_transitions_queues_what_one_by_one_would(make_member, make_s
     assert Notice.objects.get(account=expired, kind="invitation_expired").key == (
         expiry.isoformat(timespec="seconds")
     )
+
+
+def test_a_personal_zoom_account_is_worded_for_s7_and_s12_alike(
+    smtp, make_member, make_service, account_in
+):
+    # Reconcile cannot tell an account the member had before from a Google sign-in.
+    member = make_member(language="en")
+    account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.UNLICENSED)
+    AccountEvent.objects.create(
+        account=account,
+        from_state=State.INVITED,
+        to_state=State.UNLICENSED,
+        cause=Cause.RECONCILE,
+        reason=reconcile.S12_PENDING,
+    )
+    notices.wrong_activation(account)
+    assert smtp.arrived.wait(5)
+    message = smtp.messages[0]
+    text, _html = parts(message)
+    assert "a Zoom account of your own uses your address" in message["Subject"]
+    assert "either you had one before" in " ".join(text.split())
+    assert "Approve Request" in text and "no university licence" not in message["Subject"]

@@ -77,7 +77,8 @@ def invitation_mail(service: Service, account: Account, *, conversion: bool) -> 
 
 
 def unlicensed_cause(account: Account) -> str:
-    """'google' (S12), 'address' (S9) or 'unknown', from what the reconcile pass saw."""
+    """'google' (S12), 'personal' (S7 or S12: a Zoom account of the member's own holds
+    the address), 'address' (S9) or 'unknown', from what the reconcile pass saw."""
     if account.observed_login_type and account.observed_login_type.lower() != "password":
         return "google"
     # Zoom shows S12 with the organisation's user still pending (no sign-in method to
@@ -88,6 +89,8 @@ def unlicensed_cause(account: Account) -> str:
         .values_list("reason", flat=True)
         .first()
     )
+    if why and "(S7 or S12)" in why:
+        return "personal"
     if why and "(S12)" in why:
         return "google"
     member_addresses = {
@@ -115,7 +118,7 @@ def zoom_join_expected(service: Service, account: Account) -> bool:
         .values_list("to_state", flat=True)
         .first()
     )
-    return last == State.UNLICENSED and unlicensed_cause(account) == "google"
+    return last == State.UNLICENSED and unlicensed_cause(account) in ("google", "personal")
 
 
 ResendCheck = Callable[[Account, datetime.datetime], tuple[bool, str]]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
+from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
-from campusconf.portal.next_step import invitation_mail, zoom_join_expected
+from campusconf.portal.next_step import invitation_mail, unlicensed_cause, zoom_join_expected
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ def _invitation_expired(account: Account) -> Notice:
 
 
 def _wrong_activation(account: Account) -> Notice:
+    if unlicensed_cause(account) == "personal":
+        return _personal_account(account)
     return Notice(
         _("Your %(service)s account has no university licence") % {"service": account.service.name},
         [
@@ -114,6 +116,29 @@ def _wrong_activation(account: Account) -> Notice:
                 "link that arrives with “Sign up with password”."
             )
             % {"address": account.member.mail_address},
+        ],
+    )
+
+
+def _personal_account(account: Account) -> Notice:
+    # Zoom cannot tell an account the member had before (S7) from one a Google sign-in
+    # made (S12): the mail says what to do in both cases and blames no one.
+    return Notice(
+        _("%(service)s: a Zoom account of your own uses your address — one more step")
+        % {"service": account.service.name},
+        [
+            _(
+                "Zoom reports that your university address already has a Zoom account of "
+                "its own, outside the university, while the university's invitation is "
+                "still waiting: either you had one before, or you activated with “Sign in "
+                "with Google”."
+            ),
+            _(
+                "If Zoom mailed you an invitation to join the university's Zoom account, "
+                "press “Approve Request” in it, then “Confirm and Switch”. Otherwise press "
+                "“Resend the activation mail” in the portal: the new mail is such a join "
+                "request."
+            ),
         ],
     )
 
@@ -320,9 +345,7 @@ def send_notice(kind: str, account: Account) -> int:
         text = render_to_string("portal/mail/notice.txt", context)
         html = render_to_string("portal/mail/notice.html", context)
         subject = f"[{settings.CAMPUSCONF_UNIVERSITY_NAME}] {notice.subject}"
-    message = EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [member.mail_address]
-    )
+    message = Mail(subject, text, settings.DEFAULT_FROM_EMAIL, [member.mail_address])
     message.attach_alternative(html, "text/html")
     return message.send()
 

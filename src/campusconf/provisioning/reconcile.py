@@ -209,8 +209,11 @@ def _put(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
             continue
 
 
+# Zoom cannot say which of the two it was: the member already had a Zoom account at the
+# address (S7: Zoom mailed a join request) or made one with "Sign in with Google" (S12).
+# The portal words it for both ("personal"), accusing no one.
 S12_PENDING = (
-    "signed in with Google / a personal account outside the university (S12): "
+    "signed in with Google / a personal account outside the university (S7 or S12): "
     "the address holds a Zoom account while the university's invitation is still pending"
 )
 
