@@ -41,3 +41,27 @@ def test_times_in_the_mails_name_their_zone(make_member, make_service, account_i
     account = account_in(member, make_service(), State.INVITED, invitation_expires_at=expires)
     notices.invitation_sent(account)
     assert f"{timezone.localtime(expires):%Y-%m-%d %H:%M} JST" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_resend_on_its_way_is_not_called_being_created(
+    signed_in, make_service, account_in, sent_long_ago, language
+):
+    service = make_service()
+    account = account_in(signed_in.member, service, State.REQUESTED)
+    signed_in.cookies["django_language"] = language
+    first = signed_in.get("/my/").text
+    account.invitation_sent_at = sent_long_ago["invitation_sent_at"]  # invited before
+    account.save(update_fields=["invitation_sent_at"])
+    again = signed_in.get("/my/").text
+    created, resent = {
+        "en": ("We are creating your account", "a new invitation"),
+        "ja": ("作成しています", "新しい招待"),
+    }[language]
+    assert created in first and resent not in first
+    assert resent in again and created not in again
+
+
+def test_the_home_page_links_each_service_help(client, make_service):
+    service = make_service()
+    assert f'href="/help/{service.slug}/"' in client.get("/").text

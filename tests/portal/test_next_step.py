@@ -6,8 +6,8 @@ import pytest
 
 from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import reconcile
 from campusconf.portal.next_step import next_step, unlicensed_cause
+from campusconf.provisioning import reconcile
 
 pytestmark = pytest.mark.django_db
 

@@ -43,3 +43,10 @@ def test_hourly_schedule_is_logged_at_info(ran, caplog):
         r.levelno == logging.INFO and "schedule licence-end running" in r.message
         for r in caplog.records
     )
+
+
+def test_a_changed_interval_reaches_an_existing_schedule():
+    schedules.ensure()
+    Schedule.objects.filter(name="notices").update(interval_seconds=60)  # an older release
+    schedules.ensure()
+    assert Schedule.objects.get(name="notices").interval_seconds == 10

@@ -36,17 +36,21 @@ def ensure() -> None:
         "licence-end": 60 * 60,
         # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
         "campaigns": 5,
-        # Mail notices queued by the portal: sent within a minute, retried while SMTP is down.
-        "notices": 60,
+        # Mail notices queued by the portal: sent within seconds (they followed the vendor's
+        # own mail by a minute), retried while SMTP is down.
+        "notices": 10,
         # Invitations that expire within 3 days get one reminder (portal.outbox).
         "notices-expiring": 24 * 60 * 60,
     }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
     for name, interval in wanted.items():
-        Schedule.objects.get_or_create(
+        schedule, created = Schedule.objects.get_or_create(
             name=name, defaults={"interval_seconds": interval, "next_run_at": now}
         )
+        if not created and schedule.interval_seconds != interval:
+            # A changed interval (a new release, RECONCILE_MINUTES) reaches existing rows.
+            Schedule.objects.filter(pk=schedule.pk).update(interval_seconds=interval)
 
 
 _ensured = [0.0]

@@ -274,6 +274,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # pysaml2's schema library says "already loaded" at INFO on every metadata read.
+        "xmlschema": {"level": "WARNING"},
     },
 }
 
