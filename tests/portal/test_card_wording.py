@@ -65,3 +65,18 @@ def test_a_resend_on_its_way_is_not_called_being_created(
 def test_the_home_page_links_each_service_help(client, make_service):
     service = make_service()
     assert f'href="/help/{service.slug}/"' in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "not_name"), [("en", "Yamada", "山田"), ("ja", "山田", "Yamada")]
+)
+def test_the_inquiry_text_writes_the_name_as_its_language_does(
+    make_member, make_service, language, name, not_name
+):
+    from django.utils import translation
+
+    from campusconf.portal.inquiries import suggested_text
+
+    with translation.override(language):
+        first_line = suggested_text(make_member(), make_service(), "no_mail").splitlines()[0]
+    assert name in first_line and not_name not in first_line

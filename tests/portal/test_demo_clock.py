@@ -32,9 +32,17 @@ def creds_file(tmp_path, token):
 
 
 def test_sixteen_days_pass_for_the_sandbox_and_for_the_invitation(
-    settings, sandbox, invited, tmp_path, now
+    settings, sandbox, invited, tmp_path, now, make_member, account_in
 ):
     settings.DEBUG = True
+    # An account already active keeps the dates its own timeline agrees with.
+    active = account_in(
+        make_member(),
+        invited.service,
+        State.ACTIVE,
+        invitation_sent_at=now,
+        invitation_expires_at=now + datetime.timedelta(days=15),
+    )
     call_command(
         "demo-clock",
         "--advance-days",
@@ -47,6 +55,8 @@ def test_sixteen_days_pass_for_the_sandbox_and_for_the_invitation(
     invited.refresh_from_db()
     assert invited.invitation_expires_at == now - datetime.timedelta(days=1)
     assert invited.invitation_sent_at == now - datetime.timedelta(days=16)
+    active.refresh_from_db()
+    assert active.invitation_sent_at == now
     offset = sandbox.admin("GET", "clock").json()["offset_seconds"]
     assert offset == pytest.approx(16 * 86400)
     # What the README promises: the worker's expiry check now sees it expired.

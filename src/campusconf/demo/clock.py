@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.states import State
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +46,16 @@ def move_sandbox_clock(sandbox_url: str, admin_token: str, days: float) -> str:
 
 @transaction.atomic
 def age_invitations(days: float) -> int:
-    """Move every invitation's sent and expiry dates ``days`` into the past."""
+    """Move the sent and expiry dates of the invitations still waiting ``days`` into the
+    past. Only those: an account already active would otherwise show an invitation sent
+    days before the events of its own timeline, which the demo does not move."""
     delta = datetime.timedelta(days=days)
-    aged = Account.objects.filter(invitation_expires_at__isnull=False).update(
+    return Account.objects.filter(
+        state__in=[State.INVITED, State.CONVERSION_PENDING], invitation_expires_at__isnull=False
+    ).update(
         invitation_expires_at=F("invitation_expires_at") - delta,
+        invitation_sent_at=F("invitation_sent_at") - delta,
     )
-    Account.objects.filter(invitation_sent_at__isnull=False).update(
-        invitation_sent_at=F("invitation_sent_at") - delta
-    )
-    return aged
 
 
 def let_days_pass(sandbox_url: str, admin_token: str, days: float) -> tuple[str, int]:

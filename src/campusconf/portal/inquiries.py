@@ -1,6 +1,7 @@
 """Opening a help-desk inquiry with the facts the seeds' mail template asked for (S5, S13)."""
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
@@ -29,7 +30,9 @@ def account_facts(account: Account | None) -> dict[str, object]:
 
 def suggested_text(member: Member, service: Service | None, topic: str) -> str:
     """The first lines of the seeds' template, in the member's words, ready to send."""
-    name = member.display_name_ja or member.display_name_latin
+    # The name as the text's language writes it: kanji in an English sentence read oddly.
+    japanese = (translation.get_language() or "ja").startswith("ja")
+    name = (member.display_name_ja if japanese else "") or member.display_name_latin
     lines = [
         _("I am %(name)s of %(affiliation)s.")
         % {"name": name, "affiliation": member.affiliation or _("(affiliation)")},
