@@ -9,7 +9,7 @@ from campusconf.accounts.lifecycle import open_account
 from campusconf.accounts.states import Cause
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.actions import mark_left
-from campusconf.provisioning.reconcile import Snapshot, _leavers
+from campusconf.provisioning.reconcile import Snapshot, leavers
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def leaver_account(make_member, make_service, settings):
 
 def test_a_leaver_past_the_grace_period_but_never_told_keeps_the_account(leaver_account):
     now = timezone.now()
-    assert _leavers(leaver_account.service, Snapshot(leaver_account.service), now) == []
+    assert leavers(leaver_account.service, Snapshot(leaver_account.service), now) == []
 
 
 def test_a_leaver_told_and_due_is_deprovisioned_by_reconcile(leaver_account):
@@ -38,7 +38,7 @@ def test_a_leaver_told_and_due_is_deprovisioned_by_reconcile(leaver_account):
         deprovision_on=timezone.localdate(now),
     )
     snap = Snapshot(leaver_account.service)
-    assert _leavers(leaver_account.service, snap, now) == [leaver_account.pk]
+    assert leavers(leaver_account.service, snap, now) == [leaver_account.pk]
 
 
 def test_a_leaver_told_but_not_yet_due_keeps_the_account(leaver_account):
@@ -49,4 +49,4 @@ def test_a_leaver_told_but_not_yet_due_keeps_the_account(leaver_account):
         notified_at=now,
         deprovision_on=timezone.localdate(now) + datetime.timedelta(days=7),
     )
-    assert _leavers(leaver_account.service, Snapshot(leaver_account.service), now) == []
+    assert leavers(leaver_account.service, Snapshot(leaver_account.service), now) == []

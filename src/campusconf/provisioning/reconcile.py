@@ -285,10 +285,6 @@ def leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[in
     return sorted(found)
 
 
-# The old private name: tests/provisioning/test_leaver_notice_first.py still imports it.
-_leavers = leavers
-
-
 def reissue(service: Service) -> int:
     """Queue work for accounts whose intent and vendor state differ and have no live job."""
     drift = (
