@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent, Application
 from campusconf.accounts.states import State
+from campusconf.members.models import Member
 
 # Which accounts hold a seat is the engine's rule, defined once (provisioning/seats.py,
 # SEAT_STATES) and re-exported here, so the dashboard counts exactly what the cap counts.
 from campusconf.provisioning.models import ReconcilePass
 from campusconf.provisioning.seats import seats_used as seats_used
+from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
 
@@ -160,30 +162,88 @@ def _engine_queues(service: Service) -> list[Queue]:
     ]
 
 
-def search_accounts(term: str) -> QuerySet[Account]:
-    """By common ID, name (Japanese or Latin), primary address, alias or vendor address."""
-    term = term.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
-    qs = Account.objects.select_related("member", "service").order_by(
-        "member__common_id", "service__display_order"
-    )
-    if not term:
-        return qs.none()
+def _match(term: str, prefix: str) -> Q:
+    """Members by common ID, name (Japanese or Latin, either order) or address;
+    ``prefix`` is the path to the member ("member__" from an account, "" from a member)."""
+
+    def q(lookup: str, value: str) -> Q:
+        return Q(**{f"{prefix}{lookup}": value})
+
     match = (
-        Q(member__common_id__startswith=term)
-        | Q(member__family_name_latin__icontains=term)
-        | Q(member__given_name_latin__icontains=term)
-        | Q(member__family_name_ja__icontains=term)
-        | Q(member__given_name_ja__icontains=term)
-        | Q(member__addresses__address__icontains=term)
-        | Q(vendor_address__icontains=term)
+        q("common_id__startswith", term)
+        | q("family_name_latin__icontains", term)
+        | q("given_name_latin__icontains", term)
+        | q("family_name_ja__icontains", term)
+        | q("given_name_ja__icontains", term)
+        | q("addresses__address__icontains", term)
     )
     parts = term.split()
     if len(parts) == 2:
         # "Taro Yamada", "Yamada Taro" or "山田 太郎"
         a, b = parts
         for family, given in ((a, b), (b, a)):
-            match |= Q(
-                member__family_name_latin__iexact=family, member__given_name_latin__iexact=given
-            )
-            match |= Q(member__family_name_ja=family, member__given_name_ja=given)
-    return qs.filter(match).distinct()
+            match |= q("family_name_latin__iexact", family) & q("given_name_latin__iexact", given)
+            match |= q("family_name_ja", family) & q("given_name_ja", given)
+    return match
+
+
+def _clean(term: str) -> str:
+    return term.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+
+
+def search_accounts(term: str) -> QuerySet[Account]:
+    """By common ID, name (Japanese or Latin), primary address, alias or vendor address."""
+    term = _clean(term)
+    qs = Account.objects.select_related("member", "service").order_by(
+        "member__common_id", "service__display_order"
+    )
+    if not term:
+        return qs.none()
+    return qs.filter(_match(term, "member__") | Q(vendor_address__icontains=term)).distinct()
+
+
+@dataclass
+class Offer:
+    """One service as seen for a member without an account there."""
+
+    service: Service
+    has_account: bool
+    eligible: bool
+    reason: str = ""
+
+
+@dataclass
+class MemberRow:
+    member: Member
+    offers: list[Offer]
+
+
+def search_members_without_account(term: str, limit: int = 100) -> list[MemberRow]:
+    """Members matching ``term`` as the account search matches them, who have no
+    account at one or more enabled services: staff can look them up and apply for
+    them. Eligibility is the engine's own check, so the desk offers what it would accept."""
+    term = _clean(term)
+    if not term:
+        return []
+    services = list(Service.objects.filter(enabled=True).order_by("display_order", "pk"))
+    if not services:
+        return []
+    matching = Member.objects.filter(_match(term, "")).values("pk")
+    members = (
+        Member.objects.filter(pk__in=matching)
+        .annotate(
+            n=Count("accounts__service", filter=Q(accounts__service__enabled=True), distinct=True)
+        )
+        .filter(n__lt=len(services))
+        .prefetch_related("accounts")
+        .order_by("common_id")[:limit]
+    )
+    rows = []
+    for member in members:
+        held = {a.service_id for a in member.accounts.all()}
+        offers = []
+        for service in services:
+            verdict = check_eligibility(member, service)
+            offers.append(Offer(service, service.pk in held, verdict.eligible, verdict.reason))
+        rows.append(MemberRow(member, offers))
+    return rows

@@ -14,6 +14,11 @@ urlpatterns = [
     path("services/<slug:slug>/accounts.csv", dashboard.export_accounts, name="export_accounts"),
     path("accounts/", desk.search, name="search"),
     path("accounts/<int:pk>/", desk.account_detail, name="account"),
+    path(
+        "accounts/members/<int:pk>/apply/<slug:slug>/",
+        desk.apply_on_behalf,
+        name="apply_on_behalf",
+    ),
     path("accounts/<int:pk>/<slug:remedy>/", desk.account_remedy, name="account_remedy"),
 ]
 

@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
-from campusconf.backoffice import queries
+from campusconf.backoffice import on_behalf, queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, SearchForm
 from campusconf.backoffice.remedies import (
@@ -14,6 +16,9 @@ from campusconf.backoffice.remedies import (
     apply_remedy,
     offered,
 )
+from campusconf.members.models import Member
+from campusconf.services.eligibility import check_eligibility
+from campusconf.services.models import Service
 
 
 @staff_required
@@ -21,8 +26,57 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     term = form.cleaned_data["q"] if form.is_valid() else ""
     results = list(queries.search_accounts(term)[:100]) if term else []
+    members = queries.search_members_without_account(term) if term else []
     return render(
-        request, "backoffice/search.html", {"form": form, "term": term, "results": results}
+        request,
+        "backoffice/search.html",
+        {"form": form, "term": term, "results": results, "members": members},
+    )
+
+
+@staff_required
+def apply_on_behalf(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """GET: the confirmation page with the reason field. POST: apply through the engine."""
+    applicant = get_object_or_404(Member, pk=pk)
+    target = get_object_or_404(Service, slug=slug, enabled=True)
+    # Bound on every POST: a POST without the field must show the error, not a blank form.
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = on_behalf.apply_on_behalf(
+                applicant,
+                target,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+        except on_behalf.ApplyRefused as refusal:
+            messages.error(request, _("Nothing was changed: %(why)s") % {"why": refusal})
+        except on_behalf.ApplyQueued as queued:
+            messages.warning(
+                request,
+                _(
+                    "All seats of %(service)s are taken: %(member)s now waits at place "
+                    "%(place)s in the seat queue, and the account is created when a seat frees."
+                )
+                % {"service": target.name, "member": applicant.common_id, "place": queued.place},
+            )
+        else:
+            messages.success(
+                request,
+                _("Applied for %(service)s on behalf of %(member)s.")
+                % {"service": target.name, "member": applicant.common_id},
+            )
+            return redirect("backoffice:account", pk=account.pk)
+        return redirect(f"{reverse('backoffice:search')}?{urlencode({'q': applicant.common_id})}")
+    return render(
+        request,
+        "backoffice/apply_on_behalf.html",
+        {
+            "member": applicant,
+            "service": target,
+            "eligibility": check_eligibility(applicant, target),
+            "form": form,
+        },
     )
 
 

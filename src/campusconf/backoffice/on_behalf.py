@@ -1,0 +1,86 @@
+"""Applying for a service on a member's behalf from the account desk.
+
+The desk goes through the engine's own verb, ``apply_for_service``, as the CLI's
+``campusconf provision`` does, so eligibility and the seat cap are decided in one
+place; this module only adds the staff member's reason to the audit log, in the same
+transaction as the application.
+"""
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause
+from campusconf.audit.log import record
+from campusconf.members.models import Member
+from campusconf.provisioning.actions import (
+    AccountAlreadyLive,
+    NotEligible,
+    WaitingForSeat,
+    apply_for_service,
+)
+from campusconf.services.models import Service
+
+log = logging.getLogger(__name__)
+
+
+class ApplyRefused(Exception):
+    """Nothing was changed; the message says why, for the person at the desk."""
+
+
+class ApplyQueued(Exception):
+    """All seats are taken: the member waits at ``place`` (that row is kept)."""
+
+    def __init__(self, place: int) -> None:
+        super().__init__(place)
+        self.place = place
+
+
+def apply_on_behalf(
+    member: Member, service: Service, *, actor: AbstractBaseUser, reason: str
+) -> Account:
+    place = None
+    try:
+        with transaction.atomic():
+            account: Account | None = None
+            try:
+                account = apply_for_service(
+                    member, service, cause=Cause.STAFF, actor=actor, reason=reason
+                )
+            except WaitingForSeat as wait:
+                # Not a refusal: the queue row must commit, so the staff action is
+                # audited with the place it got.
+                place = wait.place
+            record(
+                actor,
+                "account.apply",
+                account if account is not None else member,
+                reason,
+                member=member.common_id,
+                service=service.slug,
+                state_after=account.state if account is not None else "",
+                **({} if place is None else {"waiting_for_seat": place}),
+                origin="account_desk",
+            )
+    except NotEligible as refusal:
+        log.info("apply refused: member=%s service=%s", member.common_id, service.slug)
+        raise ApplyRefused(
+            _("%(member)s may not have %(service)s: %(why)s")
+            % {"member": member.common_id, "service": service.name, "why": refusal.reason}
+        ) from refusal
+    except AccountAlreadyLive as refusal:
+        raise ApplyRefused(
+            _("%(member)s already has an account at %(service)s (%(state)s).")
+            % {
+                "member": member.common_id,
+                "service": service.name,
+                "state": refusal.account.get_state_display(),
+            }
+        ) from refusal
+    if place is not None:
+        raise ApplyQueued(place)
+    assert account is not None
+    return account
