@@ -60,6 +60,21 @@ def test_invitation_notice_names_the_vendor_mail(smtp, make_member, make_service
     assert smtp.arrived.wait(5)
     text, _html = parts(smtp.messages[0])
     assert "Cisco Webex" in text and "has invited you to Cisco Webex" in text
+    assert "has sent an invitation" in text and "Approve Request" not in text
+
+
+def test_the_zoom_invitation_notice_also_names_the_join_request(
+    smtp, make_member, make_service, account_in
+):
+    # A member who already has a Zoom account gets Zoom's join request instead (S7).
+    member = make_member(language="ja")
+    account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.INVITED)
+    notices.invitation_sent(account)
+    assert smtp.arrived.wait(5)
+    text, _html = parts(smtp.messages[0])
+    flat = "".join(text.split())
+    assert "Activate Zoom Account" in text and "「ApproveRequest」" in flat
+    assert "送信しました" in flat
 
 
 def test_html_escapes_what_it_quotes(smtp, make_member, make_service, account_in):

@@ -26,6 +26,7 @@ from campusconf.accounts.states import State
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.next_step import invitation_mail, unlicensed_cause, zoom_join_expected
+from campusconf.services.models import Service
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,29 @@ def _invitation_sent(account: Account) -> Notice:
         account.service, account
     )
     mail = invitation_mail(account.service, account, conversion=conversion)
+    paragraphs = [
+        # The notice is queued when the vendor user exists: the vendor has sent its mail.
+        _("%(sender)s has sent an invitation to %(address)s with the subject “%(subject)s”.")
+        % {"sender": mail.sender, "address": mail.address, "subject": mail.subject},
+        _("Open it and press “%(button)s”. It is valid until %(until)s.")
+        % {"button": mail.button, "until": _date(account.invitation_expires_at)},
+    ]
+    if account.service.vendor == Service.Vendor.ZOOM and not conversion:
+        # S7 on Zoom: an address with a Zoom account gets a join request instead, and
+        # nothing tells us so before the member acts (the same words as the card's).
+        paragraphs.append(
+            _(
+                "If you already have a Zoom account with this address, Zoom sends “… "
+                "invited you to join their Zoom account” instead: press “Approve Request” "
+                "in it, then “Confirm and Switch”."
+            )
+        )
+    paragraphs.append(
+        _("If it has not arrived within an hour, tell us from the portal: “I got no mail”.")
+    )
     return Notice(
         _("Your %(service)s invitation is on its way") % {"service": account.service.name},
-        [
-            _("%(sender)s is sending an invitation to %(address)s with the subject “%(subject)s”.")
-            % {"sender": mail.sender, "address": mail.address, "subject": mail.subject},
-            _("Open it and press “%(button)s”. It is valid until %(until)s.")
-            % {"button": mail.button, "until": _date(account.invitation_expires_at)},
-            _("If it has not arrived within an hour, tell us from the portal: “I got no mail”."),
-        ],
+        paragraphs,
     )
 
 
