@@ -58,6 +58,21 @@ def account_in():
 
 
 @pytest.fixture
+def personal_zoom_account(account_in, make_service):
+    """``personal_zoom_account(member)``: what reconcile makes of a Zoom address that holds
+    an account of the member's own while the university's invitation is pending."""
+
+    def make(member) -> Account:
+        from campusconf.provisioning import reconcile
+
+        account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.INVITED)
+        transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason=reconcile.S12_PENDING)
+        return account
+
+    return make
+
+
+@pytest.fixture
 def now():
     return timezone.now()
 

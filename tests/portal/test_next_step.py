@@ -4,10 +4,8 @@ import datetime
 
 import pytest
 
-from campusconf.accounts.models import AccountEvent
-from campusconf.accounts.states import Cause, State
+from campusconf.accounts.states import State
 from campusconf.portal.next_step import next_step, unlicensed_cause
-from campusconf.provisioning import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -194,17 +192,10 @@ def test_a_plain_zoom_resend_is_still_an_activation(make_member, make_service, a
 
 
 def test_a_personal_zoom_account_while_pending_is_its_own_cause(
-    make_member, make_service, account_in, now
+    make_member, personal_zoom_account, now
 ):
-    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
-    account = account_in(member, service, State.UNLICENSED)
-    AccountEvent.objects.create(
-        account=account,
-        from_state=State.INVITED,
-        to_state=State.UNLICENSED,
-        cause=Cause.RECONCILE,
-        reason=reconcile.S12_PENDING,
-    )
+    member = make_member()
+    account = personal_zoom_account(member)
     assert unlicensed_cause(account) == "personal"
-    step = next_step(member, service, account, now, ALLOWED)
+    step = next_step(member, account.service, account, now, ALLOWED)
     assert step.kind == "unlicensed" and step.unlicensed_cause == "personal"

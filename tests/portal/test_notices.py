@@ -8,7 +8,6 @@ from django.utils import timezone
 from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import Cause, State
 from campusconf.portal import notices
-from campusconf.provisioning import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -113,8 +112,7 @@ def test_a_batch_of_transitions_queues_what_one_by_one_would(make_member, make_s
     from django.db import transaction
 
     from campusconf.accounts.lifecycle import accounts_transitioned
-    from campusconf.accounts.models import Account, AccountEvent
-    from campusconf.accounts.states import Cause
+    from campusconf.accounts.models import Account
     from campusconf.portal.models import Notice
 
     service = make_service()
@@ -140,18 +138,10 @@ def test_a_batch_of_transitions_queues_what_one_by_one_would(make_member, make_s
 
 
 def test_a_personal_zoom_account_is_worded_for_s7_and_s12_alike(
-    smtp, make_member, make_service, account_in
+    smtp, make_member, personal_zoom_account
 ):
     # Reconcile cannot tell an account the member had before from a Google sign-in.
-    member = make_member(language="en")
-    account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.UNLICENSED)
-    AccountEvent.objects.create(
-        account=account,
-        from_state=State.INVITED,
-        to_state=State.UNLICENSED,
-        cause=Cause.RECONCILE,
-        reason=reconcile.S12_PENDING,
-    )
+    account = personal_zoom_account(make_member(language="en"))
     notices.wrong_activation(account)
     assert smtp.arrived.wait(5)
     message = smtp.messages[0]

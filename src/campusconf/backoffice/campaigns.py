@@ -16,8 +16,8 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.audit.log import record
 from campusconf.members.models import Member
+from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning import campaigns as engine
-from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
@@ -160,7 +160,7 @@ def progress(campaign: Campaign, now: datetime.datetime | None = None) -> Campai
     from campusconf.provisioning.seats import waiting_in_campaign
 
     waiting = waiting_in_campaign(campaign)
-    retrying, last_error = engine.retrying(campaign)
+    retrying, last_error = campaign_progress.retrying(campaign)
     return CampaignProgress(
         total, done, failed, remaining, per_minute, finish_at, cap, waiting, retrying, last_error
     )

@@ -41,7 +41,7 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.webex_wire import PUT_FIELDS, error_fields, person
+from campusconf.connectors.webex_wire import error_fields, person, put_body
 from campusconf.connectors.wire import (
     DEFAULT_TIMEOUT,
     HttpClient,
@@ -332,7 +332,7 @@ class WebexConnector:
         current = self._person_outcome(Op.GET, "GET", url)
         if not isinstance(current, Ok) or current.user is None:
             return current
-        before = _put_body(current.user.raw)
+        before = put_body(current.user.raw)
         if all(before.get(key) == value for key, value in changes.items()):
             return current  # already so: nothing to write
         body = {**before, **changes}
@@ -342,7 +342,7 @@ class WebexConnector:
         after = self._person_outcome(Op.GET, "GET", url)
         if not isinstance(after, Ok) or after.user is None:
             return out
-        left = _put_body(after.user.raw)
+        left = put_body(after.user.raw)
         if left == body:
             return after
         if left == before:
@@ -416,9 +416,3 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
-
-
-def _put_body(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a person a PUT writes. Absent and null fields stay out: PUT refuses
-    a null where it wants a string."""
-    return {key: record[key] for key in PUT_FIELDS if record.get(key) is not None}

@@ -91,3 +91,9 @@ def person(record: Mapping[str, Any], licence_id: str) -> VendorUser:
         last_login=opt_datetime(record, "lastActivity"),
         raw=record,
     )
+
+
+def put_body(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a person a PUT writes. Absent and null fields stay out: PUT refuses
+    a null where it wants a string."""
+    return {key: record[key] for key in PUT_FIELDS if record.get(key) is not None}

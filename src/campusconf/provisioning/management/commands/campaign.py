@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from campusconf.provisioning import campaigns
+from campusconf.provisioning import campaign_progress, campaigns
 from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
 
@@ -66,14 +66,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"campaign {campaign.pk} started: {planned} invitations queued, {skipped} skipped"
             )
-            self.stdout.write(f"finish: {campaigns.estimate(service, planned)}")
+            self.stdout.write(f"finish: {campaign_progress.estimate(service, planned)}")
             return
         if verb == "status":
             chosen = Campaign.objects.select_related("service").order_by("-pk")
             if options["id"]:
                 chosen = chosen.filter(pk=options["id"])
             for campaign in chosen[:20]:
-                p = campaigns.progress(campaign)
+                p = campaign_progress.progress(campaign)
                 self.stdout.write(
                     f"campaign {campaign.pk} {campaign.service.slug} {campaign.status}: "
                     f"planned {campaign.planned}, accounts {p.by_state}, jobs {p.jobs}, "
