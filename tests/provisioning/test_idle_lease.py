@@ -27,9 +27,9 @@ class OneByOne(ThreadPoolExecutor):
 def _run(pipe: batch.Pipeline) -> None:
     deadline = time.perf_counter() + 30
     pipe.step()
-    while pipe.inflight and time.perf_counter() < deadline:
+    while pipe.busy and time.perf_counter() < deadline:
         pipe.step(claim=False)
-    assert not pipe.inflight
+    assert not pipe.busy
 
 
 @pytest.mark.django_db(transaction=True)

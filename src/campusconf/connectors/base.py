@@ -8,13 +8,14 @@ what it answers, and decides retries from the typed outcome it gets back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from campusconf.connectors.outcomes import Outcome
+    from campusconf.connectors.wire import PerThreadConnections, Request, Response, TransportError
 
 
 class UserState(enum.StrEnum):
@@ -184,4 +185,30 @@ class AddressLookup(Protocol):
 
         Ok when it does, NotFound when it does not, or a failure. One light call.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A create as one HTTP request and the reading of its answer, sent by the caller.
+
+    The engine sends a batch's creates from one thread over a multiplexer
+    (``wire_mux``) rather than a thread per call. ``read`` turns the answer (or the
+    transport error) into the outcome ``create_user`` would have returned, or None
+    when that one answer cannot decide and nothing was done at the vendor (a 401: the
+    token expired): the caller then runs ``create_user``, which renews the token.
+    """
+
+    request: Request
+    read: Callable[[Response | TransportError], Outcome | None]
+    via: PerThreadConnections
+
+
+@runtime_checkable
+class SingleRequestCreate(Protocol):
+    """Connectors whose create is one request (Webex, Zoom; not SCIM's client)."""
+
+    def create_exchange(self, spec: UserSpec) -> Exchange | None:
+        """The create of ``spec`` as one request, or None when it needs more (a token
+        to fetch, a licence to look up, a test's transport): call ``create_user``."""
         ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
+from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -227,7 +227,9 @@ class WebexConnector:
         licence = self._licence()
         if not isinstance(licence, str):
             return licence
-        reply = self._request(op, method, url, **kwargs)
+        return self._person_from(op, self._request(op, method, url, **kwargs), licence)
+
+    def _person_from(self, op: Op, reply: Outcome | Reply, licence: str) -> Outcome:
         if not isinstance(reply, Reply):
             return reply
         try:
@@ -243,14 +245,26 @@ class WebexConnector:
         licence = self._licence()
         if not isinstance(licence, str):
             return licence
-        body: dict[str, Any] = {
-            "emails": [spec.email],
-            "displayName": spec.display_name,
-            "firstName": spec.first_name,
-            "lastName": spec.last_name,
-            "licenses": [licence] if spec.licensed else [],
-        }
+        body = _create_body(spec, licence)
         return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
+
+    def create_exchange(self, spec: UserSpec) -> Exchange | None:
+        via, licence = self._client.connections, self._licence_id
+        expires = self._credentials.expires_at
+        if via is None or not licence:
+            return None
+        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
+            return None
+        headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
+        body = _create_body(spec, licence)
+        request = self._client.build("POST", "/people", headers=headers, json=body)
+
+        def read(answer: Response | TransportError) -> Outcome | None:
+            if isinstance(answer, Response) and answer.status_code == 401 and self._can_refresh():
+                return None  # not processed: create_user renews the token and sends again
+            return self._person_from(Op.CREATE, self._classify(answer, Op.CREATE), licence)
+
+        return Exchange(request, read, via)
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         licence = self._licence()
@@ -416,3 +430,13 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+
+def _create_body(spec: UserSpec, licence: str) -> dict[str, Any]:
+    return {
+        "emails": [spec.email],
+        "displayName": spec.display_name,
+        "firstName": spec.first_name,
+        "lastName": spec.last_name,
+        "licenses": [licence] if spec.licensed else [],
+    }

@@ -132,6 +132,12 @@ class HttpClient:
         if self._pool is not None:
             self._pool.close()
 
+    @property
+    def connections(self) -> PerThreadConnections | None:
+        """The real transport, whose dialling a multiplexer shares; None when a test
+        replaced it (requests must then go through ``request``)."""
+        return self._pool
+
     def request(
         self,
         method: str,
@@ -146,6 +152,21 @@ class HttpClient:
 
         Raises TransportError when no complete answer came back.
         """
+        return self._transport(
+            self.build(method, url, params=params, headers=headers, json=json, data=data)
+        )
+
+    def build(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Request:
+        """The request ``request`` would send, for a caller that sends it itself."""
         if not url.startswith(("https://", "http://")):
             url = self.base_url + url
         if params:
@@ -158,11 +179,11 @@ class HttpClient:
         elif data is not None:
             content = urlencode(data).encode()
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        return self._transport(Request(method, url, all_headers, content))
+        return Request(method, url, all_headers, content)
 
 
 @dataclass(slots=True)
-class _Link:
+class Link:
     """One thread's connection to one origin, direct or through a proxy."""
 
     connection: http.client.HTTPConnection
@@ -229,8 +250,8 @@ class PerThreadConnections:
             connection.close()
             raise _after_send(exc) from exc
 
-    def _link(self, scheme: str, origin: str) -> _Link:
-        links: dict[tuple[str, str], _Link] | None = getattr(self._local, "links", None)
+    def _link(self, scheme: str, origin: str) -> Link:
+        links: dict[tuple[str, str], Link] | None = getattr(self._local, "links", None)
         if links is None:
             links = self._local.links = {}
         link = links.get((scheme, origin))
@@ -240,7 +261,7 @@ class PerThreadConnections:
                 self._all.add(link.connection)
         return link
 
-    def _open(self, scheme: str, origin: str) -> _Link:
+    def _open(self, scheme: str, origin: str) -> Link:
         if scheme not in ("https", "http"):
             raise ConnectError(f"unsupported URL scheme {scheme!r}")
         with self._lock:
@@ -257,11 +278,11 @@ class PerThreadConnections:
         connect = self._timeout.connect
         if proxy is None:
             if scheme == "https":
-                return _Link(
+                return Link(
                     http.client.HTTPSConnection(origin, timeout=connect, context=self._tls),
                     origin,
                 )
-            return _Link(http.client.HTTPConnection(origin, timeout=connect), origin)
+            return Link(http.client.HTTPConnection(origin, timeout=connect), origin)
         name = f"{origin} via proxy {proxy.address}"
         if scheme == "https":
             tunnel = http.client.HTTPSConnection(
@@ -269,32 +290,49 @@ class PerThreadConnections:
             )
             # connect() sends CONNECT (with the proxy's credentials), then TLS to origin.
             tunnel.set_tunnel(origin, headers=dict(proxy.headers))
-            return _Link(tunnel, name)
+            return Link(tunnel, name)
         connection = http.client.HTTPConnection(proxy.host, proxy.port, timeout=connect)
-        return _Link(connection, name, forward=dict(proxy.headers))
+        return Link(connection, name, forward=dict(proxy.headers))
+
+    @property
+    def read_timeout(self) -> float:
+        return self._timeout.read
+
+    def dial(self, scheme: str, origin: str) -> Link:
+        """A new connection of its own to ``origin``, connected (the multiplexer's).
+
+        Raises ConnectError when it cannot be made: nothing has been sent then.
+        """
+        link = self._open(scheme, origin)
+        self._connect(link)
+        return link
+
+    def _connect(self, link: Link) -> None:
+        connection = link.connection
+        try:
+            # TCP, the proxy's CONNECT if any, and the TLS handshake, under the
+            # connect time-out: nothing has gone to the vendor yet.
+            connection.connect()
+        except TimeoutError as exc:
+            connection.close()
+            raise ConnectTimeout(f"connect to {link.name}: timed out") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # Refused, unreachable, DNS, TLS certificate; a proxy refusing the
+            # tunnel (403, 407, 502...), dropping it or answering garbage.
+            connection.close()
+            raise ConnectError(f"connect to {link.name}: {exc}") from exc
+        sock = cast(socket.socket, connection.sock)
+        sock.settimeout(self._timeout.read)
+        # http.client sends a body apart from the headers: without this, Nagle's
+        # algorithm may hold the body until the server's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _exchange(
-        self, link: _Link, request: Request, target: str, headers: Mapping[str, str]
+        self, link: Link, request: Request, target: str, headers: Mapping[str, str]
     ) -> Response:
         connection = link.connection
         if connection.sock is None:
-            try:
-                # TCP, the proxy's CONNECT if any, and the TLS handshake, under the
-                # connect time-out: nothing has gone to the vendor yet.
-                connection.connect()
-            except TimeoutError as exc:
-                connection.close()
-                raise ConnectTimeout(f"connect to {link.name}: timed out") from exc
-            except (OSError, http.client.HTTPException) as exc:
-                # Refused, unreachable, DNS, TLS certificate; a proxy refusing the
-                # tunnel (403, 407, 502...), dropping it or answering garbage.
-                connection.close()
-                raise ConnectError(f"connect to {link.name}: {exc}") from exc
-            sock = cast(socket.socket, connection.sock)
-            sock.settimeout(self._timeout.read)
-            # http.client sends a body apart from the headers: without this, Nagle's
-            # algorithm may hold the body until the server's delayed ACK.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._connect(link)
         try:
             connection.request(request.method, target, body=request.content, headers=headers)
             answer = connection.getresponse()

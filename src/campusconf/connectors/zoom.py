@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
-from campusconf.connectors.base import Capabilities, UserSpec, UserState, VendorUser
+from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -197,7 +197,9 @@ class ZoomConnector:
 
     def _user_outcome(self, op: Op, path: str, created: bool = False, **kwargs: Any) -> Outcome:
         method = "POST" if created else "GET"
-        reply = self._request(op, method, path, **kwargs)
+        return self._user_from(op, self._request(op, method, path, **kwargs), created)
+
+    def _user_from(self, op: Op, reply: Outcome | Reply, created: bool) -> Outcome:
         if not isinstance(reply, Reply):
             return reply
         try:
@@ -216,17 +218,22 @@ class ZoomConnector:
     # --- the Connector protocol ---------------------------------------------------
 
     def create_user(self, spec: UserSpec) -> Outcome:
-        body = {
-            "action": "create",  # Zoom mails the "Activate Zoom Account" link
-            "user_info": {
-                "email": spec.email,
-                "type": LICENSED if spec.licensed else BASIC,
-                "first_name": spec.first_name,
-                "last_name": spec.last_name,
-                "display_name": spec.display_name,
-            },
-        }
-        return self._user_outcome(Op.CREATE, "/users", created=True, json=body)
+        return self._user_outcome(Op.CREATE, "/users", created=True, json=_create_body(spec))
+
+    def create_exchange(self, spec: UserSpec) -> Exchange | None:
+        via = self._client.connections
+        if via is None or self._token is None or self._clock() >= self._token_expires:
+            return None
+        headers = {"Authorization": f"Bearer {self._token}"}
+        request = self._client.build("POST", "/users", headers=headers, json=_create_body(spec))
+
+        def read(answer: Response | TransportError) -> Outcome | None:
+            if isinstance(answer, Response) and answer.status_code == 401:
+                self._token = None  # not processed: create_user renews and sends again
+                return None
+            return self._user_from(Op.CREATE, self._classify(answer, Op.CREATE), True)
+
+        return Exchange(request, read, via)
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         for address in addresses:
@@ -427,3 +434,16 @@ def _user(record: Mapping[str, Any], listed_as: UserState) -> VendorUser:
         last_login=opt_datetime(record, "last_login_time"),
         raw=record,
     )
+
+
+def _create_body(spec: UserSpec) -> dict[str, Any]:
+    return {
+        "action": "create",  # Zoom mails the "Activate Zoom Account" link
+        "user_info": {
+            "email": spec.email,
+            "type": LICENSED if spec.licensed else BASIC,
+            "first_name": spec.first_name,
+            "last_name": spec.last_name,
+            "display_name": spec.display_name,
+        },
+    }

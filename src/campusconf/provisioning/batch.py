@@ -1,12 +1,15 @@
 """Running a claimed batch of jobs: the creates side by side, settled together.
 
 A worker claims several jobs in one transaction (``queue.claim_batch``). Most of a
-campaign's jobs are a single create (``jobs.creates``): those run concurrently on a
-small thread pool, with their rate-limit slots reserved in one bucket update, and the
-answers are settled a burst at a time in one transaction (``creates.settle_created``:
-the vendor ids, the transitions, their events and notices, and the jobs). Every other
-job runs as before, one after another (``runner.run_one``). Threads touch no
-database: they only sleep until their slot, check the lease and call the vendor.
+campaign's jobs are a single create (``jobs.creates``): their rate-limit slots are
+reserved in one bucket update, and each goes out at its slot from the worker's main
+thread over a multiplexer (``connectors.wire_mux``: many requests in flight, no
+thread per call); a connector whose create is more than one request runs it on a
+small thread pool instead. The answers are settled a burst at a time in one
+transaction (``creates.settle_created``: the vendor ids, the transitions, their
+events and notices, and the jobs). Every other job runs as before, one after another
+(``runner.run_one``). Pool threads touch no database: they only sleep until their
+slot, check the lease and call the vendor.
 
 Exactly once still holds: a batch settle that fails is rolled back whole and its
 jobs are settled one by one; a worker that dies leaves its jobs running, their lease
@@ -17,17 +20,22 @@ whose lease may have lapsed is not sent.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from typing import cast
 
 from django.db import connections
 from django.utils import timezone
 
 from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
-from campusconf.connectors.base import Connector, UserSpec
+from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
+from campusconf.connectors.wire import Response, TransportError
+from campusconf.connectors.wire_mux import Multiplexer
 from campusconf.provisioning import jobs, queue, ratelimit, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.creates import Create, load_creates, settle_created
@@ -43,12 +51,15 @@ GATHER_SECONDS = 0.005
 
 
 class Pipeline:
-    """A worker's jobs in flight: claimed in batches, creates on the pool, settled as
+    """A worker's jobs in flight: claimed in batches, creates sent together, settled as
     they come back.
 
-    The worker claims more when half of ``capacity`` is free, so the pool never runs
-    dry while the main thread settles, and one slow call (a time-out) holds up only
-    itself. All leases in flight are renewed together.
+    A create whose connector can send it as one request (``SingleRequestCreate``)
+    goes out from this thread over the multiplexer, at its rate-limit slot; any other
+    runs ``create_user`` on the pool. The worker claims more when half of
+    ``capacity`` is free, so the connections never run dry while the main thread
+    settles, and one slow call (a time-out) holds up only itself. All leases in
+    flight are renewed together.
     """
 
     def __init__(
@@ -60,50 +71,58 @@ class Pipeline:
     ) -> None:
         self.worker, self.pool, self.capacity, self.run_one = worker, pool, capacity, run_one
         self.lease = Lease(worker, set())
-        self.inflight: dict[Future[o.Outcome], Create] = {}
+        self.inflight: dict[Future[o.Outcome], Create] = {}  # on the pool
+        self.wire: dict[int, tuple[Create, Exchange]] = {}  # on the multiplexer, by job id
+        self.due: list[tuple[float, int, Create, Exchange]] = []  # heap: waiting for a slot
+        self.mux: Multiplexer[int] = Multiplexer(int(engine("CONCURRENCY")))
         self.done = 0
+
+    @property
+    def busy(self) -> int:
+        """Creates started and not yet settled."""
+        return len(self.inflight) + len(self.wire) + len(self.due)
 
     def step(self, claim: bool = True) -> bool:
         """Claim (when there is room), start, settle what came back; False when idle."""
         claimed: list[Job] = []
-        if claim and len(self.inflight) <= self.capacity // 2:
-            claimed = queue.claim_batch(self.worker, self.capacity - len(self.inflight))
+        if claim and self.busy <= self.capacity // 2:
+            claimed = queue.claim_batch(self.worker, self.capacity - self.busy)
             if claimed:
                 self._start(claimed)
-        if not self.inflight:
+        if not self.busy:
             return bool(claimed)
-        timeout = 0.0 if claimed else engine("LEASE_SECONDS") / 8
-        finished, rest = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-        if finished and rest:
-            # Answers come in bursts: a few milliseconds more settles them together.
-            finished |= wait(rest, timeout=GATHER_SECONDS)[0]
-        if finished:
-            self._settle([(f, self.inflight.pop(f)) for f in finished])
+        ended = self._collect(0.0 if claimed else engine("LEASE_SECONDS") / 8)
+        if ended:
+            self._settle(ended)
         if self.lease.due():
             self.lease.renew()
         return True
 
     def drain(self) -> None:
         """Stop claiming; settle everything in flight (SIGTERM, end of a run)."""
-        while self.inflight:
+        while self.busy:
             self.step(claim=False)
+
+    def close(self) -> None:
+        self.mux.close()
 
     def _start(self, claimed: list[Job]) -> None:
         with self.lease.lock:
             self.lease.held |= {j.pk for j in claimed}
         fast = load_creates(claimed)
         if fast:
-            # After an idle spell the lease is stale, and each pool thread checks it is
-            # fresh before its call: renew first, or the first creates would not be sent.
+            # After an idle spell the lease is stale, and each create checks it is
+            # fresh before it goes out: renew first, or the first would not be sent.
             if self.lease.due():
                 self.lease.renew()
             try:
                 self._submit(list(fast.values()))
             except Exception as exc:
                 log.exception("starting %d creates failed", len(fast))
-                sent = {c.job.pk for c in self.inflight.values()}
+                started = {c.job.pk for c in self.inflight.values()}
+                started |= set(self.wire) | {pk for _, pk, _, _ in self.due}
                 for create in fast.values():
-                    if create.job.pk not in sent:
+                    if create.job.pk not in started:
                         self._finish(create.job, jobs.Retry(f"{type(exc).__name__}: {exc}"))
         for job in claimed:
             if job.pk in fast:
@@ -118,6 +137,8 @@ class Pipeline:
     def _submit(self, fast: list[Create]) -> None:
         slots = _slots(fast)
         conns: dict[int, Connector] = {}  # cached per process; looked up once a batch
+        singles: set[int] = set()
+        ended: list[tuple[Create, o.Outcome | BaseException]] = []
         for create in fast:
             slot = slots.get(create.job.pk)
             if isinstance(slot, jobs.Retry):
@@ -126,15 +147,96 @@ class Pipeline:
             conn = conns.get(create.service.pk)
             if conn is None:
                 conn = conns[create.service.pk] = vendors.connector_for(create.service)
-            future = self.pool.submit(_call, conn, create.spec, slot, self.lease, create.job.pk)
-            self.inflight[future] = create
+                if isinstance(conn, SingleRequestCreate):
+                    singles.add(create.service.pk)
+            # The protocol's own isinstance check costs more than the request: ask once.
+            exchange = None
+            if create.service.pk in singles:
+                exchange = cast(SingleRequestCreate, conn).create_exchange(create.spec)
+            if exchange is None:
+                self._on_pool(conn, create, slot)
+            elif slot is None:
+                self._send(create, exchange, ended)
+            else:
+                heapq.heappush(self.due, (slot[1], create.job.pk, create, exchange))
+        if ended:
+            self._settle(ended)
 
-    def _settle(self, finished: list[tuple[Future[o.Outcome], Create]]) -> None:
+    def _on_pool(self, conn: Connector, create: Create, slot: tuple[str, float] | None) -> None:
+        future = self.pool.submit(_call, conn, create.spec, slot, self.lease, create.job.pk)
+        self.inflight[future] = create
+
+    def _send(
+        self,
+        create: Create,
+        exchange: Exchange,
+        ended: list[tuple[Create, o.Outcome | BaseException]],
+    ) -> None:
+        """Right before the request leaves: a lease that may have lapsed stops it."""
+        try:
+            self.lease.check(create.job.pk)
+        except LeaseDoubtful as doubt:
+            ended.append((create, doubt))
+            return
+        self.wire[create.job.pk] = (create, exchange)
+        self.mux.send(exchange.request, create.job.pk, exchange.via)
+
+    def _collect(self, timeout: float) -> list[tuple[Create, o.Outcome | BaseException]]:
+        """Send the creates whose slot has come and gather answers, waiting up to
+        ``timeout`` for the first; a burst is gathered a few milliseconds longer."""
+        ended: list[tuple[Create, o.Outcome | BaseException]] = []
+        until = time.monotonic() + timeout
+        gathering = False
+        while True:
+            now = time.monotonic()
+            while self.due and self.due[0][0] <= now:
+                _, _, create, exchange = heapq.heappop(self.due)
+                self._send(create, exchange, ended)
+            wait = max(0.0, until - now)
+            if self.due:
+                wait = min(wait, max(0.0, self.due[0][0] - now))
+            if self.wire or self.due:
+                if self.inflight:
+                    wait = min(wait, GATHER_SECONDS)  # the pool's answers are checked between
+                for pk, answer in self.mux.poll(wait):
+                    self._read(pk, answer, ended)
+            elif self.inflight:
+                wait_for(list(self.inflight), timeout=wait, return_when=FIRST_COMPLETED)
+            for future in [f for f in self.inflight if f.done()]:
+                create = self.inflight.pop(future)
+                error = future.exception()
+                ended.append((create, error if error is not None else future.result()))
+            now = time.monotonic()
+            if ended and not gathering:
+                # Answers come in bursts: a few milliseconds more settles them together.
+                gathering = True
+                until = min(until, now + GATHER_SECONDS)
+            if not self.busy or now >= until:
+                return ended
+
+    def _read(
+        self,
+        pk: int,
+        answer: Response | TransportError,
+        ended: list[tuple[Create, o.Outcome | BaseException]],
+    ) -> None:
+        create, exchange = self.wire.pop(pk)
+        try:
+            out = exchange.read(answer)
+        except Exception as exc:  # a connector bug: the job retries, the worker lives
+            ended.append((create, exc))
+            return
+        if out is None:
+            # Nothing was done at the vendor (a 401): the full call renews and sends.
+            self._on_pool(vendors.connector_for(create.service), create, None)
+        else:
+            ended.append((create, out))
+
+    def _settle(self, finished: list[tuple[Create, o.Outcome | BaseException]]) -> None:
         created: list[tuple[Create, o.Created]] = []
         rest: list[tuple[Create, o.Outcome | BaseException]] = []
-        for future, create in finished:
-            error = future.exception()
-            if isinstance(error, LeaseDoubtful):
+        for create, out in finished:
+            if isinstance(out, LeaseDoubtful):
                 # Not sent. Hand it back now (if still ours) rather than leave it running
                 # until its lease expires; the attempt counts, so the next one looks the
                 # user up before creating.
@@ -142,11 +244,10 @@ class Pipeline:
                     "job=%s account=%s create not sent: %s",
                     create.job.pk,
                     create.account_id,
-                    error,
+                    out,
                 )
-                self._finish(create.job, jobs.Retry(f"create not sent, lease doubtful: {error}"))
+                self._finish(create.job, jobs.Retry(f"create not sent, lease doubtful: {out}"))
                 continue
-            out: o.Outcome | BaseException = error if error is not None else future.result()
             if not isinstance(out, BaseException):
                 jobs.count_call(create.service.pk, out)
             if isinstance(out, o.Created) and out.user.vendor_id:

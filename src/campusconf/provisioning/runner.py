@@ -145,7 +145,7 @@ class Worker:
                     housekeeping = time.monotonic()
                 if self.once and pipe.done:
                     break
-                if pipe.step(claim=not (self.once and pipe.inflight)):
+                if pipe.step(claim=not (self.once and pipe.busy)):
                     continue
                 if schedules.run_due():
                     continue
@@ -158,6 +158,7 @@ class Worker:
             # SIGTERM: the calls in flight end (bounded by the connectors' time-outs)
             # and are settled; nothing new is claimed.
             pipe.drain()
+            pipe.close()
             pool.shutdown()
             flush_counts()
             vendors.close_all()
@@ -183,6 +184,7 @@ def drain(max_seconds: float = 60.0) -> int:
                 time.sleep(min(0.5, max(0.05, wait)))
         finally:
             pipe.drain()
+            pipe.close()
     return pipe.done
 
 

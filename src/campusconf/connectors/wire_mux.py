@@ -1,0 +1,381 @@
+"""Many requests in flight from one thread: the engine's creates, multiplexed.
+
+A thread per call in flight costs the engine more CPU than the call itself: each
+answer wakes a thread, passes the interpreter lock around and crosses a future, and
+http.client parses every header through the e-mail parser. A worker's main thread
+instead writes a batch's creates to a few keep-alive connections and reads the
+answers as they arrive (``selectors``), parsing only what HTTP/1.1 needs here: the
+status line, the header fields and a body framed by Content-Length, chunks or the
+end of the connection.
+
+Connections are made by the connector's own transport (``PerThreadConnections.dial``:
+the same proxy, TLS context and time-outs), then used without blocking. One request
+per connection at a time, as the threaded transport sends them: no pipelining, so a
+lost answer stays one request's problem. The errors are the threaded transport's
+too, so a connector reads an answer the same whichever way it travelled.
+"""
+
+from __future__ import annotations
+
+import select
+import selectors
+import socket
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from campusconf.connectors.wire import (
+    ConnectError,
+    Link,
+    PerThreadConnections,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Request,
+    Response,
+    TransportError,
+)
+
+T = TypeVar("T")
+
+MAX_HEAD = 64 * 1024  # header section; more is not an answer we asked for
+_NO_BODY = (204, 304)
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+@dataclass(slots=True)
+class _Sent(Generic[T]):
+    tag: T
+    request: Request
+    via: PerThreadConnections
+    retried: bool = False  # a read sent again once after a reused connection dropped
+
+
+@dataclass(slots=True, eq=False)
+class _Conn(Generic[T]):
+    """One connection, and the request it carries (if any)."""
+
+    link: Link
+    key: tuple[int, str, str]
+    out: bytes = b""
+    buf: bytearray = field(default_factory=bytearray)
+    sent: _Sent[T] | None = None
+    deadline: float = 0.0
+    reused: bool = False
+    head: tuple[int, dict[str, str], bool] | None = None  # status, fields, keep-alive
+    got_bytes: bool = False
+
+    @property
+    def sock(self) -> socket.socket:
+        sock: socket.socket | None = self.link.connection.sock
+        assert sock is not None
+        return sock
+
+
+class Multiplexer(Generic[T]):
+    """Requests sent from the calling thread, answers collected by ``poll``.
+
+    ``send`` queues a request with a tag; ``poll`` writes what can be written, reads
+    what has arrived and returns ``(tag, Response | TransportError)`` for every
+    request that ended. At most ``per_origin`` connections per origin; requests
+    beyond that wait for a free one, in order.
+    """
+
+    def __init__(self, per_origin: int) -> None:
+        self.per_origin = max(1, per_origin)
+        self._selector = selectors.DefaultSelector()
+        self._idle: dict[tuple[int, str, str], list[_Conn[T]]] = {}
+        self._open: dict[tuple[int, str, str], int] = {}
+        self._queued: dict[tuple[int, str, str], deque[_Sent[T]]] = {}
+        self._busy: set[_Conn[T]] = set()
+        self._ended: list[tuple[T, Response | TransportError]] = []
+
+    def __len__(self) -> int:
+        """Requests queued or in flight."""
+        return len(self._busy) + sum(len(q) for q in self._queued.values())
+
+    def send(self, request: Request, tag: T, via: PerThreadConnections) -> None:
+        """Send ``request`` over ``via``'s connections; its answer comes from ``poll``."""
+        scheme, _, rest = request.url.partition("://")
+        origin = rest.partition("/")[0]
+        key = (id(via), scheme, origin)
+        self._queued.setdefault(key, deque()).append(_Sent(tag, request, via))
+        self._dispatch(key)
+
+    def poll(self, timeout: float) -> list[tuple[T, Response | TransportError]]:
+        """Wait up to ``timeout`` seconds for answers; every request that ended since."""
+        if not self._ended and self._busy:
+            soonest = min(c.deadline for c in self._busy) - time.monotonic()
+            events = self._selector.select(max(0.0, min(timeout, soonest)))
+            for selector_key, mask in events:
+                conn: _Conn[T] = selector_key.data
+                if mask & selectors.EVENT_WRITE:
+                    self._write(conn)
+                if mask & selectors.EVENT_READ and conn in self._busy:
+                    self._read(conn)
+            now = time.monotonic()
+            for conn in [c for c in self._busy if c.deadline <= now]:
+                self._fail(conn, ReadTimeout("no answer in time"))
+        elif not self._ended and timeout > 0:
+            time.sleep(timeout)
+        ended, self._ended = self._ended, []
+        return ended
+
+    def close(self) -> None:
+        """Close every connection; answers still awaited are dropped."""
+        self._queued.clear()
+        for conn in list(self._busy):
+            self._release(conn)
+            self._drop(conn)
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.link.connection.close()
+        self._idle.clear()
+        self._open.clear()
+        self._ended.clear()
+        self._selector.close()
+
+    # --- connections ----------------------------------------------------------------
+
+    def _dispatch(self, key: tuple[int, str, str]) -> None:
+        queued = self._queued.get(key)
+        while queued:
+            conn = self._take(key, queued[0])
+            if conn is None:
+                return
+            self._start(conn, queued.popleft())
+
+    def _take(self, key: tuple[int, str, str], first: _Sent[T]) -> _Conn[T] | None:
+        """An idle connection of ``key`` still open, or a new one if there is room."""
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if _closed_by_peer(conn):
+                self._drop(conn)
+                continue
+            conn.reused = True
+            return conn
+        if self._open.get(key, 0) >= self.per_origin:
+            return None
+        _, scheme, origin = key
+        try:
+            link = first.via.dial(scheme, origin)
+        except ConnectError as exc:
+            # Nothing was sent: every request waiting for this origin fails alike now
+            # rather than paying the connect time-out once each.
+            for sent in self._queued.pop(key, deque()):
+                self._ended.append((sent.tag, exc))
+            return None
+        link.connection.sock.setblocking(False)
+        self._open[key] = self._open.get(key, 0) + 1
+        return _Conn(link, key)
+
+    def _start(self, conn: _Conn[T], sent: _Sent[T]) -> None:
+        conn.sent, conn.head, conn.got_bytes = sent, None, False
+        conn.buf.clear()
+        conn.out = _encode(sent.request, conn.link)
+        conn.deadline = time.monotonic() + sent.via.read_timeout
+        self._busy.add(conn)
+        self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+        self._write(conn)
+
+    def _write(self, conn: _Conn[T]) -> None:
+        try:
+            while conn.out:
+                conn.out = conn.out[conn.sock.send(conn.out) :]
+        except _WOULD_BLOCK:
+            pass
+        except OSError as exc:
+            self._lost(conn, exc)
+            return
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0)
+        self._selector.modify(conn.sock, events, conn)
+
+    def _read(self, conn: _Conn[T]) -> None:
+        try:
+            while True:
+                chunk = conn.sock.recv(65536)
+                if not chunk:
+                    self._eof(conn)
+                    return
+                conn.got_bytes = True
+                conn.buf += chunk
+                if not (isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending()):
+                    break
+        except _WOULD_BLOCK:
+            pass
+        except OSError as exc:
+            self._lost(conn, exc)
+            return
+        try:
+            answer = self._answer(conn, eof=False)
+        except RemoteProtocolError as exc:
+            self._fail(conn, exc)
+            return
+        if answer is not None:
+            self._finish(conn, answer)
+
+    def _eof(self, conn: _Conn[T]) -> None:
+        if not conn.got_bytes:
+            self._lost(conn, ConnectionResetError("the server closed the connection"))
+            return
+        try:
+            answer = self._answer(conn, eof=True)
+        except RemoteProtocolError as exc:
+            self._fail(conn, exc)
+            return
+        if answer is None:
+            self._fail(conn, RemoteProtocolError("the connection closed inside the answer"))
+        else:
+            conn.head = (conn.head[0], conn.head[1], False) if conn.head else None
+            self._finish(conn, answer)
+
+    def _answer(self, conn: _Conn[T], *, eof: bool) -> Response | None:
+        """The complete answer in ``conn.buf``, or None while more is to come."""
+        while conn.head is None:
+            end = conn.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(conn.buf) > MAX_HEAD:
+                    raise RemoteProtocolError("header section too long")
+                return None
+            status, fields, keep = _parse_head(bytes(conn.buf[:end]))
+            del conn.buf[: end + 4]
+            if 100 <= status < 200:
+                continue  # an interim answer (100 Continue): the real one follows
+            conn.head = (status, fields, keep)
+        status, fields, _ = conn.head
+        assert conn.sent is not None
+        if status in _NO_BODY or conn.sent.request.method == "HEAD":
+            return Response(status, fields, b"")
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            body = _dechunk(conn.buf)
+            return None if body is None else Response(status, fields, body)
+        length = fields.get("content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                raise RemoteProtocolError(f"bad Content-Length {length!r}") from None
+            if len(conn.buf) < size:
+                return None
+            return Response(status, fields, bytes(conn.buf[:size]))
+        # Framed by the end of the connection.
+        return Response(status, fields, bytes(conn.buf)) if eof else None
+
+    # --- ends of a request ------------------------------------------------------------
+
+    def _finish(self, conn: _Conn[T], answer: Response) -> None:
+        assert conn.sent is not None and conn.head is not None
+        self._ended.append((conn.sent.tag, answer))
+        keep = conn.head[2]
+        self._release(conn)
+        if keep:
+            self._idle.setdefault(conn.key, []).append(conn)
+        else:
+            self._drop(conn)
+        self._dispatch(conn.key)
+
+    def _lost(self, conn: _Conn[T], exc: OSError) -> None:
+        """The connection failed before a complete answer."""
+        sent = conn.sent
+        assert sent is not None
+        safe = sent.request.method in ("GET", "HEAD") and not sent.retried
+        if conn.reused and not conn.got_bytes and safe:
+            # A read on a connection the server dropped as idle: safe to send again.
+            sent.retried = True
+            self._release(conn)
+            self._drop(conn)
+            self._queued.setdefault(conn.key, deque()).appendleft(sent)
+            self._dispatch(conn.key)
+            return
+        self._fail(conn, ReadError(f"{type(exc).__name__}: {exc}"))
+
+    def _fail(self, conn: _Conn[T], error: TransportError) -> None:
+        """The request ended without an answer; its connection cannot be trusted."""
+        assert conn.sent is not None
+        self._ended.append((conn.sent.tag, error))
+        self._release(conn)
+        self._drop(conn)
+        self._dispatch(conn.key)
+
+    def _release(self, conn: _Conn[T]) -> None:
+        self._busy.discard(conn)
+        self._selector.unregister(conn.sock)
+        conn.sent = None
+
+    def _drop(self, conn: _Conn[T]) -> None:
+        conn.link.connection.close()
+        self._open[conn.key] = max(0, self._open.get(conn.key, 1) - 1)
+
+
+def _encode(request: Request, link: Link) -> bytes:
+    origin, slash, path = request.url.partition("://")[2].partition("/")
+    target = slash + path or "/"
+    headers = dict(request.headers)
+    if link.forward is not None:
+        target = request.url  # absolute-form through a forward proxy (RFC 9112 3.2.2)
+        headers.update(link.forward)
+    lines = [f"{request.method} {target} HTTP/1.1", f"Host: {origin}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append("Accept-Encoding: identity")
+    body = request.content or b""
+    if body or request.method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _parse_head(head: bytes) -> tuple[int, dict[str, str], bool]:
+    """Status, header fields (lower-case names, repeats joined) and keep-alive."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise RemoteProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    fields: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise RemoteProtocolError(f"malformed header line: {line[:80]!r}")
+        key = name.strip().lower()
+        value = value.strip()
+        fields[key] = f"{fields[key]}, {value}" if key in fields else value
+    tokens = fields.get("connection", "").lower()
+    keep = "close" not in tokens and (parts[0] != "HTTP/1.0" or "keep-alive" in tokens)
+    return int(parts[1]), fields, keep
+
+
+def _dechunk(buf: bytearray) -> bytes | None:
+    """A chunked body complete in ``buf`` (trailers skipped), or None if not yet."""
+    body = bytearray()
+    at = 0
+    while True:
+        end = buf.find(b"\r\n", at)
+        if end < 0:
+            return None
+        size_text = bytes(buf[at:end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise RemoteProtocolError(f"bad chunk size {size_text[:20]!r}") from None
+        at = end + 2
+        if size == 0:
+            # Trailer fields, then an empty line.
+            while True:
+                end = buf.find(b"\r\n", at)
+                if end < 0:
+                    return None
+                if end == at:
+                    return bytes(body)
+                at = end + 2
+        if len(buf) < at + size + 2:
+            return None
+        body += buf[at : at + size]
+        at += size + 2
+
+
+def _closed_by_peer(conn: _Conn[T]) -> bool:
+    """Whether an idle connection is readable: the server closed it (or sent junk)."""
+    poller = select.poll()
+    poller.register(conn.sock, select.POLLIN)
+    return bool(poller.poll(0))
