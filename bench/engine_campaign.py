@@ -11,11 +11,13 @@ The issue's two performance tables, each one command:
 --pace runs 20,000 invitations with the sandbox and the engine at Zoom Business limits
 scaled ×10 (80 light calls/s → 800/s) and prints the achieved rate against the limit,
 the 429s and the workers' peak RSS, beside what a bare client loop gets from the same
-sandbox with the same limits on (what the sandbox can serve on this machine). --ceiling runs, with limits off, SQLite with one
-worker and PostgreSQL with 1, 2 and 4 workers; each run first times the same number of
-creates by a bare client loop (the connector alone, no engine, no database) on as many
-threads as the engine has connections in total (workers × CONCURRENCY), in the same
-sandbox, and prints the engine's jobs/s beside it.
+sandbox with the same limits on (what the sandbox can serve on this machine). --ceiling
+runs, with limits off, SQLite with one worker and PostgreSQL with 1, 2 and 4 workers;
+each run first times the same number of creates by two bare client loops (the
+connector alone, no engine, no database; bench/bare_loops.py): one on as many threads
+as the engine has connections in total (workers × CONCURRENCY), one multiplexed from a
+single thread over as many connections. It prints the engine's jobs/s beside both,
+and the ratio to the faster.
 
 With --faults the sandbox answers 5 % 5xx, 5 % time-outs, 2 % lost responses, 10 s of
 eventual consistency and (with limits on) 429 bursts; with --kill a random worker is
@@ -311,10 +313,12 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
 def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     """The engine's own CPU per job: the batch pipeline in this process, limits off.
 
-    The worker's main thread claims, loads and settles; the pool threads only call the
-    vendor. ``time.thread_time`` of the main thread, summed over the pipeline's steps,
-    is the engine's CPU; the process total adds the client threads' HTTP work. CPU
-    time, not wall time, so other load on the machine does not change the figure much.
+    The worker's main thread claims, loads, sends the creates over the multiplexer,
+    reads their answers and settles; pool threads only run a create that needs more
+    than one request (Zoom's first, which fetches the token). ``time.thread_time`` of
+    the main thread, summed over the pipeline's steps, is the engine's CPU; the
+    process total adds the pool's. CPU time, not wall time, so other load on the
+    machine changes the figure less.
     """
     import cProfile
     import pstats
@@ -326,12 +330,14 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     extra = {"timeout_seconds": 5, "rate_limits": {"light": 1e6, "medium": 1e6, "api": 1e6}}
     service = populate(args.accounts, args.vendor, connector_settings(args.vendor, creds, **extra))
     _, planned, _ = campaigns.start_campaign(service, roles=["student"])
-    # Timed by the main thread's CPU clock: waiting on the pool is not CPU.
+    # Timed by the main thread's CPU clock: waiting for answers is not CPU.
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
     main_cpu_s = 0.0
     cpu0, wall0 = time.process_time(), time.monotonic()
     with ThreadPoolExecutor(args.concurrency, "vendor-call") as pool:
-        pipe = batch.Pipeline(runner.worker_id(), pool, args.batch, runner.run_one)
+        pipe = batch.Pipeline(
+            runner.worker_id(), pool, args.batch, runner.run_one, connections=args.concurrency
+        )
         live = Job.objects.filter(status__in=["queued", "running"])
         while time.monotonic() - wall0 < args.deadline:
             t = time.thread_time()

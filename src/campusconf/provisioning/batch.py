@@ -68,13 +68,17 @@ class Pipeline:
         pool: ThreadPoolExecutor,
         capacity: int,
         run_one: Callable[[Job, str, Lease], None],
+        *,
+        connections: int | None = None,
     ) -> None:
         self.worker, self.pool, self.capacity, self.run_one = worker, pool, capacity, run_one
         self.lease = Lease(worker, set())
         self.inflight: dict[Future[o.Outcome], Create] = {}  # on the pool
         self.wire: dict[int, tuple[Create, Exchange]] = {}  # on the multiplexer, by job id
         self.due: list[tuple[float, int, Create, Exchange]] = []  # heap: waiting for a slot
-        self.mux: Multiplexer[int] = Multiplexer(int(engine("CONCURRENCY")))
+        # Vendor calls in flight: connections per vendor origin.
+        per_origin = connections or int(engine("CONCURRENCY"))
+        self.mux: Multiplexer[int] = Multiplexer(per_origin)
         self.done = 0
 
     @property
