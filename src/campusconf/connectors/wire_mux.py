@@ -66,6 +66,7 @@ class _Conn(Generic[T]):
     reused: bool = False
     head: tuple[int, dict[str, str], bool] | None = None  # status, fields, keep-alive
     got_bytes: bool = False
+    writing: bool = False  # registered for write events too: a send did not complete
 
     @property
     def sock(self) -> socket.socket:
@@ -113,8 +114,14 @@ class Multiplexer(Generic[T]):
                 conn: _Conn[T] = selector_key.data
                 if mask & selectors.EVENT_WRITE:
                     self._write(conn)
-                if mask & selectors.EVENT_READ and conn in self._busy:
+                if not mask & selectors.EVENT_READ:
+                    continue
+                if conn in self._busy:
                     self._read(conn)
+                elif conn in self._idle.get(conn.key, ()):
+                    # Idle and readable: the server closed it (or sent what we never asked).
+                    self._idle[conn.key].remove(conn)
+                    self._drop(conn)
             now = time.monotonic()
             for conn in [c for c in self._busy if c.deadline <= now]:
                 self._fail(conn, ReadTimeout("no answer in time"))
@@ -131,7 +138,7 @@ class Multiplexer(Generic[T]):
             self._drop(conn)
         for conns in self._idle.values():
             for conn in conns:
-                conn.link.connection.close()
+                self._drop(conn)
         self._idle.clear()
         self._open.clear()
         self._ended.clear()
@@ -170,7 +177,10 @@ class Multiplexer(Generic[T]):
             return None
         link.connection.sock.setblocking(False)
         self._open[key] = self._open.get(key, 0) + 1
-        return _Conn(link, key)
+        new: _Conn[T] = _Conn(link, key)
+        # Registered for its whole life: reading is what it waits for, between requests too.
+        self._selector.register(new.sock, selectors.EVENT_READ, new)
+        return new
 
     def _start(self, conn: _Conn[T], sent: _Sent[T]) -> None:
         conn.sent, conn.head, conn.got_bytes = sent, None, False
@@ -178,7 +188,6 @@ class Multiplexer(Generic[T]):
         conn.out = _encode(sent.request, conn.link)
         conn.deadline = time.monotonic() + sent.via.read_timeout
         self._busy.add(conn)
-        self._selector.register(conn.sock, selectors.EVENT_READ, conn)
         self._write(conn)
 
     def _write(self, conn: _Conn[T]) -> None:
@@ -190,8 +199,12 @@ class Multiplexer(Generic[T]):
         except OSError as exc:
             self._lost(conn, exc)
             return
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0)
-        self._selector.modify(conn.sock, events, conn)
+        if conn.out and not conn.writing:
+            conn.writing = True  # the rest goes when the socket can take it
+            self._selector.modify(conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
+        elif not conn.out and conn.writing:
+            conn.writing = False
+            self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
 
     def _read(self, conn: _Conn[T]) -> None:
         try:
@@ -302,10 +315,13 @@ class Multiplexer(Generic[T]):
 
     def _release(self, conn: _Conn[T]) -> None:
         self._busy.discard(conn)
-        self._selector.unregister(conn.sock)
         conn.sent = None
+        if conn.writing:
+            conn.writing = False
+            self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
 
     def _drop(self, conn: _Conn[T]) -> None:
+        self._selector.unregister(conn.sock)
         conn.link.connection.close()
         self._open[conn.key] = max(0, self._open.get(conn.key, 1) - 1)
 
