@@ -131,3 +131,26 @@ def test_lost_answers_on_the_multiplexer_are_looked_up_not_created_twice(
     vendors.close_all()
     runner.drain(max_seconds=30)  # the retries look each user up first
     assert_invited_once(first + rest, vendor.zoom_users())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_settle_commits_without_waiting_for_the_disk(make_member, zoom_service, vendor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def setting() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()
+
+    invite(make_member, zoom_service, 5)
+    before = setting() if connection.vendor == "postgresql" else None
+    with CaptureQueriesContext(connection) as queries:
+        assert runner.drain(max_seconds=30) == 5
+    relaxed = [q["sql"] for q in queries if "synchronous_commit" in q["sql"]]
+    if connection.vendor != "postgresql":
+        assert relaxed == []  # SQLite's WAL with synchronous=NORMAL already commits so
+        return
+    assert relaxed and set(relaxed) == {"SET LOCAL synchronous_commit TO OFF"}
+    # Local to each settle's transaction: the connection's own setting is untouched.
+    assert before != ("off",) and setting() == before
