@@ -1,13 +1,14 @@
 """The durable job queue: enqueue inside the caller's transaction, claim, finish, retry.
 
-Claiming takes one short transaction. PostgreSQL skips rows another worker has locked
-(``FOR UPDATE SKIP LOCKED``); SQLite runs IMMEDIATE transactions, so claimers queue
-for the write lock and the select-then-update is serial anyway.
+Claiming is one UPDATE that returns the rows it leased. PostgreSQL skips rows another
+worker has locked (``FOR UPDATE SKIP LOCKED``); SQLite runs IMMEDIATE transactions, so
+claimers queue for the write lock and are serial anyway.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import random
 
@@ -16,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campusconf.accounts.models import Account
+from campusconf.provisioning import sql
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket
 
@@ -79,12 +81,6 @@ def enqueue_service(service_id: int, kind: str = Job.Kind.RECONCILE) -> Job:
     )
 
 
-def _paused_services(now: datetime.datetime) -> list[int]:
-    return list(
-        RateBucket.objects.filter(paused_until__gt=now).values_list("service_id", flat=True)
-    )
-
-
 def claim(worker: str) -> Job | None:
     """The most urgent runnable job, now leased to ``worker``; None when there is none."""
     batch = claim_batch(worker, 1)
@@ -94,35 +90,73 @@ def claim(worker: str) -> Job | None:
 def claim_batch(worker: str, limit: int) -> list[Job]:
     """Up to ``limit`` runnable jobs, most urgent first, leased to ``worker`` together.
 
-    One short transaction for the whole batch: a select (PostgreSQL skips the rows
-    other claimers hold) and one UPDATE. The jobs are of distinct accounts (one live
-    job per account), so running them side by side never puts two hands on an account.
+    One statement for the whole batch (``_CLAIM``): an UPDATE of the chosen rows that
+    returns them; PostgreSQL skips the rows other claimers hold. The jobs are of
+    distinct accounts (one live job per account), so running them side by side never
+    puts two hands on an account.
     """
     now = timezone.now()
-    with transaction.atomic():
-        query = (
-            Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=now)
-            .exclude(campaign__status=Campaign.Status.PAUSED)
-            .order_by("lane", "run_after", "id")
-        )
-        paused = _paused_services(now)
-        if paused:
-            # Zoom's daily create cap: that service's work waits for the reset.
-            query = query.exclude(service_id__in=paused, account__isnull=False)
-        if connection.features.has_select_for_update_skip_locked:
-            query = query.select_for_update(skip_locked=True, of=("self",))
-        jobs = list(query[:limit])
-        if not jobs:
-            return []
-        lease = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
-        Job.objects.filter(pk__in=[j.pk for j in jobs]).update(
-            status=Job.Status.RUNNING, worker=worker, lease_until=lease, attempts=F("attempts") + 1
-        )
-    for job in jobs:
-        # What the UPDATE wrote: the rows were locked (or the database was), so no re-read.
-        job.status, job.worker, job.lease_until = Job.Status.RUNNING, worker, lease
-        job.attempts += 1
+    lease = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+    params = [str(Job.Status.RUNNING), worker, sql.stamp(lease)]
+    params += [str(Job.Status.QUEUED), sql.stamp(now), str(Campaign.Status.PAUSED)]
+    params += [sql.stamp(now), limit]
+    read = sql.reader(Job, _JOB_FIELDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_claim_statement(connection.vendor), params)
+        rows = cursor.fetchall()
+    # Whole instances, as the runner expects, built from the values the UPDATE wrote.
+    jobs = [Job.from_db(connection.alias, _JOB_FIELDS, read(row)) for row in rows]
+    jobs.sort(key=lambda j: (j.lane, j.run_after, j.pk))  # RETURNING keeps no order
     return jobs
+
+
+_JOB_FIELDS = tuple(f.attname for f in Job._meta.concrete_fields)
+
+# Runnable: queued and due, not of a paused campaign, and, for account work, not of
+# a service paused until its reset (Zoom's daily create cap; a reconcile still runs).
+_CLAIM = """
+UPDATE {job} SET {status} = %s, {worker} = %s, {lease_until} = %s, {attempts} = {attempts} + 1
+WHERE {id} IN (
+    SELECT q.{id} FROM {job} q
+    WHERE q.{status} = %s AND q.{run_after} <= %s
+      AND NOT EXISTS (
+        SELECT 1 FROM {campaign} c
+        WHERE c.{campaign_id} = q.{campaign_of_job} AND c.{campaign_status} = %s)
+      AND (q.{account} IS NULL OR NOT EXISTS (
+        SELECT 1 FROM {bucket} b
+        WHERE b.{bucket_service} = q.{service} AND b.{paused_until} > %s))
+    ORDER BY q.{lane}, q.{run_after}, q.{id}
+    LIMIT %s{skip_locked})
+RETURNING {returning}
+"""
+
+
+@functools.cache
+def _claim_statement(vendor: str) -> str:
+    """``_CLAIM`` with the models' table and column names, once per database."""
+    job = {name: sql.column(Job, name) for name in _JOB_FIELDS}
+    skip = connection.features.has_select_for_update_skip_locked
+    return _CLAIM.format(
+        job=sql.table(Job),
+        id=job["id"],
+        status=job["status"],
+        worker=job["worker"],
+        lease_until=job["lease_until"],
+        attempts=job["attempts"],
+        run_after=job["run_after"],
+        lane=job["lane"],
+        account=job["account_id"],
+        service=job["service_id"],
+        campaign_of_job=job["campaign_id"],
+        campaign=sql.table(Campaign),
+        campaign_id=sql.column(Campaign, "id"),
+        campaign_status=sql.column(Campaign, "status"),
+        bucket=sql.table(RateBucket),
+        bucket_service=sql.column(RateBucket, "service"),
+        paused_until=sql.column(RateBucket, "paused_until"),
+        skip_locked=" FOR UPDATE SKIP LOCKED" if skip else "",
+        returning=", ".join(job.values()),
+    )
 
 
 def recover_expired(now: datetime.datetime | None = None) -> int:
