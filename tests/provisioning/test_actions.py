@@ -11,7 +11,7 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition,
 from campusconf.accounts.models import Account, Application
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.provisioning import actions, queue
-from campusconf.provisioning.models import Job, Lane
+from campusconf.provisioning.models import Job, Lane, RateBucket
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +167,32 @@ def test_the_shared_bucket_spaces_calls_at_the_vendor_rate(make_service):
     # Two seconds' worth of calls at one instant: the last waits two seconds.
     assert waits[-1] == pytest.approx(160 / rate, rel=0.05)
     assert all(b >= a for a, b in itertools.pairwise(waits))
+
+
+def test_a_burst_of_429s_pushes_the_bucket_back_once_not_once_per_answer(make_service):
+    from campusconf.provisioning import ratelimit
+
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
+    t = 1_000_000.0
+    ratelimit.reserve_many(service, "light", 10, now=t)  # the calls in flight
+    # All ten come back 429 together, each asking for one second.
+    for i in range(10):
+        ratelimit.vendor_said_wait(service, "create", 1.0, now=t + 0.01 * i)
+    [wait] = ratelimit.reserve_many(service, "light", 1, now=t + 0.1)
+    # The next call goes about a second after the answers, not ten seconds.
+    assert 0.9 <= wait <= 1.1
+    assert RateBucket.objects.get(service=service, category="light").rate_limited == 10
+
+
+def test_a_429_does_not_pull_slots_already_given_beyond_its_wait_forward(make_service):
+    from campusconf.provisioning import ratelimit
+
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
+    t = 1_000_000.0
+    waits = ratelimit.reserve_many(service, "light", 400, now=t)  # five seconds' worth
+    ratelimit.vendor_said_wait(service, "create", 1.0, now=t)
+    [wait] = ratelimit.reserve_many(service, "light", 1, now=t)
+    assert wait == pytest.approx(waits[-1] + 1 / (80 * ratelimit.HEADROOM), rel=0.01)
 
 
 def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_service):

@@ -161,15 +161,26 @@ def pace(service: Service, op: str) -> float:
     return wait
 
 
-def vendor_said_wait(service: Service, op: str, seconds: float | None) -> None:
-    """A 429 anyway: push the bucket's next slot back by what the vendor asked."""
+def vendor_said_wait(
+    service: Service, op: str, seconds: float | None, now: float | None = None
+) -> None:
+    """A 429 anyway: no slot before the time the vendor asked us to wait for.
+
+    The wait runs from now, not from the last slot: the calls in flight when a
+    vendor's window fills up all come back 429 together, each asking for the same
+    second, and pushing the bucket back once per answer paused a whole campaign for
+    as many seconds as there were answers (18 in one pace run). Slots reserved
+    beyond the wait already stay as they are.
+    """
+    now = time.time() if now is None else now
+    later = now + (seconds or 1.0)
     cat = category(service.vendor, op) or "api"
     with transaction.atomic():
-        bucket = _bucket(service, cat)
-        later = max(bucket.stamp, time.time()) + (seconds or 1.0)
-        RateBucket.objects.filter(pk=bucket.pk).update(
-            tokens=min(bucket.tokens, 0.0), stamp=later, rate_limited=F("rate_limited") + 1
-        )
+        bucket = _bucket(service, cat, now)
+        # When the slots handed out so far run out (tokens below zero are slots taken).
+        taken_until = bucket.stamp + max(0.0, -bucket.tokens) / bucket.rate
+        moved = {"tokens": 0.0, "stamp": later} if taken_until < later else {}
+        RateBucket.objects.filter(pk=bucket.pk).update(rate_limited=F("rate_limited") + 1, **moved)
 
 
 def pause_creates(service: Service, until: datetime.datetime, reason: str) -> None:
