@@ -17,6 +17,7 @@ too, so a connector reads an answer the same whichever way it travelled.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import selectors
 import socket
@@ -81,12 +82,18 @@ class Multiplexer(Generic[T]):
     ``send`` queues a request with a tag; ``poll`` writes what can be written, reads
     what has arrived and returns ``(tag, Response | TransportError)`` for every
     request that ended. At most ``per_origin`` connections per origin; requests
-    beyond that wait for a free one, in order.
+    beyond that wait for a free one, in order. Not thread-safe, but for ``wake``:
+    another thread may cut a ``poll`` short with it.
     """
 
     def __init__(self, per_origin: int) -> None:
         self.per_origin = max(1, per_origin)
         self._selector = selectors.DefaultSelector()
+        # A poll waits on this too, so that another thread can end the wait at once.
+        self._bell, self._ringer = socket.socketpair()
+        self._bell.setblocking(False)
+        self._ringer.setblocking(False)
+        self._selector.register(self._bell, selectors.EVENT_READ, None)
         self._idle: dict[tuple[int, str, str], list[_Conn[T]]] = {}
         self._open: dict[tuple[int, str, str], int] = {}
         self._queued: dict[tuple[int, str, str], deque[_Sent[T]]] = {}
@@ -105,13 +112,24 @@ class Multiplexer(Generic[T]):
         self._queued.setdefault(key, deque()).append(_Sent(tag, request, via))
         self._dispatch(key)
 
+    def wake(self) -> None:
+        """End the current (or the next) ``poll``'s wait now; safe from any thread."""
+        # Already rung (the buffer is full), or closed: either way no poll waits.
+        with contextlib.suppress(OSError):
+            self._ringer.send(b"\0")
+
     def poll(self, timeout: float) -> list[tuple[T, Response | TransportError]]:
-        """Wait up to ``timeout`` seconds for answers; every request that ended since."""
-        if not self._ended and self._busy:
-            soonest = min(c.deadline for c in self._busy) - time.monotonic()
-            events = self._selector.select(max(0.0, min(timeout, soonest)))
+        """Wait up to ``timeout`` seconds for answers (or a ``wake``); every request
+        that ended since."""
+        if not self._ended:
+            if self._busy:
+                timeout = min(timeout, min(c.deadline for c in self._busy) - time.monotonic())
+            events = self._selector.select(max(0.0, timeout))
             for selector_key, mask in events:
-                conn: _Conn[T] = selector_key.data
+                conn: _Conn[T] | None = selector_key.data
+                if conn is None:
+                    self._hush()
+                    continue
                 if mask & selectors.EVENT_WRITE:
                     self._write(conn)
                 if not mask & selectors.EVENT_READ:
@@ -125,10 +143,13 @@ class Multiplexer(Generic[T]):
             now = time.monotonic()
             for conn in [c for c in self._busy if c.deadline <= now]:
                 self._fail(conn, ReadTimeout("no answer in time"))
-        elif not self._ended and timeout > 0:
-            time.sleep(timeout)
         ended, self._ended = self._ended, []
         return ended
+
+    def _hush(self) -> None:
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            while self._bell.recv(4096):
+                pass
 
     def close(self) -> None:
         """Close every connection; answers still awaited are dropped."""
@@ -143,6 +164,8 @@ class Multiplexer(Generic[T]):
         self._open.clear()
         self._ended.clear()
         self._selector.close()
+        self._bell.close()
+        self._ringer.close()
 
     # --- connections ----------------------------------------------------------------
 

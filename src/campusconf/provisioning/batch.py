@@ -20,12 +20,10 @@ whose lease may have lapsed is not sent.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 from django.db import connections
@@ -35,13 +33,13 @@ from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
 from campusconf.connectors.wire import Response, TransportError
-from campusconf.connectors.wire_mux import Multiplexer
 from campusconf.provisioning import jobs, queue, ratelimit, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.creates import Create, load_creates, settle_created
 from campusconf.provisioning.lease import Lease, LeaseDoubtful
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.ratelimit import ServicePaused
+from campusconf.provisioning.sender import Answer, Sender
 
 __all__ = ["Lease", "LeaseDoubtful", "Pipeline"]
 
@@ -55,11 +53,12 @@ class Pipeline:
     they come back.
 
     A create whose connector can send it as one request (``SingleRequestCreate``)
-    goes out from this thread over the multiplexer, at its rate-limit slot; any other
-    runs ``create_user`` on the pool. The worker claims more when half of
-    ``capacity`` is free, so the connections never run dry while the main thread
-    settles, and one slow call (a time-out) holds up only itself. All leases in
-    flight are renewed together.
+    goes to the sender thread (``sender.Sender``), which sends it at its rate-limit
+    slot over the multiplexer; any other runs ``create_user`` on the pool. Both hand
+    their answers back through the sender's queue, so this thread waits in one place.
+    It claims more when half of ``capacity`` is out, so the connections never run dry
+    while it settles, and one slow call (a time-out) holds up only itself. All leases
+    in flight are renewed together.
     """
 
     def __init__(
@@ -73,18 +72,17 @@ class Pipeline:
     ) -> None:
         self.worker, self.pool, self.capacity, self.run_one = worker, pool, capacity, run_one
         self.lease = Lease(worker, set())
-        self.inflight: dict[Future[o.Outcome], Create] = {}  # on the pool
-        self.wire: dict[int, tuple[Create, Exchange]] = {}  # on the multiplexer, by job id
-        self.due: list[tuple[float, int, Create, Exchange]] = []  # heap: waiting for a slot
         # Vendor calls in flight: connections per vendor origin.
-        per_origin = connections or int(engine("CONCURRENCY"))
-        self.mux: Multiplexer[int] = Multiplexer(per_origin)
+        self.sender = Sender(connections or int(engine("CONCURRENCY")), self.lease)
+        self.out: dict[int, Create] = {}  # creates handed over, by job id, until answered
+        self.exchanges: dict[int, Exchange] = {}  # those on the sender, to read their answer
+        self.pooled: dict[int, Future[o.Outcome]] = {}  # those on the pool
         self.done = 0
 
     @property
     def busy(self) -> int:
         """Creates started and not yet settled."""
-        return len(self.inflight) + len(self.wire) + len(self.due)
+        return len(self.out)
 
     def step(self, claim: bool = True) -> bool:
         """Claim (when there is room), start, settle what came back; False when idle."""
@@ -108,7 +106,7 @@ class Pipeline:
             self.step(claim=False)
 
     def close(self) -> None:
-        self.mux.close()
+        self.sender.close()
 
     def _start(self, claimed: list[Job]) -> None:
         with self.lease.lock:
@@ -123,10 +121,8 @@ class Pipeline:
                 self._submit(list(fast.values()))
             except Exception as exc:
                 log.exception("starting %d creates failed", len(fast))
-                started = {c.job.pk for c in self.inflight.values()}
-                started |= set(self.wire) | {pk for _, pk, _, _ in self.due}
                 for create in fast.values():
-                    if create.job.pk not in started:
+                    if create.job.pk not in self.out:
                         self._finish(create.job, jobs.Retry(f"{type(exc).__name__}: {exc}"))
         for job in claimed:
             if job.pk in fast:
@@ -142,7 +138,7 @@ class Pipeline:
         slots = _slots(fast)
         conns: dict[int, Connector] = {}  # cached per process; looked up once a batch
         singles: set[int] = set()
-        ended: list[tuple[Create, o.Outcome | BaseException]] = []
+        wire: list[tuple[Create, Exchange, float]] = []
         for create in fast:
             slot = slots.get(create.job.pk)
             if isinstance(slot, jobs.Retry):
@@ -159,74 +155,58 @@ class Pipeline:
                 exchange = cast(SingleRequestCreate, conn).create_exchange(create.spec)
             if exchange is None:
                 self._on_pool(conn, create, slot)
-            elif slot is None:
-                self._send(create, exchange, ended)
             else:
-                heapq.heappush(self.due, (slot[1], create.job.pk, create, exchange))
-        if ended:
-            self._settle(ended)
+                wire.append((create, exchange, slot[1] if slot else 0.0))
+        for create, exchange, _ in wire:
+            self.out[create.job.pk] = create
+            self.exchanges[create.job.pk] = exchange
+        if wire:
+            self.sender.send((at, create.job.pk, exchange) for create, exchange, at in wire)
 
     def _on_pool(self, conn: Connector, create: Create, slot: tuple[str, float] | None) -> None:
-        future = self.pool.submit(_call, conn, create.spec, slot, self.lease, create.job.pk)
-        self.inflight[future] = create
-
-    def _send(
-        self,
-        create: Create,
-        exchange: Exchange,
-        ended: list[tuple[Create, o.Outcome | BaseException]],
-    ) -> None:
-        """Right before the request leaves: a lease that may have lapsed stops it."""
-        try:
-            self.lease.check(create.job.pk)
-        except LeaseDoubtful as doubt:
-            ended.append((create, doubt))
-            return
-        self.wire[create.job.pk] = (create, exchange)
-        self.mux.send(exchange.request, create.job.pk, exchange.via)
+        job_id = create.job.pk
+        future = self.pool.submit(_call, conn, create.spec, slot, self.lease, job_id)
+        self.out[job_id] = create
+        self.pooled[job_id] = future
+        future.add_done_callback(lambda _: self.sender.deliver(job_id))
 
     def _collect(self, timeout: float) -> list[tuple[Create, o.Outcome | BaseException]]:
-        """Send the creates whose slot has come and gather answers, waiting up to
-        ``timeout`` for the first; a burst is gathered a few milliseconds longer."""
+        """The answers that came back, waiting up to ``timeout`` for the first; a burst
+        is gathered a few milliseconds longer, so that it settles in one transaction."""
         ended: list[tuple[Create, o.Outcome | BaseException]] = []
-        until = time.monotonic() + timeout
-        gathering = False
-        while True:
-            now = time.monotonic()
-            while self.due and self.due[0][0] <= now:
-                _, _, create, exchange = heapq.heappop(self.due)
-                self._send(create, exchange, ended)
-            wait = max(0.0, until - now)
-            if self.due:
-                wait = min(wait, max(0.0, self.due[0][0] - now))
-            if self.wire or self.due:
-                if self.inflight:
-                    wait = min(wait, GATHER_SECONDS)  # the pool's answers are checked between
-                for pk, answer in self.mux.poll(wait):
-                    self._read(pk, answer, ended)
-            elif self.inflight:
-                wait_for(list(self.inflight), timeout=wait, return_when=FIRST_COMPLETED)
-            for future in [f for f in self.inflight if f.done()]:
-                create = self.inflight.pop(future)
-                error = future.exception()
-                ended.append((create, error if error is not None else future.result()))
-            now = time.monotonic()
-            if ended and not gathering:
-                # Answers come in bursts: a few milliseconds more settles them together.
-                gathering = True
-                until = min(until, now + GATHER_SECONDS)
-            if not self.busy or now >= until:
-                return ended
+        answered = self.sender.answers(timeout)
+        if answered:
+            until = time.monotonic() + GATHER_SECONDS
+            while True:
+                for job_id, answer in answered:
+                    self._read(job_id, answer, ended)
+                # Back for more once half the room is free: the next claim comes first.
+                left = until - time.monotonic()
+                if left <= 0 or self.busy - len(ended) <= self.capacity // 2:
+                    break
+                answered = self.sender.answers(left)
+        return ended
 
     def _read(
         self,
-        pk: int,
-        answer: Response | TransportError,
+        job_id: int,
+        answer: Answer | None,
         ended: list[tuple[Create, o.Outcome | BaseException]],
     ) -> None:
-        create, exchange = self.wire.pop(pk)
+        create = self.out.pop(job_id, None)
+        if create is None:
+            return
+        future = self.pooled.pop(job_id, None)
+        if future is not None:
+            error = future.exception()
+            ended.append((create, error if error is not None else future.result()))
+            return
+        exchange = self.exchanges.pop(job_id)
+        if isinstance(answer, BaseException) and not isinstance(answer, TransportError):
+            ended.append((create, answer))  # never sent: a doubtful lease, a sender failure
+            return
         try:
-            out = exchange.read(answer)
+            out = exchange.read(cast(Response | TransportError, answer))
         except Exception as exc:  # a connector bug: the job retries, the worker lives
             ended.append((create, exc))
             return
