@@ -1,4 +1,4 @@
-"""Helpers for the engine's hand-written SQL (the batch claim).
+"""Helpers for the engine's hand-written SQL (the batch claim and settle).
 
 The worker's main thread claims, loads and settles every job, and its CPU per job is
 the engine's ceiling (docs/engine.md). Through the ORM most of that CPU went on
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def table(model: type[Model]) -> str:
@@ -32,6 +32,12 @@ def column(model: type[Model], name: str) -> str:
 def stamp(value: Any) -> Any:
     """A datetime as the database driver takes it (text on SQLite)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def prepared(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as the ORM would write it to the model's field ``name``."""
+    field = cast(Field[Any, Any], model._meta.get_field(name))
+    return field.get_db_prep_save(value, connection)
 
 
 Row = list[Any]
