@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from campusconf.connectors import scim, wire
+from campusconf.connectors import wire
 from campusconf.connectors.base import Connector
 from campusconf.connectors.http import Pacer
-from campusconf.connectors.scim import ScimConnector
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 
@@ -95,7 +92,13 @@ def build_connector(
             timeout=limit,
         )
     if kind == "scim":
-        return ScimConnector(
+        # Imported here: the SCIM libraries (pydantic models) take a second to import,
+        # which every worker start and every command paid, and most services are not SCIM.
+        import httpx
+
+        from campusconf.connectors import scim
+
+        return scim.ScimConnector(
             _need(settings, "base_url", "setting"),
             _need(secrets, "token", "secret"),
             licence_entitlement=settings.get("licence_entitlement") or "licensed",
