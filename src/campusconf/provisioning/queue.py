@@ -114,17 +114,20 @@ _JOB_FIELDS = tuple(f.attname for f in Job._meta.concrete_fields)
 
 # Runnable: queued and due, not of a paused campaign, and, for account work, not of
 # a service paused until its reset (Zoom's daily create cap; a reconcile still runs).
+# The paused campaigns and services are uncorrelated subqueries, each read once: with
+# the correlated NOT EXISTS they were, PostgreSQL's planner guessed that almost no row
+# passes and sorted every queued job (31 ms a claim at 20,000 queued; a 30,000-student
+# campaign's every claim read them all). Now it walks ``job_claimable`` in order and
+# stops after the batch (0.2 ms).
 _CLAIM = """
 UPDATE {job} SET {status} = %s, {worker} = %s, {lease_until} = %s, {attempts} = {attempts} + 1
 WHERE {id} IN (
     SELECT q.{id} FROM {job} q
     WHERE q.{status} = %s AND q.{run_after} <= %s
-      AND NOT EXISTS (
-        SELECT 1 FROM {campaign} c
-        WHERE c.{campaign_id} = q.{campaign_of_job} AND c.{campaign_status} = %s)
-      AND (q.{account} IS NULL OR NOT EXISTS (
-        SELECT 1 FROM {bucket} b
-        WHERE b.{bucket_service} = q.{service} AND b.{paused_until} > %s))
+      AND (q.{campaign_of_job} IS NULL OR q.{campaign_of_job} NOT IN (
+        SELECT c.{campaign_id} FROM {campaign} c WHERE c.{campaign_status} = %s))
+      AND (q.{account} IS NULL OR q.{service} NOT IN (
+        SELECT b.{bucket_service} FROM {bucket} b WHERE b.{paused_until} > %s))
     ORDER BY q.{lane}, q.{run_after}, q.{id}
     LIMIT %s{skip_locked})
 RETURNING {returning}
