@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
+from campusconf.core import sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.next_step import invitation_mail, unlicensed_cause, zoom_join_expected
@@ -316,23 +316,24 @@ def _insert_pending(rows: list[tuple[int, str, str]]) -> None:
     """Pending notices (account id, kind, key) in one multi-row INSERT that skips an
     occasion already queued. What ``bulk_create(ignore_conflicts=True)`` writes, without
     preparing every value of every row through its field (the engine's CPU per job)."""
-    meta = QueuedNotice._meta
-    names = ["account_id", "kind", "key", "status", "created_at", "next_attempt_at"]
-    names += ["attempts", "last_error", "sent_at"]
-    columns = ", ".join(connection.ops.quote_name(n) for n in names)  # the table's columns
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
-    table = connection.ops.quote_name(meta.db_table)
+    names: tuple[str, ...] = ("account", "kind", "key", "status", "created_at")
+    names += ("next_attempt_at", "attempts", "last_error", "sent_at")
+    columns = ", ".join(sql.column(QueuedNotice, n) for n in names)
+    stamp = sql.stamp(timezone.now())
+    pending = str(QueuedNotice.Status.PENDING)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 500):  # SQLite's limit on parameters
-            chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for account_id, kind, key in chunk:
-                params += [account_id, kind, key, str(QueuedNotice.Status.PENDING), stamp, stamp]
-                params += [0, "", None]
+            source, params = sql.rows(
+                QueuedNotice,
+                names,
+                [
+                    (account_id, kind, key, pending, stamp, stamp, 0, "", None)
+                    for account_id, kind, key in rows[start : start + 500]
+                ],
+            )
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 - the model's own table and columns
-                f"VALUES {', '.join([placeholders] * len(chunk))} ON CONFLICT DO NOTHING",
+                f"INSERT INTO {sql.table(QueuedNotice)} ({columns}) {source} "
+                "ON CONFLICT DO NOTHING",
                 params,
             )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,9 @@ from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State, allowed_causes
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import UserSpec
-from campusconf.members.models import MemberAddress
-from campusconf.provisioning import jobs, queue, sql
+from campusconf.core import sql
+from campusconf.members.models import Member, MemberAddress
+from campusconf.provisioning import jobs, queue
 from campusconf.provisioning.models import Job
 from campusconf.services.models import Service
 
@@ -56,27 +58,35 @@ def load_creates(claimed: list[Job]) -> dict[int, Create]:
     by_account = {j.account_id: j for j in claimed if j.account_id is not None}
     if not by_account:
         return {}
-    rows = [
-        row
-        for row in Account.objects.filter(pk__in=list(by_account)).values_list(
-            "pk",
-            "state",
-            "desired_state",
-            "vendor_user_id",
-            "service_id",
-            "member_id",
-            "member__given_name_latin",
-            "member__family_name_latin",
+    a = functools.partial(sql.column, Account)
+    m = functools.partial(sql.column, Member)
+    ids, params = sql.in_list(f"a.{a('id')}", list(by_account))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.{a('id')}, a.{a('state')}, a.{a('desired_state')}, "  # noqa: S608 - the models' own tables and columns
+            f"a.{a('vendor_user_id')}, a.{a('service')}, a.{a('member')}, "
+            f"m.{m('given_name_latin')}, m.{m('family_name_latin')} "
+            f"FROM {sql.table(Account)} a JOIN {sql.table(Member)} m "
+            f"ON m.{m('id')} = a.{a('member')} WHERE {ids}",
+            params,
         )
-        if jobs.creates(by_account[row[0]], row[1], row[2], row[3])
-    ]
-    if not rows:
-        return {}
-    addresses: dict[int, list[tuple[str, bool]]] = {}
-    for member_id, address, primary in MemberAddress.objects.filter(
-        member_id__in=[row[5] for row in rows]
-    ).values_list("member_id", "address", "is_primary"):
-        addresses.setdefault(member_id, []).append((address, primary))
+        rows = [
+            row
+            for row in cursor.fetchall()
+            if jobs.creates(by_account[row[0]], row[1], row[2], row[3])
+        ]
+        if not rows:
+            return {}
+        addr = functools.partial(sql.column, MemberAddress)
+        members, params = sql.in_list(addr("member"), [row[5] for row in rows])
+        cursor.execute(
+            f"SELECT {addr('member')}, {addr('address')}, {addr('is_primary')} "  # noqa: S608 - the model's own table and columns
+            f"FROM {sql.table(MemberAddress)} WHERE {members}",
+            params,
+        )
+        addresses: dict[int, list[tuple[str, bool]]] = {}
+        for member_id, address, primary in cursor.fetchall():
+            addresses.setdefault(member_id, []).append((address, bool(primary)))
     services = Service.objects.in_bulk({row[4] for row in rows})
     creates: dict[int, Create] = {}
     for pk, _, _, _, service_id, member_id, given, family in rows:
@@ -160,29 +170,29 @@ _Ids = tuple[int, str, str]  # account id, vendor id, address at the vendor
 _CHUNK = 500
 
 
-def _in(count: int) -> str:
-    return "(" + ", ".join(["%s"] * count) + ")"
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
 
 
 def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]:
     """The jobs still held by ``worker`` (id → asked for again), locked; those not asked
     for again are done. One UPDATE that returns what it matched."""
     j = functools.partial(sql.column, Job)
-    done, running = str(Job.Status.DONE), str(Job.Status.RUNNING)
     again = j("again")
     held: dict[int, bool] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(job_ids), _CHUNK):
-            chunk = job_ids[start : start + _CHUNK]
+        for chunk in _chunks(job_ids):
+            ids, params = sql.in_list(j("id"), chunk)
             cursor.execute(
                 f"UPDATE {sql.table(Job)} SET "  # noqa: S608 - the model's own table and columns
                 f"{j('status')} = CASE WHEN {again} THEN {j('status')} ELSE %s END, "
                 f"{j('finished_at')} = CASE WHEN {again} THEN {j('finished_at')} ELSE %s END, "
                 f"{j('lease_until')} = CASE WHEN {again} THEN {j('lease_until')} ELSE NULL END, "
                 f"{j('worker')} = CASE WHEN {again} THEN {j('worker')} ELSE '' END "
-                f"WHERE {j('id')} IN {_in(len(chunk))} AND {j('worker')} = %s "
-                f"AND {j('status')} = %s RETURNING {j('id')}, {again}",
-                [done, sql.stamp(now), *chunk, worker, running],
+                f"WHERE {ids} AND {j('worker')} = %s AND {j('status')} = %s "
+                f"RETURNING {j('id')}, {again}",
+                [str(Job.Status.DONE), sql.stamp(now), *params, worker, str(Job.Status.RUNNING)],
             )
             held.update((pk, bool(flag)) for pk, flag in cursor.fetchall())
     return held
@@ -195,12 +205,12 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, tuple[str, Any]]:
     read = sql.reader(Account, ("id", "state", "activated_at"))
     locked: dict[int, tuple[str, Any]] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(account_ids), _CHUNK):
-            chunk = account_ids[start : start + _CHUNK]
+        for chunk in _chunks(account_ids):
+            ids, params = sql.in_list(a("id"), chunk)
             cursor.execute(
                 f"SELECT {a('id')}, {a('state')}, {a('activated_at')} "  # noqa: S608 - the model's own table and columns
-                f"FROM {sql.table(Account)} WHERE {a('id')} IN {_in(len(chunk))}{lock}",
-                chunk,
+                f"FROM {sql.table(Account)} WHERE {ids}{lock}",
+                params,
             )
             for pk, state, activated_at in map(read, cursor.fetchall()):
                 locked[pk] = (state, activated_at)
@@ -223,13 +233,12 @@ def _update_accounts(rows: list[_Ids], now: Any, changes: dict[str, Any]) -> Non
         values.append(sql.prepared(Account, name, value))
     table = sql.table(Account)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            triples = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        for chunk in _chunks(rows):
+            source, params = sql.rows(Account, ("id", "vendor_user_id", "vendor_address"), chunk)
             cursor.execute(
-                f"WITH v (id, vendor_id, address) AS (VALUES {triples}) "  # noqa: S608 - the model's own table and columns
+                f"WITH v (id, vendor_id, address) AS ({source}) "  # noqa: S608 - the model's own table and columns
                 f"UPDATE {table} SET {', '.join(sets)} FROM v WHERE {table}.{a('id')} = v.id",
-                [value for row in chunk for value in row] + values,
+                params + values,
             )
 
 
@@ -257,28 +266,30 @@ def _insert_events(events: list[AccountEvent], now: Any) -> None:
     field (that cost a fifth of the main thread's time per job). Rows come back in the
     order given, as ``bulk_create`` also relies on, on both databases.
     """
-    meta = AccountEvent._meta
-    names = ["account_id", "from_state", "to_state", "cause", "actor_id", "reason", "created_at"]
-    columns = ", ".join(connection.ops.quote_name(n) for n in names)  # the table's columns
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    names = ("account", "from_state", "to_state", "cause", "actor", "reason", "created_at")
+    columns = ", ".join(sql.column(AccountEvent, n) for n in names)
+    stamp = sql.stamp(now)
     with connection.cursor() as cursor:
-        for start in range(0, len(events), 500):  # SQLite's limit on parameters
-            chunk = events[start : start + 500]
-            params: list[Any] = []
-            for e in chunk:
-                params += [
-                    e.account_id,
-                    str(e.from_state),
-                    str(e.to_state),
-                    str(e.cause),
-                    None,
-                    e.reason,
-                    stamp,
-                ]
+        for chunk in _chunks(events):
+            source, params = sql.rows(
+                AccountEvent,
+                names,
+                [
+                    (
+                        e.account_id,
+                        str(e.from_state),
+                        str(e.to_state),
+                        str(e.cause),
+                        None,
+                        e.reason,
+                        stamp,
+                    )
+                    for e in chunk
+                ],
+            )
             cursor.execute(
-                f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608 - the model's own table and columns
-                f"VALUES {', '.join([placeholders] * len(chunk))} RETURNING id",
+                f"INSERT INTO {sql.table(AccountEvent)} ({columns}) {source} "
+                f"RETURNING {sql.column(AccountEvent, 'id')}",
                 params,
             )
             for event, (pk,) in zip(chunk, cursor.fetchall(), strict=True):

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campusconf.accounts.models import Account
-from campusconf.provisioning import sql
+from campusconf.core import sql
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket
 
@@ -183,10 +183,18 @@ def renew_many(ids: list[int], worker: str) -> set[int]:
     if not ids:
         return set()
     until = timezone.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
-    mine = Job.objects.filter(pk__in=ids, worker=worker, status=Job.Status.RUNNING)
-    if mine.update(lease_until=until) == len(ids):
-        return set(ids)
-    return set(mine.values_list("pk", flat=True))
+    j = functools.partial(sql.column, Job)
+    held: set[int] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):  # SQLite's limit on parameters
+            chunk, params = sql.in_list(j("id"), ids[start : start + 500])
+            cursor.execute(
+                f"UPDATE {sql.table(Job)} SET {j('lease_until')} = %s "  # noqa: S608 - the model's own table and columns
+                f"WHERE {chunk} AND {j('worker')} = %s AND {j('status')} = %s RETURNING {j('id')}",
+                [sql.stamp(until), *params, worker, str(Job.Status.RUNNING)],
+            )
+            held.update(pk for (pk,) in cursor.fetchall())
+    return held
 
 
 def _held(job: Job, worker: str) -> Job | None:
