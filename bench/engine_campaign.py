@@ -3,21 +3,21 @@
     uv run python bench/engine_campaign.py --accounts 2000 --workers 4 --faults --kill
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test uv run python bench/engine_campaign.py …
 
-The issue's two performance tables, each one command:
+The pace table (20,000 invitations at Zoom Business limits ×10) is one command:
 
-    uv run python bench/engine_campaign.py --pace       # 20,000 at Zoom Business ×10
-    uv run python bench/engine_campaign.py --ceiling --pg postgres://postgres@127.0.0.1:5432/postgres
+    uv run python bench/engine_campaign.py --pace
 
 --pace runs 20,000 invitations with the sandbox and the engine at Zoom Business limits
 scaled ×10 (80 light calls/s → 800/s) and prints the achieved rate against the limit,
 the 429s and the workers' peak RSS, beside what a bare client loop gets from the same
-sandbox with the same limits on (what the sandbox can serve on this machine). --ceiling
-runs, with limits off, SQLite with one worker and PostgreSQL with 1, 2 and 4 workers;
-each run first times the same number of creates by two bare client loops (the
-connector alone, no engine, no database; bench/bare_loops.py): one on as many threads
-as the engine has connections in total (workers × CONCURRENCY), one multiplexed from a
-single thread over as many connections. It prints the engine's jobs/s beside both,
-and the ratio to the faster.
+sandbox with the same limits on (what the sandbox can serve on this machine). The
+ceiling table (limits off, the engine beside bare client loops) is
+bench/engine_ceiling.py, which runs this script with --raw, --raw-after and --warmup:
+--raw N first times N creates by two bare client loops (the connector alone, no engine,
+no database; bench/bare_loops.py), --raw-after times the multiplexed one again after the
+engine, --warmup N makes N untimed creates before anything. --pin puts the sandbox on
+the last CPU and everything of ours (this script, the workers, the loops and, on
+PostgreSQL, the server processes of the bench's database) on the others.
 
 With --faults the sandbox answers 5 % 5xx, 5 % time-outs, 2 % lost responses, 10 s of
 eventual consistency and (with limits on) 429 bursts; with --kill a random worker is
@@ -36,6 +36,7 @@ a cProfile of that thread, timed by its CPU clock:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import random
@@ -77,6 +78,30 @@ def database_url(tmp: Path) -> tuple[str, str | None]:
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return base.rsplit("/", 1)[0] + "/" + name, name
+
+
+def pin_backends(base: str, name: str, cpus: set[int]) -> None:
+    """Keep the server processes that serve database ``name`` on ``cpus``, from a thread
+    that looks for new ones every 0.2 s (each worker and this script open their own)."""
+    import threading
+
+    import psycopg
+
+    def pin() -> None:
+        pinned: set[int] = set()
+        with psycopg.connect(base, autocommit=True) as conn:
+            while True:
+                rows = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]
+                ).fetchall()
+                for (pid,) in rows:
+                    if pid not in pinned:
+                        with contextlib.suppress(OSError):  # it may have ended already
+                            os.sched_setaffinity(pid, cpus)
+                        pinned.add(pid)
+                time.sleep(0.2)
+
+    threading.Thread(target=pin, name="pin-backends", daemon=True).start()
 
 
 def drop_database(base: str, name: str | None) -> None:
@@ -197,12 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plan", default="pro")
     ap.add_argument("--rate-scale", type=float, default=None, help="limits × this (default 1)")
     ap.add_argument("--raw", type=int, default=0, help="first time N creates by a bare client loop")
+    ap.add_argument(
+        "--raw-after", action="store_true", help="time the multiplexed bare loop again after"
+    )
+    ap.add_argument("--warmup", type=int, default=0, help="N untimed creates before anything")
     ap.add_argument("--deadline", type=float, default=600.0, help="give up after this many s")
     ap.add_argument("--concurrency", type=int, default=16, help="vendor calls in flight per worker")
     ap.add_argument("--batch", type=int, default=64, help="jobs in flight per worker")
     ap.add_argument("--pace", action="store_true", help="the pace table (20,000 at Business ×10)")
-    ap.add_argument("--ceiling", action="store_true", help="the ceiling table, SQLite and PG")
-    ap.add_argument("--pg", default="", help="PostgreSQL server URL for --ceiling")
     ap.add_argument(
         "--pin",
         action="store_true",
@@ -215,8 +242,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--profile", default="", help="with --main-cpu: cProfile the main thread here")
     args = ap.parse_args(argv)
-    if args.ceiling:
-        return ceiling(args)
     if args.pace:
         return pace(args)
     args.rate_scale = args.rate_scale or 1.0
@@ -234,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
     base_url = os.environ.get("DATABASE_URL", "")
     db_url, pg_name = database_url(tmp)
+    if args.pin and pg_name:
+        # PostgreSQL's server processes for this database are ours too: on our CPUs.
+        pin_backends(base_url, pg_name, os.sched_getaffinity(0))
     sandbox_env = {
         "SANDBOX_LIMITS": "1" if args.limits else "0",
         "SANDBOX_ZOOM_PLAN": args.plan.capitalize(),
@@ -286,6 +314,9 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
         extra["rate_limits"] = {"light": 1e6, "medium": 1e6, "api": 1e6}
     service = populate(args.accounts, args.vendor, connector_settings(args.vendor, creds, **extra))
     threads = args.workers * args.concurrency
+    if args.warmup:
+        # The sandbox's first requests load its code and warm its caches: not its rate.
+        bare_loops.multiplexed(service, args.warmup, threads, prefix="warm")
     raw_rate = None
     if args.raw:
         # With limits on, the loops would only meet 429s; the threaded one shows what
@@ -322,7 +353,13 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
         elapsed = time.monotonic() - start
         workers.stop()
     workers.started_at = started_at
-    return report(args, sandbox, service, planned, elapsed, t_queued, workers, raw_rate, base)
+    after = None
+    if args.raw and args.raw_after and not args.limits:
+        # The sandbox now holds the engine's users too: the loop again, on the same data.
+        after = bare_loops.multiplexed(service, args.raw, threads, prefix="after")
+    return report(
+        args, sandbox, service, planned, elapsed, t_queued, workers, raw_rate, base, after
+    )
 
 
 def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
@@ -416,6 +453,7 @@ def report(
     workers: Workers,
     raw_rate: tuple[float, float | None] | None = None,
     base: tuple[int, int] = (0, 0),
+    after: float | None = None,
 ) -> int:
     from django.db.models import Count
 
@@ -427,6 +465,7 @@ def report(
         ratelimit.limits(service).get("light") if args.limits and args.vendor == "zoom" else None
     )
     users = sandbox.zoom_users() if args.vendor == "zoom" else sandbox.webex_people()
+    # The bare loops' own users (…@raw.example.org) are not the engine's.
     emails = [u["email"].lower() for u in users if not u["email"].endswith("@raw.example.org")]
     wanted = {
         a.lower()
@@ -463,6 +502,10 @@ def report(
         (
             "raw create rate, multiplexed bare loop (/s)",
             f"{raw_rate[1]:.1f}" if raw_rate and raw_rate[1] else "-",
+        ),
+        (
+            "raw create rate, multiplexed bare loop after (/s)",
+            f"{after:.1f}" if after else "-",
         ),
         ("raw loop threads", args.workers * args.concurrency if raw_rate else "-"),
         ("jobs/s, first to last finish", f"{(len(finished) - 1) / span:.1f}" if span else "-"),
@@ -538,52 +581,6 @@ def pace(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     _print(rows)
     return int(t.get("exit", "1"))
-
-
-def ceiling(args: argparse.Namespace) -> int:
-    """Limits off: SQLite with 1 worker, PostgreSQL with 1, 2 and 4, each beside a bare loop."""
-    n = args.accounts if args.accounts != 200 else 2000
-    print(f"# ceiling: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load {_load()}")
-    if args.pin:
-        print(
-            "# the sandbox on a CPU of its own; the engine, the loops and PostgreSQL share the rest"
-        )
-    runs = [("SQLite", 1, "")]
-    if args.pg:
-        runs += [("PostgreSQL", w, args.pg) for w in (1, 2, 4)]
-    rows = []
-    status = 0
-    for engine_name, workers, url in runs:
-        cmd = ["--accounts", str(n), "--workers", str(workers), "--raw", str(n)]
-        cmd += ["--concurrency", str(args.concurrency), "--batch", str(args.batch)]
-        cmd += ["--pin"] if args.pin else []
-        t = _run_self(cmd, {"DATABASE_URL": url} if url else {"DATABASE_URL": ""})
-        status |= int(t.get("exit", "1"))
-        jobs_s = t.get("jobs/s, first to last finish", "-")
-        threaded = t.get("raw create rate, bare client loop (/s)", "-")
-        muxed = t.get("raw create rate, multiplexed bare loop (/s)", "-")
-        try:
-            # Held to the faster of the two bare loops: the sandbox's own raw rate.
-            ratio = f"{float(jobs_s) / max(float(threaded), float(muxed)):.2f}"
-        except ValueError:
-            ratio = "-"
-        rows.append((f"{engine_name}, {workers} worker(s)", jobs_s, threaded, muxed,
-                     t.get("raw loop threads"), ratio, "ok" if t.get("exit") == "0" else "FAILED",
-                     _load()))  # fmt: skip
-    head = (
-        "run",
-        "engine jobs/s",
-        "bare loop, threads",
-        "bare loop, multiplexed",
-        "connections",
-        "ratio to the faster loop",
-        "checks",
-        "load",
-    )
-    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    for row in [head, *rows]:
-        print("  ".join(f"{v!s:<{w}}" for v, w in zip(row, widths, strict=True)))
-    return status
 
 
 def _print(rows: list[tuple[str, Any]]) -> None:
