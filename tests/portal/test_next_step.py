@@ -140,6 +140,20 @@ def test_active_flags_a_licence_ending_within_30_days(make_member, make_service,
     assert not next_step(member, later, other, now, ALLOWED).facts["ending_soon"]
 
 
+def test_the_30_days_are_counted_in_the_university_s_own_days(
+    make_member, make_service, account_in
+):
+    # 20:00 UTC on 12 December is 05:00 on the 13th in Tokyo: 30 days before the end
+    # on 12 January, though the date in UTC is still the 12th (31 days before).
+    evening_utc = datetime.datetime(2026, 12, 12, 20, tzinfo=datetime.UTC)
+    member = make_member()
+    service = make_service(valid_until=datetime.date(2027, 1, 12))
+    account = account_in(member, service, State.ACTIVE, activated_at=evening_utc)
+    assert next_step(member, service, account, evening_utc, ALLOWED).facts["ending_soon"]
+    a_day_earlier = evening_utc - datetime.timedelta(days=1)
+    assert not next_step(member, service, account, a_day_earlier, ALLOWED).facts["ending_soon"]
+
+
 def test_the_engine_limit_is_asked_by_default(make_member, make_service, account_in, now):
     member, service = make_member(), make_service()
     account = account_in(member, service, State.INVITATION_EXPIRED)

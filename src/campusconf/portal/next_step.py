@@ -192,8 +192,10 @@ def next_step(
             mail=invitation_mail(service, account, conversion=False),
         )
     if state == State.ACTIVE:
+        # The university's day (Tokyo), as the licence's end date and the notice are:
+        # from 15:00 UTC on, now.date() was still yesterday there.
         ending = service.valid_until is not None and (
-            service.valid_until - now.date() <= ENDING_SOON.days * datetime.timedelta(days=1)
+            service.valid_until - timezone.localdate(now) <= ENDING_SOON
         )
         return NextStep(
             "active",
