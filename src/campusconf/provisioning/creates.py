@@ -235,10 +235,15 @@ def _update_accounts(rows: list[_Ids], now: Any, changes: dict[str, Any]) -> Non
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
             source, params = sql.rows(Account, ("id", "vendor_user_id", "vendor_address"), chunk)
+            # The ids once more, as a condition on the table: PostgreSQL cannot tell how
+            # many rows the JSON holds, and without it joined them to a scan of every
+            # account (5 ms a settle at 20,000 accounts, growing with them).
+            ids, id_params = sql.in_list(f"{table}.{a('id')}", [row[0] for row in chunk])
             cursor.execute(
                 f"WITH v (id, vendor_id, address) AS ({source}) "  # noqa: S608 - the model's own table and columns
-                f"UPDATE {table} SET {', '.join(sets)} FROM v WHERE {table}.{a('id')} = v.id",
-                params + values,
+                f"UPDATE {table} SET {', '.join(sets)} FROM v "
+                f"WHERE {table}.{a('id')} = v.id AND {ids}",
+                params + values + id_params,
             )
 
 
