@@ -70,8 +70,8 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=4000, help="invitations per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1000)
-    ap.add_argument("--concurrency", type=int, default=16, help="vendor calls in flight per worker")
-    ap.add_argument("--batch", type=int, default=64, help="jobs in flight per worker")
+    ap.add_argument("--concurrency", type=int, default=32, help="vendor calls in flight per worker")
+    ap.add_argument("--batch", type=int, default=128, help="jobs in flight per worker")
     args = ap.parse_args()
     when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
     print(f"# ceiling: {when}, load {_load()}, {args.accounts} invitations a round", flush=True)
