@@ -169,6 +169,22 @@ def test_the_shared_bucket_spaces_calls_at_the_vendor_rate(make_service):
     assert all(b >= a for a, b in itertools.pairwise(waits))
 
 
+def test_after_a_quiet_spell_no_second_gets_more_than_the_paced_rate(make_service):
+    from campusconf.provisioning import ratelimit
+
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
+    t = 1_000_000.0
+    ratelimit.reserve(service, "light", now=t)
+    # An hour idle, then a campaign's batch: the first call goes at once, and every
+    # second from it holds the paced rate and one, leaving 3 % of the vendor's 80 for
+    # calls that leave late.
+    waits = ratelimit.reserve_many(service, "light", 400, now=t + 3600)
+    assert waits[0] == 0.0
+    for start in (0.0, 0.5, 1.0, 2.0):
+        in_window = sum(1 for w in waits if start <= w < start + 1.0)
+        assert in_window <= 80 * ratelimit.HEADROOM + 1 < 80
+
+
 def test_a_burst_of_429s_pushes_the_bucket_back_once_not_once_per_answer(make_service):
     from campusconf.provisioning import ratelimit
 

@@ -28,8 +28,13 @@ ZOOM_LIMITS = {
 }
 ZOOM_DAILY_CREATES = {"pro": 1500, "business": 10000}
 WEBEX_LIMITS = {"api": 300 / 60}
-# Pace a little under the limit: the vendor counts in fixed windows, we refill smoothly.
+# Pace a little under the limit: the vendor counts in fixed windows, we refill smoothly,
+# and a call sent late (a busy machine) lands in the next window beside that window's
+# own. The 3 % left over is what absorbs it, so a bucket keeps no burst to spend it on:
+# with a burst of 3 % too, a window could fill to the limit itself, and 30 ms of delay
+# at a second's edge cost a 429 burst and a second's stall (docs/benchmarks.md).
 HEADROOM = 0.97
+BURST = 1.0
 
 
 class ServicePaused(Exception):
@@ -86,7 +91,7 @@ def _bucket(service: Service, cat: str, now: float | None = None) -> RateBucket:
                 service=service,
                 category=cat,
                 rate=rate,
-                burst=max(1.0, rate * (1 - HEADROOM)),
+                burst=BURST,
                 tokens=1.0,
                 stamp=time.time() if now is None else now,
             )
