@@ -326,7 +326,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
         raw_rate = (bare_loops.threaded(service, args.raw, threads), mux)
     # The engine's calls and 429s are counted from here (the bare loop's are not its).
     before = sandbox.admin("GET", "counters")
-    base = (sum(before["requests"].values()), before["rate_limited"])
+    base = (sum(before["requests"].values()), before["rate_limited"], before["requests"])
     schedules.ensure()
     Schedule.objects.update(next_run_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     t0 = time.monotonic()
@@ -453,7 +453,7 @@ def report(
     t_queued: float,
     workers: Workers,
     raw_rate: tuple[float, float | None] | None = None,
-    base: tuple[int, int] = (0, 0),
+    base: tuple[int, int, dict[str, int]] = (0, 0, {}),
     after: float | None = None,
 ) -> int:
     from django.db.models import Count
@@ -479,6 +479,11 @@ def report(
     counters = sandbox.admin("GET", "counters")
     calls = sum(counters["requests"].values()) - base[0]
     limited = counters["rate_limited"] - base[1]
+    by_kind = {
+        kind: n - base[2].get(kind, 0)
+        for kind, n in sorted(counters["requests"].items())
+        if n > base[2].get(kind, 0)
+    }
     waits = sum(RateBucket.objects.values_list("waits", flat=True))
     finished = sorted(Job.objects.exclude(finished_at=None).values_list("finished_at", flat=True))
     span = (finished[-1] - finished[0]).total_seconds() if len(finished) > 1 else 0.0
@@ -517,6 +522,7 @@ def report(
             f"{(len(finished) - 1) / span / limit:.3f}" if span and limit else "-",
         ),
         ("vendor calls", calls),
+        ("vendor calls by kind", by_kind),
         ("vendor 429s", limited),
         ("429s / calls", f"{limited / max(calls, 1):.2%}"),
         ("paced waits", waits),
