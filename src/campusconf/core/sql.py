@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -88,6 +88,39 @@ def rows(
 def _db_type(model: type[Model], name: str) -> str:  # PostgreSQL's alone
     field = cast(Field[Any, Any], model._meta.get_field(name))
     return str(field.db_type(connection))
+
+
+T = TypeVar("T")
+CHUNK = 500  # rows a statement, well within SQLite's limit on parameters
+
+
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` a statement's worth at a time."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def insert(
+    model: type[Model],
+    names: tuple[str, ...],
+    values: Sequence[Sequence[Any]],
+    tail: str = "",
+) -> list[tuple[Any, ...]]:
+    """``INSERT INTO`` the model's table of these fields' ``values`` (rows), a chunk a
+    statement, each followed by ``tail`` (``ON CONFLICT DO NOTHING``, ``RETURNING …``);
+    what ``RETURNING`` gave, in the order of the rows."""
+    columns = ", ".join(column(model, n) for n in names)
+    returned: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for chunk in chunks(values):
+            source, params = rows(model, names, chunk)
+            cursor.execute(
+                f"INSERT INTO {table(model)} ({columns}) {source} {tail}",
+                params,
+            )
+            if "RETURNING" in tail:
+                returned += cursor.fetchall()
+    return returned
 
 
 def _iso(value: Any) -> str:

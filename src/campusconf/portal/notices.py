@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -318,24 +318,10 @@ def _insert_pending(rows: list[tuple[int, str, str]]) -> None:
     preparing every value of every row through its field (the engine's CPU per job)."""
     names: tuple[str, ...] = ("account", "kind", "key", "status", "created_at")
     names += ("next_attempt_at", "attempts", "last_error", "sent_at")
-    columns = ", ".join(sql.column(QueuedNotice, n) for n in names)
     stamp = sql.stamp(timezone.now())
     pending = str(QueuedNotice.Status.PENDING)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):  # SQLite's limit on parameters
-            source, params = sql.rows(
-                QueuedNotice,
-                names,
-                [
-                    (account_id, kind, key, pending, stamp, stamp, 0, "", None)
-                    for account_id, kind, key in rows[start : start + 500]
-                ],
-            )
-            cursor.execute(
-                f"INSERT INTO {sql.table(QueuedNotice)} ({columns}) {source} "
-                "ON CONFLICT DO NOTHING",
-                params,
-            )
+    values = [(pk, kind, key, pending, stamp, stamp, 0, "", None) for pk, kind, key in rows]
+    sql.insert(QueuedNotice, names, values, "ON CONFLICT DO NOTHING")
 
 
 def send_notice(kind: str, account: Account) -> int:

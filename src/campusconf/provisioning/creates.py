@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,15 +165,8 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
 
 _Ids = tuple[int, str, str]  # account id, vendor id, address at the vendor
 
+
 # Up to this many rows a statement: SQLite takes at most 32,766 parameters.
-_CHUNK = 500
-
-
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]:
     """The jobs still held by ``worker`` (id → asked for again), locked; those not asked
     for again are done. One UPDATE that returns what it matched."""
@@ -182,7 +174,7 @@ def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]
     again = j("again")
     held: dict[int, bool] = {}
     with connection.cursor() as cursor:
-        for chunk in _chunks(job_ids):
+        for chunk in sql.chunks(job_ids):
             ids, params = sql.in_list(j("id"), chunk)
             cursor.execute(
                 f"UPDATE {sql.table(Job)} SET "  # noqa: S608 - the model's own table and columns
@@ -205,7 +197,7 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, tuple[str, Any]]:
     read = sql.reader(Account, ("id", "state", "activated_at"))
     locked: dict[int, tuple[str, Any]] = {}
     with connection.cursor() as cursor:
-        for chunk in _chunks(account_ids):
+        for chunk in sql.chunks(account_ids):
             ids, params = sql.in_list(a("id"), chunk)
             cursor.execute(
                 f"SELECT {a('id')}, {a('state')}, {a('activated_at')} "  # noqa: S608 - the model's own table and columns
@@ -233,7 +225,7 @@ def _update_accounts(rows: list[_Ids], now: Any, changes: dict[str, Any]) -> Non
         values.append(sql.prepared(Account, name, value))
     table = sql.table(Account)
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
+        for chunk in sql.chunks(rows):
             source, params = sql.rows(Account, ("id", "vendor_user_id", "vendor_address"), chunk)
             # The ids once more, as a condition on the table: PostgreSQL cannot tell how
             # many rows the JSON holds, and without it joined them to a scan of every
@@ -272,31 +264,14 @@ def _insert_events(events: list[AccountEvent], now: Any) -> None:
     order given, as ``bulk_create`` also relies on, on both databases.
     """
     names = ("account", "from_state", "to_state", "cause", "actor", "reason", "created_at")
-    columns = ", ".join(sql.column(AccountEvent, n) for n in names)
     stamp = sql.stamp(now)
-    with connection.cursor() as cursor:
-        for chunk in _chunks(events):
-            source, params = sql.rows(
-                AccountEvent,
-                names,
-                [
-                    (
-                        e.account_id,
-                        str(e.from_state),
-                        str(e.to_state),
-                        str(e.cause),
-                        None,
-                        e.reason,
-                        stamp,
-                    )
-                    for e in chunk
-                ],
-            )
-            cursor.execute(
-                f"INSERT INTO {sql.table(AccountEvent)} ({columns}) {source} "
-                f"RETURNING {sql.column(AccountEvent, 'id')}",
-                params,
-            )
-            for event, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                event.pk, event.created_at = pk, now
-                event._state.adding, event._state.db = False, connection.alias
+    values = [
+        (e.account_id, str(e.from_state), str(e.to_state), str(e.cause), None, e.reason, stamp)
+        for e in events
+    ]
+    returned = sql.insert(
+        AccountEvent, names, values, f"RETURNING {sql.column(AccountEvent, 'id')}"
+    )
+    for event, (pk,) in zip(events, returned, strict=True):
+        event.pk, event.created_at = pk, now
+        event._state.adding, event._state.db = False, connection.alias
