@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "GUARD_SHARE": 0.05,  # mass-deprovision guard: min(5 % of accounts, 100)
     "GUARD_MAX": 100,
     "RATE_LIMITS": True,
+    # The end of every wall-clock second in which no call is slotted, so that a call
+    # that leaves this much late still counts in its own second (ratelimit.py).
+    "RATE_GUARD_SECONDS": 0.1,
     "WEBHOOK_MAX_AGE_SECONDS": 300,
 }
 

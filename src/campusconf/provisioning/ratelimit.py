@@ -4,12 +4,22 @@ One ``RateBucket`` row per (service, category), updated in one short transaction
 call or per batch of calls. A caller reserves the next free slot and sleeps until it: the engine paces
 itself at the vendor's limit instead of bouncing off 429s. Zoom's daily create cap
 pauses the service (``paused_until``) until the reset time the vendor gave.
+
+The vendor counts calls in fixed windows of the wall-clock second. A call that leaves
+late — a busy machine, a worker stalled for a few tens of milliseconds — is harmless
+within its second but counts against the next one when its slot was near the second's
+end, and a stalled worker catches up with many calls at once. So slots are handed out
+only in the first part of each second (``active_seconds``, ``wall_time``): the last
+``RATE_GUARD_SECONDS`` of every second get none, and a call late by less than that
+still lands in its own window. The bucket refills only in the active part, so a second
+still gets the same number of slots.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
 
 from django.db import IntegrityError, transaction
@@ -35,6 +45,24 @@ WEBEX_LIMITS = {"api": 300 / 60}
 # at a second's edge cost a 429 burst and a second's stall (docs/benchmarks.md).
 HEADROOM = 0.97
 BURST = 1.0
+
+
+def _guard() -> float:
+    return min(0.5, max(0.0, float(engine("RATE_GUARD_SECONDS"))))
+
+
+def active_seconds(t: float, guard: float) -> float:
+    """Seconds of slot-bearing time up to wall time ``t`` (each second's last
+    ``guard`` seconds bear none)."""
+    second = math.floor(t)
+    return second * (1.0 - guard) + min(t - second, 1.0 - guard)
+
+
+def wall_time(a: float, guard: float) -> float:
+    """The wall time at which ``a`` seconds of slot-bearing time have passed."""
+    length = 1.0 - guard
+    second = math.floor(a / length)
+    return second + (a - second * length)
 
 
 class ServicePaused(Exception):
@@ -141,8 +169,17 @@ def reserve_many(
                 log.warning("service %s paused until %s: %s", service.slug, until, reason)
                 if count <= 0:
                     raise ServicePaused(until, reason)
-        start = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate)
-        waits = [max(0.0, (i + 1 - start) / bucket.rate) for i in range(count)]
+        guard = _guard()
+        per_active = bucket.rate / (1.0 - guard)  # slots per second of slot-bearing time
+        here = active_seconds(now, guard)
+        start = min(
+            bucket.burst, bucket.tokens + (here - active_seconds(bucket.stamp, guard)) * per_active
+        )
+        # Rounded to the microsecond: wall(active(now)) is now give or take a float's error.
+        waits = [
+            max(0.0, round(wall_time(here + max(0.0, i + 1 - start) / per_active, guard) - now, 6))
+            for i in range(count)
+        ]
         RateBucket.objects.filter(pk=bucket.pk).update(
             tokens=start - count,
             stamp=now,
@@ -183,7 +220,10 @@ def vendor_said_wait(
     with transaction.atomic():
         bucket = _bucket(service, cat, now)
         # When the slots handed out so far run out (tokens below zero are slots taken).
-        taken_until = bucket.stamp + max(0.0, -bucket.tokens) / bucket.rate
+        guard = _guard()
+        per_active = bucket.rate / (1.0 - guard)
+        taken = active_seconds(bucket.stamp, guard) + max(0.0, -bucket.tokens) / per_active
+        taken_until = wall_time(taken, guard)
         moved = {"tokens": 0.0, "stamp": later} if taken_until < later else {}
         RateBucket.objects.filter(pk=bucket.pk).update(rate_limited=F("rate_limited") + 1, **moved)
 
