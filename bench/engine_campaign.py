@@ -3,16 +3,10 @@
     uv run python bench/engine_campaign.py --accounts 2000 --workers 4 --faults --kill
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test uv run python bench/engine_campaign.py …
 
-The pace table (20,000 invitations at Zoom Business limits ×10) is one command:
-
-    uv run python bench/engine_campaign.py --pace
-
---pace runs 20,000 invitations with the sandbox and the engine at Zoom Business limits
-scaled ×10 (80 light calls/s → 800/s) and prints the achieved rate against the limit,
-the 429s and the workers' peak RSS, beside what a bare client loop gets from the same
-sandbox with the same limits on (what the sandbox can serve on this machine). The
-ceiling table (limits off, the engine beside bare client loops) is
-bench/engine_ceiling.py, which runs this script with --raw, --raw-after and --warmup:
+The pace table (20,000 invitations at Zoom Business limits ×10, limits on) is
+bench/engine_pace.py, which runs this script with --limits and --raw; --pace here is
+the same command. The ceiling table (limits off, the engine beside bare client loops)
+is bench/engine_ceiling.py, which runs this script with --raw, --raw-after and --warmup:
 --raw N first times N creates by two bare client loops (the connector alone, no engine,
 no database; bench/bare_loops.py), --raw-after times the multiplexed one again after the
 engine, --warmup N makes N untimed creates before anything. --pin puts the sandbox on
@@ -52,7 +46,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from tests.provisioning.sandbox import (  # noqa: E402 - after the path is set
+from bench import tables  # noqa: E402 - after the path is set
+from tests.provisioning.sandbox import (  # noqa: E402
     connector_settings,
     running_sandbox,
     vendor_env,
@@ -230,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     # The engine's defaults (provisioning/conf.py), so the bench measures what runs.
     ap.add_argument("--concurrency", type=int, default=32, help="vendor calls in flight per worker")
     ap.add_argument("--batch", type=int, default=128, help="jobs in flight per worker")
-    ap.add_argument("--pace", action="store_true", help="the pace table (20,000 at Business ×10)")
+    ap.add_argument("--pace", action="store_true", help="the same as bench/engine_pace.py")
     ap.add_argument(
         "--pin",
         action="store_true",
@@ -242,9 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the pipeline in this process, limits off; print main-thread CPU per job",
     )
     ap.add_argument("--profile", default="", help="with --main-cpu: cProfile the main thread here")
+    argv = sys.argv[1:] if argv is None else argv
+    if "--pace" in argv:
+        # The pace table has a script of its own; --pace stays for the commands on record.
+        from bench import engine_pace
+
+        return engine_pace.pace(engine_pace.parser().parse_args([a for a in argv if a != "--pace"]))
     args = ap.parse_args(argv)
-    if args.pace:
-        return pace(args)
     args.rate_scale = args.rate_scale or 1.0
 
     sandbox_cpus = None
@@ -418,9 +417,9 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
         ("process CPU per job (µs, with client threads)", f"{1e6 * cpu / max(done, 1):.0f}"),
         ("wall (s)", f"{wall:.1f}"),
         ("accounts invited / invitation notices", f"{invited} / {notices}"),
-        ("load", _load()),
+        ("load", tables.load()),
     ]
-    _print(rows)
+    tables.print_rows(rows)
     if profiler:
         profiler.dump_stats(args.profile)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
@@ -562,66 +561,6 @@ def _per_second(finished: list[datetime.datetime]) -> str:
         second = int((at - finished[0]).total_seconds())
         counts[second] = counts.get(second, 0) + 1
     return " ".join(str(counts.get(s, 0)) for s in range(max(counts) + 1))
-
-
-def _run_self(args: list[str], env: dict[str, str]) -> dict[str, str]:
-    """Run this script once more with ``args``; its table as a dict (echoed as it comes)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    print("$", " ".join(cmd[1:]), flush=True)
-    result = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr[-3000:], sep="\n")
-    table = {}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition("  ")
-        if value.strip():
-            table[key.strip()] = value.strip()
-    table["exit"] = str(result.returncode)
-    return table
-
-
-def _load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def pace(args: argparse.Namespace) -> int:
-    """20,000 invitations at Zoom Business ×10 with limits on, as the issue asks."""
-    n = args.accounts if args.accounts != 200 else 20_000
-    print(f"# pace: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load {_load()}")
-    cmd = ["--accounts", str(n), "--workers", str(args.workers), "--limits", "--plan", "business"]
-    scale = args.rate_scale or 10.0  # the issue's ×10 by default
-    cmd += ["--rate-scale", str(scale), "--concurrency", str(args.concurrency)]
-    cmd += ["--batch", str(args.batch), "--deadline", str(args.deadline)]
-    # What the sandbox itself serves with these limits on, for the same connections.
-    cmd += ["--raw", str(args.raw or min(n, 4000))]
-    t = _run_self(cmd, {})
-    rows = [
-        ("database", os.environ.get("DATABASE_URL", "sqlite").split("@")[-1] or "sqlite"),
-        ("invitations", t.get("accounts")),
-        ("workers × concurrency", f"{args.workers} × {args.concurrency}"),
-        (f"limit (light calls/s, Business ×{scale:g})", t.get("pace limit (light calls/s)")),
-        ("achieved (jobs/s, first to last finish)", t.get("jobs/s, first to last finish")),
-        ("achieved / limit (target ≥ 0.95)", t.get("achieved / limit")),
-        (
-            f"bare client loop, limits on, {t.get('raw loop threads')} threads (/s)",
-            t.get("raw create rate, bare client loop (/s)"),
-        ),
-        ("429s / calls (target ≤ 0.5 %)", f"{t.get('vendor 429s')} / {t.get('vendor calls')}"
-         f" = {t.get('429s / calls')}"),
-        ("vendor calls by kind", t.get("vendor calls by kind")),
-        ("peak worker RSS MB (target ≤ 200)", t.get("peak worker RSS (MB)")),
-        ("jobs finished, second by second", t.get("jobs finished, second by second")),
-        ("checks", "all ok" if t.get("exit") == "0" else "FAILED"),
-        ("load after", _load()),
-    ]  # fmt: skip
-    _print(rows)
-    return int(t.get("exit", "1"))
-
-
-def _print(rows: list[tuple[str, Any]]) -> None:
-    width = max(len(str(k)) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -25,31 +25,23 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import tables
 
 SCRIPT = Path(__file__).resolve().parent / "engine_campaign.py"
 
 
 def one_round(accounts: int, workers: int, url: str, args: argparse.Namespace) -> dict[str, str]:
-    cmd = [sys.executable, str(SCRIPT), "--accounts", str(accounts), "--workers", str(workers)]
+    cmd = ["--accounts", str(accounts), "--workers", str(workers)]
     cmd += ["--raw", str(accounts), "--raw-after", "--warmup", str(args.warmup)]
     cmd += ["--concurrency", str(args.concurrency), "--batch", str(args.batch)]
     cmd += ["--pin"] if args.pin else []
-    result = subprocess.run(
-        cmd, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        print(result.stdout, result.stderr[-3000:], sep="\n", file=sys.stderr)
-    table = {"exit": str(result.returncode)}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition("  ")
-        if value.strip():
-            table[key.strip()] = value.strip()
-    return table
+    return tables.run(SCRIPT, cmd, {"DATABASE_URL": url})
 
 
 def _rate(table: dict[str, str], key: str) -> float:
@@ -57,10 +49,6 @@ def _rate(table: dict[str, str], key: str) -> float:
         return float(table.get(key, ""))
     except ValueError:
         return 0.0
-
-
-def _load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> int:
@@ -74,7 +62,9 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=128, help="jobs in flight per worker")
     args = ap.parse_args()
     when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
-    print(f"# ceiling: {when}, load {_load()}, {args.accounts} invitations a round", flush=True)
+    print(
+        f"# ceiling: {when}, load {tables.load()}, {args.accounts} invitations a round", flush=True
+    )
     if args.pin:
         print(
             "# the sandbox on a CPU of its own; the engine, its database and the loops on the rest"
@@ -116,7 +106,7 @@ def main() -> int:
     print(f"{'run':<26}  median ratio (target ≥ 0.8)  rounds")
     for label, median, each in summary:
         print(f"{label:<26}  {median:<27}  {each}")
-    print(f"# load after: {_load()}")
+    print(f"# load after: {tables.load()}")
     return status
 
 
