@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
+from campusconf.connectors import zoom_wire
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.http import (
     ContractError,
@@ -18,7 +19,6 @@ from campusconf.connectors.http import (
     contract_failure,
     decode_json,
     make_reply,
-    opt_datetime,
     opt_str,
     page_with_retries,
     rate_limited,
@@ -51,7 +51,6 @@ from campusconf.connectors.wire import (
 )
 
 VENDOR = "zoom"
-LICENSED, BASIC = 2, 1
 MAX_PAGE = 300
 # Renew the token this long before Zoom says it expires, so a request never
 # leaves with a token that dies on the way.
@@ -59,10 +58,6 @@ TOKEN_MARGIN = 120.0
 # A listing whose next_page_token expired (15 minutes) restarts that status
 # from the first page; more restarts than this means we are too slow to list.
 LIST_RESTARTS = 3
-
-LOGIN_TYPES = {0: "facebook", 1: "google", 99: "api", 100: "zoom", 101: "sso"}
-NOT_FOUND_CODES = {1001, 1010, 1120}  # no such user / not in this account / no invite
-EXISTS_CODES = {1005, 1009}  # already in the account / already holds an active account
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ class ZoomConnector:
                 return contract_failure(op, VENDOR, str(exc), tracking, status)
             return make_reply(answer, body, tracking)
 
-        code, message = _error_fields(answer)
+        code, message = zoom_wire.error_fields(answer)
         reason = message or f"HTTP {status}"
         vendor_code = None if code is None else str(code)
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
@@ -138,9 +133,9 @@ class ZoomConnector:
                 kind, RateScope.UNKNOWN
             )
             return rate_limited(answer.headers, scope, reason, tracking, status)
-        if code in NOT_FOUND_CODES or (status == 404 and code is None):
+        if code in zoom_wire.NOT_FOUND_CODES or (status == 404 and code is None):
             return NotFound(reason=reason, vendor_code=vendor_code, **meta)
-        if code in EXISTS_CODES or (status == 409 and code is None):
+        if code in zoom_wire.EXISTS_CODES or (status == 409 and code is None):
             return AlreadyExists(reason=reason, vendor_code=vendor_code, **meta)
         if status >= 500:
             # A create that failed inside Zoom may still have created the
@@ -203,7 +198,7 @@ class ZoomConnector:
         if not isinstance(reply, Reply):
             return reply
         try:
-            user = _user(req_dict(reply.body, "user"), UserState.PENDING)
+            user = zoom_wire.user(req_dict(reply.body, "user"), UserState.PENDING)
         except ContractError as exc:
             return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
         meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
@@ -218,14 +213,18 @@ class ZoomConnector:
     # --- the Connector protocol ---------------------------------------------------
 
     def create_user(self, spec: UserSpec) -> Outcome:
-        return self._user_outcome(Op.CREATE, "/users", created=True, json=_create_body(spec))
+        return self._user_outcome(
+            Op.CREATE, "/users", created=True, json=zoom_wire.create_body(spec)
+        )
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
         via = self._client.connections
         if via is None or self._token is None or self._clock() >= self._token_expires:
             return None
         headers = {"Authorization": f"Bearer {self._token}"}
-        request = self._client.build("POST", "/users", headers=headers, json=_create_body(spec))
+        request = self._client.build(
+            "POST", "/users", headers=headers, json=zoom_wire.create_body(spec)
+        )
 
         def read(answer: Response | TransportError) -> Outcome | None:
             if isinstance(answer, Response) and answer.status_code == 401:
@@ -263,7 +262,7 @@ class ZoomConnector:
                 params["next_page_token"] = page_token
             fetch = functools.partial(self._request, Op.LIST, "GET", "/users", params=params)
             reply = page_with_retries(fetch, self._sleep)
-            if isinstance(reply, Rejected) and _is_expired_page_token(reply):
+            if isinstance(reply, Rejected) and zoom_wire.is_expired_page_token(reply):
                 restarts += 1
                 if restarts > LIST_RESTARTS:
                     raise ListingFailed(reply)
@@ -273,7 +272,9 @@ class ZoomConnector:
                 raise ListingFailed(reply)
             try:
                 body = req_dict(reply.body, "user list")
-                users = [_user(req_dict(u, "user"), status) for u in req_list(body, "users")]
+                users = [
+                    zoom_wire.user(req_dict(u, "user"), status) for u in req_list(body, "users")
+                ]
                 page_token = opt_str(body, "next_page_token")
             except ContractError as exc:
                 failure = contract_failure(
@@ -342,7 +343,7 @@ class ZoomConnector:
         return self._write(Op.UPDATE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
 
     def set_licence(self, vendor_id: str, licensed: bool) -> Outcome:
-        body = {"type": LICENSED if licensed else BASIC}
+        body = {"type": zoom_wire.LICENSED if licensed else zoom_wire.BASIC}
         return self._write(Op.LICENCE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
 
     def deactivate(self, vendor_id: str) -> Outcome:
@@ -386,64 +387,3 @@ class ZoomConnector:
         return self._write(
             Op.DELETE, "DELETE", f"/users/{quote(vendor_id, safe='@')}?action={action}"
         )
-
-
-def _error_fields(answer: Response) -> tuple[int | None, str]:
-    """Zoom's {"code": …, "message": …}; an error page that is not JSON keeps its status."""
-    try:
-        body = decode_json(answer)
-    except ContractError:
-        return None, answer.text[:200]
-    if not isinstance(body, dict):
-        return None, ""
-    code = body.get("code")
-    message = body.get("message")
-    return (code if isinstance(code, int) else None), (message if isinstance(message, str) else "")
-
-
-def _is_expired_page_token(outcome: Rejected) -> bool:
-    text = outcome.reason.lower()
-    return outcome.http_status == 400 and ("next_page_token" in text or "next page token" in text)
-
-
-def _user(record: Mapping[str, Any], listed_as: UserState) -> VendorUser:
-    user_id = record.get("id")
-    if user_id is not None and (not isinstance(user_id, str) or not user_id):
-        raise ContractError("field 'id' is not a string")
-    status = record.get("status", listed_as.value)
-    try:
-        state = UserState(status)
-    except ValueError as exc:
-        raise ContractError(f"field 'status' has an unknown value {status!r}") from exc
-    user_type = record.get("type")
-    if user_type is not None and (not isinstance(user_type, int) or isinstance(user_type, bool)):
-        raise ContractError("field 'type' is not an integer")
-    login_types = record.get("login_types", [])
-    if not isinstance(login_types, list) or not all(isinstance(t, int) for t in login_types):
-        raise ContractError("field 'login_types' is not a list of integers")
-    return VendorUser(
-        vendor_id=user_id,
-        email=req_str(record, "email"),
-        first_name=opt_str(record, "first_name"),
-        last_name=opt_str(record, "last_name"),
-        display_name=opt_str(record, "display_name"),
-        state=state,
-        licensed=user_type == LICENSED,
-        login_types=tuple(LOGIN_TYPES.get(t, str(t)) for t in login_types),
-        created=opt_datetime(record, "created_at"),
-        last_login=opt_datetime(record, "last_login_time"),
-        raw=record,
-    )
-
-
-def _create_body(spec: UserSpec) -> dict[str, Any]:
-    return {
-        "action": "create",  # Zoom mails the "Activate Zoom Account" link
-        "user_info": {
-            "email": spec.email,
-            "type": LICENSED if spec.licensed else BASIC,
-            "first_name": spec.first_name,
-            "last_name": spec.last_name,
-            "display_name": spec.display_name,
-        },
-    }
