@@ -67,3 +67,15 @@ def test_without_a_guard_the_same_delay_overflows_a_second(make_service, setting
     edge = math.floor(now) + 2.0
     sent = [max(now + w, edge) if edge - 0.099 <= now + w < edge else now + w for w in waits]
     assert max(collections.Counter(math.floor(s) for s in sent).values()) > 80
+
+
+def test_a_vendor_whose_windows_start_elsewhere_sees_no_more_than_smooth_pacing(make_service):
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
+    now = 1_000_000.0
+    times = [now + w for w in ratelimit.reserve_many(service, "light", 800, now=now)]
+    paced = 80 * ratelimit.HEADROOM
+    for step in range(20):  # windows starting 0, 50, 100 … 950 ms into our second
+        start = now + 1.0 + step * 0.05
+        for k in range(8):
+            in_window = sum(1 for t in times if start + k <= t < start + k + 1)
+            assert in_window <= paced + 1

@@ -12,7 +12,8 @@ end, and a stalled worker catches up with many calls at once. So slots are hande
 only in the first part of each second (``active_seconds``, ``wall_time``): the last
 ``RATE_GUARD_SECONDS`` of every second get none, and a call late by less than that
 still lands in its own window. The bucket refills only in the active part, so a second
-still gets the same number of slots.
+still gets the same number of slots — and so does any one-second span, should a
+vendor's windows not start on our second.
 """
 
 from __future__ import annotations
