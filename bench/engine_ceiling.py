@@ -57,6 +57,7 @@ def main() -> int:
     ap.add_argument("--pin", action="store_true", help="the sandbox on a CPU of its own")
     ap.add_argument("--accounts", type=int, default=4000, help="invitations per round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="", help="these runs, as sqlite:1,postgresql:2,…")
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=32, help="vendor calls in flight per worker")
     ap.add_argument("--batch", type=int, default=128, help="jobs in flight per worker")
@@ -72,6 +73,10 @@ def main() -> int:
     runs = [("SQLite", 1, "")]
     if args.pg:
         runs += [("PostgreSQL", w, args.pg) for w in (1, 2, 4)]
+    if args.only:
+        # e.g. --only postgresql:2, to repeat one run that the table showed noisy
+        wanted = {tuple(item.lower().split(":")) for item in args.only.split(",")}
+        runs = [r for r in runs if (r[0].lower(), str(r[1])) in wanted]
     head = ("run", "engine jobs/s", "bare loops /s (threads, mux, mux after)", "ratio", "checks")
     rows: list[tuple[str, ...]] = []
     summary: list[tuple[str, ...]] = []
