@@ -133,7 +133,7 @@ def test_sign_in_needs_a_csrf_token(make_member):
     assert SESSION_KEY not in strict.session
 
 
-@pytest.mark.usefixtures("dev_mode")
+@pytest.mark.usefixtures("dev_mode", "still_limiter_clock")
 @override_settings(CAMPUSCONF_SIGNIN_RATE_LIMIT=(3, 60))
 def test_sign_in_attempts_are_rate_limited(client):
     codes = [client.post("/dev-login/", {"common_id": "9999999999"}).status_code for _ in range(4)]

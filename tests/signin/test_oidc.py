@@ -104,6 +104,7 @@ def test_a_callback_is_used_once(idp, live_server):
         assert again.status_code == 400
 
 
+@pytest.mark.usefixtures("still_limiter_clock")
 def test_the_callback_is_rate_limited(idp, live_server, settings):
     settings.CAMPUSCONF_SIGNIN_RATE_LIMIT = (2, 60)
     with httpx.Client(timeout=30) as browser:
