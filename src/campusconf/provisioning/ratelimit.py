@@ -176,7 +176,8 @@ def reserve_many(
         start = min(
             bucket.burst, bucket.tokens + (here - active_seconds(bucket.stamp, guard)) * per_active
         )
-        # Rounded to the microsecond: wall(active(now)) is now give or take a float's error.
+        # Rounded to the microsecond: wall_time(active_seconds(now)) is now, give or take a
+        # float's error.
         waits = [
             max(0.0, round(wall_time(here + max(0.0, i + 1 - start) / per_active, guard) - now, 6))
             for i in range(count)
