@@ -118,7 +118,7 @@ def insert(
                 f"INSERT INTO {table(model)} ({columns}) {source} {tail}",
                 params,
             )
-            if "RETURNING" in tail:
+            if cursor.description is not None:  # the statement returned rows
                 returned += cursor.fetchall()
     return returned
 

@@ -166,7 +166,6 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
 _Ids = tuple[int, str, str]  # account id, vendor id, address at the vendor
 
 
-# Up to this many rows a statement: SQLite takes at most 32,766 parameters.
 def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]:
     """The jobs still held by ``worker`` (id → asked for again), locked; those not asked
     for again are done. One UPDATE that returns what it matched."""

@@ -52,6 +52,11 @@ def _guard() -> float:
     return min(0.5, max(0.0, float(engine("RATE_GUARD_SECONDS"))))
 
 
+def _per_active(bucket: RateBucket) -> float:
+    """The bucket's slots per second of slot-bearing time: its rate per wall second."""
+    return bucket.rate / (1.0 - _guard())
+
+
 def active_seconds(t: float, guard: float) -> float:
     """Seconds of slot-bearing time up to wall time ``t`` (each second's last
     ``guard`` seconds bear none)."""
@@ -170,8 +175,7 @@ def reserve_many(
                 log.warning("service %s paused until %s: %s", service.slug, until, reason)
                 if count <= 0:
                     raise ServicePaused(until, reason)
-        guard = _guard()
-        per_active = bucket.rate / (1.0 - guard)  # slots per second of slot-bearing time
+        guard, per_active = _guard(), _per_active(bucket)
         here = active_seconds(now, guard)
         start = min(
             bucket.burst, bucket.tokens + (here - active_seconds(bucket.stamp, guard)) * per_active
@@ -222,8 +226,7 @@ def vendor_said_wait(
     with transaction.atomic():
         bucket = _bucket(service, cat, now)
         # When the slots handed out so far run out (tokens below zero are slots taken).
-        guard = _guard()
-        per_active = bucket.rate / (1.0 - guard)
+        guard, per_active = _guard(), _per_active(bucket)
         taken = active_seconds(bucket.stamp, guard) + max(0.0, -bucket.tokens) / per_active
         taken_until = wall_time(taken, guard)
         moved = {"tokens": 0.0, "stamp": later} if taken_until < later else {}
