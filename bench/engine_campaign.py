@@ -30,7 +30,6 @@ a cProfile of that thread, timed by its CPU clock:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import os
 import random
@@ -39,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench import tables  # noqa: E402 - after the path is set
+from bench.bench_db import Backends, database_url, drop_database  # noqa: E402
 from tests.provisioning.sandbox import (  # noqa: E402
     connector_settings,
     running_sandbox,
@@ -60,54 +59,6 @@ FAULTS = {
     "lost_response_rate": 0.02,
     "consistency_delay_seconds": 10.0,
 }
-
-
-def database_url(tmp: Path) -> tuple[str, str | None]:
-    """A fresh database: an SQLite file, or a new PostgreSQL database beside $DATABASE_URL."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        return f"sqlite:///{tmp / 'engine.sqlite3'}", None
-    import psycopg
-
-    name = f"engine_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + "/" + name, name
-
-
-def pin_backends(base: str, name: str, cpus: set[int]) -> None:
-    """Keep the server processes that serve database ``name`` on ``cpus``, from a thread
-    that looks for new ones every 0.2 s (each worker and this script open their own)."""
-    import threading
-
-    import psycopg
-
-    def pin() -> None:
-        pinned: set[int] = set()
-        with psycopg.connect(base, autocommit=True) as conn:
-            while True:
-                rows = conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]
-                ).fetchall()
-                for (pid,) in rows:
-                    if pid not in pinned:
-                        with contextlib.suppress(OSError):  # it may have ended already
-                            os.sched_setaffinity(pid, cpus)
-                        pinned.add(pid)
-                time.sleep(0.2)
-
-    threading.Thread(target=pin, name="pin-backends", daemon=True).start()
-
-
-def drop_database(base: str, name: str | None) -> None:
-    if name is None:
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def populate(n: int, vendor: str, settings: dict[str, Any]) -> Any:
@@ -149,6 +100,7 @@ class Workers:
         self.kills = 0
         self.peak_kb = 0
         self.cpu: dict[int, float] = {}
+        self.server_cpu: float | None = None  # PostgreSQL's processes serving them
         self.started_at = datetime.datetime.now(datetime.UTC)
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -259,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
     base_url = os.environ.get("DATABASE_URL", "")
     db_url, pg_name = database_url(tmp)
-    if args.pin and pg_name:
-        # PostgreSQL's server processes for this database are ours too: on our CPUs.
-        pin_backends(base_url, pg_name, os.sched_getaffinity(0))
+    # PostgreSQL's server processes for this database are ours too: with --pin, on our
+    # CPUs; their CPU per job is in the table beside the workers'.
+    backends = None
+    if pg_name:
+        backends = Backends(base_url, pg_name, os.sched_getaffinity(0) if args.pin else None)
     sandbox_env = {
         "SANDBOX_LIMITS": "1" if args.limits else "0",
         "SANDBOX_ZOOM_PLAN": args.plan.capitalize(),
@@ -297,12 +251,18 @@ def main(argv: list[str] | None = None) -> int:
             django.setup()
             if args.main_cpu:
                 return main_cpu(args, creds)
-            return run(args, sandbox, creds, env)
+            return run(args, sandbox, creds, env, backends)
     finally:
         drop_database(base_url, pg_name)
 
 
-def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict[str, str]) -> int:
+def run(
+    args: argparse.Namespace,
+    sandbox: Any,
+    creds: dict[str, Any],
+    env: dict[str, str],
+    backends: Backends | None,
+) -> int:
     from bench import bare_loops
 
     from campusconf.provisioning import campaigns, schedules
@@ -334,6 +294,7 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
     if args.faults:
         sandbox.faults(**FAULTS)
     started_at = datetime.datetime.now(datetime.UTC)
+    server_cpu = backends.cpu_seconds() if backends else 0.0
     workers = Workers(args.workers, env)
     start = time.monotonic()
     live = Job.objects.filter(status__in=["queued", "running"])
@@ -353,6 +314,9 @@ def run(args: argparse.Namespace, sandbox: Any, creds: dict[str, Any], env: dict
         elapsed = time.monotonic() - start
         workers.stop()
     workers.started_at = started_at
+    if backends:
+        # A backend that ended after its last reading (0.2 s before) misses that much.
+        workers.server_cpu = backends.cpu_seconds() - server_cpu
     after = None
     if args.raw and args.raw_after and not args.limits:
         # The sandbox now holds the engine's users too: the loop again, on the same data.
@@ -541,6 +505,7 @@ def report(
         ("paced waits", waits),
         ("peak worker RSS (MB)", f"{workers.peak_rss_mb():.0f}"),
         ("worker CPU ms per job", f"{1000 * sum(workers.cpu.values()) / max(planned, 1):.2f}"),
+        ("database server CPU ms per job", _per_job(workers.server_cpu, planned)),
         ("jobs needing retries", Job.objects.filter(attempts__gt=1).count()),
         ("account states", states),
         ("job states", jobs),
@@ -550,6 +515,10 @@ def report(
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     return 0 if all(checks.values()) else 1
+
+
+def _per_job(seconds: float | None, jobs: int) -> str:
+    return "-" if seconds is None else f"{1000 * seconds / max(jobs, 1):.2f}"
 
 
 def _per_second(finished: list[datetime.datetime]) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from bench.engine_campaign import database_url, drop_database  # noqa: E402
+from bench.bench_db import database_url, drop_database  # noqa: E402
 from tests.provisioning.sandbox import (  # noqa: E402
     connector_settings,
     running_sandbox,

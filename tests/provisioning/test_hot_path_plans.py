@@ -114,13 +114,13 @@ def test_loading_and_settling_a_batch_reads_only_its_own_rows(long_queue):
     from campusconf.provisioning import creates
 
     with CaptureQueriesContext(connection) as queries:
-        loaded = creates.load_creates(queue.claim_batch("w", 20))
+        loaded = creates.load_creates(queue.claim_batch("w", 128))  # the default batch
         answers = [
             (c, o.Created(user=VendorUser(f"v{c.account_id}", c.spec.email, UserState.PENDING)))
             for c in loaded.values()
         ]
         creates.settle_created(answers, "w")
-    assert len(loaded) == 20
+    assert len(loaded) == 128
     statements = [
         q["sql"] for q in queries if q["sql"].lstrip().startswith(("SELECT", "UPDATE", "WITH"))
     ]
