@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.accounts.states import Cause, DesiredState, State
@@ -22,8 +23,14 @@ class Account(models.Model):
         ACTIVE = "active", _("active")
         INACTIVE = "inactive", _("inactive")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="accounts")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="accounts")
+    # No index of their own: the unique (member, service) and the (service, …) indexes
+    # below serve both look-ups, and every index is written again at each state change.
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )
     state = models.CharField(_("state"), max_length=20, choices=State.choices)
     desired_state = models.CharField(
         _("desired state"),
@@ -109,7 +116,12 @@ class AccountEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
     cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # indexed below where set: the engine's own events have none
     )
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
@@ -118,6 +130,9 @@ class AccountEvent(models.Model):
         verbose_name = _("account event")
         verbose_name_plural = _("account events")
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_by_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state} ({self.cause})"

@@ -94,7 +94,10 @@ class Notice(models.Model):
         SENT = "sent", _("sent")
         SKIPPED = "skipped", _("no longer applies")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notices")
+    # The unique (account, kind, key) below serves look-ups by account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="notices", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=32)
     key = models.CharField(_("occasion"), max_length=64, blank=True)
     status = models.CharField(

@@ -141,7 +141,11 @@ class Job(models.Model):
                 condition=Q(status="queued"),
                 name="job_claimable",
             ),
-            models.Index(fields=["status", "lease_until"], name="job_status_lease"),
+            # Only the jobs held by a worker: a lease is looked for only there, and the
+            # queued and finished jobs then write no entry here.
+            models.Index(
+                fields=["lease_until"], condition=Q(status="running"), name="job_running_lease"
+            ),
         ]
 
     def __str__(self) -> str:
