@@ -340,6 +340,8 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     import pstats
     from concurrent.futures import ThreadPoolExecutor
 
+    from django.db import connection
+
     from campusconf.provisioning import batch, campaigns, runner
     from campusconf.provisioning.models import Job
 
@@ -349,8 +351,17 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     # Timed by the main thread's CPU clock: waiting for answers is not CPU.
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
     main_cpu_s = 0.0
+    statements, stepping = [0], [False]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += stepping[0]  # the pipeline's, not this loop's own check
+        return execute(sql, params, many, context)
+
     cpu0, wall0 = time.process_time(), time.monotonic()
-    with ThreadPoolExecutor(args.concurrency, "vendor-call") as pool:
+    with (
+        ThreadPoolExecutor(args.concurrency, "vendor-call") as pool,
+        connection.execute_wrapper(count),
+    ):
         pipe = batch.Pipeline(
             runner.worker_id(), pool, args.batch, runner.run_one, connections=args.concurrency
         )
@@ -359,7 +370,9 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
             t = time.thread_time()
             if profiler:
                 profiler.enable()
+            stepping[0] = True
             busy = pipe.step()
+            stepping[0] = False
             if profiler:
                 profiler.disable()
             main_cpu_s += time.thread_time() - t
@@ -379,6 +392,7 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
         ("batch × concurrency", f"{args.batch} × {args.concurrency}"),
         ("main-thread CPU per job (µs)", f"{1e6 * main_cpu_s / max(done, 1):.0f}"),
         ("process CPU per job (µs, with client threads)", f"{1e6 * cpu / max(done, 1):.0f}"),
+        ("SQL statements per job", f"{statements[0] / max(done, 1):.2f}"),
         ("wall (s)", f"{wall:.1f}"),
         ("accounts invited / invitation notices", f"{invited} / {notices}"),
         ("load", tables.load()),

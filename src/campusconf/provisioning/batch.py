@@ -45,7 +45,10 @@ __all__ = ["Lease", "LeaseDoubtful", "Pipeline"]
 
 log = logging.getLogger("campusconf.provisioning")
 
-GATHER_SECONDS = 0.005
+# How long a burst of answers is gathered to settle in one transaction. Each settle
+# costs some six statements whatever its size; at 5 ms one of 4,000 jobs cost 0.45
+# statements, at 20 ms 0.39, and a member's own application waits 20 ms longer at most.
+GATHER_SECONDS = 0.02
 
 
 class Pipeline:
