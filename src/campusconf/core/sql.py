@@ -48,7 +48,12 @@ def _column(vendor: str, model: type[Model], name: str) -> str:
 
 
 def stamp(value: Any) -> Any:
-    """A datetime as the database driver takes it (text on SQLite)."""
+    """A datetime as text the database reads as the column's type.
+
+    On PostgreSQL its ISO form: inside the JSON of ``rows`` a datetime object has the
+    encoder call back into Python for every row; text it writes in C."""
+    if connection.vendor == "postgresql" and value is not None:
+        return value.isoformat()
     return connection.ops.adapt_datetimefield_value(value)
 
 

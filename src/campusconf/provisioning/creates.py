@@ -288,6 +288,7 @@ def _insert_events(events: list[AccountEvent], now: Any) -> None:
     returned = sql.insert(
         AccountEvent, names, values, f"RETURNING {sql.column(AccountEvent, 'id')}"
     )
+    alias = connection.alias  # a proxy: each read of it costs a thread-local look-up
     for event, (pk,) in zip(events, returned, strict=True):
         event.pk, event.created_at = pk, now
-        event._state.adding, event._state.db = False, connection.alias
+        event._state.adding, event._state.db = False, alias

@@ -105,7 +105,8 @@ def claim_batch(worker: str, limit: int) -> list[Job]:
         cursor.execute(_claim_statement(connection.vendor), params)
         rows = cursor.fetchall()
     # Whole instances, as the runner expects, built from the values the UPDATE wrote.
-    jobs = [Job.from_db(connection.alias, _JOB_FIELDS, read(row)) for row in rows]
+    alias = connection.alias
+    jobs = [Job.from_db(alias, _JOB_FIELDS, read(row)) for row in rows]
     jobs.sort(key=lambda j: (j.lane, j.run_after, j.pk))  # RETURNING keeps no order
     return jobs
 

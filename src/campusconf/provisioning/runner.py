@@ -132,13 +132,17 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info("worker %s started", self.id)
-        housekeeping = 0.0
+        housekeeping = checked = 0.0
         size = 1 if self.once else max(1, int(engine("BATCH_SIZE")))
         pool = ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call")
         pipe = batch.Pipeline(self.id, pool, size, run_one)
         try:
             while not self.stopping:
-                close_old_connections()
+                if time.monotonic() - checked >= 1:
+                    # Once a second, not every step: each call has the next query
+                    # preceded by a health check (SELECT 1), a round trip per batch.
+                    close_old_connections()
+                    checked = time.monotonic()
                 if time.monotonic() - housekeeping > 5:
                     queue.recover_expired()
                     flush_counts()
