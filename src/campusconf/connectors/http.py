@@ -110,7 +110,9 @@ def decode_json(response: Response) -> Any:
     if not response.content.strip():
         return None
     try:
-        return json.loads(response.content)
+        # JSON between systems is UTF-8 (RFC 8259); bytes handed to json.loads would
+        # first be sniffed for UTF-16 and UTF-32, in Python, on every answer.
+        return json.loads(response.content.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         snippet = response.text[:80]
         raise ContractError(f"body is not JSON: {snippet!r}") from exc

@@ -113,7 +113,7 @@ class Pipeline:
 
     def _start(self, claimed: list[Job]) -> None:
         with self.lease.lock:
-            self.lease.held |= {j.pk for j in claimed}
+            self.lease.held |= {j.id for j in claimed}
         fast = load_creates(claimed)
         if fast:
             # After an idle spell the lease is stale, and each create checks it is
@@ -125,10 +125,10 @@ class Pipeline:
             except Exception as exc:
                 log.exception("starting %d creates failed", len(fast))
                 for create in fast.values():
-                    if create.job.pk not in self.out:
+                    if create.job.id not in self.out:
                         self._finish(create.job, jobs.Retry(f"{type(exc).__name__}: {exc}"))
         for job in claimed:
-            if job.pk in fast:
+            if job.id in fast:
                 continue
             if self.lease.due():
                 self.lease.renew()
@@ -143,31 +143,31 @@ class Pipeline:
         singles: set[int] = set()
         wire: list[tuple[Create, Exchange, float]] = []
         for create in fast:
-            slot = slots.get(create.job.pk)
+            slot = slots.get(create.job.id)
             if isinstance(slot, jobs.Retry):
                 self._finish(create.job, slot)  # the service is paused (daily create cap)
                 continue
-            conn = conns.get(create.service.pk)
+            conn = conns.get(create.service.id)
             if conn is None:
-                conn = conns[create.service.pk] = vendors.connector_for(create.service)
+                conn = conns[create.service.id] = vendors.connector_for(create.service)
                 if isinstance(conn, SingleRequestCreate):
-                    singles.add(create.service.pk)
+                    singles.add(create.service.id)
             # The protocol's own isinstance check costs more than the request: ask once.
             exchange = None
-            if create.service.pk in singles:
+            if create.service.id in singles:
                 exchange = cast(SingleRequestCreate, conn).create_exchange(create.spec)
             if exchange is None:
                 self._on_pool(conn, create, slot)
             else:
                 wire.append((create, exchange, slot[1] if slot else 0.0))
         for create, exchange, _ in wire:
-            self.out[create.job.pk] = create
-            self.exchanges[create.job.pk] = exchange
+            self.out[create.job.id] = create
+            self.exchanges[create.job.id] = exchange
         if wire:
-            self.sender.send((at, create.job.pk, exchange) for create, exchange, at in wire)
+            self.sender.send((at, create.job.id, exchange) for create, exchange, at in wire)
 
     def _on_pool(self, conn: Connector, create: Create, slot: tuple[str, float] | None) -> None:
-        job_id = create.job.pk
+        job_id = create.job.id
         future = self.pool.submit(_call, conn, create.spec, slot, self.lease, job_id)
         self.out[job_id] = create
         self.pooled[job_id] = future
@@ -229,14 +229,14 @@ class Pipeline:
                 # user up before creating.
                 log.warning(
                     "job=%s account=%s create not sent: %s",
-                    create.job.pk,
+                    create.job.id,
                     create.account_id,
                     out,
                 )
                 self._finish(create.job, jobs.Retry(f"create not sent, lease doubtful: {out}"))
                 continue
             if not isinstance(out, BaseException):
-                jobs.count_call(create.service.pk, out)
+                jobs.count_call(create.service.id, out)
             if isinstance(out, o.Created) and out.user.vendor_id:
                 created.append((create, out))
             else:
@@ -246,13 +246,13 @@ class Pipeline:
                 settle_created(created, self.worker)
                 self.done += len(created)
                 for create, _ in created:
-                    self.lease.drop(create.job.pk)
+                    self.lease.drop(create.job.id)
             except Exception:
                 # One row refused (a receiver, a constraint): settle them one by one.
                 log.exception("batch settle failed; settling its %d jobs one by one", len(created))
                 rest.extend(created)
         for create, out in rest:
-            vendors.set_heartbeat(self.lease.beat_for(create.job.pk))
+            vendors.set_heartbeat(self.lease.beat_for(create.job.id))
             try:
                 step = _after(create, out, self.lease)
             finally:
@@ -275,7 +275,7 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | jobs.Retry]:
     slots: dict[int, tuple[str, float] | jobs.Retry] = {}
     groups: dict[int, list[Create]] = {}
     for create in fast:
-        groups.setdefault(create.service.pk, []).append(create)
+        groups.setdefault(create.service.id, []).append(create)
     for group in groups.values():
         service = group[0].service
         cat = ratelimit.category(service.vendor, "create")
@@ -291,9 +291,9 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | jobs.Retry]:
             cut = _paused(reset)
         start = time.monotonic()
         for create, seconds in zip(group, waits, strict=False):
-            slots[create.job.pk] = (cat, start + seconds)
+            slots[create.job.id] = (cat, start + seconds)
         for create in group[len(waits) :]:
-            slots[create.job.pk] = cut  # back to the queue, claimed after the reset
+            slots[create.job.id] = cut  # back to the queue, claimed after the reset
     return slots
 
 
