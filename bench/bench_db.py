@@ -39,7 +39,7 @@ def drop_database(base: str, name: str | None) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds_of(pid: int) -> float | None:
     """User + system CPU of a process so far; None once it has ended."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -67,7 +67,7 @@ class Backends:
 
     def _read(self, pids: list[int]) -> None:
         for pid in pids:
-            now = _cpu_seconds(pid)
+            now = cpu_seconds_of(pid)
             if now is not None:
                 self.seen[pid] = max(self.seen.get(pid, 0.0), now)
 

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench import tables  # noqa: E402 - after the path is set
-from bench.bench_db import Backends, database_url, drop_database  # noqa: E402
+from bench.bench_db import Backends, cpu_seconds_of, database_url, drop_database  # noqa: E402
 from tests.provisioning.sandbox import (  # noqa: E402
     connector_settings,
     running_sandbox,
@@ -123,13 +123,10 @@ class Workers:
 
     def sample_cpu(self) -> None:
         """CPU seconds (user + system) of the live workers, before they stop."""
-        tick = os.sysconf("SC_CLK_TCK")
         for p in self.procs:
-            try:
-                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            self.cpu[p.pid] = (int(fields[11]) + int(fields[12])) / tick
+            seconds = cpu_seconds_of(p.pid)
+            if seconds is not None:
+                self.cpu[p.pid] = seconds
 
     def sample_rss(self) -> None:
         """Each live worker's peak RSS so far (VmHWM), kept across kills and restarts."""
