@@ -16,11 +16,11 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from vendor_sandbox import clock, counters, credentials, faults
+from vendor_sandbox import clock, counters, credentials, faults, variants
 from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import json_response
@@ -84,7 +84,7 @@ def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
         model.objects.all().delete()
     Counter.objects.all().delete()
     RateWindow.objects.all().delete()
-    SandboxState.objects.filter(id=1).update(clock_offset=0, faults={}, fault_draws=0)
+    SandboxState.objects.filter(id=1).update(clock_offset=0, faults={}, fault_draws=0, variants={})
     return json_response({"reset": True})
 
 
@@ -149,6 +149,18 @@ def faults_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
         state.fault_draws = 0  # a new setting restarts the seeded sequence
         state.save(update_fields=["faults", "fault_draws"])
     return json_response({**faults.DEFAULTS, **state.faults})
+
+
+@admin_api({"GET", "PUT", "POST", "DELETE"})
+def variants_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    state = SandboxState.objects.get(id=1)
+    if request.method == "DELETE":
+        state.variants = {}
+    elif request.method in {"PUT", "POST"}:
+        state.variants = {**state.variants, **variants.validate(body)}
+    if request.method != "GET":
+        state.save(update_fields=["variants"])
+    return json_response(variants.merged(state.variants))
 
 
 @admin_api({"PUT", "POST", "GET"})
@@ -251,22 +263,40 @@ def credentials_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse
     return json_response(credentials.ensure())
 
 
+@csrf_protect
 def page(request: HttpRequest) -> HttpResponse:
     local = request.META.get("REMOTE_ADDR") in LOOPBACK
     given = request.GET.get("token", "")
     if not local and not (given and hmac.compare_digest(given, _token())):
         return HttpResponse("Admin page: loopback only, or pass ?token=", status=403)
-    fault_cfg, offset, _ = faults.load()
+    if request.method == "POST":
+        return _set_variant_from_page(request)
+    state = faults.load()
     context = {
         "users": users_by_state(),
-        "faults": fault_cfg,
+        "faults": state.faults,
+        "variants": [
+            {"v": v, "chosen": state.variants[name]} for name, v in variants.VARIANTS.items()
+        ],
         "now": clock.iso(clock.now()),
-        "offset_days": round(offset / 86400, 3),
+        "offset_days": round(state.offset / 86400, 3),
         "mails": Mail.objects.order_by("-id")[:20],
         "zoom_users": ZoomUser.objects.order_by("-id")[:15],
         "webex_people": WebexPerson.objects.order_by("-id")[:15],
     }
     return render(request, "vendor_sandbox/admin.html", context)
+
+
+def _set_variant_from_page(request: HttpRequest) -> HttpResponse:
+    """The page's variant switch: one variant set to one choice, then back to the page."""
+    try:
+        clean = variants.validate({request.POST.get("name", ""): request.POST.get("choice", "")})
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    state = SandboxState.objects.get(id=1)
+    state.variants = {**state.variants, **clean}
+    state.save(update_fields=["variants"])
+    return HttpResponseRedirect(request.path)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from vendor_sandbox import counters, faults, groupcommit, ratelimit
+from vendor_sandbox import counters, faults, groupcommit, ratelimit, variants
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import ApiError, Dialect
 from vendor_sandbox.groupcommit import Fallback
@@ -29,21 +29,17 @@ FAULT_KEYS = (
 
 
 def state(vendor: str) -> tuple[datetime, str]:
-    """The sandbox clock's now and the webhook URL; Fallback if a fault is on."""
-    row = (
-        groupcommit.connection()
-        .execute(
-            "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
-        )
-        .fetchone()
-    )
+    """The sandbox clock's now and the webhook URL; Fallback if a fault or a variant is on."""
+    row = groupcommit.connection().execute(faults.STATE_SQL).fetchone()
     if row is None:
         raise Fallback
-    cfg = {**faults.DEFAULTS, **(json.loads(row[0]) if row[0] else {})}
+    cfg, offset, webhook_url, chosen = faults.from_row(row)
     if faults.applies(cfg, vendor) and any(cfg[k] for k in FAULT_KEYS):
         raise Fallback
-    now = datetime.fromtimestamp(time.time() + float(row[1]), tz=UTC)
-    return now, row[2] or CONFIG.webhook_url
+    if variants.any_changed(chosen, vendor):
+        raise Fallback  # the Django path is the one author of every variant's answers
+    now = datetime.fromtimestamp(time.time() + offset, tz=UTC)
+    return now, webhook_url
 
 
 def principal(

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
-from vendor_sandbox import writelock
+from vendor_sandbox import variants, writelock
 from vendor_sandbox.conf import CONFIG
 
 DEFAULTS: dict[str, Any] = {
@@ -40,19 +40,34 @@ class State(NamedTuple):
     faults: dict[str, Any]
     offset: float
     webhook_url: str
+    variants: dict[str, str]
+
+
+STATE_SQL = (
+    "SELECT faults, clock_offset, webhook_url, variants "
+    "FROM vendor_sandbox_sandboxstate WHERE id = 1"
+)
 
 
 def load() -> State:
-    """Fault settings, clock offset and webhook URL, in one read of the state row."""
+    """Fault settings, clock offset, webhook URL and variants, in one read of the state row."""
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT faults, clock_offset, webhook_url FROM vendor_sandbox_sandboxstate WHERE id = 1"
-        )
+        cur.execute(STATE_SQL)
         row = cur.fetchone()
+    return from_row(row)
+
+
+def from_row(row: tuple[Any, ...] | None) -> State:
     if row is None:
-        return State(dict(DEFAULTS), 0.0, CONFIG.webhook_url)
+        return State(dict(DEFAULTS), 0.0, CONFIG.webhook_url, variants.merged({}))
     stored = json.loads(row[0]) if row[0] else {}
-    return State({**DEFAULTS, **stored}, float(row[1]), row[2] or CONFIG.webhook_url)
+    chosen = json.loads(row[3]) if row[3] else {}
+    return State(
+        {**DEFAULTS, **stored},
+        float(row[1]),
+        row[2] or CONFIG.webhook_url,
+        variants.merged(chosen),
+    )
 
 
 def validate(update: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from django.db import models
 
 
 class SandboxState(models.Model):
-    """One row: the clock offset, fault settings and the admin token, shared by workers."""
+    """One row: the clock offset, fault settings, variants and the admin token, shared by workers."""
 
     clock_offset = models.FloatField(default=0.0)
     faults = models.JSONField(default=dict)
+    variants = models.JSONField(default=dict)  # choices off their default (variants.py)
     fault_draws = models.BigIntegerField(default=0)
     webhook_url = models.CharField(max_length=500, blank=True, default="")
     admin_token = models.CharField(max_length=100)

@@ -37,12 +37,13 @@ class Ctx:
     faults: dict[str, Any]
     tracking: str
     webhook_url: str = ""
+    variants: dict[str, str] = field(default_factory=dict)  # variants.py: the choices in force
     after_commit_error: ApiError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[..., HttpResponse]
-Check = Callable[[HttpRequest, Any, datetime], None]
+Check = Callable[[HttpRequest, Any, datetime, dict[str, str]], None]  # …, variants
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,19 @@ def _serve(
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > CONFIG.max_body_bytes:
         raise api.dialect.too_large()
-    fault_cfg, offset, webhook_url = faults.load()
+    fault_cfg, offset, webhook_url, chosen = faults.load()
     now = datetime.fromtimestamp(time.time() + offset, tz=UTC)
     principal = api.authenticate(request, now)
     if CONFIG.limits_enabled:
         api.limit(principal, endpoint)
     if endpoint.precheck:
-        endpoint.precheck(request, principal, now)
+        endpoint.precheck(request, principal, now, chosen)
     active = faults.applies(fault_cfg, api.dialect.name)
     if active:
         _before(api, fault_cfg)
     ctx = Ctx(request, principal, now, fault_cfg if active else faults.DEFAULTS, tracking)
     ctx.webhook_url = webhook_url
+    ctx.variants = chosen
     if request.method == "GET":
         resp = endpoint.handler(ctx, **kwargs)
     else:

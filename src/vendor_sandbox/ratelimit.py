@@ -86,21 +86,28 @@ def zoom_daily_limit() -> int:
     return scaled(base)
 
 
-def check_zoom_daily_create(account_id: str, sandbox_now: datetime, bump: Bump = _bump) -> None:
-    """The daily cap follows the sandbox clock, so moving it a day forward resets it."""
+def check_zoom_daily_create(
+    account_id: str, sandbox_now: datetime, bump: Bump = _bump, *, headers: bool = True
+) -> None:
+    """The daily cap follows the sandbox clock, so moving it a day forward resets it.
+
+    ``headers=False`` answers the cap's 429 without ``X-RateLimit-*`` and ``Retry-After``,
+    as it has been seen (variant ``zoom_daily_cap_headers``).
+    """
     limit = zoom_daily_limit()
     day = sandbox_now.astimezone(UTC).date()
     reset = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     key = f"zoom:{account_id}:daily-create@{day.isoformat()}"
     if bump(key, time.time() + 2 * 86400) > limit:
+        documented = {
+            "X-RateLimit-Category": "Light",
+            "X-RateLimit-Type": "Daily-limit",
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": "0",
+            "Retry-After": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         raise _reject(
-            {
-                "X-RateLimit-Category": "Light",
-                "X-RateLimit-Type": "Daily-limit",
-                "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": "0",
-                "Retry-After": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
+            documented if headers else {},
             f"You have exceeded the daily rate limit ({limit}) of Create User API requests "
             "permitted for this account. Try again later.",
         )

@@ -48,6 +48,7 @@ urlpatterns = [
     path("_admin/personal-accounts", admin.personal_accounts),
     path("_admin/clock", admin.clock_view),
     path("_admin/faults", admin.faults_view),
+    path("_admin/variants", admin.variants_view),
     path("_admin/webhook", admin.webhook),
     path("_admin/counters", admin.counters_view),
     path("_admin/users", admin.users),

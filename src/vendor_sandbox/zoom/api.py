@@ -71,7 +71,9 @@ def _validate_names(info: dict[str, Any], prefix: str) -> None:
             raise zoom_invalid(f"{prefix}{key}")
 
 
-def daily_precheck(request: HttpRequest, account: ZoomAccount, now: datetime) -> None:
+def daily_precheck(
+    request: HttpRequest, account: ZoomAccount, now: datetime, chosen: dict[str, str]
+) -> None:
     """The daily cap counts ``action=create`` requests before they are served."""
     if not CONFIG.limits_enabled:
         return
@@ -80,7 +82,8 @@ def daily_precheck(request: HttpRequest, account: ZoomAccount, now: datetime) ->
     except (ValueError, AttributeError):
         return
     if action == "create":
-        ratelimit.check_zoom_daily_create(account.account_id, now)
+        headers = chosen["zoom_daily_cap_headers"] == "documented"
+        ratelimit.check_zoom_daily_create(account.account_id, now, headers=headers)
 
 
 def parse_create(body: dict[str, Any]) -> tuple[str, dict[str, Any], str, int, Any]:
