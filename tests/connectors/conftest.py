@@ -141,6 +141,27 @@ def _zoom_case(server: SandboxServer, combo: dict[str, str] | None) -> Iterator[
     recorder.assert_conforms()
 
 
+def _scim_case(
+    server: SandboxServer, combo: dict[str, str] | None, vendor: str
+) -> Iterator[ConnectorCase]:
+    """The SCIM connector at the vendor's own SCIM API, with the vendor's profile."""
+    recorder = _on_variant(server, combo)
+    transport = HttpxRecorder(recorder)
+    creds = server.creds[vendor]
+    token = creds["token"] if vendor == "webex" else server.zoom_token()
+    connector = ScimConnector(
+        creds["scim_base_url"],
+        token,
+        profile=vendor,
+        licence_name=WEBEX_LICENCE if vendor == "webex" else "",
+        transport=transport,
+    )
+    yield ConnectorCase(f"scim-{vendor}", connector, lambda _user: None, recorder)
+    connector.close()
+    transport.close()
+    recorder.assert_conforms()
+
+
 @pytest.fixture
 def webex_sandbox_case(sandbox: SandboxServer) -> Iterator[ConnectorCase]:
     """The Webex connector on the documented sandbox (for Webex-only tests)."""
@@ -154,9 +175,14 @@ def zoom_sandbox_case(sandbox: SandboxServer) -> Iterator[ConnectorCase]:
 
 def _case_params() -> list[object]:
     out: list[object] = [pytest.param(("scim", None), id="scim")]
+    for kind, vendor in (("webex", "webex"), ("zoom", "zoom")):
+        out += [
+            pytest.param((kind, combo), id=f"{kind}-{variant_id(combo)}")
+            for combo in variant_combinations(vendor)
+        ]
     for vendor in ("webex", "zoom"):
         out += [
-            pytest.param((vendor, combo), id=f"{vendor}-{variant_id(combo)}")
+            pytest.param((f"scim-{vendor}", combo), id=f"scim-{vendor}-{variant_id(combo)}")
             for combo in variant_combinations(vendor)
         ]
     return out
@@ -166,13 +192,14 @@ def _case_params() -> list[object]:
 def connector_case(request: pytest.FixtureRequest) -> Iterator[ConnectorCase]:
     kind, combo = request.param
     if kind == "scim":
+        # An independent SCIM server: no vendor contract to hold it to.
         base_url, token = request.getfixturevalue("scim_server")
-        recorder = Recorder({})
-        transport = HttpxRecorder(recorder)
-        connector = ScimConnector(base_url, token, transport=transport)
-        yield ConnectorCase("scim", connector, lambda _user: None, recorder)
+        connector = ScimConnector(base_url, token)
+        yield ConnectorCase("scim", connector, lambda _user: None)
         connector.close()
         return
     server: SandboxServer = request.getfixturevalue("sandbox")  # reset for each test
-    maker = {"webex": _webex_case, "zoom": _zoom_case}[kind]
-    yield from maker(server, combo)
+    if kind.startswith("scim-"):
+        yield from _scim_case(server, combo, kind.removeprefix("scim-"))
+    else:
+        yield from {"webex": _webex_case, "zoom": _zoom_case}[kind](server, combo)
