@@ -6,27 +6,22 @@ One connector for any SCIM 2.0 server, with a profile for what differs between t
 (``/identity/scim/{orgId}/v2``) wants ``userType`` on create, answers with Cisco's
 extensions and keeps licences in its Licenses API (``scim_webex_licences.py``).
 
-scim2-client ships an engine for the `httpx2` package, which we do not use;
-`_HttpxEngine` below is the few lines that run its sync client over httpx. There is
-no pending state to re-invite: SCIM has no invitations.
+It runs scim2-client's sync client over httpx (``scim_http.py``). There is no
+pending state to re-invite: SCIM has no invitations.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from scim2_client import (
-    BaseSyncSCIMClient,
-    RequestNetworkException,
-    SCIMClientException,
-)
-from scim2_models import Error, ListResponse, SCIMException, ScimProvider, User
+from scim2_client import RequestNetworkException, SCIMClientException
+from scim2_models import Error, ListResponse, SCIMException, User
 
 from campusconf.connectors.base import Capabilities, UserSpec, VendorUser
 from campusconf.connectors.http import (
@@ -50,18 +45,20 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.scim_http import (
+    DEFAULT_TIMEOUT,
+    BearerAuth,
+    HttpxEngine,
+    Token,
+    tracking,
+)
 from campusconf.connectors.scim_profiles import PROFILES, ScimProfile
 from campusconf.connectors.scim_webex_licences import WebexLicences
 
 VENDOR = "scim"
 log = logging.getLogger("campusconf.connectors")
-# SCIM stays on httpx (scim2-client's client is built for it); same limits as wire.py's.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 MAX_PAGE = 1000
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-# Generic servers have no common tracking header; these are the usual ones, then
-# Webex's and Zoom's own.
-TRACKING_HEADERS = ("trackingid", "x-request-id", "x-correlation-id", "x-zm-trackingid")
 
 CAPABILITIES = Capabilities(
     resend_invitation=False,
@@ -72,40 +69,6 @@ CAPABILITIES = Capabilities(
     deactivate_keeps_licence=True,
     max_page_size=MAX_PAGE,
 )
-
-# A bearer token, or where to get the current one (Zoom's tokens last an hour).
-Token = str | Callable[[], str]
-
-
-class _Bearer(httpx.Auth):
-    def __init__(self, token: Token) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        value = self._token() if callable(self._token) else self._token
-        request.headers["Authorization"] = f"Bearer {value}"
-        yield request
-
-
-class _HttpxEngine(BaseSyncSCIMClient):
-    """scim2-client's sync client over an httpx.Client; keeps the last HTTP answer."""
-
-    def __init__(self, client: httpx.Client, provider: ScimProvider) -> None:
-        super().__init__(provider=provider, raise_scim_errors=False)
-        self.client = client
-        self.last_response: httpx.Response | None = None
-
-    def _stays_under_base_url(self, endpoint: str) -> bool:
-        base = self.client.base_url
-        url = self.client.build_request("GET", endpoint).url
-        return url.host == base.host and url.port == base.port and url.path.startswith(base.path)
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            self.last_response = self.client.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise RequestNetworkException() from exc
-        return self.last_response
 
 
 @dataclass(frozen=True)
@@ -142,11 +105,11 @@ class ScimConnector:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._profile: ScimProfile = PROFILES[profile]
-        auth = _Bearer(token)
+        auth = BearerAuth(token)
         client = httpx.Client(
             base_url=base_url.rstrip("/"), auth=auth, timeout=timeout, transport=transport
         )
-        self._scim = _HttpxEngine(client, self._profile.provider())
+        self._scim = HttpxEngine(client, self._profile.provider())
         self._licence = licence_entitlement
         self._pacer = pacer
         self._sleep = sleep
@@ -173,8 +136,8 @@ class ScimConnector:
 
     def _classify(self, result: object, response: httpx.Response | None, op: Op) -> Outcome | _Got:
         status = response.status_code if response is not None else None
-        tracking = _tracking(response)
-        meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
+        tracking_id = tracking(response)
+        meta: dict[str, Any] = {"tracking_id": tracking_id, "http_status": status}
         if isinstance(result, RequestNetworkException):
             cause = result.__cause__
             if isinstance(cause, httpx.TransportError):
@@ -205,8 +168,8 @@ class ScimConnector:
                 return TransientFailure(reason=reason, **meta)
             return Rejected(reason=reason, vendor_code=code, **meta)
         if isinstance(result, SCIMClientException | SCIMException | ValidationError):
-            return contract_failure(op, VENDOR, str(result), tracking, status)
-        return _Got(result, tracking, status)
+            return contract_failure(op, VENDOR, str(result), tracking_id, status)
+        return _Got(result, tracking_id, status)
 
     def _call(self, op: Op, action: Callable[[], object]) -> Outcome | _Got:
         if self._pacer is not None:
@@ -242,9 +205,8 @@ class ScimConnector:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            tracking = _tracking(response)
             detail = f"{method} {url}: the answer is not a JSON object"
-            return contract_failure(op, VENDOR, detail, tracking, response.status_code)
+            return contract_failure(op, VENDOR, detail, tracking(response), response.status_code)
         return body
 
     def _licensed(self, users: Sequence[User[Any]]) -> set[str] | Outcome:
@@ -281,18 +243,22 @@ class ScimConnector:
     def create_user(self, spec: UserSpec) -> Outcome:
         user = self._profile.new_user(spec, self._licence)
         created = self._call(Op.CREATE, lambda: self._scim.create(user))
-        if self._licences is None or not spec.licensed or not isinstance(created, _Got):
+        if self._licences is None or not isinstance(created, _Got):
             return self._user_outcome(Op.CREATE, created)
-        outcome = self._user_outcome(Op.CREATE, created)
-        if not isinstance(outcome, Created) or outcome.user.vendor_id is None:
-            return outcome
+        if not isinstance(created.value, User) or not created.value.id:
+            detail = "the create answered no user with an id"
+            return contract_failure(Op.CREATE, VENDOR, detail, created.tracking_id, created.status)
+        new = self._profile.vendor_user(created.value, licensed=False)
+        meta: dict[str, Any] = {"tracking_id": created.tracking_id, "http_status": created.status}
+        if not spec.licensed:
+            return Created(user=new, **meta)
         # Webex: the licence is a second call. The user exists whatever it answers, so
         # the create stands; an unlicensed user is what reconcile's licence check mends.
-        licensed = self._licences.set(outcome.user.vendor_id, True)
+        licensed = self._licences.set(created.value.id, True)
         if not isinstance(licensed, Ok):
             log.warning("scim create of %s: licence not given: %r", spec.email, licensed)
-            return outcome
-        return replace(outcome, user=replace(outcome.user, licensed=True))
+            return Created(user=new, **meta)
+        return Created(user=replace(new, licensed=True), **meta)
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         for address in addresses:
@@ -416,13 +382,3 @@ class ScimConnector:
         if not isinstance(answer, _Got):
             return answer
         return Ok(tracking_id=answer.tracking_id, http_status=answer.status)
-
-
-def _tracking(response: httpx.Response | None) -> str | None:
-    if response is None:
-        return None
-    for header in TRACKING_HEADERS:
-        value = response.headers.get(header)
-        if isinstance(value, str) and value:
-            return value
-    return None
