@@ -117,19 +117,23 @@ def _messages(errors: Sequence[Exception]) -> list[str]:
     return out
 
 
-def check(exchange: Exchange, rebase: Rebase | None = None) -> list[str]:
-    """What in ``exchange`` breaks its vendor's contract (empty when nothing does)."""
+def check(exchange: Exchange, rebase: Rebase | None = None, *, request: bool = True) -> list[str]:
+    """What in ``exchange`` breaks its vendor's contract (empty when nothing does).
+
+    ``request=False`` checks the answer only: for a request sent wrong on purpose, to
+    see the vendor's answer to it.
+    """
     url = _canonical_url(exchange.url, rebase or {})
     name = _contract_for(url)
     if name is None:
         return [f"{exchange.describe()}: no vendor contract covers {url}"]
     api = contract(name)
-    request = _Request(exchange.method, url, exchange.request_headers, exchange.request_body)
+    sent = _Request(exchange.method, url, exchange.request_headers, exchange.request_body)
     response = _Response(exchange.status, exchange.response_headers, exchange.response_body)
-    problems = [f"request: {m}" for m in _messages(list(api.iter_request_errors(request)))]
-    problems += [
-        f"answer: {m}" for m in _messages(list(api.iter_response_errors(request, response)))
-    ]
+    problems = []
+    if request:
+        problems += [f"request: {m}" for m in _messages(list(api.iter_request_errors(sent)))]
+    problems += [f"answer: {m}" for m in _messages(list(api.iter_response_errors(sent, response)))]
     return [f"{exchange.describe()} ({name}): {p}" for p in problems]
 
 
