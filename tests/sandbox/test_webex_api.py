@@ -1,4 +1,4 @@
-"""Webex People API wire format, against VENDORS.md and the published spec."""
+"""Webex People API wire format, against docs/vendors.md and the published spec."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webex People API under /webex/v1, as VENDORS.md and the published spec describe it."""
+"""Webex People API under /webex/v1, as docs/vendors.md and the published spec describe it."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def update_person(ctx: Ctx, person_id: str) -> HttpResponse:
         person.email = email
     if faults.draw(ctx.faults, "webex_put_partial_rate"):
         # Stopped half-way: the lists are not written yet, so the full replace left
-        # them empty; the rest is as sent. Committed, then the error (VENDORS.md).
+        # them empty; the rest is as sent. Committed, then the error (docs/vendors.md, W-d).
         body = {k: v for k, v in body.items() if k not in LIST_OF_STR | LIST_OF_OBJ}
         body["emails"] = [person.email]
         ctx.after_commit_error = ApiError(500, "Internal server error.")
