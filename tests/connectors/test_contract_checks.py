@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from campusconf.connectors.contract import Exchange, check, check_webhook
+from tests.connectors.conftest import variant_combinations
+from vendor_sandbox import variants
 
 WEBEX = "https://webexapis.com/v1"
 ZOOM = "https://api.zoom.us/v2"
@@ -307,3 +309,17 @@ def test_a_zoom_webhook_is_checked_and_our_answer_too():
     assert check_webhook(headers, body, (500, {}, b""))
     headers, body = webhook("user.exploded")
     assert check_webhook(headers, body, None)
+
+
+def test_the_suite_runs_every_choice_of_every_variant():
+    """A variant added to the sandbox is run by the contract suite without editing it."""
+    run = {
+        (name, choice)
+        for vendor in ("webex", "zoom")
+        for combo in variant_combinations(vendor)
+        for name, choice in combo.items()
+    }
+    every = {(v.name, c) for v in variants.VARIANTS.values() for c in v.choices}
+    assert every <= run
+    for vendor in ("webex", "zoom"):
+        assert variant_combinations(vendor)[0] == variants.DEFAULTS
