@@ -1,6 +1,6 @@
 """Sandbox settings, read once from ``SANDBOX_*`` environment variables.
 
-Everything VENDORS.md marks UNCONFIRMED is a value here, so it can be changed without
+Everything docs/vendors.md marks UNCONFIRMED is a value here, so it can be changed without
 touching code when the vendors' real behaviour is known.
 """
 

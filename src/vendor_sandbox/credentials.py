@@ -58,11 +58,13 @@ def ensure() -> dict[str, Any]:
             webhook_secret=secrets.token_urlsafe(16),
         )
     base = CONFIG.public_url
+    org_uuid = base64.b64decode(org.org_id + "=" * (-len(org.org_id) % 4)).decode()
     return {
         "sandbox_url": base,
         "admin_token": state.admin_token,
         "webex": {
             "base_url": f"{base}/webex/v1",
+            "scim_base_url": f"{base}/webex/identity/scim/{org_uuid.rsplit('/', 1)[-1]}/v2",
             "token": org.token,
             "org_id": org.org_id,
             "org_name": org.name,
@@ -71,6 +73,7 @@ def ensure() -> dict[str, Any]:
         "zoom": {
             "base_url": f"{base}/zoom/v2",
             "oauth_url": f"{base}/zoom/oauth/token",
+            "scim_base_url": f"{base}/zoom/scim2",
             "account_id": account.account_id,
             "client_id": account.client_id,
             "client_secret": account.client_secret,

@@ -17,6 +17,7 @@ class ApiError(Exception):
     code: int | None = None  # Zoom's numeric code; Webex has none
     errors: list[dict[str, str]] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    scim_type: str | None = None  # SCIM's error keyword (RFC 7644, 3.12); SCIM APIs only
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "webex_400_after_create_rate": 0.0,  # Webex POST /people creates, then answers 400
     # Webex PUT /people/{id} writes part of the person (the single-valued fields as sent,
     # the lists — licences, roles, … — emptied), then answers 500: "a failed PUT may
-    # have changed some fields" (VENDORS.md; which fields is the sandbox's model).
+    # have changed some fields" (docs/vendors.md, W-d; which fields is the sandbox's model).
     "webex_put_partial_rate": 0.0,
     "consistency_delay_seconds": 0.0,  # a new user is invisible for this long ...
     "consistency_rate": 1.0,  # ... with this probability

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
 from vendor_sandbox import admin
+from vendor_sandbox.scim import webex as webex_scim
+from vendor_sandbox.scim import zoom as zoom_scim
 from vendor_sandbox.webex import api as webex
 from vendor_sandbox.webex import pages as webex_pages
 from vendor_sandbox.zoom import api as zoom
@@ -21,6 +23,8 @@ urlpatterns = [
     path(f"{JOBS}/<str:job_id>/status", webex.activation_job_status),
     path(f"{JOBS}/<str:job_id>/errors", webex.activation_job_errors),
     re_path(r"^webex/v1/(?P<rest>.*)$", webex.unknown),
+    path("webex/identity/scim/<str:org_id>/v2/Users", webex_scim.users),
+    path("webex/identity/scim/<str:org_id>/v2/Users/<str:user_id>", webex_scim.user),
     path("zoom/oauth/token", oauth.token),
     path("zoom/v2/users", zoom.users),
     path("zoom/v2/users/email", zoom.users_email),
@@ -28,6 +32,8 @@ urlpatterns = [
     path("zoom/v2/users/<str:key>", zoom.user),
     path("zoom/v2/users/<str:key>/status", zoom.user_status),
     re_path(r"^zoom/v2/(?P<rest>.*)$", zoom.unknown),
+    path("zoom/scim2/Users", zoom_scim.users),
+    path("zoom/scim2/Users/<str:user_id>", zoom_scim.user),
     path("webex/activate/<str:token>", webex_pages.activate),
     path("webex/convert/<str:token>", webex_pages.convert),
     path("webex/reset/<str:token>", webex_pages.reset),

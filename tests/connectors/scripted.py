@@ -1,6 +1,6 @@
 """Recorded vendor answers played back through the connectors' transport seam.
 
-The answers are written from the wire formats in VENDORS.md; they let the
+The answers are written from the wire formats in docs/vendors.md; they let the
 classifier tests cover faults a live server will not produce on demand. A
 `Script` is a `wire.Transport`: the connector hands it each request it would
 have sent, and it answers (or raises a `wire.TransportError`) from the script.

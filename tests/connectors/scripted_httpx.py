@@ -1,7 +1,7 @@
 """Recorded SCIM answers played back through httpx.MockTransport (SCIM stays on httpx;
 the Webex and Zoom connectors use scripted.py on their own transport seam).
 
-The answers are written from the wire formats in VENDORS.md; they let the
+The answers are written from the wire formats in docs/vendors.md; they let the
 classifier tests cover faults a live server will not produce on demand.
 """
 

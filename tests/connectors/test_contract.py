@@ -207,7 +207,7 @@ def test_reactivate_of_a_user_who_never_signed_in_follows_the_vendor(
 def test_webex_reactivate_survives_a_put_that_failed_half_way(
     webex_sandbox_case: ConnectorCase, sandbox: Any
 ):
-    """VENDORS.md: a failed Webex PUT may have changed some fields. The sandbox's fault
+    """docs/vendors.md (W-d): a failed Webex PUT may have changed some fields. The sandbox's fault
     writes sign-in as sent but empties the licences, then answers 500."""
     case, connector = webex_sandbox_case, webex_sandbox_case.connector
     created = connector.create_user(_spec(case))

@@ -16,7 +16,11 @@ def test_builds_each_kind_from_settings_and_secrets():
         {"account_id": "a", "client_id": "c", "client_secret": "s"},
     )
     scim = build_connector("scim", {"base_url": "http://127.0.0.1:9/v2"}, {"token": "t"})
+    zoom_scim = build_connector(
+        "scim", {"base_url": "http://127.0.0.1:9/zoom/scim2", "profile": "zoom"}, {"token": "t"}
+    )
     assert isinstance(webex, WebexConnector)
+    assert isinstance(zoom_scim, ScimConnector)
     assert isinstance(zoom, ZoomConnector)
     assert isinstance(scim, ScimConnector)
     assert not zoom.capabilities.listing_ids_for_pending
@@ -35,6 +39,7 @@ def test_builds_each_kind_from_settings_and_secrets():
             {"account_id": "a", "client_id": "c", "client_secret": "s"},
         ),
         ("scim", {}, {"token": "t"}),
+        ("scim", {"base_url": "http://127.0.0.1:9/v2", "profile": "teams"}, {"token": "t"}),
     ],
 )
 def test_missing_or_bad_configuration_is_a_clear_error(kind, settings, secrets):

@@ -1,4 +1,4 @@
-"""Webex answers (recorded from VENDORS.md and the People API reference) → typed outcomes."""
+"""Webex answers (recorded from docs/vendors.md and the People API reference) → typed outcomes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Zoom answers (recorded from VENDORS.md's wire formats) → typed outcomes."""
+"""Zoom answers (recorded from docs/vendors.md's wire formats) → typed outcomes."""
 
 from __future__ import annotations
 

@@ -47,7 +47,9 @@ def build_connector(
         and for renewal refresh_token, client_id, client_secret, expires_at (Unix time).
     zoom: settings base_url, oauth_base_url, delete_action; secrets account_id,
         client_id, client_secret.
-    scim: settings base_url (required), licence_entitlement; secrets token.
+    scim: settings base_url (required), profile (generic, webex or zoom: the vendor's
+        SCIM API), licence_entitlement (generic), licence_id or licence_name and
+        people_base_url (webex); secrets token.
     """
     limit = wire.DEFAULT_TIMEOUT if timeout is None else wire.Timeout(timeout, timeout)
     if kind == "webex":
@@ -96,13 +98,23 @@ def build_connector(
         # which every worker start and every command paid, and most services are not SCIM.
         import httpx
 
-        from campusconf.connectors import scim
+        from campusconf.connectors import scim, scim_http
+        from campusconf.connectors.scim_profiles import PROFILES
 
+        profile = settings.get("profile") or "generic"
+        if profile not in PROFILES:
+            raise ConnectorConfigError(
+                f"setting 'profile' must be one of {sorted(PROFILES)}, not {profile!r}"
+            )
         return scim.ScimConnector(
             _need(settings, "base_url", "setting"),
             _need(secrets, "token", "secret"),
+            profile=profile,
             licence_entitlement=settings.get("licence_entitlement") or "licensed",
+            licence_id=settings.get("licence_id", ""),
+            licence_name=settings.get("licence_name", ""),
+            people_base_url=settings.get("people_base_url", ""),
             pacer=pacer,
-            timeout=scim.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout)),
+            timeout=scim_http.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout)),
         )
     raise ConnectorConfigError(f"unknown connector kind {kind!r}; expected one of {KINDS}")

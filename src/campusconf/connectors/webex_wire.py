@@ -1,4 +1,4 @@
-"""Webex wire formats: reading people and error bodies (see VENDORS.md and the
+"""Webex wire formats: reading people and error bodies (see docs/vendors.md and the
 People API reference). Kept apart from the client so each stays readable."""
 
 from __future__ import annotations

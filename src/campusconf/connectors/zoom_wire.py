@@ -1,4 +1,4 @@
-"""Zoom wire formats: reading users and error bodies, writing a create (see VENDORS.md
+"""Zoom wire formats: reading users and error bodies, writing a create (see docs/vendors.md
 and the Users API reference). Kept apart from the client so each stays readable."""
 
 from __future__ import annotations

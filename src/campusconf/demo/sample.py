@@ -190,7 +190,7 @@ def service_definitions(
             "connector_settings": {
                 "base_url": f"{sandbox_base_url}/zoom/v2",
                 "oauth_base_url": f"{sandbox_base_url}/zoom",
-                "plan": "pro",  # the engine paces at the plan's rate limits (VENDORS.md)
+                "plan": "pro",  # the engine paces at the plan's rate limits (docs/vendors.md)
                 "account_id_env": "CAMPUSCONF_ZOOM_ACCOUNT_ID",
                 "client_id_env": "CAMPUSCONF_ZOOM_CLIENT_ID",
                 "client_secret_env": "CAMPUSCONF_ZOOM_CLIENT_SECRET",

@@ -32,7 +32,7 @@ from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
 
-# Calls per second, from VENDORS.md. Webex publishes none (sandbox: 300/minute).
+# Calls per second, from docs/vendors.md. Webex publishes none (sandbox: 300/minute).
 ZOOM_LIMITS = {
     "pro": {"light": 30.0, "medium": 20.0, "heavy": 10.0},
     "business": {"light": 80.0, "medium": 60.0, "heavy": 40.0},
@@ -99,7 +99,7 @@ def limits(service: Service) -> dict[str, float]:
 
 
 def daily_create_cap(service: Service) -> int | None:
-    """Zoom's creates a day (VENDORS.md), scaled like the per-second limits."""
+    """Zoom's creates a day (docs/vendors.md), scaled like the per-second limits."""
     if service.vendor != "zoom":
         return None
     cs = service.connector_settings or {}

@@ -1,4 +1,4 @@
-"""Webex People API under /webex/v1, as VENDORS.md and the published spec describe it."""
+"""Webex People API under /webex/v1, as docs/vendors.md and the published spec describe it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 
 from vendor_sandbox import faults, ratelimit
 from vendor_sandbox.conf import CONFIG
+from vendor_sandbox.credentials import webex_id
 from vendor_sandbox.errors import WEBEX, ApiError, json_response, webex_invalid
 from vendor_sandbox.models import WebexJob, WebexLicense, WebexOrg, WebexPerson
 from vendor_sandbox.pipeline import Api, Ctx, Endpoint, json_body, route
@@ -211,7 +212,7 @@ def update_person(ctx: Ctx, person_id: str) -> HttpResponse:
         person.email = email
     if faults.draw(ctx.faults, "webex_put_partial_rate"):
         # Stopped half-way: the lists are not written yet, so the full replace left
-        # them empty; the rest is as sent. Committed, then the error (VENDORS.md).
+        # them empty; the rest is as sent. Committed, then the error (docs/vendors.md, W-d).
         body = {k: v for k, v in body.items() if k not in LIST_OF_STR | LIST_OF_OBJ}
         body["emails"] = [person.email]
         ctx.after_commit_error = ApiError(500, "Internal server error.")
@@ -288,7 +289,7 @@ def patch_license_users(ctx: Ctx) -> HttpResponse:
             "orgId": person.org_id,
             "personId": person.person_id,
             "email": person.email,
-            "licenses": [{"id": lic} for lic in current],
+            "licenses": current,  # ids, as Cisco's spec types them
             "siteUrls": [],
         }
     )
@@ -311,24 +312,30 @@ def start_activation_job(ctx: Ctx, org_id: str) -> HttpResponse:
         else:
             skipped += 1
     job_id = "Y2lzY29zcGFyazovL3VzL0pPQl9JRC8" + secrets.token_hex(12)
-    result = {
+    counts = {
         "userResendInviteSent": sent,
         "userResendInviteFailed": 0,
         "userResendInviteSkipped": skipped,
         "totalUsers": sent + skipped,
     }
-    WebexJob.objects.create(job_id=job_id, org=org, created=ctx.now, result=result)
-    return json_response(
-        {
-            "id": job_id,
-            "jobType": "BATCH_JOB_SEND_ACTIVATION_EMAILS",
-            "sourceOrgId": org.org_id,
-            "targetOrgId": org.org_id,
-            "latestExecutionStatus": "STARTING",
-            "latestExecutionExitCode": "UNKNOWN",
-            "trackingId": ctx.tracking,
-        }
-    )
+    job = WebexJob.objects.create(job_id=job_id, org=org, created=ctx.now, result=counts)
+    return json_response(_job_json(job, ctx.tracking, "STARTING", "UNKNOWN"), 202)
+
+
+def _job_json(job: WebexJob, tracking: str, status: str, exit_code: str) -> dict[str, Any]:
+    """Cisco's BulkActivationEmailResendJobDetails: the job, its state and its counts."""
+    return {
+        "name": "resendinviteemail",
+        "id": job.job_id,
+        "trackingId": tracking,
+        "sourceUserId": webex_id("PEOPLE", "sandbox-service-app"),
+        "sourceCustomerId": job.org_id,
+        "targetCustomerId": job.org_id,
+        "instanceId": 1,
+        "latestExecutionStatus": status,
+        "latestExecutionExitCode": exit_code,
+        "counts": job.result,
+    }
 
 
 def _job(ctx: Ctx, org_id: str, job_id: str) -> WebexJob:
@@ -339,15 +346,9 @@ def _job(ctx: Ctx, org_id: str, job_id: str) -> WebexJob:
 
 
 def job_status(ctx: Ctx, org_id: str, job_id: str) -> HttpResponse:
+    # The sandbox runs the job at once: its status is already final.
     job = _job(ctx, org_id, job_id)
-    return json_response(
-        {
-            "jobId": job.job_id,
-            "latestExecutionStatus": "COMPLETED",
-            "latestExecutionExitCode": "COMPLETED",
-            **job.result,
-        }
-    )
+    return json_response(_job_json(job, ctx.tracking, "COMPLETED", "COMPLETED"))
 
 
 def job_errors(ctx: Ctx, org_id: str, job_id: str) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Zoom Users API under /zoom/v2, with the codes and messages of VENDORS.md."""
+"""Zoom Users API under /zoom/v2, with the codes and messages of docs/vendors.md."""
 
 from __future__ import annotations
 
