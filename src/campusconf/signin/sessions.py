@@ -8,6 +8,7 @@ activity, so a screen left open still times out. The person lands on the sign-in
 with a note saying why.
 """
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from campusconf.backoffice.access import is_staff_request
 
+logger = logging.getLogger("campusconf.signin")
 SIGNED_IN_AT = "campusconf_signed_in_at"
 LAST_SEEN = "campusconf_last_seen"
 IDLE_MINUTES = "campusconf_idle_minutes"
@@ -78,6 +80,7 @@ class SessionLimitsMiddleware:
         reason = ended_reason(request)
         if not reason:
             return self.get_response(request)
+        logger.info("session ended: user=%s reason=%s", user.get_username(), reason)
         logout(request)
         request.session[ENDED] = reason
         # The view now sees an anonymous visitor and sends them to its sign-in page.
