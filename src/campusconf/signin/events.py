@@ -1,4 +1,7 @@
-"""Every sign-in, refusal, failed password and lockout: logged and written to the audit log.
+"""Every sign-in, refusal, failed password and lockout is logged; the audit log gets
+those that matter to staff: sign-ins with staff rights or a password, changes of staff
+rights, IdP refusals, failed passwords and lockouts (members' routine ones are only
+logged).
 
 Django's ``user_logged_in`` / ``user_login_failed`` and django-axes' ``user_locked_out``
 signals cover every way in, including forms that are not ours (the signals are sent by

@@ -1,7 +1,8 @@
 """Sign-in pages: choose a way in, development sign-in, sign-out, and the refusal page.
 
 The OpenID Connect and SAML endpoints are the libraries' views, wrapped so that they
-exist only when configured and are rate-limited.
+exist only when configured, are rate-limited, and take answers only from the
+university's IdPs (``signin.federation``).
 """
 
 from typing import Any
