@@ -111,3 +111,18 @@ def test_no_configured_issuer_trusts_no_token(settings):
     settings.OIDC_RP_CLIENT_ID = "campusconf"
     with pytest.raises(FederationRefused):
         check_id_token({"iss": "", "aud": "campusconf", "sub": "s"})
+
+
+def test_the_checks_name_a_sign_in_that_would_refuse_everyone(settings):
+    from campusconf.signin.checks import federation_settings
+
+    settings.OIDC_RP_CLIENT_ID = "campusconf"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = "https://op.example/authorize"
+    settings.OIDC_OP_ISSUER = ""
+    settings.CAMPUSCONF_SAML_ENABLED = True
+    settings.CAMPUSCONF_SAML_IDP_METADATA_URL = "https://federation.example/metadata.xml"
+    settings.CAMPUSCONF_SAML_IDP_ENTITY_IDS = []
+    assert [error.id for error in federation_settings()] == ["signin.E001", "signin.E002"]
+    settings.OIDC_OP_ISSUER = "https://op.example"
+    settings.CAMPUSCONF_SAML_IDP_ENTITY_IDS = ["https://idp.utac.example.ac.jp/idp/shibboleth"]
+    assert federation_settings() == []
