@@ -88,35 +88,38 @@ def test_a_session_flag_from_sign_in_grants_access(client):
 
 
 @pytest.mark.django_db
-def test_staff_sign_in_with_a_password(client, staff_user):
+def test_staff_sign_in_is_through_the_university_not_a_password(client, staff_user):
+    """Passwords are for the break-glass superuser only (tests/signin/test_staff_login.py)."""
     from tests.backoffice.conftest import STAFF_PASSWORD
 
     page = client.get("/staff/login/")
     assert page.status_code == 200
-    response = client.post("/staff/login/", {"username": "helpdesk1", "password": STAFF_PASSWORD})
-    assert response.status_code == 302
-    assert client.get("/staff/").status_code == 200
-
-
-@pytest.mark.django_db
-def test_a_member_user_cannot_sign_in_as_staff(client):
-    get_user_model().objects.create_user("plain", password="plain-pass-123")
     response = client.post(
         "/staff/login/",
-        {"username": "plain", "password": "plain-pass-123"},
+        {"username": "helpdesk1", "password": STAFF_PASSWORD, "otp_token": "123456"},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
-    assert "no staff rights" in response.content.decode()
+    assert "may not sign in with a password" in response.content.decode()
+    assert client.get("/staff/").status_code == 302
 
 
 @pytest.mark.django_db
 def test_admin_is_for_superusers_only(client, staff_user):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from campusconf.signin.passwords import enrol_totp
+
     client.force_login(staff_user)
     response = client.get("/admin/")
-    assert response.status_code == 302  # to the admin's own sign-in: not enough rights
+    assert response.status_code == 302  # to the sign-in: not enough rights
     boss = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    device = enrol_totp(boss)
     client.force_login(boss)
+    assert client.get("/admin/").status_code == 302  # no one-time code yet
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as the break-glass form does
+    session.save()
     assert client.get("/admin/").status_code == 200
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, shot
+from tests.signin.browser_session import sign_in_browser_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,13 +51,13 @@ def staff_in_browser(live_server, page):
     # The live server's first request imports the whole URLconf (SAML and SCIM
     # libraries: seconds on a busy machine); do it before the browser's 10 s timeout.
     page.request.get(f"{live_server.url}/healthz", timeout=120_000)
-    get_user_model().objects.create_user("staff", password="campusconf-demo", is_staff=True)
+    staff = get_user_model().objects.create_user("staff", is_staff=True)
     page.goto(f"{live_server.url}/staff/")
     assert "/staff/login/" in page.url
-    page.fill("input[name=username]", "staff")
-    page.fill("input[name=password]", "campusconf-demo")
-    page.click("form.staffform button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/staff/")
+    # Staff sign in through the university's SSO (tests/signin); here the session it leaves.
+    sign_in_browser_as(page, live_server.url, staff)
+    page.goto(f"{live_server.url}/staff/")
+    assert page.url == f"{live_server.url}/staff/"
     return page
 
 

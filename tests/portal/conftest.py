@@ -92,7 +92,8 @@ def signed_in(client, make_member):
 
     member = make_member(language="en")
     client.force_login(
-        sign_in_user(member.common_id), backend="django.contrib.auth.backends.ModelBackend"
+        sign_in_user(member.common_id),
+        backend="campusconf.signin.backends.DevelopmentSessionBackend",
     )
     client.member = member
     return client

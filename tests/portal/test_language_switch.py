@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 def signed_in_client(member, **kwargs):
     client = Client(**kwargs)
     client.force_login(
-        sign_in_user(member.common_id), backend="django.contrib.auth.backends.ModelBackend"
+        sign_in_user(member.common_id),
+        backend="campusconf.signin.backends.DevelopmentSessionBackend",
     )
     return client
 

@@ -42,7 +42,8 @@ def test_apply_is_a_post_with_csrf_and_calls_the_engine(make_member, make_servic
     member = make_member(language="en")
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(
-        sign_in_user(member.common_id), backend="django.contrib.auth.backends.ModelBackend"
+        sign_in_user(member.common_id),
+        backend="campusconf.signin.backends.DevelopmentSessionBackend",
     )
     url = reverse("portal:apply", args=[service.slug])
     assert browser.get(url).status_code == 405

@@ -22,6 +22,8 @@ def settings_for(base: str) -> dict[str, object]:
         "OIDC_OP_TOKEN_ENDPOINT": f"{base}/oauth2/token",
         "OIDC_OP_USER_ENDPOINT": f"{base}/userinfo",
         "OIDC_OP_JWKS_ENDPOINT": f"{base}/jwks",
+        "OIDC_OP_ISSUER": base,  # what the mock writes into "iss"
+        "CAMPUSCONF_SIGNIN_SCOPES": ["utac.example.ac.jp"],
         "CAMPUSCONF_OIDC_COMMON_ID_CLAIM": "preferred_username",
         # The mock publishes one key without a "kid"; real providers name theirs.
         "OIDC_VERIFY_KID": False,

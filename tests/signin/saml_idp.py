@@ -3,6 +3,10 @@
 Keys and certificates are generated per test run into a temporary directory; none is
 ever committed. The person the IdP signs in is chosen by the test (``idp.user``), as
 if they had typed their password at the university's login page.
+
+Several IdPs can share one metadata file (``write_federation``), as a federation's
+aggregate lists every member institution's IdP, each with its own key and
+``shibmd:Scope``.
 """
 
 import datetime
@@ -22,9 +26,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from saml2 import samlp
 from saml2.authn_context import PASSWORD
 from saml2.config import IdPConfig
-from saml2.metadata import create_metadata_string
+from saml2.metadata import (
+    create_metadata_string,
+    entities_descriptor,
+    entity_descriptor,
+    metadata_tostring_fix,
+)
+from saml2.s_utils import decode_base64_and_inflate
 from saml2.server import Server
 
 XMLSEC = "/usr/bin/xmlsec1"
@@ -68,12 +79,23 @@ class QuietHandler(WSGIRequestHandler):
 
 
 class UniversityIdP:
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        name: str = "idp",
+        scopes: tuple[str, ...] = ("utac.example.ac.jp",),
+        hostile: bool = False,
+    ) -> None:
         self.directory = directory
+        self.name = name
+        # A hostile IdP answers any request it is shown, whichever IdP it was meant for.
+        self.hostile = hostile
+        self.scopes = scopes
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.entity_id = f"{self.base}/idp/metadata"
-        self.key, self.cert = make_keypair(directory, "idp")
+        self.key, self.cert = make_keypair(directory, name)
         self.user: dict[str, list[str]] = {}
         self.server: Server | None = None
 
@@ -85,7 +107,8 @@ class UniversityIdP:
             "cert_file": str(self.cert),
             "service": {
                 "idp": {
-                    "name": "Test university IdP",
+                    "name": f"Test IdP {self.name}",
+                    "scope": list(self.scopes),
                     "endpoints": {
                         "single_sign_on_service": [
                             (f"{self.base}/sso/redirect", saml2.BINDING_HTTP_REDIRECT)
@@ -101,15 +124,18 @@ class UniversityIdP:
             "metadata": {"local": [str(sp_metadata)]} if sp_metadata else {},
         }
 
-    def write_metadata(self) -> Path:
+    def idp_config(self) -> IdPConfig:
         conf = IdPConfig()
         conf.load(self.config(None))
-        path = self.directory / "idp-metadata.xml"
-        path.write_text(create_metadata_string(None, config=conf, valid=1).decode())
+        return conf
+
+    def write_metadata(self) -> Path:
+        path = self.directory / f"{self.name}-metadata.xml"
+        path.write_text(create_metadata_string(None, config=self.idp_config(), valid=1).decode())
         return path
 
     def trust(self, sp_metadata_xml: str) -> None:
-        path = self.directory / "sp-metadata.xml"
+        path = self.directory / f"sp-metadata-for-{self.name}.xml"
         path.write_text(sp_metadata_xml)
         conf = IdPConfig()
         conf.load(self.config(path))
@@ -121,9 +147,13 @@ class UniversityIdP:
         if environ.get("PATH_INFO") != "/sso/redirect" or "SAMLRequest" not in query:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
-        request = self.server.parse_authn_request(
-            query["SAMLRequest"][0], saml2.BINDING_HTTP_REDIRECT
-        ).message
+        if self.hostile:
+            xml = decode_base64_and_inflate(query["SAMLRequest"][0])
+            request = samlp.authn_request_from_string(xml)
+        else:
+            request = self.server.parse_authn_request(
+                query["SAMLRequest"][0], saml2.BINDING_HTTP_REDIRECT
+            ).message
         destination = request.assertion_consumer_service_url
         response = self.server.create_authn_response(
             identity=self.user,
@@ -155,6 +185,16 @@ class UniversityIdP:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def write_federation(directory: Path, idps: list[UniversityIdP]) -> Path:
+    """One metadata file listing every IdP, like a federation's aggregate."""
+    descriptors = [entity_descriptor(idp.idp_config()) for idp in idps]
+    entities, _xml = entities_descriptor(descriptors, 1, "test-federation", None, False, None)
+    path = directory / "federation-metadata.xml"
+    text = metadata_tostring_fix(entities, {"xs": "http://www.w3.org/2001/XMLSchema"}, None)
+    path.write_text(text.decode() if isinstance(text, bytes) else text)
+    return path
 
 
 def posted_form(page: str) -> tuple[str, dict[str, str]]:

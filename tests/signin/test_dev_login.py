@@ -172,3 +172,33 @@ def test_roles_are_shown_in_the_page_language(client, make_member):
 
 def _row(html: str, common_id: str) -> str:
     return html.split(f"<td>{common_id}</td>")[1].split("</tr>")[0]
+
+
+@pytest.mark.usefixtures("dev_mode")
+def test_development_sign_in_with_staff_rights(client, make_member):
+    """The demo's IT staff: the development sign-in stands in for the university's, and
+    its box stands in for the IdP's staff attribute."""
+    from campusconf.audit.models import AuditEntry
+
+    member = make_member(staff=True)
+    page = client.get("/dev-login/", {"staff": "1", "next": "/staff/"})
+    assert 'name="staff" value="1" checked' in page.text
+    response = client.post(
+        "/dev-login/", {"common_id": member.common_id, "staff": "1", "next": "/staff/"}
+    )
+    assert response["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    assert AuditEntry.objects.get(action="signin.success").details["method"] == "development"
+    client.post("/signout/")
+    client.post("/dev-login/", {"common_id": member.common_id})
+    assert client.get("/staff/").status_code == 403
+    assert AuditEntry.objects.filter(action="signin.staff_rights_removed").count() == 1
+
+
+@pytest.mark.usefixtures("dev_mode")
+def test_a_members_own_sign_in_is_not_in_the_audit_log(client, make_member):
+    from campusconf.audit.models import AuditEntry
+
+    client.post("/dev-login/", {"common_id": make_member().common_id})
+    assert client.get("/my/").status_code == 200
+    assert not AuditEntry.objects.exists()

@@ -108,3 +108,38 @@ def test_metadata_is_published_when_enabled(idp, live_server):
     metadata = httpx.get(f"{live_server.url}/saml2/metadata/", timeout=30)
     assert metadata.status_code == 200
     assert "AssertionConsumerService" in metadata.text
+
+
+STAFF_VALUE = "urn:mace:utac.example.ac.jp:campusconf:staff"
+
+
+@pytest.fixture
+def staff_from_entitlement(settings):
+    settings.CAMPUSCONF_SAML_STAFF_ATTRIBUTE = "eduPersonEntitlement"
+    settings.CAMPUSCONF_SAML_STAFF_VALUES = [STAFF_VALUE]
+
+
+@pytest.mark.usefixtures("staff_from_entitlement")
+def test_staff_rights_come_from_the_idps_attribute_at_each_sign_in(idp, live_server, make_member):
+    from campusconf.audit.models import AuditEntry
+
+    member = make_member(staff=True)
+    scoped = [f"{member.common_id}@utac.example.ac.jp"]
+    idp.user = {"eduPersonPrincipalName": scoped, "eduPersonEntitlement": [STAFF_VALUE, "x"]}
+    with httpx.Client(timeout=30) as browser:
+        start = browser.get(f"{live_server.url}/saml2/login/", params={"next": "/staff/"})
+        action, fields = posted_form(httpx.get(start.headers["location"], timeout=30).text)
+        assert browser.post(action, data=fields).headers["location"] == "/staff/"
+        assert browser.get(f"{live_server.url}/staff/").status_code == 200
+        browser.post(f"{live_server.url}/signout/")
+    signed_in = AuditEntry.objects.get(action="signin.success")
+    assert signed_in.details["staff"] is True and signed_in.details["method"] == "saml"
+    assert signed_in.details["issuer"] == idp.entity_id
+    assert AuditEntry.objects.filter(action="signin.staff_rights_granted").count() == 1
+
+    idp.user = {"eduPersonPrincipalName": scoped, "eduPersonEntitlement": ["x"]}
+    with httpx.Client(timeout=30) as browser:
+        action, fields = sign_in_at_idp(browser, live_server.url)
+        assert browser.post(action, data=fields).headers["location"] == "/my/"
+        assert browser.get(f"{live_server.url}/staff/").status_code == 403
+    assert AuditEntry.objects.filter(action="signin.staff_rights_removed").count() == 1

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from campusconf.backoffice.access import is_staff_request
 
 
 def site(request: HttpRequest) -> dict[str, object]:
@@ -7,4 +10,6 @@ def site(request: HttpRequest) -> dict[str, object]:
         "university_name": settings.CAMPUSCONF_UNIVERSITY_NAME,
         "helpdesk": settings.CAMPUSCONF_HELPDESK_ADDRESS,
         "development_mode": settings.DEBUG and getattr(settings, "CAMPUSCONF_DEV_LOGIN", False),
+        # Staff rights may come from the SSO's group, not only from is_staff.
+        "staff_rights": SimpleLazyObject(lambda: is_staff_request(request)),
     }

@@ -11,6 +11,12 @@ from django.db import transaction
 from campusconf.members.actions import mark_left, register_member
 from campusconf.members.models import Member
 from campusconf.services.models import Service
+from campusconf.signin.passwords import enrol_totp, totp_device
+
+# The demo administrator's one-time-code secret (hex), published like its password:
+# `campusconf demo-totp` prints the current code. A real installation enrols its own
+# with `campusconf totp-enrol`.
+DEMO_TOTP_KEY = "63616d707573636f6e662d64656d6f2d746f7470"
 
 FAMILY = [
     ("田中", "Tanaka"),
@@ -202,7 +208,7 @@ def service_definitions(
 
 @transaction.atomic
 def load_sample_data(
-    sandbox_base_url: str, staff_password: str, credentials: dict[str, Any] | None = None
+    sandbox_base_url: str, admin_password: str, credentials: dict[str, Any] | None = None
 ) -> dict[str, int]:
     """Idempotent: members and services that exist already are left as they are."""
     created_members = 0
@@ -221,16 +227,13 @@ def load_sample_data(
         )
         service.full_clean()
 
-    user_model = get_user_model()
-    staff, _created = user_model.objects.get_or_create(
-        username="staff", defaults={"is_staff": True, "email": "staff@example.ac.jp"}
-    )
-    staff.set_password(staff_password)
-    staff.is_staff = True
-    staff.save()
-    admin, _created = user_model.objects.get_or_create(
+    # IT staff sign in like members (in the demo: the development sign-in, with staff
+    # rights ticked); a password is only for the break-glass superuser, with a code.
+    admin, _created = get_user_model().objects.get_or_create(
         username="admin", defaults={"is_staff": True, "is_superuser": True}
     )
-    admin.set_password(staff_password)
+    admin.set_password(admin_password)
     admin.save()
+    if totp_device(admin) is None:
+        enrol_totp(admin, key=DEMO_TOTP_KEY)
     return {"members": created_members, "services": Service.objects.count()}

@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "campusconf.signin",
     "campusconf.portal",
     "djangosaml2",
+    # Break-glass password sign-in: second factor and lockout (docs/signin.md).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,11 +72,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "campusconf.signin.sessions.SessionLimitsMiddleware",
     "campusconf.signin.middleware.MemberStatusMiddleware",
     "djangosaml2.middleware.SamlSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its page
 ]
 
 ROOT_URLCONF = "campusconf.urls"
@@ -150,13 +157,42 @@ STORAGES = {
 
 LOGIN_URL = "/admin/login/"
 
-# Member sign-in (docs/signin.md). Members are Django users linked by Member.user;
-# staff keep signing in to the admin with a password (ModelBackend).
+# Sign-in (docs/signin.md). Members and staff sign in through the university's SSO;
+# a local password is only for a break-glass superuser, with a TOTP code, and django-axes
+# locks an account out after repeated failures. Axes comes first: it refuses a locked-out
+# account before any backend looks at the password.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",
+    "campusconf.signin.passwords.BreakGlassBackend",
     "campusconf.signin.backends.MemberOIDCBackend",
     "campusconf.signin.backends.MemberSaml2Backend",
+    "campusconf.signin.backends.DevelopmentSessionBackend",
 ]
+CAMPUSCONF_LOCKOUT_FAILURES = int(os.environ.get("CAMPUSCONF_LOCKOUT_FAILURES", "5"))
+CAMPUSCONF_LOCKOUT_MINUTES = int(os.environ.get("CAMPUSCONF_LOCKOUT_MINUTES", "30"))
+AXES_FAILURE_LIMIT = CAMPUSCONF_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = CAMPUSCONF_LOCKOUT_MINUTES / 60  # hours
+# Per account: a password guessed from many addresses is still locked out. SSO sign-ins
+# carry no user name, so axes neither counts nor blocks them.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_CALLABLE = "campusconf.signin.lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "campusconf.signin.ratelimit.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log and the log
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# axes.W006 wants the address among the lockout parameters; locking an address would
+# also lock every SSO sign-in behind it (a campus NAT, the proxy). Addresses are
+# throttled by CAMPUSCONF_SIGNIN_RATE_LIMIT instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+OTP_TOTP_ISSUER = os.environ.get("CAMPUSCONF_TOTP_ISSUER", "CampusConf")
+# Idle limits (minutes) and the absolute one (hours) for signed-in sessions.
+CAMPUSCONF_STAFF_IDLE_MINUTES = int(os.environ.get("CAMPUSCONF_STAFF_IDLE_MINUTES", "30"))
+CAMPUSCONF_MEMBER_IDLE_MINUTES = int(os.environ.get("CAMPUSCONF_MEMBER_IDLE_MINUTES", "60"))
+CAMPUSCONF_SESSION_MAX_HOURS = int(os.environ.get("CAMPUSCONF_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = CAMPUSCONF_SESSION_MAX_HOURS * 3600
+# The domains of the university's scoped identifiers (<common ID>@<scope>); an IdP's
+# scoped identifier outside them is refused. Empty: SAML IdPs' metadata scopes decide.
+CAMPUSCONF_SIGNIN_SCOPES = env_list("CAMPUSCONF_SIGNIN_SCOPES")
 # (attempts, seconds) per client address for sign-in callbacks and forms.
 CAMPUSCONF_SIGNIN_RATE_LIMIT = (
     int(os.environ.get("CAMPUSCONF_SIGNIN_RATE_LIMIT", "30")),
@@ -171,19 +207,28 @@ OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT"
 OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
 OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
 OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+# The only issuer whose ID tokens are taken (its discovery document's "issuer").
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
 OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
 OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
 LOGIN_REDIRECT_URL = "/my/"
 CAMPUSCONF_OIDC_COMMON_ID_CLAIM = os.environ.get(
     "CAMPUSCONF_OIDC_COMMON_ID_CLAIM", "preferred_username"
 )
+# Staff rights from a claim (e.g. "groups") carrying one of these values.
+CAMPUSCONF_OIDC_STAFF_CLAIM = os.environ.get("CAMPUSCONF_OIDC_STAFF_CLAIM", "")
+CAMPUSCONF_OIDC_STAFF_VALUES = env_list("CAMPUSCONF_OIDC_STAFF_VALUES")
 # SAML 2.0: on when the IdP's metadata is given as a file, a URL or an MDQ service.
 CAMPUSCONF_SAML_IDP_METADATA_FILE = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_FILE", "")
 CAMPUSCONF_SAML_IDP_METADATA_URL = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_URL", "")
 CAMPUSCONF_SAML_IDP_METADATA_CERT = os.environ.get("CAMPUSCONF_SAML_IDP_METADATA_CERT", "")
 CAMPUSCONF_SAML_MDQ_URL = os.environ.get("CAMPUSCONF_SAML_MDQ_URL", "")
 CAMPUSCONF_SAML_MDQ_CERT = os.environ.get("CAMPUSCONF_SAML_MDQ_CERT", "")
-CAMPUSCONF_SAML_IDP_ENTITY_ID = os.environ.get("CAMPUSCONF_SAML_IDP_ENTITY_ID", "")
+# The IdPs whose assertions are taken, whatever else the metadata lists; requests go to
+# the first. (CAMPUSCONF_SAML_IDP_ENTITY_ID, one ID, is read when this is not set.)
+CAMPUSCONF_SAML_IDP_ENTITY_IDS = env_list(
+    "CAMPUSCONF_SAML_IDP_ENTITY_IDS", os.environ.get("CAMPUSCONF_SAML_IDP_ENTITY_ID", "")
+)
 CAMPUSCONF_SAML_SP_ENTITY_ID = os.environ.get("CAMPUSCONF_SAML_SP_ENTITY_ID", "")
 CAMPUSCONF_SAML_SP_KEY_FILE = os.environ.get("CAMPUSCONF_SAML_SP_KEY_FILE", "")
 CAMPUSCONF_SAML_SP_CERT_FILE = os.environ.get("CAMPUSCONF_SAML_SP_CERT_FILE", "")
@@ -192,6 +237,9 @@ CAMPUSCONF_SAML_XMLSEC_BINARY = os.environ.get("CAMPUSCONF_SAML_XMLSEC_BINARY", 
 CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE = os.environ.get(
     "CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE", "eduPersonPrincipalName"
 )
+# Staff rights from an attribute (e.g. eduPersonEntitlement) carrying one of these values.
+CAMPUSCONF_SAML_STAFF_ATTRIBUTE = os.environ.get("CAMPUSCONF_SAML_STAFF_ATTRIBUTE", "")
+CAMPUSCONF_SAML_STAFF_VALUES = env_list("CAMPUSCONF_SAML_STAFF_VALUES")
 CAMPUSCONF_SAML_ENABLED = bool(
     CAMPUSCONF_SAML_IDP_METADATA_FILE or CAMPUSCONF_SAML_IDP_METADATA_URL or CAMPUSCONF_SAML_MDQ_URL
 )
@@ -211,9 +259,9 @@ SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_CSP_HANDLER = ""  # the site sets its own headers; djangosaml2 would only warn
 
 # Staff back office (docs/backoffice.md): besides Django's is_staff and the
-# backoffice.access permission, members of this Django group (filled from the SSO's
-# group or attribute by the sign-in code) are staff. Empty: no group grants it.
-CAMPUSCONF_STAFF_GROUP = os.environ.get("CAMPUSCONF_STAFF_GROUP", "")
+# backoffice.access permission, members of this Django group are staff. Every SSO
+# sign-in sets the person's membership from the staff attribute or claim above.
+CAMPUSCONF_STAFF_GROUP = os.environ.get("CAMPUSCONF_STAFF_GROUP", "campusconf-staff")
 
 # Mail: the demo and the tests point this at a local SMTP server.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

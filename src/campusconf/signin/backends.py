@@ -1,10 +1,11 @@
 """Authentication backends: the university's OpenID provider and SAML IdP name a common ID.
 
-Both map the asserted identifier to a directory member through ``signin.members``; a
-person who may not enter is refused with a reason the sign-in pages show politely.
+Both bind the asserted identifier to the IdP that asserted it (``signin.federation``),
+then map it to a directory member through ``signin.members``; a person who may not
+enter is refused with a reason the sign-in pages show politely. What the IdP said
+about staff rights rides along to ``events.signed_in`` as ``SignInFacts``.
 """
 
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -16,11 +17,17 @@ from django.http import HttpRequest
 from djangosaml2.backends import Saml2Backend
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from campusconf.signin.members import SignInRefused, common_id_from, sign_in_user
+from campusconf.signin import events, staff_rights
+from campusconf.signin.federation import (
+    AssertedId,
+    FederationRefused,
+    bind_oidc_claims,
+    check_id_token,
+)
+from campusconf.signin.members import SignInRefused, sign_in_user
 
-logger = logging.getLogger(__name__)
-
-REFUSAL_SESSION_KEY = "campusconf_signin_refused"
+# Where the ACS view hands the identity it bound to its IdP to the SAML backend.
+ASSERTED_ID_KEY = "campusconf_asserted_id"
 
 
 def oidc_enabled() -> bool:
@@ -33,13 +40,22 @@ def saml_enabled() -> bool:
     return bool(getattr(settings, "CAMPUSCONF_SAML_ENABLED", False))
 
 
-def remember_refusal(request: HttpRequest | None, code: str) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session[REFUSAL_SESSION_KEY] = code
+class DevelopmentSessionBackend(ModelBackend):
+    """Holds the sessions the development sign-in starts; it authenticates nobody."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        return None
 
 
 class MemberOIDCBackend(OIDCAuthenticationBackend):
-    """OpenID Connect: the claim named by CAMPUSCONF_OIDC_COMMON_ID_CLAIM is the common ID."""
+    """OpenID Connect: the ID token must come from ``OIDC_OP_ISSUER`` for this client;
+    the claim named by CAMPUSCONF_OIDC_COMMON_ID_CLAIM is the common ID."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Django instantiates every backend on every authenticate() and get_user(); when
@@ -59,16 +75,25 @@ class MemberOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(
         self, access_token: str, id_token: str, payload: dict[str, Any]
     ) -> AbstractBaseUser | None:
-        claims = dict(payload)
-        claims.update(self.get_userinfo(access_token, id_token, payload) or {})
-        claim = settings.CAMPUSCONF_OIDC_COMMON_ID_CLAIM
         try:
-            user = sign_in_user(common_id_from(claims.get(claim)))
+            issuer = check_id_token(payload)
+            claims = dict(payload)
+            userinfo = self.get_userinfo(access_token, id_token, payload) or {}
+            # OpenID Connect Core 5.3.2: a UserInfo answer about another subject is not used.
+            if userinfo and userinfo.get("sub") != payload.get("sub"):
+                raise FederationRefused(
+                    "idp_not_accepted", issuer=issuer, detail="UserInfo names another sub"
+                )
+            claims.update(userinfo)
+            asserted = bind_oidc_claims(issuer, claims)
+            user = sign_in_user(asserted.common_id)
         except SignInRefused as refusal:
-            logger.info("OIDC sign-in refused: %s (sub=%s)", refusal.code, claims.get("sub"))
-            remember_refusal(self.request, refusal.code)
+            events.refused(self.request, refusal, method="oidc")
             return None
-        self.request.session["campusconf_signin_method"] = "oidc"
+        facts = events.SignInFacts(
+            "oidc", asserted.issuer, asserted.scope, staff_rights.from_oidc(claims)
+        )
+        events.note(self.request, facts)
         return user
 
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:
@@ -76,7 +101,7 @@ class MemberOIDCBackend(OIDCAuthenticationBackend):
 
 
 class MemberSaml2Backend(Saml2Backend):
-    """SAML 2.0: the attribute named by CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE is the common ID."""
+    """SAML 2.0: takes only the identity that ``views.SamlAcs`` bound to an accepted IdP."""
 
     def authenticate(
         self,
@@ -89,21 +114,23 @@ class MemberSaml2Backend(Saml2Backend):
     ) -> AbstractBaseUser | None:
         if session_info is None or "ava" not in session_info:
             return None
-        self._refuse_replay(request, assertion_info or {})
-        attribute = settings.CAMPUSCONF_SAML_COMMON_ID_ATTRIBUTE
-        values = session_info["ava"].get(attribute)
+        asserted = session_info.get(ASSERTED_ID_KEY)
+        if not isinstance(asserted, AssertedId):
+            raise SuspiciousOperation("SAML session_info not bound to an IdP")
+        self._refuse_replay(request, asserted, assertion_info or {})
         try:
-            user = sign_in_user(common_id_from(values))
+            user = sign_in_user(asserted.common_id)
         except SignInRefused as refusal:
-            logger.info("SAML sign-in refused: %s", refusal.code)
-            remember_refusal(request, refusal.code)
+            events.refused(request, refusal, method="saml")
             raise PermissionDenied(refusal.code) from refusal
-        if request is not None:
-            request.session["campusconf_signin_method"] = "saml"
+        staff = staff_rights.from_saml(session_info["ava"])
+        events.note(request, events.SignInFacts("saml", asserted.issuer, asserted.scope, staff))
         return user
 
     @staticmethod
-    def _refuse_replay(request: HttpRequest | None, assertion_info: dict[str, Any]) -> None:
+    def _refuse_replay(
+        request: HttpRequest | None, asserted: AssertedId, assertion_info: dict[str, Any]
+    ) -> None:
         """An assertion is accepted once, whatever session presents it (the
         outstanding-request check only protects the session that asked)."""
         assertion_id = assertion_info.get("assertion_id")
@@ -111,6 +138,8 @@ class MemberSaml2Backend(Saml2Backend):
             raise SuspiciousOperation("SAML assertion without an ID")
         # Kept longer than any assertion's validity window, so a replay always finds it.
         if not cache.add(f"saml-assertion:{assertion_id}", 1, timeout=24 * 3600):
-            logger.warning("SAML assertion %s presented again: refused", assertion_id)
-            remember_refusal(request, "failed")
+            replay = FederationRefused(
+                "failed", issuer=asserted.issuer, detail=f"assertion {assertion_id} presented again"
+            )
+            events.refused(request, replay, method="saml")
             raise PermissionDenied("replayed assertion")

@@ -32,6 +32,17 @@ class SignInRefused(Exception):
             "Your university sign-in did not tell us your common ID, so we cannot "
             "find you. Please write to the help desk."
         ),
+        "idp_not_accepted": _(
+            "This sign-in came from an identity provider that this service does not "
+            "accept, so you have not been signed in. Please start again from this site's "
+            "sign-in page and sign in with your university account. If this keeps "
+            "happening, please write to the help desk."
+        ),
+        "scope_not_accepted": _(
+            "The identity provider vouched for an account of another organisation, which "
+            "it may not do here, so you have not been signed in. Please sign in with your "
+            "own university account."
+        ),
         "too_many": _("Too many sign-in attempts. Please wait a minute and try again."),
         "failed": _("Signing in did not succeed. Please try again."),
     }
@@ -43,17 +54,6 @@ class SignInRefused(Exception):
 
 def message_for(code: str) -> str:
     return str(SignInRefused.MESSAGES.get(code, SignInRefused.MESSAGES["failed"]))
-
-
-def common_id_from(value: object) -> str:
-    """The 10-digit common ID in an asserted value such as ``1234567890@utac.example``."""
-    if isinstance(value, list | tuple):
-        value = value[0] if value else ""
-    text = str(value or "").strip()
-    local = text.split("@", 1)[0]
-    if not COMMON_ID.match(local):
-        raise SignInRefused("no_common_id")
-    return local
 
 
 def member_for(common_id: str) -> Member:

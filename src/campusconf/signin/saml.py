@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from saml2.config import SPConfig
 
-from campusconf.signin.backends import REFUSAL_SESSION_KEY
+from campusconf.signin.events import REFUSAL_SESSION_KEY
 from campusconf.signin.members import message_for
 
 
@@ -62,8 +62,10 @@ def sp_settings(base_url: str) -> dict[str, Any]:
         "metadata": _metadata(),
         "debug": False,
     }
-    if settings.CAMPUSCONF_SAML_IDP_ENTITY_ID:
-        config["service"]["sp"]["idp"] = {settings.CAMPUSCONF_SAML_IDP_ENTITY_ID: None}
+    # Which IdPs answers are taken from is decided in signin.federation, whatever this
+    # says: pysaml2 uses it only to pick where a request goes.
+    if settings.CAMPUSCONF_SAML_IDP_ENTITY_IDS:
+        config["service"]["sp"]["idp"] = dict.fromkeys(settings.CAMPUSCONF_SAML_IDP_ENTITY_IDS)
     if settings.CAMPUSCONF_SAML_SP_KEY_FILE:
         config["key_file"] = settings.CAMPUSCONF_SAML_SP_KEY_FILE
         config["cert_file"] = settings.CAMPUSCONF_SAML_SP_CERT_FILE
@@ -88,10 +90,13 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
 def acs_failure(
     request: HttpRequest, exception: Exception | None = None, status: int = 403, **kwargs: Any
 ) -> HttpResponse:
-    """Every refused SAML response ends on the same polite page, in the member's language."""
+    """Every refused SAML response ends on the same polite page, in the member's language:
+    403 when we refused the person or their IdP, the library's status otherwise."""
     code = request.session.pop(REFUSAL_SESSION_KEY, "")
     if not code and isinstance(exception, PermissionDenied) and exception.args:
         code = str(exception.args[0])
+    if code:
+        status = 403
     return render(
         request,
         "signin/refused.html",

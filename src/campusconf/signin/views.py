@@ -1,7 +1,8 @@
 """Sign-in pages: choose a way in, development sign-in, sign-out, and the refusal page.
 
 The OpenID Connect and SAML endpoints are the libraries' views, wrapped so that they
-exist only when configured and are rate-limited.
+exist only when configured, are rate-limited, and take answers only from the
+university's IdPs (``signin.federation``).
 """
 
 from typing import Any
@@ -17,13 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from djangosaml2 import views as saml_views
 from mozilla_django_oidc import views as oidc_views
+from saml2.config import SPConfig
 
 from campusconf.members.models import Member
-from campusconf.signin import ratelimit
-from campusconf.signin.backends import REFUSAL_SESSION_KEY, oidc_enabled, saml_enabled
+from campusconf.signin import events, ratelimit, sessions
+from campusconf.signin.backends import ASSERTED_ID_KEY, oidc_enabled, saml_enabled
+from campusconf.signin.events import REFUSAL_SESSION_KEY
+from campusconf.signin.federation import FederationRefused, accepted_saml_idps, bind_saml_assertion
 from campusconf.signin.members import SignInRefused, message_for, sign_in_user
 
-SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+SESSION_BACKEND = "campusconf.signin.backends.DevelopmentSessionBackend"
 
 
 def dev_login_enabled() -> bool:
@@ -33,6 +37,11 @@ def dev_login_enabled() -> bool:
 def _allowed(request: HttpRequest, scope: str) -> bool:
     limit, window = settings.CAMPUSCONF_SIGNIN_RATE_LIMIT
     return ratelimit.hit(scope, ratelimit.client_address(request), limit=limit, window=window)
+
+
+def throttled(request: HttpRequest, scope: str) -> HttpResponse | None:
+    """The 429 page once this address has used up its sign-in attempts, else None."""
+    return None if _allowed(request, scope) else _refused(request, "too_many", status=429)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -53,6 +62,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         "signin/signin.html",
         {
             "refusal": message_for(code) if code else "",
+            "session_ended": sessions.take_notice(request),
             "oidc": oidc_enabled(),
             "saml": saml_enabled(),
             "dev_login": dev_login_enabled(),
@@ -76,8 +86,10 @@ def dev_login(request: HttpRequest) -> HttpResponse:
             user = sign_in_user(request.POST.get("common_id", "").strip())
         except SignInRefused as refusal:
             return _refused(request, refusal.code)
+        # As if the university's sign-in said whether this person is IT staff.
+        staff = request.POST.get("staff") == "1"
+        events.note(request, events.SignInFacts("development", staff=staff))
         login(request, user, backend=SESSION_BACKEND)
-        request.session["campusconf_signin_method"] = "development"
         return redirect(_safe_next(request))
     query = request.GET.get("q", "").strip()
     members = Member.objects.order_by("common_id")
@@ -94,7 +106,12 @@ def dev_login(request: HttpRequest) -> HttpResponse:
         "signin/dev_login.html",
         # The whole sample university (about 60) fits, so its last members (the late
         # students, the one who left) can be chosen without knowing to search for them.
-        {"members": members[:200], "query": query, "next": _safe_next(request)},
+        {
+            "members": members[:200],
+            "query": query,
+            "next": _safe_next(request),
+            "staff": request.GET.get("staff") == "1",
+        },
     )
 
 
@@ -134,13 +151,34 @@ class OIDCCallback(oidc_views.OIDCAuthenticationCallbackView):
 
 
 class SamlLogin(saml_views.LoginView):
+    """Requests go only to an accepted IdP: the first, or the one ``?idp=`` names if it
+    is accepted; the library would offer every IdP in the metadata."""
+
     config_loader_path = "campusconf.signin.saml.config_loader"
+
+    def get_sp_config(self, request: HttpRequest) -> SPConfig:
+        # Loaded once per request: checking the IdP and the library both need it.
+        if not hasattr(self, "_sp_config"):
+            self._sp_config = super().get_sp_config(request)
+        return self._sp_config
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not saml_enabled():
             raise Http404
         if not _allowed(request, "saml"):
             return _refused(request, "too_many", status=429)
+        if not request.user.is_authenticated:
+            accepted = accepted_saml_idps(self.get_sp_config(request).metadata)
+            chosen = request.GET.get("idp") or (accepted[0] if accepted else "")
+            if chosen not in accepted:
+                detail = "sign-in requested for it" if chosen else "no IdP is accepted"
+                refusal = FederationRefused("idp_not_accepted", issuer=chosen, detail=detail)
+                events.refused(request, refusal, method="saml")
+                request.session.pop(REFUSAL_SESSION_KEY, None)  # told here, not again later
+                return _refused(request, refusal.code)
+            query = request.GET.copy()
+            query["idp"] = chosen  # the library reads the IdP from the query
+            request.GET = query  # type: ignore[assignment]
         response: HttpResponse = super().get(request, *args, **kwargs)
         return response
 
@@ -155,6 +193,21 @@ class SamlAcs(saml_views.AssertionConsumerServiceView):
             return _refused(request, "too_many", status=429)
         response: HttpResponse = super().post(request, *args, **kwargs)
         return response
+
+    def custom_validation(self, response: Any) -> None:
+        """The library checked the signature; here, whether the signer may speak for
+        this person (``signin.federation``). Raising makes the library refuse."""
+        try:
+            self.asserted = bind_saml_assertion(response)
+        except SignInRefused as refusal:
+            events.refused(self.request, refusal, method="saml")
+            raise
+
+    def authenticate_user(
+        self, request: HttpRequest, session_info: dict[str, Any], *args: Any
+    ) -> Any:
+        bound = {**session_info, ASSERTED_ID_KEY: self.asserted}
+        return super().authenticate_user(request, bound, *args)
 
     def handle_acs_failure(
         self, request: HttpRequest, exception: Exception | None = None, status: int = 403, **kw: Any

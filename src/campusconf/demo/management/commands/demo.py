@@ -15,7 +15,7 @@ SANDBOX_PORT = 8100
 SMTP_PORT = 1025
 MAILBOX_PORT = 8025
 WEB_PORT = 8000
-STAFF_PASSWORD = "campusconf-demo"  # noqa: S105 - the demo's published sample sign-in
+ADMIN_PASSWORD = "campusconf-demo"  # noqa: S105 - the demo's published sample sign-in
 
 
 def vendor_environment(credentials: dict[str, Any]) -> dict[str, str]:
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             check=True,
         )
         credentials = json.loads(credentials_file.read_text())
-        load_sample_data(sandbox_url, STAFF_PASSWORD, credentials)
+        load_sample_data(sandbox_url, ADMIN_PASSWORD, credentials)
         # Before the sandbox serves: S7 needs a personal account already at the vendor.
         subprocess.run(
             [
@@ -135,8 +135,10 @@ class Command(BaseCommand):
 CampusConf demo
   Portal and home page   http://127.0.0.1:{WEB_PORT}/
   Sign in as a member    http://127.0.0.1:{WEB_PORT}/dev-login/
-  Back office (staff)    http://127.0.0.1:{WEB_PORT}/staff/   sign in as staff / {STAFF_PASSWORD}
-  Django admin           http://127.0.0.1:{WEB_PORT}/admin/   sign in as admin / {STAFF_PASSWORD}
+  Back office (staff)    http://127.0.0.1:{WEB_PORT}/staff/   "Development sign-in as IT staff",
+                         then any sample member
+  Django admin           http://127.0.0.1:{WEB_PORT}/admin/   sign in as admin / {ADMIN_PASSWORD}
+                         and the one-time code from: uv run campusconf demo-totp
   Vendor sandbox         http://127.0.0.1:{SANDBOX_PORT}/   admin token in var/sandbox.json
   Mailbox                http://127.0.0.1:{MAILBOX_PORT}/
   Personal accounts      {holder} already holds personal
