@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from vendor_sandbox import clock, counters, credentials, faults, variants
+from vendor_sandbox import clock, counters, credentials, faults, variants, webhooks
 from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import json_response
@@ -33,6 +33,7 @@ from vendor_sandbox.models import (
     SandboxState,
     WebexJob,
     WebexPerson,
+    WebhookDelivery,
     ZoomPageToken,
     ZoomUser,
 )  # fmt: skip
@@ -80,7 +81,10 @@ def admin_api(methods: set[str]) -> Callable[..., Any]:
 @admin_api({"POST"})
 @transaction.atomic
 def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
-    for model in (WebexPerson, WebexJob, ZoomUser, ZoomPageToken, PersonalAccount, Link, Mail):
+    for model in (
+        WebexPerson, WebexJob, ZoomUser, ZoomPageToken, PersonalAccount, Link, Mail,
+        WebhookDelivery,
+    ):  # fmt: skip
         model.objects.all().delete()
     Counter.objects.all().delete()
     RateWindow.objects.all().delete()
@@ -167,7 +171,8 @@ def variants_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
 def webhook(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method != "GET":
         SandboxState.objects.filter(id=1).update(webhook_url=str(body.get("url", "")))
-    return json_response({"url": SandboxState.objects.get(id=1).webhook_url})
+    url = SandboxState.objects.get(id=1).webhook_url
+    return json_response({"url": url, "deliveries": webhooks.summary()})
 
 
 def users_by_state() -> dict[str, dict[str, int]]:
