@@ -34,6 +34,7 @@ from vendor_sandbox.models import (
     WebexJob,
     WebexPerson,
     WebhookDelivery,
+    ZoomAccount,
     ZoomPageToken,
     ZoomUser,
 )  # fmt: skip
@@ -172,7 +173,13 @@ def webhook(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method != "GET":
         SandboxState.objects.filter(id=1).update(webhook_url=str(body.get("url", "")))
     url = SandboxState.objects.get(id=1).webhook_url
-    return json_response({"url": url, "deliveries": webhooks.summary()})
+    answer: dict[str, Any] = {"url": url, "deliveries": webhooks.summary()}
+    if request.method != "GET" and url:
+        # As Zoom does when an endpoint is saved: the receiver must answer the challenge.
+        account = ZoomAccount.objects.first()
+        secret = CONFIG.webhook_secret or (account.webhook_secret if account else "")
+        answer["validation"] = webhooks.validate(url, secret)
+    return json_response(answer)
 
 
 def users_by_state() -> dict[str, dict[str, int]]:

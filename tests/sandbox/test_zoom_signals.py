@@ -6,6 +6,8 @@ with Google" (S12), login types (Z-f), and webhook deliveries with Zoom's retrie
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -246,3 +248,46 @@ def test_a_receiver_back_before_the_retry_gets_the_event(
         server.server_close()
     assert [e["payload"]["object"]["email"] for e in _Hook.got] == [email]
     assert _delivery(sandbox)["attempts"] == 2
+
+
+class _Validator(BaseHTTPRequestHandler):
+    """An endpoint that answers Zoom's challenge as the documents ask, or wrongly."""
+
+    secret = ""
+    wrong = False
+
+    def do_POST(self) -> None:
+        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        plain = event["payload"]["plainToken"]
+        digest = hmac.new(_Validator.secret.encode(), plain.encode(), hashlib.sha256)
+        answer = {"plainToken": plain, "encryptedToken": "0" if self.wrong else digest.hexdigest()}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("wrong", [False, True], ids=["answered", "wrong-hash"])
+def test_saving_a_receiver_sends_zooms_validation_challenge(
+    sandbox: SandboxServer, wrong: bool
+) -> None:
+    _Validator.secret = sandbox.creds["zoom"]["webhook_secret_token"]
+    _Validator.wrong = wrong
+    server = HTTPServer(("127.0.0.1", free_port()), _Validator)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        saved = sandbox.admin("PUT", "webhook", json={"url": url}).json()
+    finally:
+        sandbox.admin("PUT", "webhook", json={"url": ""})
+        server.shutdown()
+        server.server_close()
+    assert saved["validation"]["validated"] is not wrong
+    dead = sandbox.admin("PUT", "webhook", json={"url": f"http://127.0.0.1:{free_port()}/"})
+    sandbox.admin("PUT", "webhook", json={"url": ""})
+    assert dead.json()["validation"]["validated"] is False
