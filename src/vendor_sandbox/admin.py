@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from vendor_sandbox import clock, counters, credentials, faults, variants
+from vendor_sandbox import clock, counters, credentials, faults, variants, webhooks
 from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import json_response
@@ -33,6 +33,8 @@ from vendor_sandbox.models import (
     SandboxState,
     WebexJob,
     WebexPerson,
+    WebhookDelivery,
+    ZoomAccount,
     ZoomPageToken,
     ZoomUser,
 )  # fmt: skip
@@ -80,7 +82,10 @@ def admin_api(methods: set[str]) -> Callable[..., Any]:
 @admin_api({"POST"})
 @transaction.atomic
 def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
-    for model in (WebexPerson, WebexJob, ZoomUser, ZoomPageToken, PersonalAccount, Link, Mail):
+    for model in (
+        WebexPerson, WebexJob, ZoomUser, ZoomPageToken, PersonalAccount, Link, Mail,
+        WebhookDelivery,
+    ):  # fmt: skip
         model.objects.all().delete()
     Counter.objects.all().delete()
     RateWindow.objects.all().delete()
@@ -167,7 +172,14 @@ def variants_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
 def webhook(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method != "GET":
         SandboxState.objects.filter(id=1).update(webhook_url=str(body.get("url", "")))
-    return json_response({"url": SandboxState.objects.get(id=1).webhook_url})
+    url = SandboxState.objects.get(id=1).webhook_url
+    answer: dict[str, Any] = {"url": url, "deliveries": webhooks.summary()}
+    if request.method != "GET" and url:
+        # As Zoom does when an endpoint is saved: the receiver must answer the challenge.
+        account = ZoomAccount.objects.first()
+        secret = CONFIG.webhook_secret or (account.webhook_secret if account else "")
+        answer["validation"] = webhooks.validate(url, secret)
+    return json_response(answer)
 
 
 def users_by_state() -> dict[str, dict[str, int]]:

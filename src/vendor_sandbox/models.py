@@ -165,6 +165,24 @@ class PersonalAccount(models.Model):
         return f"{type(self).__name__} {self.pk}"
 
 
+class WebhookDelivery(models.Model):
+    """A Zoom event notification on its way to the receiver: tried at once, then again
+    5, 20 and 60 minutes later on the sandbox clock, then dropped for good."""
+
+    url = models.CharField(max_length=500)
+    secret = models.CharField(max_length=100)
+    event = models.CharField(max_length=100)
+    body = models.TextField()
+    attempts = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)  # sandbox time
+    status = models.CharField(max_length=20, default="queued")  # queued|delivered|dropped
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
 class Link(models.Model):
     """A one-time link mailed to someone: activation, conversion, join, password reset."""
 

@@ -32,6 +32,21 @@ VARIANTS: dict[str, Variant] = {
             "the 429 of Zoom's daily create cap: with X-RateLimit-Type: Daily-limit and an "
             "ISO Retry-After (documented), or with neither header (reported)",
         ),
+        Variant(
+            "zoom_google_activation",
+            "zoom",
+            ("personal_outside", "joined_basic", "joined_licensed"),
+            "Sign in with Google on the activation page: a personal account outside the "
+            "organisation, the organisation's user still pending (the university's report); "
+            "or the invitation accepted with a Google login, as a Basic user, or licensed",
+        ),
+        Variant(
+            "zoom_pending_user_get",
+            "zoom",
+            ("minimal", "full"),
+            "GET /users/{id or email} of a pending user: only id and created_at, the time of "
+            "the call (the reference's note), or every field with that created_at",
+        ),
     )
 }
 DEFAULTS: dict[str, str] = {name: v.choices[0] for name, v in VARIANTS.items()}

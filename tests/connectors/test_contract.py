@@ -62,7 +62,10 @@ def test_a_user_goes_through_its_whole_life(connector_case: ConnectorCase):
     assert _user(connector.find_by_address([alias, spec.email])).vendor_id == vendor_id
     assert isinstance(connector.find_by_address([alias]), NotFound)
 
-    assert _fetch(case, vendor_id).email.lower() == spec.email.lower()
+    # A pending Zoom user read by id may be its id alone (Errata Z-c): partial, no address.
+    fetched = _fetch(case, vendor_id)
+    assert fetched.vendor_id == vendor_id
+    assert fetched.partial or fetched.email.lower() == spec.email.lower()
 
     listed = [u for u in connector.iter_users(page_size=2) if u.email.lower() == spec.email.lower()]
     assert len(listed) == 1
@@ -144,7 +147,11 @@ def test_create_honours_the_licence(connector_case: ConnectorCase, licensed: boo
     assert created.user.licensed is licensed
     vendor_id = created.user.vendor_id
     assert vendor_id is not None
-    assert _fetch(connector_case, vendor_id).licensed is licensed
+    fetched = _fetch(connector_case, vendor_id)
+    if fetched.partial:  # a pending Zoom user read alone has no type (Z-c): the list has
+        email = created.user.email.lower()
+        fetched = next(u for u in connector_case.connector.iter_users() if u.email == email)
+    assert fetched.licensed is licensed
 
 
 def test_reactivate_brings_back_the_same_user_licensed(connector_case: ConnectorCase):

@@ -162,7 +162,7 @@ def test_malformed_answers_are_typed_failures_logged_with_tracking_id(caplog):
     script = Script()
     script.on("GET", "/v2/users/u1", reply(200, "<html>not json</html>", TRACK))
     script.on("GET", "/v2/users/u2", reply(200, {"id": "u2", "email": 42}, TRACK))
-    script.on("POST", "/v2/users", reply(201, {"id": "u3"}, TRACK))
+    script.on("POST", "/v2/users", reply(201, {"id": 3}, TRACK))
     connector = zoom(script)
     with caplog.at_level(logging.WARNING, logger="campusconf.connectors"):
         first, second, created = (
@@ -316,21 +316,85 @@ def test_delete_uses_disassociate_for_pending_users():
     assert script.calls[-1].params["action"] == "disassociate"
 
 
+# A pending user read alone, as Zoom's reference describes it (Errata Z-c): its id and
+# the time of the call; no email, status, type or names.
+SPARSE = {"id": "p1", "created_at": "2026-12-06T09:00:00Z"}
+
+
+def test_a_pending_user_read_by_address_is_that_address_and_partial():
+    script = Script().on("GET", f"/v2/users/{SPEC.email}", reply(200, SPARSE, TRACK))
+    outcome = zoom(script).find_by_address([SPEC.email])
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    user = outcome.user
+    assert (user.vendor_id, user.email, user.state) == ("p1", SPEC.email, UserState.PENDING)
+    assert user.partial and user.created is None  # created_at is the time of the call
+
+
+def test_a_pending_user_read_by_id_keeps_its_id_and_no_address():
+    script = Script().on("GET", "/v2/users/p1", reply(200, SPARSE))
+    outcome = zoom(script).get_user("p1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert (outcome.user.vendor_id, outcome.user.email) == ("p1", "")
+    assert outcome.user.partial and outcome.user.state is UserState.PENDING
+
+
+def test_a_pending_user_with_an_empty_address_is_read_by_the_key_asked():
+    body = {**SPARSE, "email": "", "status": "pending"}
+    script = Script().on("GET", f"/v2/users/{SPEC.email}", reply(200, body))
+    outcome = zoom(script).find_by_address([SPEC.email])
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert outcome.user.email == SPEC.email and outcome.user.partial
+
+
+def test_delete_and_reactivate_of_a_sparse_pending_user_are_decided_not_retried():
+    script = Script()
+    script.on("GET", "/v2/users/p1", reply(200, SPARSE))
+    script.on("DELETE", "/v2/users/p1", reply(204))
+    assert isinstance(zoom(script).delete("p1"), Ok)
+    assert script.calls[-1].params["action"] == "disassociate"
+    refused = zoom(Script().on("GET", "/v2/users/p1", reply(200, SPARSE))).reactivate("p1")
+    assert isinstance(refused, Rejected) and "never activated" in refused.reason
+
+
+def test_a_user_with_neither_id_nor_address_breaks_the_contract():
+    script = Script().on("GET", "/v2/users", reply(200, {"users": [{"type": 1}]}))
+    with pytest.raises(ListingFailed) as failed:
+        next(zoom(script).iter_users())
+    assert "neither 'id' nor 'email'" in str(failed.value.outcome)
+
+
+def test_a_create_answered_with_the_id_alone_is_created_at_the_address_sent():
+    script = Script().on("POST", "/v2/users", reply(201, {"id": "z9"}, TRACK))
+    outcome = zoom(script).create_user(SPEC)
+    assert isinstance(outcome, Created)
+    assert (outcome.user.vendor_id, outcome.user.email) == ("z9", SPEC.email)
+    assert outcome.user.partial
+
+
+def test_reinvite_of_a_pending_user_without_address_is_refused_not_sent():
+    user = VendorUser("p1", "", state=UserState.PENDING, partial=True)
+    script = Script()
+    assert isinstance(zoom(script).reinvite(user), Rejected)
+    assert script.paths("DELETE") == [] and script.paths("POST") == []
+
+
 @pytest.mark.parametrize(
-    ("existed", "expected"), [(True, Ok), (False, NotFound)], ids=["existed", "absent"]
+    ("types", "names"),
+    [
+        ([0, 1, 99, 100, 101], ("facebook", "google", "api", "zoom", "sso")),
+        ([24, 27, 97, 98], ("apple", "microsoft", "mobile", "ringcentral")),
+        ([11, 21, 23], ("phone", "wechat", "alipay")),
+        ([555], ("login-555",)),
+        (["27", None, "x", True], ("microsoft",)),  # what can be read is; the rest skipped
+        (1, ("google",)),
+    ],
+    ids=["documented", "rivet", "china", "unknown", "garbled", "not-a-list"],
 )
-def test_address_lookup_reads_existed_email(existed, expected):
-    script = Script().on("GET", "/v2/users/email", reply(200, {"existed_email": existed}, TRACK))
-    outcome = zoom(script).address_has_vendor_account(SPEC.email)
-    assert isinstance(outcome, expected)
-    assert outcome.tracking_id == TRACK["x-zm-trackingid"]
-    assert script.calls[-1].params["email"] == SPEC.email
-
-
-def test_address_lookup_with_a_malformed_answer_is_a_contract_failure():
-    script = Script().on("GET", "/v2/users/email", reply(200, {"existed_email": "yes"}))
-    outcome = zoom(script).address_has_vendor_account(SPEC.email)
-    assert isinstance(outcome, TransientFailure) and "broke the API contract" in outcome.reason
+def test_every_login_type_is_read_and_none_fails_the_user(types, names):
+    body = {"id": "u1", "email": SPEC.email, "status": "active", "type": 2, "login_types": types}
+    outcome = zoom(Script().on("GET", "/v2/users/u1", reply(200, body))).get_user("u1")
+    assert isinstance(outcome, Ok) and outcome.user is not None
+    assert outcome.user.login_types == names and not outcome.user.partial
 
 
 def _zoom_user(status: str, user_type: int) -> wire.Response:

@@ -58,15 +58,15 @@ def account_in():
 
 
 @pytest.fixture
-def personal_zoom_account(account_in, make_service):
-    """``personal_zoom_account(member)``: what reconcile makes of a Zoom address that holds
-    an account of the member's own while the university's invitation is pending."""
+def zoom_google_reported(account_in, make_service):
+    """``zoom_google_reported(member)``: a Zoom account whose member said "I chose Sign in
+    with Google" while Zoom still showed the invitation pending (S12)."""
 
     def make(member) -> Account:
-        from campusconf.provisioning import reconcile
+        from campusconf.provisioning import google_sign_in
 
         account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.INVITED)
-        transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason=reconcile.S12_PENDING)
+        transition(account, State.UNLICENSED, cause=Cause.MEMBER, reason=google_sign_in.MEMBER_SAYS)
         return account
 
     return make

@@ -205,11 +205,62 @@ def test_a_plain_zoom_resend_is_still_an_activation(make_member, make_service, a
     assert not next_step(fresh.member, service, fresh, now, ALLOWED).join_request
 
 
-def test_a_personal_zoom_account_while_pending_is_its_own_cause(
-    make_member, personal_zoom_account, now
+def test_the_members_own_report_names_google_and_the_join_request(
+    make_member, zoom_google_reported, now
 ):
     member = make_member()
-    account = personal_zoom_account(member)
-    assert unlicensed_cause(account) == "personal"
+    account = zoom_google_reported(member)
+    assert unlicensed_cause(account) == "google"
     step = next_step(member, account.service, account, now, ALLOWED)
-    assert step.kind == "unlicensed" and step.unlicensed_cause == "personal"
+    assert step.kind == "unlicensed" and step.unlicensed_cause == "google"
+    assert not step.licence_only  # the university's user is still pending
+
+
+def test_zoom_asks_about_google_only_where_an_activation_mail_is_awaited(
+    make_member, make_service, account_in, now
+):
+    member, zoom, joining = zoom_after_google(
+        make_member, make_service, account_in, "the member says so (S12)"
+    )
+    # After the report's resend the mail is a join request: no Google button there.
+    assert not next_step(member, zoom, joining, now, ALLOWED).ask_google
+    fresh = make_member()
+    assert next_step(fresh, zoom, account_in(fresh, zoom, State.INVITED), now, ALLOWED).ask_google
+    third = make_member()
+    converting = account_in(third, zoom, State.CONVERSION_PENDING)
+    assert not next_step(third, zoom, converting, now, ALLOWED).ask_google
+    webex, other = make_service(), make_member()
+    invited = account_in(other, webex, State.INVITED)
+    assert not next_step(other, webex, invited, now, ALLOWED).ask_google
+
+
+def test_an_active_user_without_the_licence_gets_it_back_not_a_mail(
+    make_member, make_service, account_in, now
+):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(
+        member,
+        service,
+        State.UNLICENSED,
+        observed_state="active",
+        observed_licensed=False,
+        observed_login_type="google",
+    )
+    step = next_step(member, service, account, now, ALLOWED)
+    assert step.unlicensed_cause == "google" and step.licence_only
+    changed = make_member()
+    moved = account_in(
+        changed,
+        service,
+        State.UNLICENSED,
+        observed_state="active",
+        observed_licensed=False,
+        vendor_address="me@gmail.example",
+    )
+    assert not next_step(changed, service, moved, now, ALLOWED).licence_only  # S9: no
+
+
+def test_a_password_login_is_no_google_cause(make_member, make_service, account_in):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.UNLICENSED, observed_login_type="zoom")
+    assert unlicensed_cause(account) == "unknown"

@@ -137,15 +137,20 @@ def test_a_batch_of_transitions_queues_what_one_by_one_would(make_member, make_s
     )
 
 
-def test_a_personal_zoom_account_is_worded_for_s7_and_s12_alike(
-    smtp, make_member, personal_zoom_account
+def test_the_zoom_invitation_notice_says_how_to_report_a_google_sign_in(
+    smtp, make_member, make_service, account_in
 ):
-    # Reconcile cannot tell an account the member had before from a Google sign-in.
-    account = personal_zoom_account(make_member(language="en"))
-    notices.wrong_activation(account)
+    # Zoom's API cannot show the S12 mistake: the mail tells the member where to say it.
+    member = make_member(language="en")
+    account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.INVITED)
+    notices.invitation_sent(account)
     assert smtp.arrived.wait(5)
-    message = smtp.messages[0]
-    text, _html = parts(message)
-    assert "a Zoom account of your own uses your address" in message["Subject"]
-    assert "either you had one before" in " ".join(text.split())
-    assert "Approve Request" in text and "no university licence" not in message["Subject"]
+    text = " ".join(parts(smtp.messages[0])[0].split())
+    assert "If you chose “Sign in with Google” by mistake, tell us with the button" in text
+
+
+def test_the_members_own_report_queues_no_mail_saying_it_back(make_member, zoom_google_reported):
+    from campusconf.portal.models import Notice
+
+    account = zoom_google_reported(make_member())
+    assert not Notice.objects.filter(account=account, kind="wrong_activation").exists()

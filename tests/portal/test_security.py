@@ -65,6 +65,7 @@ MEMBER_URLS = [
     ("get", "/my/inquiries/{inquiry}/"),
     ("post", "/my/services/{service}/apply/"),
     ("post", "/my/services/{service}/resend/"),
+    ("post", "/my/services/{service}/chose-google/"),
     ("post", "/my/inquiries/new/"),
 ]
 

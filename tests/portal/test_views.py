@@ -105,6 +105,108 @@ def test_resend_refused_while_limited_is_explained(signed_in, make_service, acco
     assert "wait 10 minutes" in second.text
 
 
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_i_chose_sign_in_with_google_starts_the_repair_in_one_click(
+    signed_in, make_service, account_in, language
+):
+    from campusconf.provisioning.models import Job
+
+    service = make_service(slug="zoom", vendor="zoom")
+    account = account_in(signed_in.member, service, State.INVITED)
+    signed_in.cookies["django_language"] = language
+    page = signed_in.get("/my/").text
+    label = (
+        "「Googleでサインイン」を選んだ" if language == "ja" else "I chose “Sign in with Google”"
+    )
+    assert label in page
+    answer = signed_in.post(reverse("portal:chose_google", args=["zoom"]), follow=True)
+    account.refresh_from_db()
+    assert account.state == State.REQUESTED
+    assert Job.objects.get(account=account).kind == Job.Kind.REINVITE
+    assert ("Approve Request" in answer.text) and (label not in answer.text)
+
+
+def test_i_chose_sign_in_with_google_is_a_csrf_protected_post(make_member, make_service):
+    from django.test import Client
+
+    from campusconf.accounts.lifecycle import open_account, transition
+    from campusconf.accounts.states import Cause
+    from campusconf.signin.members import sign_in_user
+
+    member = make_member()
+    account = open_account(member, make_service(slug="zoom", vendor="zoom"), cause=Cause.MEMBER)
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(
+        sign_in_user(member.common_id), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    url = reverse("portal:chose_google", args=["zoom"])
+    assert browser.get(url).status_code == 405
+    assert browser.post(url).status_code == 403
+    account.refresh_from_db()
+    assert account.state == State.INVITED
+
+
+def test_i_chose_sign_in_with_google_on_another_card_changes_nothing(
+    signed_in, make_service, account_in
+):
+    zoom, webex = make_service(slug="zoom", vendor="zoom"), make_service()
+    active = account_in(signed_in.member, zoom, State.ACTIVE)
+    other = account_in(signed_in.member, webex, State.INVITED)
+    for slug in ("zoom", "webex"):
+        answer = signed_in.post(
+            reverse("portal:chose_google", args=[slug]),
+            follow=True,
+            headers={"accept-language": "en"},
+        )
+        assert "changed meanwhile" in answer.text
+    active.refresh_from_db()
+    other.refresh_from_db()
+    assert (active.state, other.state) == (State.ACTIVE, State.INVITED)
+
+
+def test_i_chose_sign_in_with_google_within_the_resend_limit_is_noted(
+    signed_in, make_service, account_in
+):
+    from campusconf.accounts.lifecycle import transition
+    from campusconf.accounts.states import Cause
+
+    service = make_service(slug="zoom", vendor="zoom")
+    account = account_in(signed_in.member, service, State.INVITED)
+    transition(account, State.REQUESTED, cause=Cause.MEMBER, reason="resend")
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    answer = signed_in.post(
+        reverse("portal:chose_google", args=["zoom"]),
+        follow=True,
+        headers={"accept-language": "en"},
+    )
+    account.refresh_from_db()
+    assert account.state == State.UNLICENSED
+    assert "we have noted it" in answer.text and "wait 10 minutes" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Give my account the licence"), ("ja", "アカウントにライセンスを付ける")],
+)
+def test_a_zoom_user_active_without_the_licence_is_offered_the_licence(
+    signed_in, make_service, account_in, language, words
+):
+    service = make_service(slug="zoom", vendor="zoom")
+    account_in(
+        signed_in.member,
+        service,
+        State.UNLICENSED,
+        observed_state="active",
+        observed_licensed=False,
+        observed_login_type="google",
+    )
+    signed_in.cookies["django_language"] = language
+    page = signed_in.get("/my/").text
+    card = page[page.index('id="service-zoom"') :]
+    assert words in card and "Approve Request" not in card
+
+
 def test_i_got_no_mail_opens_a_prefilled_inquiry(
     signed_in, make_service, account_in, sent_long_ago
 ):
@@ -188,7 +290,13 @@ def test_a_zoom_card_after_the_s13_resend_describes_the_join_request(
     card = page[page.index('id="service-zoom"') :]
     assert "Approve Request" in card and "Confirm and Switch" in card
     assert "invited you to join their Zoom account" in card
-    assert "Activate Zoom Account" not in card and "Sign up with password" not in card
+    # The mail to look for is the join request; the activation mail only as the fallback
+    # (a Google sign-in with another address made no personal account at this one).
+    start = card.index('class="mail-facts"')
+    facts = card[start : card.index("</dl>", start)]
+    assert "join their Zoom account" in facts and "Activate Zoom Account" not in facts
+    assert card.count("Sign up with password") == 1
+    assert "Googleでサインイン" not in card and "I chose" not in card
 
 
 def test_the_page_names_the_member_in_the_pages_language(signed_in):

@@ -84,7 +84,7 @@ def test_each_observed_field_that_changed_is_written(user_change, field, value):
         ({"state": State.INVITED, "invitation_expired": True}, {"state": UserState.PENDING}, State.INVITATION_EXPIRED, "S4"),
         # active → unlicensed: the wrong licence, Google (S12), the address (S9), disabled
         ({}, {"licensed": False}, State.UNLICENSED, "no licence"),
-        ({}, {"login_types": ("google",)}, State.UNLICENSED, "S12"),
+        ({}, {"licensed": False, "login_types": ("google",)}, State.UNLICENSED, "S12"),
         ({}, {"email": "private@example.org"}, State.UNLICENSED, "S9"),
         ({}, {"email": "other@x.jp"}, State.UNLICENSED, "S9"),  # another member's address
         ({}, {"state": UserState.INACTIVE}, State.UNLICENSED, "disabled"),
@@ -102,12 +102,23 @@ def test_each_transition_is_seen_on_facts(facts_change, user_change, target, rea
     )
 
 
-def test_an_alias_is_the_members_address_and_a_google_login_may_be_expected():
+def test_an_alias_is_the_members_address_and_a_licensed_google_login_is_in_step():
     assert (
         verdict(user=dataclasses.replace(ACTIVE_USER, email="ALIAS@example.ac.jp")).target is None
     )
+    # Signed in with Google, in the university's account, holding its licence: fine.
     google = dataclasses.replace(ACTIVE_USER, login_types=("google",))
-    assert verdict(user=google, personal_expected=True).target is None
+    assert verdict(user=google).target is None
+
+
+def test_what_a_partial_user_left_out_is_neither_written_nor_judged():
+    """Zoom may answer a pending user read alone with its id only (Errata Z-c)."""
+    sparse = VendorUser("zu1", "", state=UserState.PENDING, partial=True)
+    facts = IN_STEP._replace(state=State.INVITED, observed_state=Account.Observed.PENDING)
+    assert verdict(facts, sparse).empty  # the address and the licence are kept
+    # An active user whose type (the licence) was left out decides nothing either.
+    unknown = dataclasses.replace(ACTIVE_USER, licensed=False, partial=True)
+    assert verdict(IN_STEP._replace(state=State.INVITED), unknown).target is None
 
 
 def test_a_pending_invitation_within_its_validity_waits():
@@ -133,7 +144,7 @@ class Listing:
     """A connector that lists the given users and can do nothing else (in particular,
     it cannot delete: a pass that tried would fail)."""
 
-    capabilities = dataclasses.replace(zoom.CAPABILITIES, address_lookup=False)
+    capabilities = zoom.CAPABILITIES
 
     def __init__(self, users: list[VendorUser]) -> None:
         self.users = users
@@ -234,7 +245,7 @@ def test_one_pass_makes_every_transition_and_reports_strangers(
         listed(a["act"]),
         listed(a["exp"], state=UserState.PENDING),
         listed(a["lic"], licensed=False),
-        listed(a["goo"], login_types=("google",)),
+        listed(a["goo"], licensed=False, login_types=("google",)),
         listed(a["s9"], email="someone.else@example.org"),
         listed(a["off"], state=UserState.INACTIVE),
         VendorUser(None, "ALIAS.member@ecc.example.ac.jp", state=UserState.PENDING),

@@ -51,7 +51,10 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
     (S.REQUESTED, S.REMOVED): (ANYONE, "withdrawn before the vendor user existed"),
     (S.INVITED, S.ACTIVE): (MACHINE, "member activated (S6)"),
     (S.INVITED, S.INVITATION_EXPIRED): (MACHINE, "invitation validity passed (S4)"),
-    (S.INVITED, S.UNLICENSED): (MACHINE, "activated the wrong way, e.g. Google (S12)"),
+    (S.INVITED, S.UNLICENSED): (
+        MACHINE | {C.MEMBER},
+        "activated the wrong way, e.g. Google (S12); the member says so where Zoom cannot",
+    ),
     (S.INVITED, S.REQUESTED): (ANYONE, "resend (S4, S13), or user vanished at the vendor"),
     (S.INVITED, S.FAILED): (MACHINE, "vendor refused a follow-up call"),
     (S.INVITED, S.SUSPENDED): (PEOPLE | {C.ENGINE}, "staff or licence-end policy suspends"),

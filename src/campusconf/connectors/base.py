@@ -41,8 +41,12 @@ class VendorUser:
 
     `vendor_id` is None only for Zoom pending-list entries, which the vendor
     lists without an id; match those by `email`. `login_types` are symbolic
-    names ("google", "zoom", "sso", …) so that reconcile can spot a member who
-    activated the wrong way (S12). `raw` keeps the vendor's own record.
+    names ("google", "zoom", "sso", …): how the member signs in, which names the
+    cause when a licence is missing (S12). `raw` keeps the vendor's own record.
+
+    `partial`: the vendor left fields out (Zoom may answer a pending user with only
+    its id and the time of the call): the fields it did not send read as empty or
+    False here, but they are unknown, not empty, and must not be compared.
     """
 
     vendor_id: str | None
@@ -55,6 +59,7 @@ class VendorUser:
     login_types: tuple[str, ...] = ()
     created: datetime | None = None
     last_login: datetime | None = None
+    partial: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -74,9 +79,6 @@ class Capabilities:
     deactivate_keeps_licence: deactivating leaves the licence in place (Zoom
         removes it, so `reactivate` sets the licence again).
     max_page_size: the largest page `iter_users` may ask for.
-    address_lookup: the connector implements `AddressLookup`: it can ask whether an
-        address holds a vendor account anywhere, not only in our organisation (Zoom's
-        ``GET /users/email``), which is how reconcile spots the S12 mistake.
     """
 
     resend_invitation: bool
@@ -86,7 +88,6 @@ class Capabilities:
     profile_update_when_pending: bool
     deactivate_keeps_licence: bool
     max_page_size: int
-    address_lookup: bool = False
 
 
 class Connector(Protocol):
@@ -172,19 +173,6 @@ class Connector(Protocol):
 
     def delete(self, vendor_id: str) -> Outcome:
         """Remove the user from the account. Ok, NotFound, or a failure."""
-        ...
-
-
-@runtime_checkable
-class AddressLookup(Protocol):
-    """The optional lookup of `Capabilities.address_lookup` (Zoom only)."""
-
-    def address_has_vendor_account(self, email: str) -> Outcome:
-        """Whether the address already holds a vendor account (in the organisation or a
-        personal one outside it); a pending invitation alone does not count.
-
-        Ok when it does, NotFound when it does not, or a failure. One light call.
-        """
         ...
 
 

@@ -75,7 +75,6 @@ CAPABILITIES = Capabilities(
     profile_update_when_pending=False,
     deactivate_keeps_licence=False,
     max_page_size=MAX_PAGE,
-    address_lookup=True,
 )
 
 
@@ -190,15 +189,18 @@ class ZoomConnector:
             break
         return self._classify(answer, op)
 
-    def _user_outcome(self, op: Op, path: str, created: bool = False, **kwargs: Any) -> Outcome:
+    def _user_outcome(
+        self, op: Op, path: str, created: bool = False, asked: str = "", **kwargs: Any
+    ) -> Outcome:
         method = "POST" if created else "GET"
-        return self._user_from(op, self._request(op, method, path, **kwargs), created)
+        return self._user_from(op, self._request(op, method, path, **kwargs), created, asked)
 
-    def _user_from(self, op: Op, reply: Outcome | Reply, created: bool) -> Outcome:
+    def _user_from(self, op: Op, reply: Outcome | Reply, created: bool, asked: str = "") -> Outcome:
         if not isinstance(reply, Reply):
             return reply
         try:
-            user = zoom_wire.user(req_dict(reply.body, "user"), UserState.PENDING)
+            # A single read without "status" is a pending user (Zoom's Get a user).
+            user = zoom_wire.user(req_dict(reply.body, "user"), UserState.PENDING, asked)
         except ContractError as exc:
             return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
         meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
@@ -213,9 +215,8 @@ class ZoomConnector:
     # --- the Connector protocol ---------------------------------------------------
 
     def create_user(self, spec: UserSpec) -> Outcome:
-        return self._user_outcome(
-            Op.CREATE, "/users", created=True, json=zoom_wire.create_body(spec)
-        )
+        body = zoom_wire.create_body(spec)
+        return self._user_outcome(Op.CREATE, "/users", created=True, asked=spec.email, json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
         via = self._client.connections
@@ -230,20 +231,22 @@ class ZoomConnector:
             if isinstance(answer, Response) and answer.status_code == 401:
                 self._token = None  # not processed: create_user renews and sends again
                 return None
-            return self._user_from(Op.CREATE, self._classify(answer, Op.CREATE), True)
+            return self._user_from(Op.CREATE, self._classify(answer, Op.CREATE), True, spec.email)
 
         return Exchange(request, read, via)
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         for address in addresses:
             # Zoom takes an address wherever it takes a user id.
-            outcome = self._user_outcome(Op.FIND, f"/users/{quote(address, safe='@')}")
+            path = f"/users/{quote(address, safe='@')}"
+            outcome = self._user_outcome(Op.FIND, path, asked=address)
             if not isinstance(outcome, NotFound):
                 return outcome
         return NotFound(reason=f"none of {len(addresses)} address(es) is a Zoom user")
 
     def get_user(self, vendor_id: str) -> Outcome:
-        return self._user_outcome(Op.GET, f"/users/{quote(vendor_id, safe='@')}")
+        path = f"/users/{quote(vendor_id, safe='@')}"
+        return self._user_outcome(Op.GET, path, asked=vendor_id)
 
     def iter_users(self, page_size: int | None = None) -> Iterator[VendorUser]:
         size = max(1, min(page_size or MAX_PAGE, MAX_PAGE))
@@ -289,30 +292,13 @@ class ZoomConnector:
             if not page_token:
                 return
 
-    def address_has_vendor_account(self, email: str) -> Outcome:
-        """Ok when Zoom knows the address as an account (``existed_email``), else NotFound.
-
-        Zoom counts a personal account outside the organisation (e.g. made with "Sign in
-        with Google", S12) but not a pending invitation of ours.
-        """
-        reply = self._request(Op.FIND, "GET", "/users/email", params={"email": email})
-        if not isinstance(reply, Reply):
-            return reply
-        meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
-        try:
-            existed = req_dict(reply.body, "email check").get("existed_email")
-            if not isinstance(existed, bool):
-                raise ContractError("field 'existed_email' is not a boolean")
-        except ContractError as exc:
-            return contract_failure(Op.FIND, VENDOR, str(exc), reply.tracking_id, reply.status)
-        if existed:
-            return Ok(**meta)
-        return NotFound(reason=f"{email} holds no Zoom account", **meta)
-
     def reinvite(self, user: VendorUser) -> Outcome:
-        # Zoom has no resend: remove the pending user and invite it again.
+        # Zoom has no resend: remove the pending user and invite it again, with the
+        # names, address and licence of ``user`` (complete it first if it is partial).
         if user.state is not UserState.PENDING:
             return Rejected(reason="the user already activated; there is no invitation to resend")
+        if not user.email:
+            return Rejected(reason="the pending user's address is unknown: nothing to invite")
         target = quote(user.vendor_id or user.email, safe="@")
         removed = self._write(Op.DELETE, "DELETE", f"/users/{target}?action=disassociate")
         if not isinstance(removed, Ok | NotFound):  # NotFound: the invite already expired

@@ -3,16 +3,35 @@ and the Users API reference). Kept apart from the client so each stays readable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import UserSpec, UserState, VendorUser
-from campusconf.connectors.http import ContractError, decode_json, opt_datetime, opt_str, req_str
+from campusconf.connectors.http import ContractError, decode_json, opt_datetime, opt_str
 from campusconf.connectors.outcomes import Rejected
 from campusconf.connectors.wire import Response
 
+log = logging.getLogger("campusconf.connectors")
+
 LICENSED, BASIC = 2, 1  # a user's "type": Licensed, Basic
-LOGIN_TYPES = {0: "facebook", 1: "google", 99: "api", 100: "zoom", 101: "sso"}
+# "login_types" of Get a user (Zoom's reference; @zoom/rivet users.d.ts). 11, 21 and 23
+# are offered in China only. A value not listed here is read as "login-<n>", never
+# refused: it says how a member signs in, which no decision rests on alone.
+LOGIN_TYPES = {
+    0: "facebook",
+    1: "google",
+    11: "phone",
+    21: "wechat",
+    23: "alipay",
+    24: "apple",
+    27: "microsoft",
+    97: "mobile",
+    98: "ringcentral",
+    99: "api",
+    100: "zoom",  # Zoom work e-mail: "Sign up with password"
+    101: "sso",
+}
 NOT_FOUND_CODES = {1001, 1010, 1120}  # no such user / not in this account / no invite
 EXISTS_CODES = {1005, 1009}  # already in the account / already holds an active account
 
@@ -35,7 +54,29 @@ def is_expired_page_token(outcome: Rejected) -> bool:
     return outcome.http_status == 400 and ("next_page_token" in text or "next page token" in text)
 
 
-def user(record: Mapping[str, Any], listed_as: UserState) -> VendorUser:
+def login_types(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sign-in methods Zoom reports, as names; what cannot be read is logged and
+    skipped (never a parse failure: Errata Z-f)."""
+    raw = record.get("login_types")
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    names: list[str] = []
+    for item in items:
+        number = item if isinstance(item, int) and not isinstance(item, bool) else None
+        if isinstance(item, str) and item.strip().isdigit():
+            number = int(item)
+        if number is None:
+            log.warning("zoom user %s: unreadable login type %r", record.get("id"), item)
+            continue
+        names.append(LOGIN_TYPES.get(number, f"login-{number}"))
+    return tuple(names)
+
+
+def user(record: Mapping[str, Any], listed_as: UserState, asked: str = "") -> VendorUser:
+    """One user record. ``asked`` is the id or address the caller asked for: Zoom may
+    answer a pending user with its id and ``created_at`` alone (Errata Z-c), and what
+    we asked with is then all we know of it."""
     user_id = record.get("id")
     if user_id is not None and (not isinstance(user_id, str) or not user_id):
         raise ContractError("field 'id' is not a string")
@@ -47,20 +88,26 @@ def user(record: Mapping[str, Any], listed_as: UserState) -> VendorUser:
     user_type = record.get("type")
     if user_type is not None and (not isinstance(user_type, int) or isinstance(user_type, bool)):
         raise ContractError("field 'type' is not an integer")
-    login_types = record.get("login_types", [])
-    if not isinstance(login_types, list) or not all(isinstance(t, int) for t in login_types):
-        raise ContractError("field 'login_types' is not a list of integers")
+    email = opt_str(record, "email")
+    if not email and "@" in asked:
+        email = asked
+    if user_id is None and asked and "@" not in asked:
+        user_id = asked
+    if not email and user_id is None:
+        raise ContractError("a user with neither 'id' nor 'email'")
     return VendorUser(
         vendor_id=user_id,
-        email=req_str(record, "email"),
+        email=email,
         first_name=opt_str(record, "first_name"),
         last_name=opt_str(record, "last_name"),
         display_name=opt_str(record, "display_name"),
         state=state,
         licensed=user_type == LICENSED,
-        login_types=tuple(LOGIN_TYPES.get(t, str(t)) for t in login_types),
-        created=opt_datetime(record, "created_at"),
+        login_types=login_types(record),
+        # A pending user's created_at is the time of the call, not of the invitation.
+        created=None if state is UserState.PENDING else opt_datetime(record, "created_at"),
         last_login=opt_datetime(record, "last_login_time"),
+        partial=not record.get("email") or user_type is None,
         raw=record,
     )
 

@@ -51,6 +51,11 @@ class NextStep:
     # Zoom, after an S13 resend: the mail is a join request for the personal account the
     # Google sign-in made (Approve Request → Confirm and Switch), not an activation.
     join_request: bool = False
+    # Zoom, invited: ask "I chose Sign in with Google?" — Zoom's API cannot tell (S12).
+    ask_google: bool = False
+    # Unlicensed, but the user is active in the university's account at the member's
+    # address: the resend gives the licence back, no mail is needed.
+    licence_only: bool = False
     facts: dict[str, object] = field(default_factory=dict)
 
 
@@ -77,20 +82,17 @@ def invitation_mail(service: Service, account: Account, *, conversion: bool) -> 
 
 
 def unlicensed_cause(account: Account) -> str:
-    """'google' (S12), 'personal' (S7 or S12: a Zoom account of the member's own holds
-    the address), 'address' (S9) or 'unknown', from what the reconcile pass saw."""
-    if account.observed_login_type and account.observed_login_type.lower() != "password":
+    """'google' (S12), 'address' (S9) or 'unknown': from the sign-in method the vendor
+    reported, or the reason of the move to unlicensed (the member's own report, when
+    Zoom showed only a pending user; docs/vendors.md)."""
+    if "google" in account.observed_login_type.lower().split(","):
         return "google"
-    # Zoom shows S12 with the organisation's user still pending (no sign-in method to
-    # read): reconcile then says so in the reason of the move to unlicensed.
     why = (
         AccountEvent.objects.filter(account=account, to_state=State.UNLICENSED)
         .order_by("-created_at", "-pk")
         .values_list("reason", flat=True)
         .first()
     )
-    if why and "(S7 or S12)" in why:
-        return "personal"
     if why and "(S12)" in why:
         return "google"
     member_addresses = {
@@ -118,7 +120,18 @@ def zoom_join_expected(service: Service, account: Account) -> bool:
         .values_list("to_state", flat=True)
         .first()
     )
-    return last == State.UNLICENSED and unlicensed_cause(account) in ("google", "personal")
+    return last == State.UNLICENSED and unlicensed_cause(account) == "google"
+
+
+def licence_only(service: Service, account: Account, cause: str) -> bool:
+    """The vendor user is active at the member's address and only lacks the licence
+    (Zoom's Google sign-in as a Basic user): the resend job gives the licence back."""
+    return (
+        service.vendor == Service.Vendor.ZOOM
+        and cause != "address"
+        and account.observed_state == Account.Observed.ACTIVE
+        and account.observed_licensed is False
+    )
 
 
 ResendCheck = Callable[[Account, datetime.datetime], tuple[bool, str]]
@@ -166,6 +179,7 @@ def next_step(
             account,
             mail=invitation_mail(service, account, conversion=conversion or join),
             join_request=join,
+            ask_google=service.vendor == Service.Vendor.ZOOM and not conversion and not join,
             can_resend=can_resend,
             resend_refusal=refusal,
             offer_no_mail_inquiry=sent is not None and now - sent >= NO_MAIL_AFTER,
@@ -182,13 +196,15 @@ def next_step(
         )
     if state == State.UNLICENSED:
         can_resend, refusal = resend_allowed(account, now)
+        cause = unlicensed_cause(account)
         return NextStep(
             "unlicensed",
             service,
             account,
             can_resend=can_resend,
             resend_refusal=refusal,
-            unlicensed_cause=unlicensed_cause(account),
+            unlicensed_cause=cause,
+            licence_only=licence_only(service, account, cause),
             mail=invitation_mail(service, account, conversion=False),
         )
     if state == State.ACTIVE:

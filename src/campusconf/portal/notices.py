@@ -25,7 +25,7 @@ from campusconf.accounts.states import State
 from campusconf.core import sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
-from campusconf.portal.next_step import invitation_mail, unlicensed_cause, zoom_join_expected
+from campusconf.portal.next_step import invitation_mail, zoom_join_expected
 from campusconf.services.models import Service
 
 
@@ -82,6 +82,14 @@ def _invitation_sent(account: Account) -> Notice:
                 "in it, then “Confirm and Switch”."
             )
         )
+        # S12: Zoom's API cannot show a Google sign-in, so the member is asked to say it.
+        paragraphs.append(
+            _(
+                "On Zoom's page, choose “Sign up with password”. If you chose “Sign in "
+                "with Google” by mistake, tell us with the button on your services page "
+                "in the portal: a new mail follows at once."
+            )
+        )
     paragraphs.append(
         _("If it has not arrived within an hour, tell us from the portal: “I got no mail”.")
     )
@@ -113,8 +121,6 @@ def _invitation_expired(account: Account) -> Notice:
 
 
 def _wrong_activation(account: Account) -> Notice:
-    if unlicensed_cause(account) == "personal":
-        return _personal_account(account)
     return Notice(
         _("Your %(service)s account has no university licence") % {"service": account.service.name},
         [
@@ -131,29 +137,6 @@ def _wrong_activation(account: Account) -> Notice:
                 "link that arrives with “Sign up with password”."
             )
             % {"address": account.member.mail_address},
-        ],
-    )
-
-
-def _personal_account(account: Account) -> Notice:
-    # Zoom cannot tell an account the member had before (S7) from one a Google sign-in
-    # made (S12): the mail says what to do in both cases and blames no one.
-    return Notice(
-        _("%(service)s: a Zoom account of your own uses your address — one more step")
-        % {"service": account.service.name},
-        [
-            _(
-                "Zoom reports that your university address already has a Zoom account of "
-                "its own, outside the university, while the university's invitation is "
-                "still waiting: either you had one before, or you activated with “Sign in "
-                "with Google”."
-            ),
-            _(
-                "If Zoom mailed you an invitation to join the university's Zoom account, "
-                "press “Approve Request” in it, then “Confirm and Switch”. Otherwise press "
-                "“Resend the activation mail” in the portal: the new mail is such a join "
-                "request."
-            ),
         ],
     )
 

@@ -98,7 +98,8 @@ def _due(event: AccountEvent, expires_at: datetime.datetime | None) -> tuple[str
         return "invitation_sent", _event_key(event)
     if target == State.INVITATION_EXPIRED:
         return "invitation_expired", _moment(expires_at)
-    if target == State.UNLICENSED:
+    if target == State.UNLICENSED and event.cause != Cause.MEMBER:
+        # (A member who reported the wrong activation needs no mail saying so.)
         return "wrong_activation", _event_key(event)
     return None
 

@@ -157,6 +157,40 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 
 
+@require_POST
+@member_required
+def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "I chose Sign in with Google" (S12): Zoom cannot show it, so the member says it."""
+    from campusconf.provisioning import actions, google_sign_in
+
+    member, service = _member(request), _enabled_service(slug)
+    account = get_object_or_404(Account, member=member, service=service)
+    try:
+        sent = google_sign_in.report_google_sign_in(account, actor=_actor(request))
+    except actions.IllegalTransition:
+        messages.error(request, _("Your account changed meanwhile; here is its state now."))
+    else:
+        if sent:
+            messages.success(
+                request,
+                _(
+                    "Thank you. Zoom is sending a new mail to %(address)s: it asks your Zoom "
+                    "account to join the university's. Press “Approve Request” in it, then "
+                    "“Confirm and Switch”."
+                )
+                % {"address": member.mail_address},
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Thank you, we have noted it. A new mail can be sent once the waiting "
+                    "time below has passed; or fix it yourself at Zoom as described below."
+                ),
+            )
+    return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
+
+
 @member_required
 def inquiries(request: HttpRequest) -> HttpResponse:
     own = Inquiry.objects.filter(member=_member(request)).select_related("service")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -126,10 +126,11 @@ def creates(job: Job, state: str, desired_state: str, vendor_user_id: str) -> bo
 def record_vendor_id(account: Account, user: VendorUser) -> None:
     """Store the vendor id at once, in its own commit, before anything else can fail."""
     if user.vendor_id and user.vendor_id != account.vendor_user_id:
+        address = user.email or account.vendor_address  # a partial user may lack it
         Account.objects.filter(pk=account.pk).update(
-            vendor_user_id=user.vendor_id, vendor_address=user.email
+            vendor_user_id=user.vendor_id, vendor_address=address
         )
-        account.vendor_user_id, account.vendor_address = user.vendor_id, user.email
+        account.vendor_user_id, account.vendor_address = user.vendor_id, address
 
 
 def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step | None]:
@@ -209,7 +210,7 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
         if step is not None:
             return step
     if user is not None and user.state == UserState.PENDING and job.kind == Job.Kind.REINVITE:
-        out = conn.reinvite(user)
+        out = conn.reinvite(as_intended(user, account))
         count_call(account.service_id, out)
         if isinstance(out, o.Created):
             record_vendor_id(account, out.user)
@@ -228,11 +229,45 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             return failure_step(account.service_id, out, "reactivate")
         Account.objects.filter(pk=account.pk).update(vendor_user_id="")  # gone: create
         account.vendor_user_id, user = "", None
+    if user is not None and needs_licence(user, account):
+        # Active in the organisation but without the licence (S12 by Google sign-in,
+        # or a licence taken at the vendor): the member asked again, so give it back.
+        out = conn.set_licence(user.vendor_id or user.email, True)
+        count_call(account.service_id, out)
+        if not isinstance(out, o.Ok):
+            return failure_step(account.service_id, out, "licence")
+        return _arrived(account, replace(user, licensed=True), "licence given back")
     if user is not None:
         return _arrived(account, user, "vendor user found")
     out = conn.create_user(spec_of(account))
     count_call(account.service_id, out)
     return after_create(conn, account, job, out)
+
+
+def as_intended(user: VendorUser, account: Account) -> VendorUser:
+    """``user`` with what we intend in the fields the vendor left out: a pending Zoom
+    user may come back as its id alone (Errata Z-c), and is invited again as intended."""
+    if not user.partial:
+        return user
+    spec = spec_of(account)
+    return replace(
+        user,
+        email=user.email or account.vendor_address or spec.email,
+        first_name=user.first_name or spec.first_name,
+        last_name=user.last_name or spec.last_name,
+        display_name=user.display_name or spec.display_name,
+        licensed=spec.licensed,
+    )
+
+
+def needs_licence(user: VendorUser, account: Account) -> bool:
+    """An active, complete user at one of the member's addresses, without the licence."""
+    return (
+        user.state == UserState.ACTIVE
+        and not user.partial
+        and not user.licensed
+        and user.email.lower() in {a.lower() for a in addresses_of(account)}
+    )
 
 
 def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) -> Step:
@@ -295,11 +330,7 @@ def look(conn: Connector, account: Account) -> Step:
     if step is not None:
         return step
     addresses = {a.lower() for a in addresses_of(account)}
-    # The same S13 rule as the reconcile pass: a Google login after the resend is expected.
-    expected = observe.judges_login(user) and account.pk in observe.personal_login_expected(
-        [account.pk]
-    )
-    verdict = observe.judge(account, user, addresses, timezone.now(), expected)
+    verdict = observe.judge(account, user, addresses, timezone.now())
     apply_verdict(account, verdict)
     return Done("observed")
 

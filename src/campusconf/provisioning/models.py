@@ -253,11 +253,33 @@ class VendorCallCount(models.Model):
         return f"{self.outcome}: {self.count}"
 
 
-class WebhookReceipt(models.Model):
-    """Signatures of webhook deliveries already accepted, so a replay is refused."""
+class WebhookEvent(models.Model):
+    """A vendor's event notification as received (Zoom's webhooks).
 
-    digest = models.CharField(max_length=64, unique=True)
+    The view records it with one INSERT and answers at once (Zoom wants a 2xx within
+    3 seconds); the workers' ``webhooks`` schedule acts on it afterwards. One row per
+    body: Zoom's retries and any replay of the same event are the same row.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)  # SHA-256 of the body
+    event = models.CharField(max_length=100)
+    vendor_user_id = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=320, blank=True, default="")
     received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "digest"], name="webhook_event_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(processed_at__isnull=True),
+                name="webhook_event_to_do",
+            )
+        ]
 
     def __str__(self) -> str:
-        return self.digest
+        return f"{self.event} @ {self.received_at:%Y-%m-%d %H:%M:%S}"

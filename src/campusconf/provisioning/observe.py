@@ -5,11 +5,11 @@ passes, single-account observe jobs and the provisioning job alike.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Container, Iterable
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import UserState, VendorUser
 
@@ -66,62 +66,35 @@ class Facts(NamedTuple):
         )
 
 
-def personal_login_expected(account_ids: Iterable[int]) -> set[int]:
-    """Those of ``account_ids`` whose last move to requested came from unlicensed: the
-    S13 resend after an S12 (Google) activation. Zoom then mails the join request
-    ("Approve Request" → "Confirm and Switch"), which moves the personal account into
-    the organisation with its Google login: that login is expected, not a new S12.
-
-    One query; the reconcile pass and the single-account check both ask here.
-    """
-    last: dict[int, str] = {}
-    for account_id, from_state in (
-        AccountEvent.objects.filter(account_id__in=list(account_ids), to_state=State.REQUESTED)
-        .order_by("account_id", "created_at", "pk")
-        .values_list("account_id", "from_state")
-    ):
-        last[account_id] = from_state  # the latest one wins
-    return {pk for pk, from_state in last.items() if from_state == State.UNLICENSED}
-
-
-def wrong_way(user: VendorUser, addresses: Container[str], personal_expected: bool = False) -> str:
+def wrong_way(user: VendorUser, addresses: Container[str]) -> str:
     """Why an active vendor user does not give the member the university licence.
 
-    ``personal_expected``: the account was re-invited after S12 (see
-    ``personal_login_expected``), so a Google login is the join request's outcome.
+    The licence is what matters (S12's harm is "the Pro licence will not be valid"): a
+    member who signed in with Google into the university's account and holds its
+    licence is fine. ``login_types`` only name the cause for the member (the portal).
     """
     if not user.licensed:
+        if "google" in user.login_types:
+            return "activated with Sign in with Google (S12): the vendor user holds no licence"
         return "the vendor user holds no licence"
-    if "google" in user.login_types and not personal_expected:
-        return "activated with Sign in with Google (S12)"
-    if user.email.lower() not in addresses:
+    if user.email and user.email.lower() not in addresses:
         return f"the address at the vendor was changed to {user.email} (S9)"
     return ""
 
 
 def judge(
-    account: Account,
-    user: VendorUser | None,
-    addresses: Container[str],
-    now: datetime.datetime,
-    personal_expected: bool = False,
+    account: Account, user: VendorUser | None, addresses: Container[str], now: datetime.datetime
 ) -> Verdict:
     """The transition and observed fields ``user`` calls for; empty when nothing changed.
 
     ``addresses`` are the member's addresses, lower-cased. Accounts in requested,
     suspended or removed belong to their job, and get only observed fields.
-    ``personal_expected``: the account is in ``personal_login_expected`` (ask it only
-    when ``judges_login`` says the answer matters).
     """
-    return judge_facts(Facts.of(account, now), user, addresses, now, personal_expected)
+    return judge_facts(Facts.of(account, now), user, addresses, now)
 
 
 def judge_facts(
-    account: Facts,
-    user: VendorUser | None,
-    addresses: Container[str],
-    now: datetime.datetime,
-    personal_expected: bool = False,
+    account: Facts, user: VendorUser | None, addresses: Container[str], now: datetime.datetime
 ) -> Verdict:
     """``judge`` on an account's ``Facts``; ``now`` only dates an activation."""
     v = Verdict()
@@ -131,9 +104,10 @@ def judge_facts(
     if user is not None:
         if user.vendor_id and account.vendor_user_id != user.vendor_id:
             v.changes["vendor_user_id"] = user.vendor_id
-        if account.vendor_address.lower() != user.email.lower():
+        # A partial user (Zoom's pending user read alone) left these out: unknown, kept.
+        if user.email and account.vendor_address.lower() != user.email.lower():
             v.changes["vendor_address"] = user.email
-        if account.observed_licensed != user.licensed:
+        if not user.partial and account.observed_licensed != user.licensed:
             v.changes["observed_licensed"] = user.licensed
         login = ",".join(user.login_types)
         # Zoom's listing omits login types (only a single-user read has them): an
@@ -154,8 +128,9 @@ def judge_facts(
     elif user.state == UserState.PENDING:
         if state in WAITING and expired:
             v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
-    elif user.state == UserState.ACTIVE:
-        wrong = wrong_way(user, addresses, personal_expected)
+    elif user.state == UserState.ACTIVE and not user.partial:
+        # (An active user whose licence or address was left out decides nothing.)
+        wrong = wrong_way(user, addresses)
         if wrong and state in (State.INVITED, State.ACTIVE):
             v.target, v.reason = State.UNLICENSED, wrong
         elif not wrong and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
@@ -167,9 +142,3 @@ def judge_facts(
     elif user.state == UserState.INACTIVE and state == State.ACTIVE:
         v.target, v.reason = State.UNLICENSED, "sign-in disabled at the vendor"
     return v
-
-
-def judges_login(user: VendorUser | None) -> bool:
-    """Whether ``judge`` reads the login type of ``user`` (an active Google login), so
-    the caller must say whether that login is expected; saves a query otherwise."""
-    return user is not None and user.state == UserState.ACTIVE and "google" in user.login_types

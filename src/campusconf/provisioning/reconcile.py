@@ -24,8 +24,8 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
-from campusconf.connectors.base import AddressLookup, Connector, UserState, VendorUser
-from campusconf.connectors.outcomes import ListingFailed, Ok
+from campusconf.connectors.base import Connector, VendorUser
+from campusconf.connectors.outcomes import ListingFailed
 from campusconf.members.models import Member
 from campusconf.provisioning import jobs, observe, vendors
 from campusconf.provisioning.conf import engine
@@ -56,8 +56,6 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     seen: set[int] = set()
     verdicts: list[tuple[int, observe.Verdict]] = []
     unmatched: list[VendorUser] = []
-    pending_invited: dict[int, str] = {}  # account pk → address of its pending vendor user
-    google: list[tuple[int, VendorUser]] = []  # active with a Google login: the S13 rule
     judge = observe.judge_facts
     try:
         for user in listing:
@@ -67,15 +65,9 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
                 unmatched.append(user)
                 continue
             seen.add(pk)
-            if observe.judges_login(user):
-                google.append((pk, user))  # judged below, once for all such users
-                continue
-            facts = snap.accounts[pk]
-            verdict = judge(facts, user, snap.addresses(pk), now)
+            verdict = judge(snap.accounts[pk], user, snap.addresses(pk), now)
             if not verdict.empty:
                 verdicts.append((pk, verdict))
-            if user.state == UserState.PENDING and facts.state == State.INVITED:
-                pending_invited[pk] = user.email
     except ListingFailed as exc:
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
         record.finished_at = timezone.now()
@@ -83,12 +75,6 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
         log.warning("reconcile %s: listing interrupted, nothing concluded: %s", service.slug, exc)
         return record
 
-    expected = observe.personal_login_expected(pk for pk, _ in google)
-    for pk, user in google:
-        verdict = judge(snap.accounts[pk], user, snap.addresses(pk), now, pk in expected)
-        if not verdict.empty:
-            verdicts.append((pk, verdict))
-    verdicts = _wrong_way_while_pending(conn, snap, pending_invited, verdicts)
     for pk, facts in snap.accounts.items():
         if pk in seen or facts.state in QUIET or pk in snap.fresh:
             continue  # a just-created user may not be listed yet (eventual consistency)
@@ -209,50 +195,6 @@ def _put(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
             continue
 
 
-# Zoom cannot say which of the two it was: the member already had a Zoom account at the
-# address (S7: Zoom mailed a join request) or made one with "Sign in with Google" (S12).
-# The portal words it for both ("personal"), accusing no one.
-S12_PENDING = (
-    "signed in with Google / a personal account outside the university (S7 or S12): "
-    "the address holds a Zoom account while the university's invitation is still pending"
-)
-
-
-def _wrong_way_while_pending(
-    conn: Connector,
-    snap: Snapshot,
-    pending_invited: dict[int, str],
-    verdicts: list[tuple[int, observe.Verdict]],
-) -> list[tuple[int, observe.Verdict]]:
-    """S12 as Zoom shows it: the organisation's user stays pending, while the address
-    already has a Zoom account of its own (made with "Sign in with Google").
-
-    One light lookup per invited account whose vendor user is pending, paced by the
-    connector's pacer (the engine's limiter); only for connectors that can look up.
-    An account re-invited from unlicensed (S13) is skipped: its personal account is
-    expected, and the invitation sent was the "join" request that absorbs it.
-    """
-    if not pending_invited or not conn.capabilities.address_lookup:
-        return verdicts
-    if not isinstance(conn, AddressLookup):
-        return verdicts
-    by_pk = dict(verdicts)
-    expected = observe.personal_login_expected(pending_invited)
-    for pk, email in pending_invited.items():
-        if pk in expected:
-            continue
-        verdict = by_pk.get(pk)
-        if verdict is not None and verdict.target is not None:
-            continue  # already decided (e.g. the invitation expired)
-        if not isinstance(conn.address_has_vendor_account(email), Ok):
-            continue  # no account, or the lookup failed: the next pass asks again
-        if verdict is None:
-            verdict = observe.Verdict()
-            verdicts.append((pk, verdict))
-        verdict.target, verdict.reason = State.UNLICENSED, S12_PENDING
-    return verdicts
-
-
 def leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[int]:
     """Accounts of members who left, past the grace period, and who were told so.
 
@@ -315,7 +257,7 @@ def _report_unmatched(service: Service, users: list[VendorUser], now: datetime.d
             first_seen_at=now,
         )
         for u in users
-        if u.email.lower() not in known
+        if u.email and u.email.lower() not in known
     ]
     UnmatchedVendorUser.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)

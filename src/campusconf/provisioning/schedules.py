@@ -41,6 +41,8 @@ def ensure() -> None:
         "notices": 10,
         # Invitations that expire within 3 days get one reminder (portal.outbox).
         "notices-expiring": 24 * 60 * 60,
+        # Vendor events the webhook view recorded: acted on within seconds of arriving.
+        "webhooks": 2,
     }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
@@ -94,6 +96,10 @@ def run(name: str) -> None:
         from campusconf.portal.outbox import queue_expiring
 
         queue_expiring()
+    elif name == "webhooks":
+        from campusconf.provisioning.webhook_events import process
+
+        process()
     elif name == "campaigns":
         from campusconf.provisioning.campaigns import enroll_due
 

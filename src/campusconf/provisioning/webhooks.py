@@ -1,36 +1,42 @@
-"""Zoom webhooks: a signed event makes the engine re-read that user at once.
+"""Zoom webhooks: a signed event is recorded and answered at once; the work comes after.
+
+Zoom wants a 2xx within 3 seconds, or it tries again 5, 20 and 60 minutes later and then
+drops the event for good. So this view does only what the answer depends on: it checks
+the timestamp and the signature and writes one row (``WebhookEvent``, one INSERT); the
+workers' ``webhooks`` schedule then queues an observe job for each event's account
+(``webhook_events.process``). A retry or a replay of an event is the same row: answered
+2xx again, acted on once. An event Zoom dropped for good is healed by the next reconcile
+pass, which reads every user anyway.
 
 ``x-zm-signature`` is ``v0=`` HMAC-SHA256(secret, ``v0:{timestamp}:{body}``) with the
-secret from the variable named by the service's ``webhook_secret_env``. A timestamp
-older than a few minutes, or a delivery already accepted, is refused.
+secret from the variable named by the service's ``webhook_secret_env``; a timestamp older
+than WEBHOOK_MAX_AGE_SECONDS is refused. ``endpoint.url_validation`` (Zoom's check of the
+endpoint when it is saved, and again every 72 hours) is answered with the HMAC of its
+plain token.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import hmac
 import json
 import logging
 import os
 import time
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campusconf.accounts.models import Account
-from campusconf.accounts.states import Cause
-from campusconf.members.models import MemberAddress
-from campusconf.provisioning.actions import reconcile_account
 from campusconf.provisioning.conf import engine
-from campusconf.provisioning.models import WebhookReceipt
+from campusconf.provisioning.models import WebhookEvent
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
+
+VALIDATION = "endpoint.url_validation"
 
 
 def _sign(secret: str, message: str) -> str:
@@ -48,10 +54,16 @@ def _service_for(timestamp: str, body: str, signature: str) -> tuple[Service, st
     return None
 
 
+def _object(payload: Any) -> dict[str, Any]:
+    obj = payload.get("object") if isinstance(payload, dict) else None
+    return obj if isinstance(obj, dict) else {}
+
+
 @csrf_exempt
 @require_POST
 def zoom_webhook(request: HttpRequest) -> HttpResponse:
-    body = request.body.decode("utf-8", errors="replace")
+    raw = request.body
+    body = raw.decode("utf-8", errors="replace")
     timestamp = request.headers.get("x-zm-request-timestamp", "")
     signature = request.headers.get("x-zm-signature", "")
     try:
@@ -66,32 +78,29 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
     service, secret = found
     try:
         event = json.loads(body)
-        payload = event.get("payload") or {}
-    except (ValueError, AttributeError):
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
         return JsonResponse({"error": "body must be a JSON object"}, status=400)
-    if event.get("event") == "endpoint.url_validation":
-        plain = str(payload.get("plainToken", ""))
+    name = str(event.get("event") or "")
+    payload = event.get("payload")
+    if name == VALIDATION:
+        plain = str(payload.get("plainToken", "")) if isinstance(payload, dict) else ""
         return JsonResponse({"plainToken": plain, "encryptedToken": _sign(secret, plain)})
-    try:
-        with transaction.atomic():
-            WebhookReceipt.objects.create(
-                digest=hashlib.sha256(signature.encode()).hexdigest(), received_at=timezone.now()
-            )
-    except IntegrityError:
-        return JsonResponse({"error": "replayed delivery"}, status=409)
-    stale = timezone.now() - datetime.timedelta(seconds=2 * engine("WEBHOOK_MAX_AGE_SECONDS"))
-    WebhookReceipt.objects.filter(received_at__lt=stale).delete()
-    obj = payload.get("object") or {} if isinstance(payload, dict) else {}
-    account = _account(service, str(obj.get("id") or ""), str(obj.get("email") or ""))
-    if account is not None:
-        reconcile_account(account, cause=Cause.VENDOR, reason=f"zoom {event.get('event')}")
-    log.info("zoom webhook %s account=%s", event.get("event"), account.pk if account else None)
+    if name.startswith("user."):
+        record(service, raw, name, _object(payload))
+    log.info("zoom webhook %s recorded for %s", name, service.slug)
     return HttpResponse(status=204)
 
 
-def _account(service: Service, vendor_id: str, email: str) -> Account | None:
-    match = Q(vendor_user_id=vendor_id) if vendor_id else Q(pk__in=[])
-    if email:
-        members = MemberAddress.objects.filter(address__iexact=email).values("member_id")
-        match |= Q(member_id__in=members) | Q(vendor_address__iexact=email)
-    return Account.objects.filter(match, service=service).first()
+def record(service: Service, raw: bytes, name: str, obj: dict[str, Any]) -> None:
+    """One INSERT; an event already recorded (Zoom's retry, a replay) is left as it is."""
+    event = WebhookEvent(
+        service=service,
+        digest=hashlib.sha256(raw).hexdigest(),
+        event=name[:100],
+        vendor_user_id=str(obj.get("id") or "")[:200],
+        email=str(obj.get("email") or "")[:320],
+        received_at=timezone.now(),
+    )
+    WebhookEvent.objects.bulk_create([event], ignore_conflicts=True)

@@ -223,7 +223,10 @@ def list_users(ctx: Ctx) -> HttpResponse:
 
 
 def get_user(ctx: Ctx, key: str) -> HttpResponse:
-    return json_response(service.detail_json(_user(ctx, key)))
+    user = _user(ctx, key)
+    if user.status == "pending":
+        return json_response(service.pending_json(user, ctx.now, ctx.variants))
+    return json_response(service.detail_json(user))
 
 
 def update_user(ctx: Ctx, key: str) -> HttpResponse:
@@ -318,11 +321,11 @@ def email_exists(ctx: Ctx) -> HttpResponse:
     email = ctx.request.GET.get("email", "").strip().lower()
     if not EMAIL_RE.match(email):
         raise zoom_invalid("email")
-    # A pending invitation is not a Zoom account yet: only a user who signed up (in the
-    # account) or a personal account elsewhere (e.g. "Sign in with Google", S12) counts.
+    # Zoom's "Check a user email": true only for a user of this account who signed up
+    # with e-mail; false for an account outside it, for a pending invitation, and for
+    # a Google, Facebook or SSO sign-up even inside it (Errata Z-b).
     users = service.live(ctx.principal, ctx.now).filter(email=email).exclude(status="pending")
-    found = users.exists()
-    found = found or PersonalAccount.objects.filter(vendor="zoom", email=email).exists()
+    found = any(service.signed_up_by_email(u) for u in users)
     return json_response({"existed_email": found})
 
 

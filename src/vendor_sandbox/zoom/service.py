@@ -14,6 +14,7 @@ from vendor_sandbox.models import Link, PersonalAccount, ZoomAccount, ZoomUser
 
 LOGIN_EMAIL = 100
 LOGIN_GOOGLE = 1
+LOGIN_API = 99
 ROLE_NAMES = {"0": "Owner", "1": "Admin", "2": "Member"}
 
 
@@ -87,6 +88,22 @@ def detail_json(user: ZoomUser) -> dict[str, Any]:
         location=user.extra.get("location", ""),
     )
     return data
+
+
+def pending_json(user: ZoomUser, now: datetime, chosen: dict[str, str]) -> dict[str, Any]:
+    """A pending user read alone: Zoom's reference says only ``id`` and ``created_at``,
+    and ``created_at`` is the time of the call (Errata Z-c); the other variant sends
+    every field, with that ``created_at`` all the same."""
+    stamp = clock.iso(now)
+    if chosen.get("zoom_pending_user_get") == "full":
+        return {**detail_json(user), "created_at": stamp, "user_created_at": stamp}
+    return {"id": user.user_id, "created_at": stamp}
+
+
+def signed_up_by_email(user: ZoomUser) -> bool:
+    """Whether ``GET /users/email`` counts the user: e-mail and password, or made by the
+    API with one; not Google, Facebook, SSO or the other sign-in methods."""
+    return bool(set(user.login_types or []) & {LOGIN_API, LOGIN_EMAIL})
 
 
 def invite(

@@ -1,0 +1,47 @@
+"""The member's word for what Zoom cannot show: "I chose Sign in with Google" (S12).
+
+When "Sign in with Google" leaves the university's Zoom user pending beside a personal
+account of the member's own, Zoom's API shows an invitation still waiting, exactly as
+if the member had done nothing (docs/vendors.md). So the portal asks, in the seed page's
+words, and this action records the answer and starts the repair at once: the account
+becomes unlicensed for that reason, then requested with a fresh invitation (S13), all in
+one transaction. The fresh mail is Zoom's join request for the personal account
+("Approve Request" → "Confirm and Switch").
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.lifecycle import IllegalTransition, transition
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, State
+from campusconf.provisioning.actions import resend_allowed, resend_invitation
+from campusconf.services.models import Service
+
+# "(S12)" names the cause for the portal (``next_step.unlicensed_cause``).
+MEMBER_SAYS = (
+    "the member says they chose Sign in with Google (S12); "
+    "Zoom shows the university's user still pending"
+)
+
+
+def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = None) -> bool:
+    """Record the member's report on an invited Zoom account and, when the resend limits
+    allow it now, queue the fresh invitation with it; returns whether it was queued.
+
+    Raises IllegalTransition for any other account (another vendor, another state): the
+    report is about a Zoom invitation still waiting.
+    """
+    if account.service.vendor != Service.Vendor.ZOOM or account.state != State.INVITED:
+        raise IllegalTransition(account.state, State.UNLICENSED, Cause.MEMBER)
+    with transaction.atomic():
+        transition(account, State.UNLICENSED, cause=Cause.MEMBER, actor=actor, reason=MEMBER_SAYS)
+        allowed, _why = resend_allowed(account, timezone.now())
+        if allowed:
+            resend_invitation(
+                account, cause=Cause.MEMBER, actor=actor, reason="a fresh invitation after S12"
+            )
+    return allowed
