@@ -11,6 +11,8 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
+from campusconf.core.cache import cache_settings
+
 # Lets admin classes carry type parameters (ModelAdmin[Member]) at run time too.
 django_stubs_ext.monkeypatch()
 
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "campusconf.core.middleware.forwarded.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,6 +129,16 @@ def database_from_env() -> dict[str, object]:
 
 DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The shared cache (sign-in limits, seen SAML assertions): the database by default, so
+# every process on every machine counts together; CAMPUSCONF_CACHE_URL=redis://… moves
+# it to Redis. The key prefix keeps two installations on one Redis apart.
+CACHES = {
+    "default": cache_settings(
+        os.environ.get("CAMPUSCONF_CACHE_URL", ""),
+        key_prefix=os.environ.get("CAMPUSCONF_CACHE_KEY_PREFIX", "campusconf"),
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -278,6 +291,11 @@ LOGGING = {
         "xmlschema": {"level": "WARNING"},
     },
 }
+
+# Proxies (docs/security.md): peers whose X-Forwarded-For and X-Forwarded-Proto are
+# believed (addresses or CIDR networks, comma-separated); ``campusconf serve`` gives
+# gunicorn the same list. The default trusts a proxy on the same machine only.
+CAMPUSCONF_TRUSTED_PROXIES = env_list("CAMPUSCONF_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
 
 # /metrics tells anyone who can read it how big the queue is and how each vendor is
 # answering: outside development it needs staff rights or this bearer token (a
