@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "campusconf.core.middleware.body_size.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "campusconf.urls"
@@ -296,6 +297,14 @@ LOGGING = {
 # believed (addresses or CIDR networks, comma-separated); ``campusconf serve`` gives
 # gunicorn the same list. The default trusts a proxy on the same machine only.
 CAMPUSCONF_TRUSTED_PROXIES = env_list("CAMPUSCONF_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+
+# Request bodies are refused by their declared size before anything reads them; signed
+# in, the upload pages (a roster, a cohort's list of common IDs) take the larger limit.
+CAMPUSCONF_MAX_BODY_BYTES = int(os.environ.get("CAMPUSCONF_MAX_BODY_BYTES", str(1024 * 1024)))
+CAMPUSCONF_MAX_UPLOAD_BYTES = int(
+    os.environ.get("CAMPUSCONF_MAX_UPLOAD_BYTES", str(4 * 1024 * 1024))
+)
+CAMPUSCONF_UPLOAD_PATHS = ("/staff/directory/roster/", "/staff/campaigns/new/")
 
 # /metrics tells anyone who can read it how big the queue is and how each vendor is
 # answering: outside development it needs staff rights or this bearer token (a
