@@ -80,9 +80,9 @@ def visit(page, live_server, path: str, name: str) -> list[str]:
     console: list[str] = []
     page.on(
         "console",
-        lambda message: console.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            console.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     answer = page.goto(live_server.url + path)
     assert answer is not None and answer.status == 200, (path, answer and answer.status)
@@ -125,9 +125,7 @@ def test_public_and_member_pages_load_with_no_violation(watched, live_server, un
         assert visit(page, live_server, path, name) == [], path
 
 
-def test_staff_pages_load_with_no_violation_and_their_scripts_run(
-    watched, live_server, university
-):
+def test_staff_pages_load_with_no_violation_and_their_scripts_run(watched, live_server, university):
     page = watched
     # The live server's first request imports the whole URLconf: seconds, on a busy machine.
     page.request.get(f"{live_server.url}/healthz", timeout=120_000)

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "campusconf.core.middleware.no_store.NoStoreMiddleware",
     "campusconf.core.middleware.body_size.RequestSizeLimitMiddleware",
 ]
 
