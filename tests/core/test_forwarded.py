@@ -58,6 +58,30 @@ def test_the_middleware_puts_the_client_in_remote_addr():
 
 
 @override_settings(CAMPUSCONF_TRUSTED_PROXIES=["192.0.2.7/32"])
+def test_the_consumed_chain_is_not_left_for_others_to_misread():
+    """django-axes (through ipware) reads X-Forwarded-For before REMOTE_ADDR, and would
+    take its leftmost entry, which the client wrote."""
+    from django.http import HttpRequest
+
+    from campusconf.core.middleware.forwarded import FORWARDED_FOR_KEY, TrustedProxyMiddleware
+
+    request = HttpRequest()
+    chain = "6.6.6.6, 203.0.113.9"
+    request.META.update(
+        REMOTE_ADDR="192.0.2.7",
+        HTTP_X_FORWARDED_FOR=chain,
+        HTTP_X_REAL_IP="6.6.6.6",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+    TrustedProxyMiddleware(lambda r: None)(request)  # type: ignore[arg-type,return-value]
+    assert request.META["REMOTE_ADDR"] == "203.0.113.9"
+    assert "HTTP_X_FORWARDED_FOR" not in request.META
+    assert "HTTP_X_REAL_IP" not in request.META
+    assert request.META[FORWARDED_FOR_KEY] == chain
+    assert request.META["HTTP_X_FORWARDED_PROTO"] == "https"  # the trusted proxy's word
+
+
+@override_settings(CAMPUSCONF_TRUSTED_PROXIES=["192.0.2.7/32"])
 def test_an_untrusted_peer_cannot_claim_https():
     from django.http import HttpRequest
 

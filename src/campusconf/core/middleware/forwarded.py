@@ -5,8 +5,10 @@ Behind the TLS proxy every request comes from the proxy's address, so anything k
 together. The proxy names the client in ``X-Forwarded-For``; anyone else can write that
 header too, so it is read only from peers in ``CAMPUSCONF_TRUSTED_PROXIES``, and from
 the right: each trusted hop appends the address it saw, and the first address that is
-not a trusted proxy is the client. From any other peer the forwarding headers are
-dropped, so nothing later (Django's ``SECURE_PROXY_SSL_HEADER`` included) believes them.
+not a trusted proxy is the client, and becomes ``REMOTE_ADDR``; the headers that name
+a client are then removed, so nothing reads them again. From any other peer every
+forwarding header is dropped, so nothing later (Django's ``SECURE_PROXY_SSL_HEADER``
+included) believes them.
 """
 
 import ipaddress
@@ -22,6 +24,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 PEER_KEY = "CAMPUSCONF_PEER_ADDR"  # request.META: the address the connection came from
+FORWARDED_FOR_KEY = "CAMPUSCONF_FORWARDED_FOR"  # the chain a trusted proxy sent, for logs
+CLIENT_HEADERS = ("HTTP_X_REAL_IP", "HTTP_FORWARDED", "HTTP_CLIENT_IP", "HTTP_X_CLUSTER_CLIENT_IP")
 FORWARDING_HEADERS = (
     "HTTP_X_FORWARDED_FOR",
     "HTTP_X_FORWARDED_PROTO",
@@ -29,6 +33,8 @@ FORWARDING_HEADERS = (
     "HTTP_X_FORWARDED_PORT",
     "HTTP_X_REAL_IP",
     "HTTP_FORWARDED",
+    "HTTP_CLIENT_IP",
+    "HTTP_X_CLUSTER_CLIENT_IP",
 )
 
 
@@ -80,9 +86,13 @@ class TrustedProxyMiddleware:
         meta[PEER_KEY] = peer
         peer_address = _address(peer)
         if peer_address is not None and _trusted(peer_address, self.proxies):
-            meta["REMOTE_ADDR"] = client_address(
-                peer, str(meta.get("HTTP_X_FORWARDED_FOR", "")), self.proxies
-            )
+            chain = str(meta.pop("HTTP_X_FORWARDED_FOR", ""))
+            meta[FORWARDED_FOR_KEY] = chain
+            meta["REMOTE_ADDR"] = client_address(peer, chain, self.proxies)
+            # Consumed: libraries that read the client from these headers first (ipware,
+            # in django-axes) would take the chain's leftmost, forgeable entry.
+            for header in CLIENT_HEADERS:
+                meta.pop(header, None)
         else:
             for header in FORWARDING_HEADERS:
                 meta.pop(header, None)
