@@ -48,7 +48,7 @@ class RequestSizeLimitMiddleware:
                 length = 0  # Django reads nothing of a body whose length it cannot read
             if length > limit:
                 logger.warning(
-                    "request body refused: %s %s declares %d bytes, the limit is %d (client %s)",
+                    "request body refused: %s %r declares %d bytes, the limit is %d (client %s)",
                     request.method,
                     request.path_info[:200],
                     length,
