@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
@@ -162,10 +163,8 @@ def test_campaign_from_cohort_to_live_progress(
     shot(page, "backoffice-campaign-enrolling-en")
     campaign = Campaign.objects.get()
     campaigns.enroll_due()  # what the workers' "campaigns" schedule does
-    page.wait_for_function(
-        "document.querySelector('#progress .done-count')?.innerText.trim() === '0 / 5'",
-        timeout=8000,
-    )
+    # A locator, not wait_for_function: its string would be eval'd, which the CSP forbids.
+    expect(page.locator("#progress .done-count")).to_have_text("0 / 5", timeout=8000)
 
     # Stand in for the worker: two invitations go out, one account fails.
     jobs = list(Job.objects.filter(campaign=campaign).order_by("id"))
@@ -181,10 +180,7 @@ def test_campaign_from_cohort_to_live_progress(
         status=Job.Status.DONE, finished_at=timezone.now()
     )
     # htmx polls every 2 s: the bar moves without a reload.
-    page.wait_for_function(
-        "document.querySelector('#progress .done-count').innerText.trim() === '2 / 5'",
-        timeout=8000,
-    )
+    expect(page.locator("#progress .done-count")).to_have_text("2 / 5", timeout=8000)
     assert "User does not exist" in page.inner_text("#progress .failures")
     shot(page, "backoffice-campaign-progress-en")
     failures = page.request.get(f"{live_server.url}/staff/campaigns/{campaign.pk}/failures.csv")

@@ -34,10 +34,17 @@ def database_before_any_browser(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
+def fresh_cache(request):
+    # The shared cache lives in the database: a test without database access has
+    # nothing in it, and may not touch it.
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if uses_db:
+        cache.clear()
     yield
-    cache.clear()
+    if uses_db:
+        cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from tests.fixtures.browser import shot
 
 def _switch(page, language: str) -> None:
     page.locator(f"form.langswitch button[value='{language}']").click()
-    page.wait_for_function(f"document.documentElement.lang === '{language}'")
+    # Not wait_for_function: its string would be eval'd, which the page's CSP forbids.
+    page.locator(f"html[lang='{language}']").wait_for(state="attached")
     page.wait_for_load_state()
 
 

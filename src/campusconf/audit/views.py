@@ -1,17 +1,17 @@
-import csv
 import json
-from collections.abc import Iterator
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
 from campusconf.audit.forms import AuditFilterForm
+from campusconf.audit.log import record
 from campusconf.audit.models import AuditEntry
 from campusconf.audit.queries import actions_in_use, filter_entries
 from campusconf.backoffice.access import staff_required
+from campusconf.core.csv_export import csv_download
 
 CSV_COLUMNS = ["when", "who", "action", "target_type", "target_id", "target", "reason", "details"]
 
@@ -35,39 +35,24 @@ def log(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    # Reasons are free text; one starting with = would run as a spreadsheet formula.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @staff_required
-def export(request: HttpRequest) -> StreamingHttpResponse:
-    _form, entries = _filtered(request)
-    writer = csv.writer(_Echo())
-
-    def rows() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
-        for e in entries.iterator():
-            yield writer.writerow(
-                _cell(v)
-                for v in (
-                    timezone.localtime(e.created_at).isoformat(),
-                    e.actor_name,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    e.target_label,
-                    e.reason,
-                    json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str),
-                )
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-    return response
+def export(request: HttpRequest) -> HttpResponseBase:
+    form, entries = _filtered(request)
+    filters = {k: str(v) for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
+    rows = (
+        (
+            timezone.localtime(e.created_at).isoformat(),
+            e.actor_name,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.target_label,
+            e.reason,
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str),
+        )
+        for e in entries.iterator()
+    )
+    # Taken before the rows are read, so the export lists itself: the log shows who
+    # took a copy of it, and with which filters.
+    record(request.user, "audit.export", None, "CSV export", filters=filters)
+    return csv_download("audit.csv", CSV_COLUMNS, rows, stream=True)

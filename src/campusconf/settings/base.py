@@ -9,7 +9,10 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from campusconf.core.cache import cache_settings
 
 # Lets admin classes carry type parameters (ModelAdmin[Member]) at run time too.
 django_stubs_ext.monkeypatch()
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "campusconf.core.middleware.forwarded.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +83,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "campusconf.core.middleware.no_store.NoStoreMiddleware",
+    "campusconf.core.middleware.body_size.RequestSizeLimitMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its page
 ]
 
@@ -133,6 +140,16 @@ def database_from_env() -> dict[str, object]:
 
 DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The shared cache (sign-in limits, seen SAML assertions): the database by default, so
+# every process on every machine counts together; CAMPUSCONF_CACHE_URL=redis://… moves
+# it to Redis. The key prefix keeps two installations on one Redis apart.
+CACHES = {
+    "default": cache_settings(
+        os.environ.get("CAMPUSCONF_CACHE_URL", ""),
+        key_prefix=os.environ.get("CAMPUSCONF_CACHE_KEY_PREFIX", "campusconf"),
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -256,7 +273,8 @@ SAML_SESSION_COOKIE_SAMESITE = "Lax"
 CAMPUSCONF_PUBLIC_URL = os.environ.get("CAMPUSCONF_PUBLIC_URL", "http://127.0.0.1:8000")
 # Academic federations' IdPs take the request by redirect; POST is only for the answer.
 SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-SAML_CSP_HANDLER = ""  # the site sets its own headers; djangosaml2 would only warn
+# djangosaml2 widens form-action to https: on its views (through django-csp), for the
+# form that posts a request to an IdP that takes no redirect.
 
 # Staff back office (docs/backoffice.md): besides Django's is_staff and the
 # backoffice.access permission, members of this Django group are staff. Every SSO
@@ -325,6 +343,36 @@ LOGGING = {
         # pysaml2's schema library says "already loaded" at INFO on every metadata read.
         "xmlschema": {"level": "WARNING"},
     },
+}
+
+# Proxies (docs/security.md): peers whose X-Forwarded-For and X-Forwarded-Proto are
+# believed (addresses or CIDR networks, comma-separated); ``campusconf serve`` gives
+# gunicorn the same list. The default trusts a proxy on the same machine only.
+CAMPUSCONF_TRUSTED_PROXIES = env_list("CAMPUSCONF_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+
+# Request bodies are refused by their declared size before anything reads them; signed
+# in, the upload pages (a roster, a cohort's list of common IDs) take the larger limit.
+CAMPUSCONF_MAX_BODY_BYTES = int(os.environ.get("CAMPUSCONF_MAX_BODY_BYTES", str(1024 * 1024)))
+CAMPUSCONF_MAX_UPLOAD_BYTES = int(
+    os.environ.get("CAMPUSCONF_MAX_UPLOAD_BYTES", str(4 * 1024 * 1024))
+)
+CAMPUSCONF_UPLOAD_PATHS = ("/staff/directory/roster/", "/staff/campaigns/new/")
+
+# Content-Security-Policy on every page: scripts, styles and images from this site
+# only, no inline script or style attribute, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # /metrics tells anyone who can read it how big the queue is and how each vendor is

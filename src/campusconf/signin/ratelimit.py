@@ -1,7 +1,7 @@
-"""A small fixed-window limiter on Django's cache, for sign-in callbacks and forms.
+"""A small fixed-window limiter on the shared cache, for sign-in callbacks and forms.
 
-Shared by every web process when the cache is shared; with the default local-memory
-cache each process counts on its own, which still blunts a flood from one client.
+The cache is the database's or Redis (``campusconf.core.cache``), so every web process
+on every machine counts in the same bucket, and its increment is atomic.
 """
 
 import time
@@ -11,8 +11,8 @@ from django.http import HttpRequest
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is set by the client unless a trusted proxy
-    # rewrites it, and the deployment's proxy sets REMOTE_ADDR through the WSGI server.
+    # REMOTE_ADDR is the client's own address: behind a trusted proxy the middleware
+    # (campusconf.core.middleware.forwarded) has put the forwarded client there.
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 

@@ -1,15 +1,15 @@
-import csv
-
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campusconf.audit.log import record
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
 from campusconf.backoffice.forms import ReasonForm
+from campusconf.core.csv_export import csv_download
 from campusconf.members.roles import ROLE_LABELS
 from campusconf.provisioning.models import Campaign
 
@@ -123,18 +123,12 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("backoffice:campaign", pk=campaign.pk)
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @staff_required
-def campaign_failures(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_failures(request: HttpRequest, pk: int) -> HttpResponseBase:
     campaign = _campaign(pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-failures.csv"'
-    writer = csv.writer(response)
-    writer.writerow(campaigns.FAILURE_COLUMNS)
-    for row in campaigns.failure_rows(campaign):
-        writer.writerow(_cell(v) for v in row)
-    return response
+    record(request.user, "campaign.export_failures", campaign, "CSV export")
+    return csv_download(
+        f"campaign-{campaign.pk}-failures.csv",
+        campaigns.FAILURE_COLUMNS,
+        campaigns.failure_rows(campaign),
+    )

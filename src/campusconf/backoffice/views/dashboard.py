@@ -1,6 +1,4 @@
-import csv
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -10,6 +8,7 @@ from campusconf.backoffice import charts, queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import LicenceTermsForm
 from campusconf.backoffice.licences import TERMS, update_licence_terms
+from campusconf.core.csv_export import csv_download
 from campusconf.services.models import Service
 
 
@@ -95,14 +94,8 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _csv_cell(value: object) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @staff_required
-def export_accounts(request: HttpRequest, slug: str) -> HttpResponse:
+def export_accounts(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Accounts of one service for finance and the licence true-up."""
     service = get_object_or_404(Service, slug=slug)
     accounts = (
@@ -110,29 +103,23 @@ def export_accounts(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("member")
         .order_by("member__common_id")
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="accounts-{service.slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(EXPORT_COLUMNS)
     checked = queries.last_checked_at(service)
-    for a in accounts.iterator():
-        m = a.member
-        writer.writerow(
-            _csv_cell(v)
-            for v in (
-                m.common_id,
-                m.display_name_latin,
-                m.affiliation,
-                m.roles,
-                a.state,
-                a.vendor_user_id,
-                a.vendor_address,
-                a.observed_licensed,
-                a.invitation_sent_at,
-                a.activated_at,
-                checked,
-            )
+    rows = (
+        (
+            a.member.common_id,
+            a.member.display_name_latin,
+            a.member.affiliation,
+            a.member.roles,
+            a.state,
+            a.vendor_user_id,
+            a.vendor_address,
+            a.observed_licensed,
+            a.invitation_sent_at,
+            a.activated_at,
+            checked,
         )
+        for a in accounts.iterator()
+    )
     # Exports carry personal data; who took one is worth knowing.
     record(request.user, "service.export_accounts", service, "CSV export")
-    return response
+    return csv_download(f"accounts-{service.slug}.csv", EXPORT_COLUMNS, rows)

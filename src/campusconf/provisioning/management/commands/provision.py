@@ -1,9 +1,11 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.states import Cause
+from campusconf.audit.cli import record_cli
 from campusconf.members.models import Member
 from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.models import Service
@@ -24,17 +26,34 @@ class Command(BaseCommand):
         service = Service.objects.filter(slug=options["service"]).first()
         if service is None:
             raise CommandError(f"no service {options['service']!r}")
+        account = None
+        place = None
         try:
-            account = apply_for_service(
-                member, service, cause=Cause.STAFF, reason=options["reason"]
-            )
+            with transaction.atomic():  # the application and its audit entry together
+                try:
+                    account = apply_for_service(
+                        member, service, cause=Cause.STAFF, reason=options["reason"]
+                    )
+                except WaitingForSeat as wait:
+                    place = wait.place  # not a refusal: the queue row commits
+                outcome: dict[str, object] = (
+                    {"state_after": account.state} if account else {"waiting_for_seat": place}
+                )
+                record_cli(
+                    "account.apply",
+                    account or member,
+                    options["reason"],
+                    member=member.common_id,
+                    service=service.slug,
+                    **outcome,
+                )
         except (NotEligible, AccountAlreadyLive) as exc:
             raise CommandError(str(exc)) from exc
-        except WaitingForSeat as wait:
+        if account is None:
             # Not an error: the application is kept and carried out when a seat frees.
             self.stdout.write(
                 f"{member.common_id} @ {service.slug}: all {service.seats} seats are taken; "
-                f"waiting, place {wait.place} in the queue"
+                f"waiting, place {place} in the queue"
             )
             return
         self.stdout.write(

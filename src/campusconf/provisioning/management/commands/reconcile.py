@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from campusconf.audit.cli import record_cli
 from campusconf.provisioning.reconcile import run_pass
 from campusconf.services.models import Service
 
@@ -22,6 +23,17 @@ class Command(BaseCommand):
         if service is None:
             raise CommandError(f"no service {options['service']!r}")
         record = run_pass(service, approve=options["approve"])
+        # After the pass, which talks to the vendor for minutes: its own record (the
+        # ReconcilePass row) is already written, and this entry says who ran it.
+        record_cli(
+            "service.reconcile",
+            service,
+            f"reconcile {service.slug}" + (" --approve" if options["approve"] else ""),
+            approve=options["approve"],
+            status=record.status,
+            changes=record.changes,
+            reconcile_pass=record.pk,
+        )
         self.stdout.write(
             f"reconcile {service.slug}: {record.status}, {record.seen} vendor users seen, "
             f"changes {record.changes or 'none'}"
