@@ -84,3 +84,20 @@ def english_by_default():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(request):
+    """Rate-limit counters and seen SAML assertions live in the shared cache, which lives in
+    the database: a test that has the database starts and ends with it empty; a test
+    without database access has nothing in it, and may not touch it."""
+    from django.core.cache import cache
+
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if uses_db:
+        cache.clear()
+    yield
+    if uses_db:
+        cache.clear()

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import open_account, transition
@@ -31,20 +30,6 @@ PATHS: dict[State, list[State]] = {
 def database_before_any_browser(django_db_setup):
     """Create the test database before a session-scoped browser starts its event loop,
     whichever test happens to run first."""
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(request):
-    # The shared cache lives in the database: a test without database access has
-    # nothing in it, and may not touch it.
-    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db"} & set(request.fixturenames)
-    )
-    if uses_db:
-        cache.clear()
-    yield
-    if uses_db:
-        cache.clear()
 
 
 @pytest.fixture
