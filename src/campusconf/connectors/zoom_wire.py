@@ -3,6 +3,7 @@ and the Users API reference). Kept apart from the client so each stays readable.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,12 @@ from campusconf.connectors.wire import Response
 LICENSED, BASIC = 2, 1  # a user's "type": Licensed, Basic
 LOGIN_TYPES = {0: "facebook", 1: "google", 99: "api", 100: "zoom", 101: "sso"}
 NOT_FOUND_CODES = {1001, 1010, 1120}  # no such user / not in this account / no invite
-EXISTS_CODES = {1005, 1009}  # already in the account / already holds an active account
+# "User with that email already exists": in our account, or (Zoom's documented 409 for
+# an address with an account elsewhere) outside it; the engine looks it up to tell.
+EXISTS_CODES = {1005}
+# "The user … already holds an active account": a paid account elsewhere, which
+# ``action=create`` cannot invite (docs/vendors.md, Z-d).
+HELD_ELSEWHERE_CODES = {1009}
 
 
 def error_fields(answer: Response) -> tuple[int | None, str]:
@@ -28,6 +34,20 @@ def error_fields(answer: Response) -> tuple[int | None, str]:
     code = body.get("code")
     message = body.get("message")
     return (code if isinstance(code, int) else None), (message if isinstance(message, str) else "")
+
+
+def is_daily_cap(message: str) -> bool:
+    """Zoom's daily cap, known by its message when its headers are missing (Z-e):
+    "You have exceeded the daily rate limit (…) of … API requests …"."""
+    return "daily rate limit" in message.lower()
+
+
+def next_daily_reset(now: datetime.datetime) -> datetime.datetime:
+    """When Zoom's daily counters start again: 00:00 UTC ("You may resume these requests
+    at GMT 00:00:00", its daily-cap message says)."""
+    day = now.astimezone(datetime.UTC).date()
+    start = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+    return start + datetime.timedelta(days=1)
 
 
 def is_expired_page_token(outcome: Rejected) -> bool:
