@@ -193,6 +193,24 @@ def test_an_exists_that_may_be_our_own_create_is_waited_for_then_held(
     assert account.state == State.HELD_ELSEWHERE
 
 
+def test_a_young_job_waits_longer_but_never_fails_for_it(
+    make_member, zoom_service, monkeypatch, settings
+):
+    # While the job is younger than FRESH_SECONDS (a vendor may list a new user late),
+    # attempt AFTER_ATTEMPTS still waits; the last attempt concludes in any case.
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "FRESH_SECONDS": 3600}
+    monkeypatch.setattr(vendors, "connector_for", lambda service: _Exists())
+    account = actions.apply_for_service(make_member(), zoom_service)
+    job = Job.objects.get(account=account)
+    job.attempts = held_elsewhere.AFTER_ATTEMPTS
+    assert isinstance(jobs.converge(account, job), jobs.Retry)
+    job.attempts = settings.CAMPUSCONF_ENGINE["MAX_ATTEMPTS"]
+    account.refresh_from_db()
+    assert isinstance(jobs.converge(account, job), jobs.Done)
+    account.refresh_from_db()
+    assert account.state == State.HELD_ELSEWHERE
+
+
 def test_a_first_create_answered_exists_and_not_listed_is_held_at_once(
     make_member, zoom_service, monkeypatch
 ):

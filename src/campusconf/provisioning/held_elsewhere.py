@@ -11,6 +11,7 @@ portal), when staff retry, or when the vendor shows the user in our organisation
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.utils import timezone
@@ -27,8 +28,10 @@ log = logging.getLogger("campusconf.provisioning")
 # The start of the reason recorded with the move (the back office shows it).
 REASON = "the address holds an account outside the university"
 # An "already exists" for a user an earlier attempt of ours may have created is waited
-# for (a vendor may not list a new user at once); from this attempt on it is taken for
-# an account elsewhere, before the retries run out and the account would fail.
+# for, since a vendor may not list a new user at once: it is taken for an account
+# elsewhere from this attempt on once the job is older than the engine's FRESH_SECONDS
+# (reconcile's own allowance for the same delay), and at the last attempt in any case,
+# before the retries run out and the account would fail with a misleading reason.
 AFTER_ATTEMPTS = 5
 
 
@@ -41,10 +44,14 @@ def may_have_created(account: Account, job: Job) -> bool:
 def concluded(account: Account, job: Job) -> bool:
     """The vendor said "already exists" and our organisation has no such user: is that
     an account elsewhere? Surely when nothing of ours can be behind it; else only once
-    the user has stayed unlisted for several attempts."""
+    the user has stayed unlisted for several attempts and long enough to be listed."""
     if not may_have_created(account, job):
         return True
-    return job.attempts >= max(1, min(AFTER_ATTEMPTS, int(engine("MAX_ATTEMPTS"))))
+    if job.attempts >= int(engine("MAX_ATTEMPTS")):
+        return True
+    waited = timezone.now() - job.created_at  # not claimed with the job: one read
+    fresh = datetime.timedelta(seconds=float(engine("FRESH_SECONDS")))
+    return job.attempts >= AFTER_ATTEMPTS and waited >= fresh
 
 
 def record(account: Account, out: o.AlreadyExists | o.HeldElsewhere) -> None:
