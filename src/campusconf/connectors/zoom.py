@@ -6,7 +6,6 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -22,7 +21,6 @@ from campusconf.connectors.http import (
     make_reply,
     opt_str,
     page_with_retries,
-    rate_limited,
     req_dict,
     req_list,
     req_str,
@@ -37,7 +35,6 @@ from campusconf.connectors.outcomes import (
     NotFound,
     Ok,
     Outcome,
-    RateScope,
     Rejected,
     TransientFailure,
     UnknownOutcome,
@@ -130,7 +127,7 @@ class ZoomConnector:
         vendor_code = None if code is None else str(code)
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
         if status == 429:
-            return self._rate_limited(answer, reason, tracking)
+            return zoom_wire.rate_limited_answer(answer, reason, tracking)
         if code in zoom_wire.NOT_FOUND_CODES or (status == 404 and code is None):
             return NotFound(reason=reason, vendor_code=vendor_code, **meta)
         if code in zoom_wire.HELD_ELSEWHERE_CODES:
@@ -145,21 +142,6 @@ class ZoomConnector:
             return TransientFailure(reason=reason, **meta)
         # 400/401/403/…, including code 200 ("You can add max N paid users").
         return Rejected(reason=reason, vendor_code=vendor_code, **meta)
-
-    @staticmethod
-    def _rate_limited(answer: Response, reason: str, tracking: str | None) -> Outcome:
-        """QPS or the daily create cap. The daily cap's 429 is documented with
-        ``X-RateLimit-Type: Daily-limit`` and an ISO ``Retry-After``, and has been seen
-        with neither (Z-e): then its message tells it, and it lasts until Zoom's daily
-        reset, 00:00 UTC."""
-        kind = answer.headers.get("x-ratelimit-type", "").lower()
-        scope = {"qps": RateScope.QPS, "daily-limit": RateScope.DAILY}.get(kind)
-        if scope is None:
-            scope = RateScope.DAILY if zoom_wire.is_daily_cap(reason) else RateScope.UNKNOWN
-        limited = rate_limited(answer.headers, scope, reason, tracking, answer.status_code)
-        if scope is RateScope.DAILY and limited.retry_at is None and limited.retry_after is None:
-            return replace(limited, retry_at=zoom_wire.next_daily_reset(datetime.now(UTC)))
-        return limited
 
     # --- transport with token handling ------------------------------------------
 

@@ -3,13 +3,21 @@ and the Users API reference). Kept apart from the client so each stays readable.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import UserSpec, UserState, VendorUser
-from campusconf.connectors.http import ContractError, decode_json, opt_datetime, opt_str, req_str
-from campusconf.connectors.outcomes import Rejected
+from campusconf.connectors.http import (
+    ContractError,
+    decode_json,
+    opt_datetime,
+    opt_str,
+    rate_limited,
+    req_str,
+)
+from campusconf.connectors.outcomes import RateLimited, RateScope, Rejected
 from campusconf.connectors.wire import Response
 
 LICENSED, BASIC = 2, 1  # a user's "type": Licensed, Basic
@@ -34,6 +42,22 @@ def error_fields(answer: Response) -> tuple[int | None, str]:
     code = body.get("code")
     message = body.get("message")
     return (code if isinstance(code, int) else None), (message if isinstance(message, str) else "")
+
+
+def rate_limited_answer(answer: Response, reason: str, tracking: str | None) -> RateLimited:
+    """A 429: QPS or the daily create cap. The daily cap's 429 is documented with
+    ``X-RateLimit-Type: Daily-limit`` and an ISO ``Retry-After``, and has been seen with
+    neither (Z-e): then its message tells it, and it lasts until Zoom's daily reset,
+    00:00 UTC."""
+    kind = answer.headers.get("x-ratelimit-type", "").lower()
+    scope = {"qps": RateScope.QPS, "daily-limit": RateScope.DAILY}.get(kind)
+    if scope is None:
+        scope = RateScope.DAILY if is_daily_cap(reason) else RateScope.UNKNOWN
+    limited = rate_limited(answer.headers, scope, reason, tracking, answer.status_code)
+    if scope is RateScope.DAILY and limited.retry_at is None and limited.retry_after is None:
+        now = datetime.datetime.now(datetime.UTC)
+        return dataclasses.replace(limited, retry_at=next_daily_reset(now))
+    return limited
 
 
 def is_daily_cap(message: str) -> bool:
