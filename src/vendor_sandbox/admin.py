@@ -89,15 +89,22 @@ def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
         model.objects.all().delete()
     Counter.objects.all().delete()
     RateWindow.objects.all().delete()
-    SandboxState.objects.filter(id=1).update(clock_offset=0, faults={}, fault_draws=0, variants={})
+    SandboxState.objects.filter(id=1).update(
+        clock_offset=0, faults={}, fault_draws=0, variants={}, webex_verified_domains=None
+    )
     return json_response({"reset": True})
 
 
-@admin_api({"GET", "POST"})
+@admin_api({"GET", "POST", "DELETE"})
 def personal_accounts(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method == "POST":
         account, created = seed_personal_account(body)
         return json_response(_personal(account), 201 if created else 200)
+    if request.method == "DELETE":
+        # The member deleted the account, or moved it to another address.
+        vendor, email = request.GET.get("vendor", ""), request.GET.get("email", "").lower()
+        gone, _ = PersonalAccount.objects.filter(vendor=vendor, email=email).delete()
+        return json_response({"deleted": gone})
     return json_response({"items": [_personal(a) for a in PersonalAccount.objects.all()]})
 
 
@@ -116,6 +123,7 @@ def seed_personal_account(body: dict[str, Any]) -> tuple[PersonalAccount, bool]:
             "last_name": body.get("last_name", ""),
             "password_hash": make_password(password) if password else "",
             "login_type": int(body.get("login_type", zoom_service.LOGIN_EMAIL)),
+            "paid": bool(body.get("paid", False)),
             "created_at": clock.now(),
         },
     )
@@ -127,6 +135,7 @@ def _personal(a: PersonalAccount) -> dict[str, Any]:
         "email": a.email,
         "display_name": a.display_name,
         "login_type": a.login_type,
+        "paid": a.paid,
         "has_password": bool(a.password_hash),
         "created_at": clock.iso(a.created_at),
     }
@@ -166,6 +175,22 @@ def variants_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     if request.method != "GET":
         state.save(update_fields=["variants"])
     return json_response(variants.merged(state.variants))
+
+
+@admin_api({"GET", "PUT", "DELETE"})
+def webex_domains(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    """The mail domains the Webex org has verified (W-f); ``"*"`` stands for every one."""
+    if request.method != "GET":
+        domains = body.get("verified_domains") if request.method == "PUT" else None
+        if request.method == "PUT" and (
+            not isinstance(domains, list) or not all(isinstance(d, str) for d in domains)
+        ):
+            raise ValueError("verified_domains must be a list of domains")
+        stored = None if domains is None else sorted({d.strip().lower() for d in domains})
+        SandboxState.objects.filter(id=1).update(webex_verified_domains=stored)
+    current = SandboxState.objects.values_list("webex_verified_domains", flat=True).first()
+    verified = list(CONFIG.webex_verified_domains) if current is None else current
+    return json_response({"verified_domains": verified})
 
 
 @admin_api({"PUT", "POST", "GET"})

@@ -42,6 +42,8 @@ class SandboxConfig:
     zoom_page_token_minutes: float
     webex_page_default: int
     webex_page_max: int
+    webex_verified_domains: tuple[str, ...]  # "*" = every domain (W-f)
+    webex_licence_units: int  # totalUnits of each licence of a new org
     admin_token: str  # "" = generated once and kept in the sandbox DB
     fault_seed: int
     max_body_bytes: int
@@ -72,6 +74,10 @@ def load() -> SandboxConfig:
         zoom_page_token_minutes=float(_env("ZOOM_PAGE_TOKEN_MINUTES", "15")),
         webex_page_default=int(_env("WEBEX_PAGE_DEFAULT", "100")),
         webex_page_max=int(_env("WEBEX_PAGE_MAX", "1000")),
+        webex_verified_domains=tuple(
+            d.strip().lower() for d in _env("WEBEX_VERIFIED_DOMAINS", "*").split(",") if d.strip()
+        ),
+        webex_licence_units=int(_env("WEBEX_LICENCE_UNITS", "100000")),
         admin_token=_env("ADMIN_TOKEN", ""),
         fault_seed=int(_env("FAULT_SEED", "0")),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),

@@ -40,14 +40,14 @@ def ensure() -> dict[str, Any]:
             license_id=webex_id("LICENSE", f"{org_uuid}/EE_{secrets.token_hex(8)}_campusconf"),
             org=org,
             name="Meeting - Webex Enterprise Edition",
-            total_units=100000,
+            total_units=CONFIG.webex_licence_units,
             site_url="campusconf.webex.com",
         )
         WebexLicense.objects.create(
             license_id=webex_id("LICENSE", f"{org_uuid}/MS_{secrets.token_hex(8)}"),
             org=org,
             name="Messaging",
-            total_units=100000,
+            total_units=CONFIG.webex_licence_units,
         )
     account = ZoomAccount.objects.first()
     if account is None:

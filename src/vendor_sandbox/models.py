@@ -18,6 +18,8 @@ class SandboxState(models.Model):
     fault_draws = models.BigIntegerField(default=0)
     webhook_url = models.CharField(max_length=500, blank=True, default="")
     admin_token = models.CharField(max_length=100)
+    # The mail domains the Webex org has verified (W-f); None: SANDBOX_WEBEX_VERIFIED_DOMAINS.
+    webex_verified_domains = models.JSONField(null=True, default=None)
 
     def __str__(self) -> str:
         return f"{type(self).__name__} {self.pk}"
@@ -156,6 +158,9 @@ class PersonalAccount(models.Model):
     last_name = models.CharField(max_length=100, blank=True, default="")
     password_hash = models.CharField(max_length=300, blank=True, default="")
     login_type = models.IntegerField(default=100)  # Zoom login_type: 1 Google, 100 e-mail
+    # Zoom: a paid account, or a user of another organisation's account, which
+    # ``action=create`` cannot invite (Z-d); a free one gets the join request instead.
+    paid = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -109,7 +109,7 @@ def check_zoom_daily_create(
         raise _reject(
             documented if headers else {},
             f"You have exceeded the daily rate limit ({limit}) of Create User API requests "
-            "permitted for this account. Try again later.",
+            "permitted for this account. You may resume these requests at GMT 00:00:00.",
         )
 
 

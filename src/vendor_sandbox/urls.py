@@ -4,6 +4,7 @@ from vendor_sandbox import admin
 from vendor_sandbox.scim import webex as webex_scim
 from vendor_sandbox.scim import zoom as zoom_scim
 from vendor_sandbox.webex import api as webex
+from vendor_sandbox.webex import licences as webex_licences
 from vendor_sandbox.webex import pages as webex_pages
 from vendor_sandbox.zoom import api as zoom
 from vendor_sandbox.zoom import oauth
@@ -17,8 +18,8 @@ handler500 = "vendor_sandbox.admin.server_error"
 urlpatterns = [
     path("webex/v1/people", webex.people),
     path("webex/v1/people/<str:person_id>", webex.person),
-    path("webex/v1/licenses", webex.licenses),
-    path("webex/v1/licenses/users", webex.license_users),
+    path("webex/v1/licenses", webex_licences.licenses),
+    path("webex/v1/licenses/users", webex_licences.license_users),
     path(JOBS, webex.activation_job),
     path(f"{JOBS}/<str:job_id>/status", webex.activation_job_status),
     path(f"{JOBS}/<str:job_id>/errors", webex.activation_job_errors),
@@ -56,6 +57,7 @@ urlpatterns = [
     path("_admin/faults", admin.faults_view),
     path("_admin/variants", admin.variants_view),
     path("_admin/webhook", admin.webhook),
+    path("_admin/webex-domains", admin.webex_domains),
     path("_admin/counters", admin.counters_view),
     path("_admin/users", admin.users),
     path("_admin/mails", admin.mails),

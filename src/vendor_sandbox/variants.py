@@ -47,6 +47,22 @@ VARIANTS: dict[str, Variant] = {
             "GET /users/{id or email} of a pending user: only id and created_at, the time of "
             "the call (the reference's note), or every field with that created_at",
         ),
+        Variant(
+            "zoom_account_elsewhere",
+            "zoom",
+            ("documented", "code_1009"),
+            'a create for an address held by a paid Zoom account elsewhere: 409 "User with '
+            'that email already exists" (documented), or code 1009 "already holds an '
+            'active account" (reported)',
+        ),
+        Variant(
+            "webex_admin_flags",
+            "webex",
+            ("strings", "booleans"),
+            'invitePending and loginEnabled in Webex\'s answers: the strings "true"/'
+            '"false" as Cisco\'s spec types them (documented), or JSON booleans as SDKs '
+            "and samples show them",
+        ),
     )
 }
 DEFAULTS: dict[str, str] = {name: v.choices[0] for name, v in VARIANTS.items()}

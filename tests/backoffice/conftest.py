@@ -45,6 +45,7 @@ def make_account():
         State.FAILED: [State.FAILED],
         State.UNLICENSED: [State.INVITED, State.UNLICENSED],
         State.INVITATION_EXPIRED: [State.INVITED, State.INVITATION_EXPIRED],
+        State.HELD_ELSEWHERE: [State.HELD_ELSEWHERE],
     }
 
     def make(member, service, state: State = State.REQUESTED, **changes) -> Account:

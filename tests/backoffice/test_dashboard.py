@@ -52,6 +52,7 @@ def test_queues_hold_what_needs_a_person(busy_service):
     assert counts == {
         "failed": 1,
         "unlicensed": 1,
+        "held_elsewhere": 0,
         "not_activated": 1,  # only the one invited two hours ago (S5)
         "expiring": 1,
         "unmatched": 1,

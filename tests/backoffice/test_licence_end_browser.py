@@ -154,7 +154,7 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
     account = Account.objects.get(member=english)
     with sandbox.webex() as api:
         person = api.get(f"/people/{account.vendor_user_id}").json()
-    assert person["loginEnabled"] is False
+    assert person["loginEnabled"] == "false"  # typed as Cisco's spec types it (W-a)
     # The 30-day mail promised to write again: each suspended member is told, once.
     before = smtp_capture.count()
     workers_run("notices")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from campusconf.connectors import (
     AlreadyExists,
     Created,
+    HeldElsewhere,
     ListingFailed,
     NotFound,
     Ok,
@@ -68,10 +69,19 @@ def test_create_answers_created_with_tracking_id():
     ("status", "body", "expected", "code"),
     [
         (409, {"code": 1005, "message": "User already in the account: x"}, AlreadyExists, "1005"),
+        # Zoom's reference: 409 "User with that email already exists", inside the account
+        # or not: the engine looks the user up to tell (Z-d).
+        (
+            409,
+            {"code": 1005, "message": "User with that email already exists."},
+            AlreadyExists,
+            "1005",
+        ),
+        # A paid account elsewhere, as Zoom's forum reports it: not to be linked (Z-d).
         (
             409,
             {"code": 1009, "message": "The user already holds an active account"},
-            AlreadyExists,
+            HeldElsewhere,
             "1009",
         ),
         (400, {"code": 200, "message": "You can add max 10 paid users"}, Rejected, "200"),
@@ -129,6 +139,31 @@ def test_daily_cap_waits_until_a_date_time():
     assert outcome.scope is RateScope.DAILY
     assert outcome.retry_at == datetime(2026, 11, 23, tzinfo=UTC)
     assert outcome.wait_seconds(datetime(2026, 11, 22, 23, 0, tzinfo=UTC)) == 3600
+
+
+def test_a_daily_cap_without_its_headers_waits_until_the_next_utc_midnight():
+    # Zoom forum 18928: the daily cap's 429 came with neither X-RateLimit-Type nor
+    # Retry-After, only its message (Z-e). Not a one-second QPS wait: the vendor's reset.
+    message = (
+        "You have exceeded the daily rate limit (1500) of Create User API requests permitted "
+        "for this account. You may resume these requests at GMT 00:00:00."
+    )
+    script = Script().on("POST", "/v2/users", reply(429, {"code": 429, "message": message}))
+    before = datetime.now(UTC)
+    outcome = zoom(script).create_user(SPEC)
+    assert isinstance(outcome, RateLimited)
+    assert outcome.scope is RateScope.DAILY and outcome.retry_after is None
+    assert outcome.retry_at is not None
+    assert (outcome.retry_at.hour, outcome.retry_at.minute, outcome.retry_at.second) == (0, 0, 0)
+    assert outcome.retry_at.utcoffset() == timedelta(0)
+    assert before < outcome.retry_at <= before + timedelta(days=1)
+
+
+def test_a_429_that_names_no_limit_stays_unknown():
+    script = Script().on("GET", "/v2/users/u1", reply(429, {"code": 429, "message": "Slow down"}))
+    outcome = zoom(script).get_user("u1")
+    assert isinstance(outcome, RateLimited) and outcome.scope is RateScope.UNKNOWN
+    assert outcome.retry_at is None
 
 
 def test_5xx_is_transient_on_reads_and_unknown_on_create():

@@ -6,7 +6,11 @@ import subprocess
 import sys
 
 from campusconf.demo.management.commands.demo import Command
-from campusconf.demo.sample import personal_account_holder, personal_accounts
+from campusconf.demo.sample import (
+    paid_elsewhere_holder,
+    personal_account_holder,
+    personal_accounts,
+)
 
 
 def seed(db, accounts) -> str:
@@ -21,15 +25,20 @@ def seed(db, accounts) -> str:
 def test_the_sandbox_gets_personal_accounts_for_the_named_member(tmp_path):
     db = tmp_path / "sandbox.sqlite3"
     holder = personal_account_holder()
+    paid = paid_elsewhere_holder()
     first = seed(db, personal_accounts())
-    assert first.count(": seeded") == 2
+    assert first.count(": seeded") == 3
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
-            "SELECT vendor, email FROM vendor_sandbox_personalaccount ORDER BY vendor"
+            "SELECT vendor, email, paid FROM vendor_sandbox_personalaccount ORDER BY vendor, paid"
         ).fetchall()
-    assert rows == [("webex", holder["mail_address"]), ("zoom", holder["mail_address"])]
+    assert rows == [
+        ("webex", holder["mail_address"], 0),
+        ("zoom", holder["mail_address"], 0),
+        ("zoom", paid["mail_address"], 1),  # Zoom will not invite it: held elsewhere (Z-d)
+    ]
     # A second start of the demo leaves them (and whatever the person did since) alone.
-    assert seed(db, personal_accounts()).count("left as it is") == 2
+    assert seed(db, personal_accounts()).count("left as it is") == 3
 
 
 def test_the_banner_names_the_member_who_holds_them():

@@ -17,6 +17,7 @@ PATHS: dict[State, list[State]] = {
     State.REQUESTED: [],
     State.INVITED: [State.INVITED],
     State.CONVERSION_PENDING: [State.CONVERSION_PENDING],
+    State.HELD_ELSEWHERE: [State.HELD_ELSEWHERE],
     State.INVITATION_EXPIRED: [State.INVITED, State.INVITATION_EXPIRED],
     State.ACTIVE: [State.INVITED, State.ACTIVE],
     State.UNLICENSED: [State.INVITED, State.UNLICENSED],

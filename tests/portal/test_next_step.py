@@ -24,6 +24,7 @@ def test_every_state_has_a_step(make_member, make_service, account_in, now):
         State.REQUESTED: "requested",
         State.INVITED: "invited",
         State.CONVERSION_PENDING: "conversion_pending",
+        State.HELD_ELSEWHERE: "held_elsewhere",
         State.INVITATION_EXPIRED: "invitation_expired",
         State.ACTIVE: "active",
         State.UNLICENSED: "unlicensed",

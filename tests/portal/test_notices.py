@@ -154,3 +154,30 @@ def test_the_members_own_report_queues_no_mail_saying_it_back(make_member, zoom_
 
     account = zoom_google_reported(make_member())
     assert not Notice.objects.filter(account=account, kind="wrong_activation").exists()
+
+
+@pytest.mark.parametrize(
+    ("vendor", "language", "says"),
+    [
+        ("zoom", "ja", ["別の Zoom アカウント", "「完了したのでもう一度依頼する」"]),
+        ("webex", "en", ["a free Webex account already uses it", "Done: ask the vendor again"]),
+    ],
+)
+def test_an_address_held_elsewhere_is_told_once_with_the_step(
+    smtp, make_member, make_service, account_in, vendor, language, says
+):
+    # The invitation the member waits for will not come until they act (Z-d, W-f).
+    from campusconf.portal import outbox
+
+    member = make_member(language=language)
+    account = account_in(member, make_service(slug=vendor, vendor=vendor), State.HELD_ELSEWHERE)
+    queued = list(account.notices.values_list("kind", flat=True))
+    assert queued.count("held_elsewhere") == 1
+    assert outbox.send_due() >= 1
+    assert smtp.arrived.wait(5)
+    held = [m for m in smtp.messages if member.mail_address in m["To"]][-1]
+    text, _html = parts(held)
+    flat = "".join(text.split())
+    assert member.mail_address in text
+    for words in says:
+        assert "".join(words.split()) in flat

@@ -35,8 +35,9 @@ def test_create_get_update_delete(sandbox: SandboxServer, smtp_capture: SmtpCapt
         raw = base64.b64decode(person["id"] + "==").decode()
         assert re.fullmatch(r"ciscospark://us/PEOPLE/[0-9a-f-]{36}", raw)
         assert person["emails"] == [email]
-        assert person["invitePending"] is True
-        assert person["loginEnabled"] is True
+        # Typed as Cisco's spec types them: the strings "true"/"false" (W-a).
+        assert person["invitePending"] == "true"
+        assert person["loginEnabled"] == "true"
         assert person["type"] == "person"
         assert person["status"] == "pending"
         assert person["licenses"] == [lic]

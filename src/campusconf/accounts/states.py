@@ -12,6 +12,7 @@ class State(models.TextChoices):
     REQUESTED = "requested", _("requested")
     INVITED = "invited", _("invited")
     CONVERSION_PENDING = "conversion_pending", _("conversion pending")
+    HELD_ELSEWHERE = "held_elsewhere", _("address held elsewhere")
     INVITATION_EXPIRED = "invitation_expired", _("invitation expired")
     ACTIVE = "active", _("active")
     UNLICENSED = "unlicensed", _("unlicensed")
@@ -47,6 +48,12 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
         "address already has a personal account; conversion mail sent (S7)",
     ),
     (S.REQUESTED, S.ACTIVE): (MACHINE, "vendor already holds an active, licensed user"),
+    (S.REQUESTED, S.HELD_ELSEWHERE): (
+        MACHINE,
+        "the address holds an account outside the university that the vendor will not "
+        "take in (Zoom: a paid account elsewhere; Webex: a free account on an unverified "
+        "domain); the member must release it",
+    ),
     (S.REQUESTED, S.FAILED): (MACHINE, "vendor refused, or retries exhausted"),
     (S.REQUESTED, S.REMOVED): (ANYONE, "withdrawn before the vendor user existed"),
     (S.INVITED, S.ACTIVE): (MACHINE, "member activated (S6)"),
@@ -64,6 +71,12 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
     (S.CONVERSION_PENDING, S.REQUESTED): (ANYONE, "resend, or user vanished at the vendor"),
     (S.CONVERSION_PENDING, S.FAILED): (MACHINE, "vendor refused a follow-up call"),
     (S.CONVERSION_PENDING, S.REMOVED): (ANYONE, "deprovisioned"),
+    (S.HELD_ELSEWHERE, S.REQUESTED): (
+        ANYONE,
+        "the member released the account elsewhere (said so on the portal), staff "
+        "retried, or the vendor now shows the user",
+    ),
+    (S.HELD_ELSEWHERE, S.REMOVED): (ANYONE, "withdrawn or deprovisioned"),
     (S.INVITATION_EXPIRED, S.REQUESTED): (ANYONE, "invitation resent (S4)"),
     (S.INVITATION_EXPIRED, S.ACTIVE): (MACHINE, "activated after all (late reconcile)"),
     (S.INVITATION_EXPIRED, S.REMOVED): (ANYONE, "deprovisioned"),
@@ -89,6 +102,9 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
 LIVE_STATES = frozenset(set(State) - {S.REMOVED})
 # States from which a member or staff may ask for the invitation to be sent again.
 RESENDABLE_STATES = frozenset({S.INVITED, S.CONVERSION_PENDING, S.INVITATION_EXPIRED, S.UNLICENSED})
+# States from which the engine is asked to try the create again (staff's "retry"; the
+# member's "I have released it" for held_elsewhere).
+RETRYABLE_STATES = frozenset({S.FAILED, S.HELD_ELSEWHERE})
 
 
 def allowed_causes(source: State, target: State) -> frozenset[Cause]:

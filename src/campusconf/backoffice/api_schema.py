@@ -6,6 +6,7 @@ STATES = [
     "requested",
     "invited",
     "conversion_pending",
+    "held_elsewhere",
     "invitation_expired",
     "active",
     "unlicensed",

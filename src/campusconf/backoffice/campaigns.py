@@ -16,7 +16,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.audit.log import record
 from campusconf.members.models import Member
-from campusconf.provisioning import campaign_progress, ratelimit
+from campusconf.provisioning import campaign_progress
 from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
 from campusconf.services.eligibility import check_eligibility
@@ -127,6 +127,7 @@ class CampaignProgress:
     waiting: int = 0  # queued for a seat (S16): applied for by the engine when one frees
     retrying: int = 0  # jobs tried and failed at least once, waiting for another go
     last_error: str = ""  # the newest of their errors: a failing vendor is not "idle"
+    paused_until: datetime.datetime | None = None  # creates paused by the daily cap (Z-e)
 
     @property
     def percent_done(self) -> int:
@@ -150,19 +151,27 @@ def progress(campaign: Campaign, now: datetime.datetime | None = None) -> Campai
     total = campaign.planned or sum(by_status.values())
     done = max(total - remaining - failed, 0)
     per_minute = _pace(jobs, now, still_going=bool(remaining))
-    finish_at = None
-    cap = ratelimit.daily_create_cap(campaign.service)
-    if remaining and per_minute:
-        finish_at = now + datetime.timedelta(minutes=remaining / per_minute)
-        if cap and remaining > cap:
-            # The vendor creates at most `cap` users a day, whatever the pace.
-            finish_at = max(finish_at, now + datetime.timedelta(days=remaining // cap))
+    # The measured pace; while the daily cap pauses creates nothing finishes, and the
+    # estimate goes by the engine's pacing from the vendor's reset on (Z-e).
+    finish = campaign_progress.finish_estimate(campaign.service, remaining, per_minute, now)
+    if not per_minute and not finish.paused_until:
+        finish = campaign_progress.Finish(None, None, finish.daily_cap)
     from campusconf.provisioning.seats import waiting_in_campaign
 
     waiting = waiting_in_campaign(campaign)
     retrying, last_error = campaign_progress.retrying(campaign)
     return CampaignProgress(
-        total, done, failed, remaining, per_minute, finish_at, cap, waiting, retrying, last_error
+        total,
+        done,
+        failed,
+        remaining,
+        per_minute,
+        finish.at,
+        finish.daily_cap,
+        waiting,
+        retrying,
+        last_error,
+        paused_until=finish.paused_until if remaining else None,
     )
 
 

@@ -112,6 +112,10 @@ def attention_queues(service: Service, now: datetime.datetime | None = None) -> 
             _accounts(service).filter(state=State.UNLICENSED).order_by("updated_at"),
         ),
         _queue(
+            "held_elsewhere",
+            _accounts(service).filter(state=State.HELD_ELSEWHERE).order_by("updated_at"),
+        ),
+        _queue(
             "not_activated",
             _accounts(service)
             .filter(state__in=waiting, invitation_sent_at__lt=now - STUCK_AFTER)

@@ -45,6 +45,20 @@ class AlreadyExists(_Traced):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HeldElsewhere(_Traced):
+    """The address holds an account outside our organisation that this create cannot
+    take in: a paid Zoom account elsewhere (code 1009), for example. Retrying will not
+    help until the member releases it; nothing was created.
+
+    A vendor that only says "already exists" (Zoom's documented 409, Webex's 409) is
+    ``AlreadyExists``: the engine looks the user up in our organisation and decides.
+    """
+
+    reason: str = ""
+    vendor_code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class NotFound(_Traced):
     """The vendor has no such user (or no user with any of the given addresses)."""
 
@@ -116,6 +130,7 @@ Outcome = (
     Ok
     | Created
     | AlreadyExists
+    | HeldElsewhere
     | NotFound
     | Rejected
     | RateLimited
@@ -124,7 +139,15 @@ Outcome = (
 )
 
 # The outcomes that mean "the call did not get what it wanted".
-Failure = AlreadyExists | NotFound | Rejected | RateLimited | TransientFailure | UnknownOutcome
+Failure = (
+    AlreadyExists
+    | HeldElsewhere
+    | NotFound
+    | Rejected
+    | RateLimited
+    | TransientFailure
+    | UnknownOutcome
+)
 
 
 class ListingFailed(Exception):

@@ -35,13 +35,18 @@ from campusconf.connectors.outcomes import (
     NotFound,
     Ok,
     Outcome,
-    RateLimited,
     RateScope,
     Rejected,
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.webex_wire import error_fields, person, put_body
+from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
+from campusconf.connectors.webex_put import put_person
+from campusconf.connectors.webex_wire import (
+    create_body,
+    error_fields,
+    person,
+)
 from campusconf.connectors.wire import (
     DEFAULT_TIMEOUT,
     HttpClient,
@@ -55,6 +60,8 @@ VENDOR = "webex"
 log = logging.getLogger("campusconf.connectors")
 MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
 TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
+# A 429 or 423 without Retry-After: webexpythonsdk waits 15 seconds then (W-e).
+DEFAULT_RETRY_AFTER = 15.0
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,7 @@ class WebexConnector:
     ) -> None:
         self._credentials = credentials
         self._base_url = base_url.rstrip("/")
-        self._licence_id = licence_id
-        self._licence_name = licence_name
+        self._licences = LicenceChoice(licence_id, licence_name)
         # Webex rotates refresh tokens: the caller must keep the new ones.
         self._on_token_refresh = on_token_refresh
         self._client = HttpClient(self._base_url, timeout=timeout, transport=transport)
@@ -133,7 +139,12 @@ class WebexConnector:
         reason = message or f"HTTP {status}"
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
         if status in (429, 423):
-            return rate_limited(answer.headers, RateScope.QPS, reason, tracking, status)
+            limited = rate_limited(answer.headers, RateScope.QPS, reason, tracking, status)
+            if limited.retry_after is None and limited.retry_at is None:
+                # Webex says a Retry-After "should be present"; without one, wait as
+                # Cisco's own SDK does (W-e).
+                return replace(limited, retry_after=DEFAULT_RETRY_AFTER)
+            return limited
         if status in (404, 410):
             return NotFound(reason=reason, vendor_code=str(status), **meta)
         if status == 409:
@@ -201,27 +212,7 @@ class WebexConnector:
         return self._classify(answer, op)
 
     def _licence(self) -> str | Outcome:
-        """The id of the service's licence: configured, or found by name in GET /licenses."""
-        if self._licence_id:
-            return self._licence_id
-        reply = self._request(Op.GET, "GET", "/licenses")
-        if not isinstance(reply, Reply):
-            return reply
-        try:
-            items = [
-                req_dict(i, "licence") for i in req_list(req_dict(reply.body, "licences"), "items")
-            ]
-            ids = {req_str(i, "id"): opt_str(i, "name") for i in items}
-        except ContractError as exc:
-            return contract_failure(Op.GET, VENDOR, str(exc), reply.tracking_id, reply.status)
-        if self._licence_name:
-            matches = [i for i, name in ids.items() if name == self._licence_name]
-        else:
-            matches = list(ids)  # unambiguous only when the org has one licence
-        if len(matches) != 1:
-            return Rejected(reason=f"cannot choose the licence among {sorted(ids.values())}")
-        self._licence_id = matches[0]
-        return self._licence_id
+        return self._licences.resolve(self._request)
 
     def _person_outcome(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome:
         licence = self._licence()
@@ -245,18 +236,18 @@ class WebexConnector:
         licence = self._licence()
         if not isinstance(licence, str):
             return licence
-        body = _create_body(spec, licence)
+        body = create_body(spec, licence)
         return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via, licence = self._client.connections, self._licence_id
+        via, licence = self._client.connections, self._licences.id
         expires = self._credentials.expires_at
         if via is None or not licence:
             return None
         if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
             return None
         headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
-        body = _create_body(spec, licence)
+        body = create_body(spec, licence)
         request = self._client.build("POST", "/people", headers=headers, json=body)
 
         def read(answer: Response | TransportError) -> Outcome | None:
@@ -334,49 +325,7 @@ class WebexConnector:
         return self.create_user(spec)
 
     def _put(self, op: Op, vendor_id: str, changes: Mapping[str, Any]) -> Outcome:
-        """Read-modify-write, since PUT replaces the whole person.
-
-        Webex documents that a failed PUT may have changed some fields. So after a
-        failure the person is read again: if it now is what we sent, the PUT took
-        effect (Ok); if it is as before, the failure stands; if it is neither, the
-        whole person as we meant it is put once more, so a half-applied PUT never
-        leaves a person with, say, its licence or roles emptied.
-        """
-        url = f"/people/{quote(vendor_id, safe='')}"
-        current = self._person_outcome(Op.GET, "GET", url)
-        if not isinstance(current, Ok) or current.user is None:
-            return current
-        before = put_body(current.user.raw)
-        if all(before.get(key) == value for key, value in changes.items()):
-            return current  # already so: nothing to write
-        body = {**before, **changes}
-        out = self._person_outcome(op, "PUT", url, json=body)
-        if isinstance(out, Ok | NotFound | RateLimited):
-            return out  # done, gone, or not processed (429/423)
-        after = self._person_outcome(Op.GET, "GET", url)
-        if not isinstance(after, Ok) or after.user is None:
-            return out
-        left = put_body(after.user.raw)
-        if left == body:
-            return after
-        if left == before:
-            return out
-        log.warning(
-            "webex %s of person %s failed half-way (%r); putting the whole person back",
-            op.value,
-            vendor_id,
-            out,
-        )
-        again = self._person_outcome(op, "PUT", url, json=body)
-        if isinstance(again, Ok):
-            return again
-        reason = getattr(out, "reason", "") or type(out).__name__
-        return UnknownOutcome(
-            reason=f"a failed PUT changed part of person {vendor_id} and putting it back "
-            f"failed too: {reason}",
-            tracking_id=again.tracking_id,
-            http_status=again.http_status,
-        )
+        return put_person(self._person_outcome, op, vendor_id, changes)
 
     def update_profile(
         self,
@@ -396,14 +345,7 @@ class WebexConnector:
         licence = self._licence()
         if not isinstance(licence, str):
             return licence
-        body = {
-            "personId": vendor_id,
-            "licenses": [{"id": licence, "operation": "add" if licensed else "remove"}],
-        }
-        reply = self._request(Op.LICENCE, "PATCH", "/licenses/users", json=body)
-        if not isinstance(reply, Reply):
-            return reply
-        return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+        return patch_licence(self._request, vendor_id, licence, licensed)
 
     def deactivate(self, vendor_id: str) -> Outcome:
         return self._put(Op.DEACTIVATE, vendor_id, {"loginEnabled": False})
@@ -430,13 +372,3 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
-
-
-def _create_body(spec: UserSpec, licence: str) -> dict[str, Any]:
-    return {
-        "emails": [spec.email],
-        "displayName": spec.display_name,
-        "firstName": spec.first_name,
-        "lastName": spec.last_name,
-        "licenses": [licence] if spec.licensed else [],
-    }

@@ -21,7 +21,6 @@ from campusconf.connectors.http import (
     make_reply,
     opt_str,
     page_with_retries,
-    rate_limited,
     req_dict,
     req_list,
     req_str,
@@ -31,11 +30,11 @@ from campusconf.connectors.http import (
 from campusconf.connectors.outcomes import (
     AlreadyExists,
     Created,
+    HeldElsewhere,
     ListingFailed,
     NotFound,
     Ok,
     Outcome,
-    RateScope,
     Rejected,
     TransientFailure,
     UnknownOutcome,
@@ -127,13 +126,11 @@ class ZoomConnector:
         vendor_code = None if code is None else str(code)
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
         if status == 429:
-            kind = answer.headers.get("x-ratelimit-type", "").lower()
-            scope = {"qps": RateScope.QPS, "daily-limit": RateScope.DAILY}.get(
-                kind, RateScope.UNKNOWN
-            )
-            return rate_limited(answer.headers, scope, reason, tracking, status)
+            return zoom_wire.rate_limited_answer(answer, reason, tracking)
         if code in zoom_wire.NOT_FOUND_CODES or (status == 404 and code is None):
             return NotFound(reason=reason, vendor_code=vendor_code, **meta)
+        if code in zoom_wire.HELD_ELSEWHERE_CODES:
+            return HeldElsewhere(reason=reason, vendor_code=vendor_code, **meta)
         if code in zoom_wire.EXISTS_CODES or (status == 409 and code is None):
             return AlreadyExists(reason=reason, vendor_code=vendor_code, **meta)
         if status >= 500:

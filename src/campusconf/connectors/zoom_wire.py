@@ -4,12 +4,21 @@ and the Users API reference). Kept apart from the client so each stays readable.
 from __future__ import annotations
 
 import logging
+import dataclasses
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import UserSpec, UserState, VendorUser
-from campusconf.connectors.http import ContractError, decode_json, opt_datetime, opt_str
-from campusconf.connectors.outcomes import Rejected
+from campusconf.connectors.http import (
+    ContractError,
+    decode_json,
+    opt_datetime,
+    opt_str,
+    rate_limited,
+    req_str,
+)
+from campusconf.connectors.outcomes import RateLimited, RateScope, Rejected
 from campusconf.connectors.wire import Response
 
 log = logging.getLogger("campusconf.connectors")
@@ -33,7 +42,12 @@ LOGIN_TYPES = {
     101: "sso",
 }
 NOT_FOUND_CODES = {1001, 1010, 1120}  # no such user / not in this account / no invite
-EXISTS_CODES = {1005, 1009}  # already in the account / already holds an active account
+# "User with that email already exists": in our account, or (Zoom's documented 409 for
+# an address with an account elsewhere) outside it; the engine looks it up to tell.
+EXISTS_CODES = {1005}
+# "The user … already holds an active account": a paid account elsewhere, which
+# ``action=create`` cannot invite (docs/vendors.md, Z-d).
+HELD_ELSEWHERE_CODES = {1009}
 
 
 def error_fields(answer: Response) -> tuple[int | None, str]:
@@ -47,6 +61,36 @@ def error_fields(answer: Response) -> tuple[int | None, str]:
     code = body.get("code")
     message = body.get("message")
     return (code if isinstance(code, int) else None), (message if isinstance(message, str) else "")
+
+
+def rate_limited_answer(answer: Response, reason: str, tracking: str | None) -> RateLimited:
+    """A 429: QPS or the daily create cap. The daily cap's 429 is documented with
+    ``X-RateLimit-Type: Daily-limit`` and an ISO ``Retry-After``, and has been seen with
+    neither (Z-e): then its message tells it, and it lasts until Zoom's daily reset,
+    00:00 UTC."""
+    kind = answer.headers.get("x-ratelimit-type", "").lower()
+    scope = {"qps": RateScope.QPS, "daily-limit": RateScope.DAILY}.get(kind)
+    if scope is None:
+        scope = RateScope.DAILY if is_daily_cap(reason) else RateScope.UNKNOWN
+    limited = rate_limited(answer.headers, scope, reason, tracking, answer.status_code)
+    if scope is RateScope.DAILY and limited.retry_at is None and limited.retry_after is None:
+        now = datetime.datetime.now(datetime.UTC)
+        return dataclasses.replace(limited, retry_at=next_daily_reset(now))
+    return limited
+
+
+def is_daily_cap(message: str) -> bool:
+    """Zoom's daily cap, known by its message when its headers are missing (Z-e):
+    "You have exceeded the daily rate limit (…) of … API requests …"."""
+    return "daily rate limit" in message.lower()
+
+
+def next_daily_reset(now: datetime.datetime) -> datetime.datetime:
+    """When Zoom's daily counters start again: 00:00 UTC ("You may resume these requests
+    at GMT 00:00:00", its daily-cap message says)."""
+    day = now.astimezone(datetime.UTC).date()
+    start = datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+    return start + datetime.timedelta(days=1)
 
 
 def is_expired_page_token(outcome: Rejected) -> bool:

@@ -72,6 +72,9 @@ ROSTER_CUTOFF = datetime.date(2026, 3, 24)
 # The sample member who already holds personal Webex and Zoom accounts at their
 # university address, so the demo can walk S7 (conversion) and Zoom's join request.
 PERSONAL_ACCOUNT_INDEX = 3
+# The sample member whose university address already holds a paid Zoom account elsewhere,
+# which Zoom will not invite: the demo's account "held elsewhere" (Errata Z-d).
+PAID_ELSEWHERE_INDEX = 5
 
 
 @dataclass(frozen=True)
@@ -128,19 +131,28 @@ def personal_account_holder() -> dict[str, object]:
     return sample_members(PERSONAL_ACCOUNT_INDEX + 1)[PERSONAL_ACCOUNT_INDEX]
 
 
-def personal_accounts() -> list[dict[str, str]]:
+def paid_elsewhere_holder() -> dict[str, object]:
+    return sample_members(PAID_ELSEWHERE_INDEX + 1)[PAID_ELSEWHERE_INDEX]
+
+
+def personal_accounts() -> list[dict[str, object]]:
     """The vendor sandbox's personal accounts for the demo (its seed-personal command)."""
-    row = personal_account_holder()
-    name = f"{row['given_name_latin']} {row['family_name_latin']}"
-    return [
-        {
+
+    def account(row: dict[str, object], vendor: str, paid: bool = False) -> dict[str, object]:
+        return {
             "vendor": vendor,
             "email": str(row["mail_address"]),
-            "display_name": name,
+            "display_name": f"{row['given_name_latin']} {row['family_name_latin']}",
             "first_name": str(row["given_name_latin"]),
             "last_name": str(row["family_name_latin"]),
+            "paid": paid,
         }
-        for vendor in ("webex", "zoom")
+
+    holder = personal_account_holder()
+    return [
+        account(holder, "webex"),
+        account(holder, "zoom"),
+        account(paid_elsewhere_holder(), "zoom", paid=True),
     ]
 
 

@@ -145,6 +145,22 @@ def engine_resend_allowed(account: Account, now: datetime.datetime) -> tuple[boo
     return bool(allowed), str(reason)
 
 
+def engine_released_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
+    # The engine limits how often the vendor is asked again; the page only asks.
+    from campusconf.provisioning import actions
+
+    allowed, reason = actions.released_allowed(account, now)
+    return bool(allowed), str(reason)
+
+
+def creates_paused_until(service: Service, now: datetime.datetime) -> datetime.datetime | None:
+    """When the vendor lets new accounts be created again, if it does not now (Zoom's
+    daily cap, Z-e): the member then waits until the vendor's reset, not minutes."""
+    from campusconf.provisioning import ratelimit
+
+    return ratelimit.creates_paused_until(service, now)
+
+
 def next_step(
     member: Member,
     service: Service,
@@ -167,7 +183,17 @@ def next_step(
 
     state = account.state
     if state == State.REQUESTED:
-        return NextStep("requested", service, account)
+        paused = creates_paused_until(service, now)
+        return NextStep("requested", service, account, facts={"paused_until": paused})
+    if state == State.HELD_ELSEWHERE:
+        allowed, refusal = engine_released_allowed(account, now)
+        return NextStep(
+            "held_elsewhere",
+            service,
+            account,
+            can_resend=allowed,
+            resend_refusal=refusal,
+        )
     if state in (State.INVITED, State.CONVERSION_PENDING):
         conversion = state == State.CONVERSION_PENDING
         join = zoom_join_expected(service, account)

@@ -141,6 +141,22 @@ def _wrong_activation(account: Account) -> Notice:
     )
 
 
+def _held_elsewhere(account: Account) -> Notice:
+    # The invitation the member waits for will not come until they act (Z-d, W-f).
+    if account.service.vendor == Service.Vendor.ZOOM:
+        why = _(
+            "Zoom cannot add %(address)s: another Zoom account (paid, or another organisation's) uses it."
+        )
+    else:
+        why = _("Webex cannot add %(address)s: a free Webex account already uses it.")
+    step = _("The portal says how to release it; then press “Done: ask the vendor again” there.")
+    subject = _("%(service)s: your address is used by another account")
+    return Notice(
+        subject % {"service": account.service.name},
+        [why % {"address": account.member.mail_address}, step],
+    )
+
+
 def _licence_ending(account: Account) -> Notice:
     return Notice(
         _("Your %(service)s licence ends in 30 days") % {"service": account.service.name},
@@ -225,6 +241,7 @@ KINDS: dict[str, Callable[[Account], Notice]] = {
     "invitation_expiring": _invitation_expiring,
     "invitation_expired": _invitation_expired,
     "wrong_activation": _wrong_activation,
+    "held_elsewhere": _held_elsewhere,
     "licence_ending": _licence_ending,
     "licence_renewed": _licence_renewed,
     "licence_ended_suspended": _licence_ended_suspended,

@@ -56,6 +56,7 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "invitation_expiring": frozenset({State.INVITED, State.CONVERSION_PENDING}),
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
+    "held_elsewhere": frozenset({State.HELD_ELSEWHERE}),
     "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
     # Requested too: a renewal restores a suspended account through requested, and the
     # notice may be sent before the job has reactivated it.
@@ -101,6 +102,8 @@ def _due(event: AccountEvent, expires_at: datetime.datetime | None) -> tuple[str
     if target == State.UNLICENSED and event.cause != Cause.MEMBER:
         # (A member who reported the wrong activation needs no mail saying so.)
         return "wrong_activation", _event_key(event)
+    if target == State.HELD_ELSEWHERE:
+        return "held_elsewhere", _event_key(event)
     return None
 
 

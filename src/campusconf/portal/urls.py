@@ -9,6 +9,7 @@ urlpatterns = [
     path("my/services/<slug:slug>/apply/", views.apply, name="apply"),
     path("my/services/<slug:slug>/resend/", views.resend, name="resend"),
     path("my/services/<slug:slug>/chose-google/", views.chose_google, name="chose_google"),
+    path("my/services/<slug:slug>/released/", views.released, name="released"),
     path("my/services/<slug:slug>/leave-queue/", views.leave_queue, name="leave_queue"),
     path("my/inquiries/", views.inquiries, name="inquiries"),
     path("my/inquiries/new/", views.inquiry_new, name="inquiry_new"),

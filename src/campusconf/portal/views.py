@@ -191,6 +191,31 @@ def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 
 
+@require_POST
+@member_required
+def released(request: HttpRequest, slug: str) -> HttpResponse:
+    """The member says the account that held the address elsewhere is let go."""
+    from campusconf.provisioning import actions
+
+    member, service = _member(request), _enabled_service(slug)
+    account = get_object_or_404(Account, member=member, service=service)
+    allowed, reason = actions.released_allowed(account, timezone.now())
+    if not allowed:
+        messages.error(request, reason)
+    else:
+        try:
+            actions.released_elsewhere(account, cause=Cause.MEMBER, actor=_actor(request))
+        except actions.IllegalTransition:
+            messages.error(request, _("Your account changed meanwhile; here is its state now."))
+        else:
+            messages.success(
+                request,
+                _("We are asking %(service)s again to create your account.")
+                % {"service": service.name},
+            )
+    return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
+
+
 @member_required
 def inquiries(request: HttpRequest) -> HttpResponse:
     own = Inquiry.objects.filter(member=_member(request)).select_related("service")

@@ -25,6 +25,7 @@ from campusconf.accounts.lifecycle import (
 from campusconf.accounts.models import Account, AccountEvent, Application
 from campusconf.accounts.states import (
     RESENDABLE_STATES,
+    RETRYABLE_STATES,
     Cause,
     DesiredState,
     State,
@@ -48,6 +49,8 @@ __all__ = [
     "deprovision_account",
     "permitted",
     "reconcile_account",
+    "released_allowed",
+    "released_elsewhere",
     "reprovision_account",
     "resend_allowed",
     "resend_invitation",
@@ -58,6 +61,9 @@ __all__ = [
 # A member may ask for a resend once per 10 minutes and a few times a day.
 RESEND_MIN_INTERVAL = datetime.timedelta(minutes=10)
 RESEND_PER_DAY = 3
+# "I have released it" (held_elsewhere): each press tries the create once more.
+RELEASED_MIN_INTERVAL = datetime.timedelta(minutes=5)
+RELEASED_PER_DAY = 5
 
 User = AbstractBaseUser | None
 
@@ -128,7 +134,9 @@ def _can_resend(account: Account, cause: Cause) -> bool:
 
 
 def _can_retry(account: Account, cause: Cause) -> bool:
-    return account.state == State.FAILED and cause in allowed_causes(State.FAILED, State.REQUESTED)
+    return account.state in RETRYABLE_STATES and cause in allowed_causes(
+        State(account.state), State.REQUESTED
+    )
 
 
 def _can_suspend(account: Account, cause: Cause) -> bool:
@@ -182,6 +190,27 @@ def resend_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]
     return True, ""
 
 
+def released_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
+    """Whether a member may say now that the account elsewhere is released (the portal
+    enforces it): each time the vendor is asked again, so not every minute."""
+    if account.state != State.HELD_ELSEWHERE:
+        return False, _("There is nothing to check again for this account.")
+    recent = sorted(
+        AccountEvent.objects.filter(
+            account=account,
+            from_state=State.HELD_ELSEWHERE,
+            to_state=State.REQUESTED,
+            cause=Cause.MEMBER,
+            created_at__gte=now - datetime.timedelta(days=1),
+        ).values_list("created_at", flat=True)
+    )
+    if recent and now - recent[-1] < RELEASED_MIN_INTERVAL:
+        return False, _("We asked the vendor a few minutes ago; please wait 5 minutes.")
+    if len(recent) >= RELEASED_PER_DAY:
+        return False, _("We asked the vendor too often today; please ask the help desk.")
+    return True, ""
+
+
 def _move(
     account: Account,
     target: State,
@@ -221,7 +250,7 @@ def resend_invitation(
 def retry_account(
     account: Account, *, cause: Cause, actor: User = None, reason: str = ""
 ) -> Account:
-    """A failed account: requested again, plus a provisioning job.
+    """A failed or held-elsewhere account: requested again, plus a provisioning job.
 
     A failed account holds no seat, so the retry takes one under the seat cap's lock
     (``seats.claim_seat_for``), or raises WaitingForSeat with the member queued; the
@@ -230,6 +259,19 @@ def retry_account(
     if not _can_retry(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return _move_with_seat(account, cause=cause, actor=actor, reason=reason or "retry", changes={})
+
+
+def released_elsewhere(
+    account: Account, *, cause: Cause = Cause.MEMBER, actor: User = None, reason: str = ""
+) -> Account:
+    """The account that held the address elsewhere was let go (the member says so on
+    the portal): requested again, and the job asks the vendor once more. Should the
+    address still be held, the account comes back to held_elsewhere; nothing loops."""
+    if account.state != State.HELD_ELSEWHERE:
+        raise IllegalTransition(account.state, State.REQUESTED, cause)
+    return retry_account(
+        account, cause=cause, actor=actor, reason=reason or "released the account elsewhere"
+    )
 
 
 def _move_with_seat(

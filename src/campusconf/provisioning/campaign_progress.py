@@ -69,14 +69,72 @@ def progress(campaign: Campaign) -> Progress:
     )
 
 
+@dataclass(frozen=True)
+class Finish:
+    """When the remaining creates can be done, honestly: at the pace, within the
+    vendor's daily create cap, after a pause the cap has already caused."""
+
+    at: datetime.datetime | None  # None: nothing left, or no pace to go by
+    paused_until: datetime.datetime | None  # creates paused (daily cap) until then
+    daily_cap: int | None
+    cap_days: int = 0  # whole days the cap adds after today
+
+
+def paced_per_minute(service: Service) -> float:
+    """Creates a minute at the engine's pacing of the vendor's limit, counting a
+    look-up per account too (the worst case of a campaign with faults)."""
+    per_second = ratelimit.limits(service).get("light" if service.vendor == "zoom" else "api", 1.0)
+    return max(per_second * ratelimit.HEADROOM, 0.01) * 60 / 2
+
+
+def finish_estimate(
+    service: Service,
+    remaining: int,
+    per_minute: float | None = None,
+    now: datetime.datetime | None = None,
+) -> Finish:
+    """The finish of ``remaining`` creates at ``per_minute`` (the measured pace, else the
+    paced one). A daily cap (Zoom) holds creates to ``cap`` a vendor day, each starting
+    at 00:00 UTC; creates already paused wait for the pause to end first (Z-e)."""
+    now = now or timezone.now()
+    paused = ratelimit.creates_paused_until(service, now)
+    cap = ratelimit.daily_create_cap(service)
+    if remaining <= 0:
+        return Finish(None, paused, cap)
+    pace = per_minute if per_minute else paced_per_minute(service)
+    start, todo = (paused, remaining) if paused else (now, remaining)
+    days = 0
+    if cap:
+        left_today = 0 if paused else ratelimit.creates_left_today(service, cap, now)
+        if paused:
+            days = math.ceil(remaining / cap) - 1
+            todo = remaining - days * cap
+        elif remaining > left_today:
+            beyond = remaining - left_today
+            days = math.ceil(beyond / cap)
+            start = ratelimit.next_reset(now) + datetime.timedelta(days=days - 1)
+            todo = beyond - (days - 1) * cap
+    at = start + datetime.timedelta(minutes=todo / pace)
+    if paused and cap:
+        at += datetime.timedelta(days=days)
+    # Within a day the pace bounds it too: the cap only ever makes it later.
+    at = max(at, (paused or now) + datetime.timedelta(minutes=remaining / pace))
+    return Finish(at, paused, cap, days)
+
+
 def estimate(service: Service, remaining: int) -> str:
-    """An honest finish time: the per-second pace, and Zoom's daily create cap."""
+    """The finish estimate in words, for the command line."""
     if remaining == 0:
         return "done"
-    rate = ratelimit.limits(service).get("light" if service.vendor == "zoom" else "api", 1.0)
-    seconds = remaining * 2 / max(rate, 0.01)  # a create and a look-up per account, at worst
-    cap = ratelimit.daily_create_cap(service)
-    days = math.ceil(remaining / cap) - 1 if cap else 0
-    finish = timezone.now() + datetime.timedelta(seconds=seconds, days=max(0, days))
-    note = f" (the daily create cap of {cap} adds {days} day(s))" if days > 0 else ""
-    return f"about {finish:%Y-%m-%d %H:%M %Z}{note}"
+    f = finish_estimate(service, remaining)
+    assert f.at is not None
+    notes = []
+    if f.paused_until:
+        notes.append(
+            f"creates paused until {f.paused_until:%Y-%m-%d %H:%M %Z} by the vendor's daily "
+            "create cap; they resume by themselves"
+        )
+    if f.cap_days > 0:
+        notes.append(f"the daily create cap of {f.daily_cap} adds {f.cap_days} day(s)")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    return f"about {f.at:%Y-%m-%d %H:%M %Z}{note}"

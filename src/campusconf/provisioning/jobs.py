@@ -22,6 +22,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
+from campusconf.provisioning import held_elsewhere as held
 from campusconf.provisioning import observe, ratelimit, vendors
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.queue import enqueue
@@ -57,10 +58,15 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         from campusconf.services.models import Service
 
         service = Service.objects.get(pk=service_id)
-        if out.scope == o.RateScope.DAILY and out.retry_at is not None:
-            ratelimit.pause_creates(service, out.retry_at, out.reason or "daily create cap")
-        else:
-            ratelimit.vendor_said_wait(service, op, out.wait_seconds())
+        if out.scope == o.RateScope.DAILY:
+            # The daily create cap: nothing is tried again before the vendor's reset,
+            # which Zoom puts at 00:00 UTC when its answer names no time (Z-e).
+            now = timezone.now()
+            until = out.retry_at or ratelimit.next_reset(now)
+            ratelimit.pause_creates(service, until, out.reason or "daily create cap")
+            wait = max(1.0, (until - now).total_seconds())
+            return Retry(f"daily create cap: paused until {until:%Y-%m-%d %H:%M %Z}", wait, False)
+        ratelimit.vendor_said_wait(service, op, out.wait_seconds())
         return Retry(f"rate limited{tracking}", out.wait_seconds(), count=False)
     if isinstance(out, o.Rejected):
         return Fail(f"{out.reason}{tracking}", out.vendor_code or str(out.http_status or ""))
@@ -217,6 +223,8 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             return _arrived(account, out.user, "invitation sent again")
         if isinstance(out, o.Ok):
             return _arrived(account, user, "invitation sent again")
+        if isinstance(out, o.AlreadyExists | o.HeldElsewhere):
+            return after_create(conn, account, job, out)  # the address went elsewhere
         return failure_step(account.service_id, out, "create")
     if user is not None and user.state == UserState.INACTIVE:
         # Suspended earlier (re-provision, a licence renewal): bring back the same user,
@@ -282,14 +290,23 @@ def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) ->
             out.tracking_id,
         )
         return _arrived(account, out.user, CREATED_REASON)
+    if isinstance(out, o.HeldElsewhere):
+        return _held(account, out)
     if isinstance(out, o.AlreadyExists):
         user, step = locate(conn, account)
         if step is not None:
             return step
         if user is not None:
             return _arrived(account, user, "vendor user already existed; linked")
+        if held.concluded(account, job):
+            return _held(account, out)
         return Retry("the vendor says the user exists but does not list it yet", 5.0)
     return failure_step(account.service_id, out, "create")
+
+
+def _held(account: Account, out: o.AlreadyExists | o.HeldElsewhere) -> Step:
+    held.record(account, out)
+    return Done("held elsewhere")
 
 
 def remove(conn: Connector, account: Account) -> Step:

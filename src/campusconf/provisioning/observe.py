@@ -116,6 +116,12 @@ def judge_facts(
             v.changes["observed_login_type"] = login
     state = State(account.state)
     expired = account.invitation_expired
+    if state == State.HELD_ELSEWHERE and user is not None:
+        # The address's account elsewhere was let go, or joined us (Zoom's join request):
+        # the provisioning job links the user it now finds and moves the account on.
+        v.target, v.reason = State.REQUESTED, "the vendor now shows the user in our organisation"
+        v.needs_job = True
+        return v
     if user is None:
         if state in WAITING and expired:
             v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"

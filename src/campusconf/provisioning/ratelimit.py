@@ -241,3 +241,31 @@ def pause_creates(service: Service, until: datetime.datetime, reason: str) -> No
             paused_until=until, pause_reason=reason[:200], rate_limited=F("rate_limited") + 1
         )
     log.warning("service %s paused until %s: %s", service.slug, until.isoformat(), reason)
+
+
+def creates_paused_until(
+    service: Service, now: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """Until when the service's creates are paused (the daily cap, counted by us or
+    answered by the vendor), or None when they are not: every finish estimate starts
+    from here."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    until: datetime.datetime | None = (
+        RateBucket.objects.filter(service=service, paused_until__gt=now)
+        .order_by("-paused_until")
+        .values_list("paused_until", flat=True)
+        .first()
+    )
+    return until
+
+
+def creates_left_today(service: Service, cap: int, now: datetime.datetime) -> int:
+    """Creates today's daily cap still allows, as counted by the engine (``day_count``)."""
+    row = (
+        RateBucket.objects.filter(service=service, category=category(service.vendor, "create"))
+        .values_list("day", "day_count")
+        .first()
+    )
+    if row is None or row[0] != now.astimezone(datetime.UTC).date():
+        return cap
+    return max(0, cap - row[1])

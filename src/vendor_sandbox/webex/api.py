@@ -8,14 +8,14 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 
 from vendor_sandbox import faults, ratelimit
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.credentials import webex_id
 from vendor_sandbox.errors import WEBEX, ApiError, json_response, webex_invalid
-from vendor_sandbox.models import WebexJob, WebexLicense, WebexOrg, WebexPerson
+from vendor_sandbox.models import PersonalAccount, WebexJob, WebexLicense, WebexOrg, WebexPerson
 from vendor_sandbox.pipeline import Api, Ctx, Endpoint, json_body, route
 from vendor_sandbox.webex import service
 
@@ -136,6 +136,15 @@ def create_person(ctx: Ctx) -> HttpResponse:
     org: WebexOrg = ctx.principal
     if WebexPerson.objects.filter(org=org, email=email).exists():
         raise ApiError(409, "User already exists.", errors=[{"description": f"{email} exists"}])
+    personal = PersonalAccount.objects.filter(vendor="webex", email=email).exists()
+    if personal and not service.domain_verified(email):
+        # A free account on a domain the org has not verified cannot be added (W-f);
+        # Webex documents the rule, not its wording: this is the sandbox's.
+        raise ApiError(
+            409,
+            "User already exists.",
+            errors=[{"description": f"{email} holds a Webex account outside this organization"}],
+        )
     person = WebexPerson(person_id=service.new_person_id(), org=org, email=email or "")
     _apply(person, body)
     if not person.display_name:
@@ -152,7 +161,11 @@ def create_person(ctx: Ctx) -> HttpResponse:
     service.invite(person, org, ctx.now)
     if faults.draw(ctx.faults, "webex_400_after_create_rate"):
         ctx.after_commit_error = webex_invalid("Person creation failed. Please try again.")
-    return json_response(service.to_json(person, ctx.now))
+    return json_response(_json(ctx, person))
+
+
+def _json(ctx: Ctx, person: WebexPerson, presence: bool = True) -> dict[str, Any]:
+    return service.to_json(person, ctx.now, presence, ctx.variants.get("webex_admin_flags", ""))
 
 
 def list_people(ctx: Ctx) -> HttpResponse:
@@ -162,8 +175,10 @@ def list_people(ctx: Ctx) -> HttpResponse:
         after = int(params.get("cursor", "0"))
     except ValueError as exc:
         raise webex_invalid("'max' must be a positive integer.") from exc
-    if not 1 <= size <= CONFIG.webex_page_max:
-        raise webex_invalid(f"'max' must be between 1 and {CONFIG.webex_page_max}.")
+    if size < 1:
+        raise webex_invalid("'max' must be a positive integer.")
+    # Above the endpoint's limit, Webex returns its largest page, not an error (W-e).
+    size = min(size, CONFIG.webex_page_max)
     query = _visible(ctx).filter(id__gt=after)
     ids: list[str] = []
     if params.get("orgId") and params["orgId"] != ctx.principal.org_id:
@@ -181,7 +196,7 @@ def list_people(ctx: Ctx) -> HttpResponse:
         query = query.filter(roles__icontains=f'"{role}"')
     rows = list(query.order_by("id")[: size + 1])
     page = rows[:size]
-    body: dict[str, Any] = {"items": [service.to_json(p, ctx.now, presence=not ids) for p in page]}
+    body: dict[str, Any] = {"items": [_json(ctx, p, presence=not ids) for p in page]}
     if ids:
         found = {p.person_id for p in page}
         body["notFoundIds"] = [i for i in ids if i not in found] if len(rows) <= size else []
@@ -195,7 +210,7 @@ def list_people(ctx: Ctx) -> HttpResponse:
 
 
 def get_person(ctx: Ctx, person_id: str) -> HttpResponse:
-    return json_response(service.to_json(_get_person(ctx, person_id), ctx.now))
+    return json_response(_json(ctx, _get_person(ctx, person_id)))
 
 
 def update_person(ctx: Ctx, person_id: str) -> HttpResponse:
@@ -221,78 +236,12 @@ def update_person(ctx: Ctx, person_id: str) -> HttpResponse:
         person.login_enabled = body["loginEnabled"]
     person.last_modified = ctx.now
     person.save()
-    return json_response(service.to_json(person, ctx.now))
+    return json_response(_json(ctx, person))
 
 
 def delete_person(ctx: Ctx, person_id: str) -> HttpResponse:
     _get_person(ctx, person_id).delete()
     return HttpResponse(status=204)
-
-
-def list_licenses(ctx: Ctx) -> HttpResponse:
-    items = []
-    with connection.cursor() as cur:
-        for lic in WebexLicense.objects.filter(org=ctx.principal).order_by("name"):
-            cur.execute(
-                "SELECT COUNT(*) FROM vendor_sandbox_webexperson "
-                "WHERE org_id = %s AND instr(licenses, %s) > 0",
-                [lic.org_id, f'"{lic.license_id}"'],
-            )
-            used = cur.fetchone()[0]
-            item = {
-                "id": lic.license_id,
-                "name": lic.name,
-                "totalUnits": lic.total_units,
-                "consumedUnits": used,
-                "consumedByUsers": used,
-                "consumedByWorkspaces": 0,
-                "subscriptionId": "Sub-sandbox-0001",
-            }
-            if lic.site_url:
-                item.update(siteUrl=lic.site_url, siteType="Control Hub managed site")
-            items.append(item)
-    return json_response({"items": items})
-
-
-def patch_license_users(ctx: Ctx) -> HttpResponse:
-    body = json_body(ctx.request, WEBEX)
-    for key in body:
-        if key not in {"email", "personId", "orgId", "licenses", "siteUrls"}:
-            raise webex_invalid(f"Unrecognized field '{key}'.")
-    changes = body.get("licenses")
-    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
-        raise webex_invalid("'licenses' must be an array of objects.")
-    if body.get("personId"):
-        person = _get_person(ctx, str(body["personId"]))
-    elif isinstance(body.get("email"), str):
-        person = _visible(ctx).filter(email=body["email"].strip().lower()).first()
-        if person is None:
-            raise ApiError(404, "Person not found.")
-    else:
-        raise webex_invalid("One of 'email' or 'personId' is required.")
-    _check_org_and_licenses(ctx, {"orgId": body.get("orgId"), "licenses": []})
-    current = list(person.licenses)
-    for change in changes:
-        lic_id, op = change.get("id"), change.get("operation", "add")
-        if not isinstance(lic_id, str) or op not in {"add", "remove"}:
-            raise webex_invalid("Each license needs an 'id' and operation 'add' or 'remove'.")
-        _check_org_and_licenses(ctx, {"licenses": [lic_id]})
-        if op == "add" and lic_id not in current:
-            current.append(lic_id)
-        if op == "remove" and lic_id in current:
-            current.remove(lic_id)
-    person.licenses = current
-    person.last_modified = ctx.now
-    person.save(update_fields=["licenses", "last_modified"])
-    return json_response(
-        {
-            "orgId": person.org_id,
-            "personId": person.person_id,
-            "email": person.email,
-            "licenses": current,  # ids, as Cisco's spec types them
-            "siteUrls": [],
-        }
-    )
 
 
 def _job_org(ctx: Ctx, org_id: str) -> WebexOrg:
@@ -371,8 +320,6 @@ person = route(
         "DELETE": Endpoint("people.delete", delete_person),
     },
 )
-licenses = route(API, {"GET": Endpoint("licenses.list", list_licenses)})
-license_users = route(API, {"PATCH": Endpoint("licenses.users", patch_license_users)})
 activation_job = route(API, {"POST": Endpoint("jobs.activation", start_activation_job)})
 activation_job_status = route(API, {"GET": Endpoint("jobs.status", job_status)})
 activation_job_errors = route(API, {"GET": Endpoint("jobs.errors", job_errors)})

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vendor_sandbox import clock, links, mail
+from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.credentials import webex_id
-from vendor_sandbox.models import PersonalAccount, WebexOrg, WebexPerson
+from vendor_sandbox.models import PersonalAccount, SandboxState, WebexOrg, WebexPerson
 
 # Documented Person fields we keep as given and echo back.
 EXTRA_FIELDS = (
@@ -38,7 +39,12 @@ def status(person: WebexPerson, now: datetime) -> str:
     return "active" if now - person.last_activity < ACTIVE_WINDOW else "inactive"
 
 
-def to_json(person: WebexPerson, now: datetime, presence: bool = True) -> dict[str, Any]:
+def to_json(
+    person: WebexPerson, now: datetime, presence: bool = True, flags: str = "strings"
+) -> dict[str, Any]:
+    """The person as Webex answers an admin. ``flags`` is the variant
+    ``webex_admin_flags``: Cisco's spec types invitePending and loginEnabled as the strings
+    "true"/"false" (the default); "booleans" answers JSON booleans, as SDKs show them."""
     data: dict[str, Any] = {
         "id": person.person_id,
         "emails": [person.email],
@@ -64,10 +70,25 @@ def to_json(person: WebexPerson, now: datetime, presence: bool = True) -> dict[s
         if person.last_activity:
             data["lastActivity"] = clock.iso(person.last_activity, millis=True)
         data["status"] = status(person, now)
-    data["invitePending"] = person.invite_pending
-    data["loginEnabled"] = person.login_enabled
+    data["invitePending"] = _flag(person.invite_pending, flags)
+    data["loginEnabled"] = _flag(person.login_enabled, flags)
     data["type"] = "person"
     return data
+
+
+def _flag(value: bool, flags: str) -> bool | str:
+    if flags == "booleans":
+        return bool(value)
+    return "true" if value else "false"
+
+
+def domain_verified(email: str) -> bool:
+    """Whether the org has verified the address's mail domain (W-f): then Webex claims a
+    free account at that address (the conversion mail, S7); otherwise it cannot be added."""
+    stored = SandboxState.objects.values_list("webex_verified_domains", flat=True).first()
+    domains = CONFIG.webex_verified_domains if stored is None else tuple(stored)
+    domain = email.rsplit("@", 1)[-1].lower()
+    return "*" in domains or domain in domains
 
 
 def invite(person: WebexPerson, org: WebexOrg, now: datetime) -> None:

@@ -129,11 +129,13 @@ def create_user(ctx: Ctx) -> HttpResponse:
             raise ApiError(409, f"User already in the account: {email}.", code=1005)
         ZoomUser.objects.filter(id=existing[0]).delete()  # an expired invitation is gone
     has_personal = sql.one(
-        "SELECT 1 FROM vendor_sandbox_personalaccount WHERE vendor = 'zoom' AND email = %s",
+        "SELECT paid FROM vendor_sandbox_personalaccount WHERE vendor = 'zoom' AND email = %s",
         [email],
     )
     if has_personal and action != "create":
         raise ApiError(409, f"User already holds an active account: {email}.", code=1009)
+    if has_personal and has_personal[0]:
+        held_elsewhere(email, ctx.variants.get("zoom_account_elsewhere", "documented"))
     if utype == 2:
         _check_seats(ctx)
     user = ZoomUser(
@@ -171,6 +173,15 @@ def create_user(ctx: Ctx) -> HttpResponse:
     body = {"id": user.user_id, "first_name": user.first_name, "last_name": user.last_name}
     body.update(email=user.email, type=user.type)
     return json_response(body, 201)
+
+
+def held_elsewhere(email: str, variant: str) -> None:
+    """A paid account elsewhere cannot be invited with ``action=create`` (Z-d): Zoom's
+    reference documents a 409 "User with that email already exists"; code 1009 "… already
+    holds an active account" is what its forum reports (variant zoom_account_elsewhere)."""
+    if variant == "code_1009":
+        raise ApiError(409, f"The user {email} already holds an active account.", code=1009)
+    raise ApiError(409, "User with that email already exists.", code=1005)
 
 
 def list_users(ctx: Ctx) -> HttpResponse:

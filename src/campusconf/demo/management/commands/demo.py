@@ -9,7 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campusconf.core.processes import Child, Supervisor
-from campusconf.demo.sample import load_sample_data, personal_account_holder, personal_accounts
+from campusconf.demo.sample import (
+    load_sample_data,
+    paid_elsewhere_holder,
+    personal_account_holder,
+    personal_accounts,
+)
 
 SANDBOX_PORT = 8100
 SMTP_PORT = 1025
@@ -126,11 +131,12 @@ class Command(BaseCommand):
         sys.exit(code)
 
     def banner(self, credentials: dict[str, Any]) -> str:
-        row = personal_account_holder()
+        row, paid = personal_account_holder(), paid_elsewhere_holder()
         holder = (
             f"{row['family_name_ja']} {row['given_name_ja']} "
             f"({row['given_name_latin']} {row['family_name_latin']}, {row['common_id']})"
         )
+        elsewhere = f"{paid['given_name_latin']} {paid['family_name_latin']} ({paid['common_id']})"
         return f"""
 CampusConf demo
   Portal and home page   http://127.0.0.1:{WEB_PORT}/
@@ -143,7 +149,9 @@ CampusConf demo
   Mailbox                http://127.0.0.1:{MAILBOX_PORT}/
   Personal accounts      {holder} already holds personal
                          Webex and Zoom accounts: sign in as them and apply, to see
-                         Webex's "Convert to Enterprise Account" and Zoom's join request
+                         Webex's "Convert to Enterprise Account" and Zoom's join request;
+                         {elsewhere}'s address holds a paid Zoom account
+                         elsewhere: their Zoom application waits for them to release it
   In another shell, find uv first:  export PATH="$HOME/.local/bin:$PATH"
   Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
   Let 16 days pass (invitations expire):  uv run campusconf demo-clock --advance-days 16

@@ -1,19 +1,40 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning.metrics import snapshot
+from campusconf.provisioning.models import Campaign
+from campusconf.services.models import Service
+
+LIVE_CAMPAIGNS = (Campaign.Status.ENROLLING, Campaign.Status.RUNNING)
 
 
 class Command(BaseCommand):
-    help = "Queue depth, rate-limit state and the last reconcile of each service."
+    help = (
+        "Queue depth, rate-limit state, the last reconcile of each service, and the "
+        "finish estimate of each running campaign."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         s = snapshot()
+        now = timezone.now()
         self.stdout.write(f"jobs: {s.jobs_by_status or 'none'}; queue lag {s.lag:.1f}s")
+        services = {service.slug: service for service in Service.objects.all()}
         for slug, row in s.services.items():
             self.stdout.write(f"{slug}:")
             self.stdout.write(f"  runnable jobs {row['queued']}, running {row['running']}")
             for bucket in row["buckets"]:
                 self.stdout.write(f"  rate limit {bucket}")
+            paused = ratelimit.creates_paused_until(services[slug], now)
+            if paused is not None:
+                self.stdout.write(
+                    f"  creates paused until {paused:%Y-%m-%d %H:%M %Z} (the vendor's daily "
+                    "create cap); they resume by themselves, nothing fails"
+                )
             self.stdout.write(f"  last reconcile: {row['last_reconcile']}")
+            live = Campaign.objects.filter(service__slug=slug, status__in=LIVE_CAMPAIGNS)
+            for campaign in live.order_by("pk"):
+                p = campaign_progress.progress(campaign)
+                self.stdout.write(f"  campaign {campaign.pk}: finish {p.finish_estimate}")
