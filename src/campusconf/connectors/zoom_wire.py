@@ -3,9 +3,9 @@ and the Users API reference). Kept apart from the client so each stays readable.
 
 from __future__ import annotations
 
-import logging
 import dataclasses
 import datetime
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +16,6 @@ from campusconf.connectors.http import (
     opt_datetime,
     opt_str,
     rate_limited,
-    req_str,
 )
 from campusconf.connectors.outcomes import RateLimited, RateScope, Rejected
 from campusconf.connectors.wire import Response
