@@ -67,6 +67,7 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Platf
             OIDC_OP_TOKEN_ENDPOINT="http://127.0.0.1:9/token",
             OIDC_OP_USER_ENDPOINT="http://127.0.0.1:9/userinfo",
             OIDC_OP_JWKS_ENDPOINT="http://127.0.0.1:9/jwks",
+            OIDC_OP_ISSUER="http://127.0.0.1:9",
             **cache_env,
         )
         migrated = servers.campusconf(env, "migrate", "--no-input")

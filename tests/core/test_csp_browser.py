@@ -48,7 +48,7 @@ def university(live_server):
         if state == State.ACTIVE:
             transition(other, State.INVITED, cause=Cause.ENGINE)
         transition(other, state, cause=Cause.ENGINE)
-    staff = get_user_model().objects.get(username="staff")
+    staff = get_user_model().objects.create_user("helpdesk", is_staff=True)
     campaign = campaigns.start(
         webex,
         campaigns.Cohort(["student"], None, [], []),

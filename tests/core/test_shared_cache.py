@@ -73,7 +73,9 @@ def test_a_full_table_forgets_only_expired_entries():
 REPLAY = (
     "from django.core.exceptions import PermissionDenied;"
     "from campusconf.signin.backends import MemberSaml2Backend as B;"
-    "\ntry:\n    B._refuse_replay(None, {'assertion_id': '_platform-test-assertion'})"
+    "from campusconf.signin.federation import AssertedId;"
+    "\nasserted = AssertedId('2600000000', 'example.ac.jp', 'https://idp.example.ac.jp');"
+    "\ntry:\n    B._refuse_replay(None, asserted, {'assertion_id': '_platform-test-assertion'})"
     "\nexcept PermissionDenied:\n    print('refused')\nelse:\n    print('accepted')"
 )
 
