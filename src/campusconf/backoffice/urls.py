@@ -126,4 +126,5 @@ if apps.is_installed("campusconf.directory"):
             directory.scim_client_revoke,
             name="directory_scim_revoke",
         ),
+        path("directory/scim-holds/", directory.scim_holds, name="directory_scim_holds"),
     ]
