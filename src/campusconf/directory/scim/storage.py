@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q, QuerySet
 from scim2_models import (
+    InvalidValueException,
     NotFoundException,
     PreconditionFailedException,
     Resource,
@@ -40,6 +41,7 @@ from campusconf.directory.scim.mapping import (
 )
 from campusconf.members.models import Member
 
+COLUMN = 255  # ScimUser.user_name, external_id; ScimGroup.external_id
 # Attributes never kept: password is writeOnly, and id/meta are ours.
 NOT_STORED = ("id", "meta", "password")
 USER_FILTER = filters.FilterTranslator(filters.USER_COLUMNS, filters.USER_INDEXED_LISTS)
@@ -205,14 +207,15 @@ class DirectoryStorage(ScimStorage):
 
     def _write_user(self, row: ScimUser, data: dict[str, Any], base_version: int) -> bool:
         """Store the user and feed its member; True if that made the member leave."""
-        user_name = str(data.get("userName", ""))
+        user_name = _fitting(data, "userName")
+        external_id = _fitting(data, "externalId")
         clash = ScimUser.objects.filter(USER_FILTER(_user_name_eq(user_name)))
         if row.pk is not None:
             clash = clash.exclude(pk=row.pk)
         if clash.exists():
             raise UniquenessException(detail="this userName is already taken")
-        row.user_name = str(data.get("userName", ""))
-        row.external_id = str(data.get("externalId") or "")
+        row.user_name = user_name
+        row.external_id = external_id
         row.active = data.get("active") is not False
         row.display_name = str(data.get("displayName") or "")[:255]
         addresses = addresses_of(data)
@@ -256,7 +259,7 @@ class DirectoryStorage(ScimStorage):
 
     def _write_group(self, row: ScimGroup, data: dict[str, Any]) -> None:
         row.display_name = str(data.get("displayName") or "")[:255]
-        row.external_id = str(data.get("externalId") or "")
+        row.external_id = _fitting(data, "externalId")
         row.resource = data
         _save(row)
         ids = []
@@ -288,6 +291,15 @@ def _audit(operation: str, row: ScimUser | ScimGroup, deactivated: bool = False)
     record(
         call.approved_by or call.actor, f"{AUDIT_PREFIX}{kind}.{operation}", row, reason, **details
     )
+
+
+def _fitting(data: dict[str, Any], name: str) -> str:
+    """An attribute kept in an indexed column of 255 characters: longer is refused
+    (PostgreSQL would refuse it with an error; SQLite would store it)."""
+    value = str(data.get(name) or "")
+    if len(value) > COLUMN:
+        raise InvalidValueException(detail=f"{name} is longer than {COLUMN} characters")
+    return value
 
 
 def _user_name_eq(user_name: str) -> Comparison:
