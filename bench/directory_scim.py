@@ -99,7 +99,7 @@ def main() -> None:
         rows.append(
             (f"setup: {args.users:,} users written", f"{time.perf_counter() - started:.1f} s")
         )
-        _client, token = create_scim_client("bench")
+        _client, token = create_scim_client("bench", ["read", "write", "deactivate"])
         connection.close()  # the server threads open their own connections
         server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
         server.set_app(get_wsgi_application())

@@ -7,8 +7,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campusconf.backoffice.access import STAFF_SESSION_KEY
 
-# The sign-in pages, and the API's description (it says how to call, not what is there).
-OPEN = {"backoffice:login", "backoffice:logout", "backoffice:api_openapi"}
+# The sign-in pages, the API's description (it says how to call, not what is there) and
+# its 404 for addresses it does not have.
+OPEN = {
+    "backoffice:login",
+    "backoffice:logout",
+    "backoffice:api_openapi",
+    "backoffice:api_not_found",
+}
 SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause"}
 
 

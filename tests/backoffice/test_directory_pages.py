@@ -125,7 +125,8 @@ def test_the_pending_records_are_listed(staff_client):
 
 
 def test_a_scim_token_is_created_shown_once_and_revoked(staff_client):
-    page = staff_client.post(TOKENS, {"name": "entra", "reason": "new IdP"})
+    rights = ["read", "write", "deactivate"]
+    page = staff_client.post(TOKENS, {"name": "entra", "scopes": rights, "reason": "new IdP"})
     token = page.context["new_token"]
     assert token and token in page.content.decode()
     client = ScimClient.objects.get(name="entra")
@@ -133,7 +134,7 @@ def test_a_scim_token_is_created_shown_once_and_revoked(staff_client):
     assert token not in staff_client.get(TOKENS).content.decode()
     assert AuditEntry.objects.filter(action="directory.scim_client_create").count() == 1
 
-    dup = staff_client.post(TOKENS, {"name": "entra", "reason": "again"})
+    dup = staff_client.post(TOKENS, {"name": "entra", "scopes": rights, "reason": "again"})
     assert "exists already" in dup.content.decode()
 
     staff_client.post(f"{TOKENS}{client.pk}/revoke/", {"reason": ""})

@@ -9,7 +9,7 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 @pytest.fixture
 def scim_token(db):
-    _client, token = create_scim_client("entra")
+    _client, token = create_scim_client("entra", ["read", "write", "deactivate"])
     return token
 
 
@@ -47,3 +47,10 @@ def user_payload(common_id="1234567890", **over):
     }
     data.update(over)
     return data
+
+
+@pytest.fixture(autouse=True)
+def guard_sized_for_a_handful(settings):
+    """With a handful of members, 5 % is none: the mass-change guard would hold every
+    SCIM deactivation. The guard's own tests (test_scim_guard.py) set it themselves."""
+    settings.CAMPUSCONF_MASS_CHANGE_PERCENT = 100

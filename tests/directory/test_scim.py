@@ -251,7 +251,7 @@ def test_discovery_endpoints(scim):
 
 def test_scim_token_command_prints_the_token_alone_on_its_last_line(client):
     out = io.StringIO()
-    call_command("scim-token", "create", "okta", stdout=out)
+    call_command("scim-token", "create", "okta", "--scope", "read,write", stdout=out)
     token = out.getvalue().strip().splitlines()[-1]
     assert client.get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     call_command("scim-token", "revoke", "okta", stdout=io.StringIO())

@@ -107,3 +107,13 @@ def test_no_request_is_answered_with_a_500(scim):
         assert r.status_code != 500, (method, path, r.content)
         if r.status_code >= 400:
             assert r.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+@pytest.mark.parametrize("attribute", ["userName", "externalId"])
+def test_an_attribute_longer_than_its_column_is_a_400_on_every_database(scim, attribute):
+    """PostgreSQL refused the row with an error (a 500); SQLite stored it."""
+    body = user_payload(**{attribute: "1" * 256})
+    response = scim("post", "/Users", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["scimType"] == "invalidValue"
+    assert attribute in response.json()["detail"]

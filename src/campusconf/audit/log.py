@@ -22,20 +22,24 @@ def describe(target: models.Model | None) -> tuple[str, str, str]:
 
 
 def record(
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: AbstractBaseUser | AnonymousUser | str | None,
     action: str,
     target: models.Model | None,
     reason: str,
     **details: Any,
 ) -> AuditEntry:
-    """Append one entry. A change made by a person without a reason is refused."""
+    """Append one entry. A change made by a person without a reason is refused.
+
+    ``actor`` is a user, or the name of a non-person actor (``"scim:entra-id"``).
+    """
     if not reason or not reason.strip():
         raise ReasonRequired("every audited action needs a reason")
     person = actor if isinstance(actor, AbstractBaseUser) else None
+    name = person.get_username() if person is not None else actor if isinstance(actor, str) else ""
     target_type, target_id, target_label = describe(target)
     return AuditEntry.objects.create(
         actor_id=person.pk if person is not None else None,
-        actor_name=person.get_username() if person is not None else "",
+        actor_name=name[:150],
         action=action,
         target_type=target_type,
         target_id=target_id,

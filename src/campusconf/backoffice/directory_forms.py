@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.backoffice.forms import ReasonField
+from campusconf.directory.tokens import BadScopes, check_scopes
 
 # The uploaded roster is kept in the session between the dry run and the confirm
 # step, so it is capped; bigger rosters go through ``campusconf import-roster``.
@@ -43,4 +44,27 @@ class RosterUploadForm(forms.Form):
 
 class ScimClientForm(forms.Form):
     name = forms.CharField(label=_("Client name"), max_length=100)
+    scopes = forms.MultipleChoiceField(
+        label=_("Rights"),
+        choices=[
+            ("read", _("read: look up users and groups")),
+            ("write", _("write: create, change and delete users and groups")),
+            ("deactivate", _("deactivate: make members leave (active=false, delete)")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Give only what the identity system needs; deactivate needs write."),
+    )
+    reason = ReasonField()
+
+    def clean_scopes(self) -> list[str]:
+        scopes: list[str] = self.cleaned_data["scopes"]
+        try:
+            check_scopes(scopes)
+        except BadScopes as error:
+            raise forms.ValidationError(str(error), code="scopes") from error
+        return scopes
+
+
+class HoldDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
     reason = ReasonField()

@@ -1,5 +1,5 @@
 from django.apps import apps
-from django.urls import path
+from django.urls import path, re_path
 
 from campusconf.backoffice.views import auth, dashboard, desk
 
@@ -64,34 +64,53 @@ if apps.is_installed("campusconf.portal"):
 # The JSON API answers to tokens, not sessions; it needs the engine and the portal.
 if apps.is_installed("campusconf.provisioning") and apps.is_installed("campusconf.portal"):
     from campusconf.backoffice.views import api, api_actions, tokens
+    from campusconf.backoffice.views.api_http import endpoint, not_found
 
     urlpatterns += [
         path("api-tokens/", tokens.token_list, name="tokens"),
         path("api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
         path("api/v1/openapi.json", api.openapi, name="api_openapi"),
-        path("api/v1/accounts", api.account_list, name="api_accounts"),
-        path("api/v1/accounts/<int:pk>", api.account_detail, name="api_account"),
+        path("api/v1/accounts", endpoint("/accounts", get=api.account_list), name="api_accounts"),
+        path(
+            "api/v1/accounts/<int:pk>",
+            endpoint("/accounts/{id}", get=api.account_detail),
+            name="api_account",
+        ),
         path(
             "api/v1/accounts/<int:pk>/<slug:action>",
-            api_actions.account_action,
+            endpoint("/accounts/{id}/{action}", post=api_actions.account_action),
             name="api_account_action",
         ),
-        path("api/v1/campaigns", api_actions.campaigns_root, name="api_campaigns"),
-        path("api/v1/campaigns/<int:pk>", api.campaign_detail, name="api_campaign"),
+        path(
+            "api/v1/campaigns",
+            endpoint("/campaigns", get=api.campaign_list, post=api_actions.campaign_create),
+            name="api_campaigns",
+        ),
+        path(
+            "api/v1/campaigns/<int:pk>",
+            endpoint("/campaigns/{id}", get=api.campaign_detail),
+            name="api_campaign",
+        ),
         path(
             "api/v1/campaigns/<int:pk>/<slug:action>",
-            api_actions.campaign_action,
+            endpoint("/campaigns/{id}/{action}", post=api_actions.campaign_action),
             name="api_campaign_action",
         ),
-        path("api/v1/inquiries", api.inquiry_list, name="api_inquiries"),
         path(
-            "api/v1/inquiries/<int:pk>/reply", api_actions.inquiry_reply, name="api_inquiry_reply"
+            "api/v1/inquiries", endpoint("/inquiries", get=api.inquiry_list), name="api_inquiries"
+        ),
+        path(
+            "api/v1/inquiries/<int:pk>/reply",
+            endpoint("/inquiries/{id}/reply", post=api_actions.inquiry_reply),
+            name="api_inquiry_reply",
         ),
         path(
             "api/v1/inquiries/<int:pk>/status",
-            api_actions.inquiry_status,
+            endpoint("/inquiries/{id}/status", post=api_actions.inquiry_status),
             name="api_inquiry_status",
         ),
+        # Anything else under api/: a JSON 404, never the site's HTML page.
+        re_path(r"^api(?:/[\s\S]*)?$", not_found, name="api_not_found"),
     ]
 
 # The directory feed: roster upload, records that cannot sign in, SCIM clients.
@@ -107,4 +126,5 @@ if apps.is_installed("campusconf.directory"):
             directory.scim_client_revoke,
             name="directory_scim_revoke",
         ),
+        path("directory/scim-holds/", directory.scim_holds, name="directory_scim_holds"),
     ]

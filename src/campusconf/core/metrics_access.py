@@ -25,7 +25,8 @@ def may_read_metrics(request: HttpRequest) -> bool:
         return True
     expected = settings.CAMPUSCONF_METRICS_TOKEN
     offered = _bearer(request)
-    return bool(expected and offered) and hmac.compare_digest(offered, expected)
+    # Bytes: compare_digest refuses str holding anything but ASCII, and a header may.
+    return bool(expected and offered) and hmac.compare_digest(offered.encode(), expected.encode())
 
 
 def metrics_guard(view: View) -> View:

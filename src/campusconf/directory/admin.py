@@ -5,8 +5,17 @@ from campusconf.directory.models import LeaverNotice, ScimClient, ScimUser
 
 @admin.register(ScimClient)
 class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
-    list_display = ["name", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["token_hash", "created_at", "last_used_at"]
+    """Rights are chosen when a token is made (audited there), never edited after."""
+
+    list_display = ["name", "can_read", "can_write", "can_deactivate", "created_at", "revoked_at"]
+    readonly_fields = [
+        "token_hash",
+        "can_read",
+        "can_write",
+        "can_deactivate",
+        "created_at",
+        "last_used_at",
+    ]
 
 
 @admin.register(ScimUser)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,11 @@ class ScimClient(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    # Rights chosen when the token is made: reading, writing (create, replace, patch,
+    # delete) and, on top of writing, making members leave (active=false, DELETE).
+    can_read = models.BooleanField(_("may read"), default=False)
+    can_write = models.BooleanField(_("may write"), default=False)
+    can_deactivate = models.BooleanField(_("may deactivate members"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -25,6 +31,11 @@ class ScimClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def scopes(self) -> list[str]:
+        granted = [("read", self.can_read), ("write", self.can_write)]
+        return [name for name, on in [*granted, ("deactivate", self.can_deactivate)] if on]
 
 
 class ScimUser(models.Model):
@@ -107,3 +118,61 @@ class LeaverNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.common_id} left {self.left_on}"
+
+
+class HeldDeactivation(models.Model):
+    """A SCIM client's deactivation past the mass-change guard, waiting for staff.
+
+    The client's request was refused (409) and changed nothing; this row keeps what it
+    asked for — the user's resource as it would have become, or its deletion — so that
+    staff can apply it (approve) or drop it (reject). At most one waits per user: the
+    client's retries find it rather than adding more.
+    """
+
+    class Kind(models.TextChoices):
+        DEACTIVATE = "deactivate", _("deactivate")
+        DELETE = "delete", _("delete")
+
+    class Status(models.TextChoices):
+        HELD = "held", _("waiting for staff")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    client = models.ForeignKey(
+        ScimClient, on_delete=models.PROTECT, related_name="held_deactivations"
+    )
+    scim_user = models.ForeignKey(
+        ScimUser, null=True, on_delete=models.SET_NULL, related_name="held_deactivations"
+    )
+    member = models.ForeignKey(
+        Member, null=True, on_delete=models.SET_NULL, related_name="held_deactivations"
+    )
+    user_name = models.CharField(_("user name"), max_length=255)
+    kind = models.CharField(_("what"), max_length=10, choices=Kind.choices)
+    # The resource as the client asked it to become; empty for a deletion.
+    resource = models.JSONField(default=dict, blank=True)
+    # The user's version when the client asked: a later change makes the request stale.
+    base_version = models.PositiveIntegerField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.HELD
+    )
+    created_at = models.DateTimeField(_("held since"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("held deactivation")
+        verbose_name_plural = _("held deactivations")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scim_user"],
+                condition=models.Q(status="held"),
+                name="held_deactivation_one_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.user_name} ({self.status})"

@@ -1,13 +1,16 @@
-"""Bearer tokens of SCIM clients: shown once, stored as a SHA-256, revocable."""
+"""Bearer tokens of SCIM clients: shown once, stored as a SHA-256, revocable, each with
+the rights chosen when it was made (read, write, deactivate)."""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campusconf.directory.models import ScimClient
 
@@ -16,15 +19,47 @@ from campusconf.directory.models import ScimClient
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
+SCOPES = ("read", "write", "deactivate")
+
+
+class BadScopes(ValueError):
+    """The rights asked for a new token make no sense; the message says why."""
+
+
+def check_scopes(scopes: Iterable[str]) -> set[str]:
+    """The set of rights, or BadScopes: at least one, known ones, deactivate with write."""
+    wanted = {s.strip().lower() for s in scopes if s.strip()}
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise BadScopes(
+            _("Unknown right %(names)s; the rights are %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join(SCOPES)}
+        )
+    if not wanted:
+        raise BadScopes(_("Choose at least one right: %(known)s.") % {"known": ", ".join(SCOPES)})
+    if "deactivate" in wanted and "write" not in wanted:
+        # Deactivating is a write (active=false, DELETE): alone it could do nothing.
+        raise BadScopes(_("The right to deactivate needs the right to write."))
+    return wanted
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_scim_client(name: str) -> tuple[ScimClient, str]:
-    """A new client and its token; the token is not stored and cannot be shown again."""
+def create_scim_client(name: str, scopes: Iterable[str]) -> tuple[ScimClient, str]:
+    """A new client with these rights and its token; the token is not stored and cannot
+    be shown again. BadScopes for rights that make no sense."""
+    granted = check_scopes(scopes)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        client = ScimClient.objects.create(name=name, token_hash=hash_token(token))
+        client = ScimClient.objects.create(
+            name=name,
+            token_hash=hash_token(token),
+            can_read="read" in granted,
+            can_write="write" in granted,
+            can_deactivate="deactivate" in granted,
+        )
     return client, token
 
 

@@ -47,9 +47,9 @@ def _service_for(timestamp: str, body: str, signature: str) -> tuple[Service, st
     for service in Service.objects.filter(vendor=Service.Vendor.ZOOM):
         name = (service.connector_settings or {}).get("webhook_secret_env", "")
         secret = os.environ.get(str(name), "") if name else ""
-        if secret and hmac.compare_digest(
-            signature, "v0=" + _sign(secret, f"v0:{timestamp}:{body}")
-        ):
+        expected = "v0=" + _sign(secret, f"v0:{timestamp}:{body}") if secret else ""
+        # Bytes: compare_digest refuses str holding anything but ASCII, and a header may.
+        if expected and hmac.compare_digest(signature.encode(), expected.encode()):
             return service, secret
     return None
 

@@ -318,6 +318,9 @@ CAMPUSCONF_ENGINE = {
 # min(PERCENT % of active members, MAX) without an explicit override.
 CAMPUSCONF_MASS_CHANGE_PERCENT = int(os.environ.get("CAMPUSCONF_MASS_CHANGE_PERCENT", "5"))
 CAMPUSCONF_MASS_CHANGE_MAX = int(os.environ.get("CAMPUSCONF_MASS_CHANGE_MAX", "100"))
+# SCIM sends one user at a time: the same limit holds for its deactivations over this
+# many hours; past it they wait for staff approval.
+CAMPUSCONF_SCIM_MASS_CHANGE_HOURS = int(os.environ.get("CAMPUSCONF_SCIM_MASS_CHANGE_HOURS", "24"))
 # Where SCIM finds the 10-digit common ID: userName | externalId | employeeNumber.
 CAMPUSCONF_SCIM_COMMON_ID_FROM = os.environ.get("CAMPUSCONF_SCIM_COMMON_ID_FROM", "userName")
 # Roles come from a SCIM attribute (the enterprise extension's employeeType words)

@@ -1,64 +1,25 @@
-"""The staff JSON API's reads: token in ``Authorization: Bearer …``; writes are in
-``api_actions``."""
+"""The staff JSON API's reads; writes are in ``api_actions``, the HTTP side (token,
+methods, input checks, language) in ``api_http``."""
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
-from campusconf.accounts.states import State
 from campusconf.backoffice import campaigns, queries
-from campusconf.backoffice.access import is_staff_user
-from campusconf.backoffice.api_schema import MAX_OFFSET, SCHEMA
-from campusconf.backoffice.tokens import user_for_token
+from campusconf.backoffice.api_schema import SCHEMA
+from campusconf.backoffice.views.api_http import error, translated
 from campusconf.portal.models import Inquiry
 from campusconf.provisioning.models import Campaign
 
-Handler = Callable[..., JsonResponse]
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def token_required(view: Handler) -> Handler:
-    """No session cookies here: a member's signed-in browser gets 401 like anyone else."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
-            response = _error("a valid bearer token is required", 401)
-            response["WWW-Authenticate"] = "Bearer"
-            return response
-        if not is_staff_user(user):
-            return _error("this token's user has no staff rights", 403)
-        # PostgreSQL text cannot hold NUL; a query carrying one can match nothing.
-        if any("\x00" in value for value in request.GET.values()):
-            return _error("query parameters may not contain NUL characters", 400)
-        request.user = user
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-class BadQuery(ValueError):
-    pass
-
 
 def _page(request: HttpRequest, qs: QuerySet[Any]) -> tuple[int, list[Any]]:
-    try:
-        limit = int(request.GET.get("limit", "100"))
-        offset = int(request.GET.get("offset", "0"))
-    except ValueError as error:
-        raise BadQuery("limit and offset are whole numbers") from error
-    if not 1 <= limit <= 500 or not 0 <= offset <= MAX_OFFSET:
-        raise BadQuery(f"limit is 1 to 500; offset is 0 to {MAX_OFFSET}")
+    # Checked against the description already: whole numbers within their bounds.
+    limit = int(request.GET.get("limit", "100"))
+    offset = int(request.GET.get("offset", "0"))
     return qs.count(), list(qs[offset : offset + limit])
 
 
@@ -124,62 +85,52 @@ def _inquiry(i: Inquiry) -> dict[str, Any]:
 def _listing(
     request: HttpRequest, qs: QuerySet[Any], render: Callable[[Any], dict[str, Any]]
 ) -> JsonResponse:
-    try:
-        count, rows = _page(request, qs)
-    except BadQuery as error:
-        return _error(str(error), 400)
+    count, rows = _page(request, qs)
     return JsonResponse({"count": count, "results": [render(r) for r in rows]})
 
 
-@require_GET
-def openapi(request: HttpRequest) -> JsonResponse:
+@translated
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The description, open to all: it says how to call, not what is there."""
+    if request.method not in ("GET", "HEAD"):
+        response = error(
+            _("This address does not take %(method)s.") % {"method": request.method}, 405
+        )
+        response["Allow"] = "GET, HEAD"
+        return response
     return JsonResponse(SCHEMA)
 
 
-@require_GET
-@token_required
-def account_list(request: HttpRequest) -> JsonResponse:
+def account_list(request: HttpRequest, body: None) -> JsonResponse:
     term = request.GET.get("q", "")
     qs = (
         queries.search_accounts(term)
         if term
         else Account.objects.select_related("member", "service")
     )
-    if service := request.GET.get("service"):
-        qs = qs.filter(service__slug=service)
-    if state := request.GET.get("state"):
-        if state not in State.values:
-            return _error("unknown state", 400)
-        qs = qs.filter(state=state)
+    if "service" in request.GET:
+        qs = qs.filter(service__slug=request.GET["service"])
+    if "state" in request.GET:
+        qs = qs.filter(state=request.GET["state"])
     return _listing(request, qs.order_by("pk"), _account)
 
 
-@require_GET
-@token_required
-def account_detail(request: HttpRequest, pk: int) -> JsonResponse:
+def account_detail(request: HttpRequest, body: None, pk: int) -> JsonResponse:
     account = Account.objects.select_related("member", "service").filter(pk=pk).first()
-    return JsonResponse(_account(account)) if account else _error("no such account", 404)
+    return JsonResponse(_account(account)) if account else error(_("No such account."), 404)
 
 
-@require_GET
-@token_required
-def campaign_list(request: HttpRequest) -> JsonResponse:
+def campaign_list(request: HttpRequest, body: None) -> JsonResponse:
     return _listing(request, Campaign.objects.select_related("service").order_by("pk"), _campaign)
 
 
-@require_GET
-@token_required
-def campaign_detail(request: HttpRequest, pk: int) -> JsonResponse:
+def campaign_detail(request: HttpRequest, body: None, pk: int) -> JsonResponse:
     campaign = Campaign.objects.select_related("service").filter(pk=pk).first()
-    return JsonResponse(_campaign(campaign)) if campaign else _error("no such campaign", 404)
+    return JsonResponse(_campaign(campaign)) if campaign else error(_("No such campaign."), 404)
 
 
-@require_GET
-@token_required
-def inquiry_list(request: HttpRequest) -> JsonResponse:
+def inquiry_list(request: HttpRequest, body: None) -> JsonResponse:
     qs = Inquiry.objects.select_related("service").order_by("pk")
-    if status := request.GET.get("status"):
-        if status not in Inquiry.Status.values:
-            return _error("unknown status", 400)
-        qs = qs.filter(status=status)
+    if "status" in request.GET:
+        qs = qs.filter(status=request.GET["status"])
     return _listing(request, qs, _inquiry)

@@ -11,10 +11,20 @@ from django.views.decorators.http import require_POST
 
 from campusconf.audit.log import record
 from campusconf.backoffice.access import staff_required
-from campusconf.backoffice.directory_forms import RosterUploadForm, ScimClientForm
+from campusconf.backoffice.directory_forms import (
+    HoldDecisionForm,
+    RosterUploadForm,
+    ScimClientForm,
+)
 from campusconf.backoffice.forms import ReasonForm
 from campusconf.directory.models import ScimClient
 from campusconf.directory.roster import RosterReport, import_roster
+from campusconf.directory.scim.holds import (
+    HoldNotApplied,
+    approve_hold,
+    pending_holds,
+    reject_hold,
+)
 from campusconf.directory.scim.mapping import pending_records
 from campusconf.directory.tokens import create_scim_client, revoke_scim_client
 
@@ -111,9 +121,13 @@ def scim_clients(request: HttpRequest) -> HttpResponse:
         if ScimClient.objects.filter(name=name).exists():
             form.add_error("name", _("A client of that name exists already."))
         else:
-            client, new_token = create_scim_client(name)
+            client, new_token = create_scim_client(name, form.cleaned_data["scopes"])
             record(
-                request.user, "directory.scim_client_create", client, form.cleaned_data["reason"]
+                request.user,
+                "directory.scim_client_create",
+                client,
+                form.cleaned_data["reason"],
+                scopes=client.scopes,
             )
             form = ScimClientForm()
     clients = ScimClient.objects.order_by("-created_at")
@@ -136,3 +150,31 @@ def scim_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Nothing was changed: a reason is required."))
     return redirect("backoffice:directory_scim")
+
+
+@staff_required
+def scim_holds(request: HttpRequest) -> HttpResponse:
+    """Deactivations a SCIM client asked for past the mass-change guard: approve applies
+    each as the client asked, reject drops it; both audited with the reason."""
+    if request.method == "POST":
+        form = HoldDecisionForm(request.POST)
+        ids = [int(v) for v in request.POST.getlist("hold") if v.isdigit()]
+        if not form.is_valid() or not ids:
+            messages.error(request, _("Nothing was changed: choose requests and give a reason."))
+            return redirect("backoffice:directory_scim_holds")
+        decide = approve_hold if form.cleaned_data["decision"] == "approve" else reject_hold
+        done = 0
+        for hold_id in ids:
+            try:
+                decide(hold_id, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                done += 1
+            except HoldNotApplied as refusal:
+                messages.error(request, str(refusal))
+        if done:
+            messages.success(request, _("%(count)d requests decided.") % {"count": done})
+        return redirect("backoffice:directory_scim_holds")
+    return render(
+        request,
+        "backoffice/directory_holds.html",
+        {"holds": pending_holds()[:500], "form": HoldDecisionForm()},
+    )

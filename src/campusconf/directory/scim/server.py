@@ -7,6 +7,7 @@ bearer token, and lets scim2-server's handler do the protocol over our storage.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -14,9 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.encoding import iri_to_uri
 from django.views.decorators.csrf import csrf_exempt
 from scim2_models import (
     AuthenticationScheme,
+    ForbiddenException,
+    ResourceType,
     SCIMException,
     ScimProvider,
     ServiceProviderConfig,
@@ -26,10 +30,13 @@ from scim2_server.applications.base import BaseApplication
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
-from scim2_server.routing import Operation
+from scim2_server.routing import Operation, Target
 from scim2_server.service import ScimService
 from scim2_server.utils import load_default_resource_types, load_default_schemas
 
+from campusconf.directory.models import ScimClient
+from campusconf.directory.scim.context import ScimCall, current, scim_call
+from campusconf.directory.scim.holds import record_hold
 from campusconf.directory.scim.storage import DirectoryStorage
 from campusconf.directory.tokens import authenticate_scim_client
 
@@ -58,6 +65,23 @@ def service_provider_config() -> ServiceProviderConfig:
     )
 
 
+# The right each operation needs; discovery (schemas, resource types) needs only a
+# valid token, and /ServiceProviderConfig not even that (RFC 7643 §5).
+READS = {Operation.query, Operation.search, Operation.search_with_body}
+WRITES = {Operation.create, Operation.replace, Operation.patch, Operation.delete}
+
+
+class DirectoryService(ScimService):
+    def authorize(self, request: ScimRequest, target: Target, resource_type: ResourceType) -> None:
+        client: ScimClient = request.subject
+        if target.operation in READS and not client.can_read:
+            raise ForbiddenException(detail=f"the token of {client.name} may not read")
+        if target.operation in WRITES and not client.can_write:
+            raise ForbiddenException(detail=f"the token of {client.name} may not write")
+        # Making a member leave needs "deactivate" too: only the storage knows when a
+        # write does that (guard.py).
+
+
 class DirectoryApplication(BaseApplication):
     def __init__(self) -> None:
         provider = ScimProvider.from_discovery(
@@ -65,14 +89,17 @@ class DirectoryApplication(BaseApplication):
             load_default_resource_types().values(),
             config=service_provider_config(),
         )
-        super().__init__(provider, ScimService(provider))
+        super().__init__(provider, DirectoryService(provider))
         self.handler = ScimHandler(self.service, DirectoryStorage(self.service))
 
     def check_auth(self, request: ScimRequest) -> None:
         header = request.header("Authorization") or ""
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or authenticate_scim_client(token.strip()) is None:
+        client = authenticate_scim_client(token.strip()) if scheme.lower() == "bearer" else None
+        if client is None:
             raise UnauthorizedException(detail="a valid bearer token is needed")
+        request.subject = client
+        current().client = client
 
     def serve(self, request: ScimRequest) -> ScimResponse:
         try:
@@ -94,6 +121,22 @@ def application() -> DirectoryApplication:
 
 @csrf_exempt
 def scim_view(request: HttpRequest, path: str = "") -> HttpResponse:
+    with scim_call(ScimCall()) as call:
+        response = _serve(request, path)
+        if call.held is not None:
+            # After the request's transaction rolled back: the hold must outlive it.
+            record_hold(call.client, call.held)
+    return response
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _serve(request: HttpRequest, path: str) -> HttpResponse:
     app = application()
     scim_request = ScimRequest(
         method=request.method or "GET",
@@ -103,7 +146,7 @@ def scim_view(request: HttpRequest, path: str = "") -> HttpResponse:
         headers=dict(request.headers.items()),
     )
     limit: int = settings.CAMPUSCONF_SCIM_MAX_BODY_BYTES
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    length = _content_length(request)
     # Never read more than one byte past the limit, whatever the client claims.
     scim_request.body = request.read(min(length, limit + 1)) if length else b""
     if len(scim_request.body) > limit:
@@ -126,12 +169,12 @@ def scim_view(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 def _django_response(response: ScimResponse) -> HttpResponse:
-    import json
-
     body: Any = b"" if response.body is None else json.dumps(response.body).encode()
     django_response = HttpResponse(body, status=int(response.status))
     for name, value in response.headers.items():
-        django_response[name] = value
+        # scim2-server's Location repeats the request's path, decoded: a control or
+        # non-ASCII character there is not allowed in a header (gunicorn answers 500).
+        django_response[name] = iri_to_uri(value) if name.lower() == "location" else value
     # Explicit, so keep-alive clients know where the answer ends.
     django_response["Content-Length"] = str(len(body))
     return django_response

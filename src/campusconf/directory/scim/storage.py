@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q, QuerySet
 from scim2_models import (
+    InvalidValueException,
     NotFoundException,
     PreconditionFailedException,
     Resource,
@@ -27,8 +28,11 @@ from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison
 from scim2_server.service import ScimService
 from scim2_server.storage import ScimStorage, SearchPage
 
-from campusconf.directory.models import ScimGroup, ScimUser
+from campusconf.audit.log import record
+from campusconf.directory.models import HeldDeactivation, ScimGroup, ScimUser
 from campusconf.directory.scim import filters
+from campusconf.directory.scim.context import current
+from campusconf.directory.scim.guard import AUDIT_PREFIX, check_deactivation
 from campusconf.directory.scim.mapping import (
     addresses_of,
     derive_common_id,
@@ -37,6 +41,7 @@ from campusconf.directory.scim.mapping import (
 )
 from campusconf.members.models import Member
 
+COLUMN = 255  # ScimUser.user_name, external_id; ScimGroup.external_id
 # Attributes never kept: password is writeOnly, and id/meta are ours.
 NOT_STORED = ("id", "meta", "password")
 USER_FILTER = filters.FilterTranslator(filters.USER_COLUMNS, filters.USER_INDEXED_LISTS)
@@ -145,10 +150,11 @@ class DirectoryStorage(ScimStorage):
         row: ScimUser | ScimGroup
         if resource_type.name == "User":
             row = ScimUser()
-            self._write_user(row, data)
+            _audit("create", row, self._write_user(row, data, 0))
         else:
             row = ScimGroup()
             self._write_group(row, data)
+            _audit("create", row)
         return self._resource(resource_type, row)
 
     def update(
@@ -165,9 +171,10 @@ class DirectoryStorage(ScimStorage):
             return self._resource(resource_type, row)  # nothing changed: same version
         row.version += 1
         if isinstance(row, ScimUser):
-            self._write_user(row, data)
+            _audit("update", row, self._write_user(row, data, row.version - 1))
         else:
             self._write_group(row, data)
+            _audit("update", row)
         return self._resource(resource_type, row)
 
     def delete(
@@ -179,9 +186,15 @@ class DirectoryStorage(ScimStorage):
     ) -> None:
         row = self._row(resource_type, resource_id, lock=True)
         _check_version(row, expected_version)
+        leaving = False
         if isinstance(row, ScimUser):
             # The member stays (accounts and history point at them) but has left.
             if row.member is not None:
+                leaving = row.member.status == Member.Status.ACTIVE
+                if leaving:
+                    check_deactivation(
+                        row, row.member, HeldDeactivation.Kind.DELETE, {}, row.version
+                    )
                 sync_member(row.member, row.member.common_id, {}, _addresses(row.member), False)
             for group in row.groups.all():
                 group.resource["members"] = [
@@ -189,25 +202,28 @@ class DirectoryStorage(ScimStorage):
                 ]
                 group.version += 1
                 group.save()
+        _audit("delete", row, leaving)
         row.delete()
 
-    def _write_user(self, row: ScimUser, data: dict[str, Any]) -> None:
-        user_name = str(data.get("userName", ""))
+    def _write_user(self, row: ScimUser, data: dict[str, Any], base_version: int) -> bool:
+        """Store the user and feed its member; True if that made the member leave."""
+        user_name = _fitting(data, "userName")
+        external_id = _fitting(data, "externalId")
         clash = ScimUser.objects.filter(USER_FILTER(_user_name_eq(user_name)))
         if row.pk is not None:
             clash = clash.exclude(pk=row.pk)
         if clash.exists():
             raise UniquenessException(detail="this userName is already taken")
-        row.user_name = str(data.get("userName", ""))
-        row.external_id = str(data.get("externalId") or "")
+        row.user_name = user_name
+        row.external_id = external_id
         row.active = data.get("active") is not False
         row.display_name = str(data.get("displayName") or "")[:255]
         addresses = addresses_of(data)
         row.email_index = " " + " ".join(a.lower() for a in addresses) + " " if addresses else ""
         row.resource = data
-        self._sync(row)  # saves the row once, with its member
+        return self._sync(row, base_version)  # saves the row once, with its member
 
-    def _sync(self, row: ScimUser) -> None:
+    def _sync(self, row: ScimUser, base_version: int) -> bool:
         by_groups = settings.CAMPUSCONF_SCIM_ROLES_FROM == "groups" and not row._state.adding
         group_names = list(row.groups.values_list("display_name", flat=True)) if by_groups else []
         fields, reason = member_fields(row.resource, group_names)
@@ -219,16 +235,31 @@ class DirectoryStorage(ScimStorage):
             already = row.member is not None and row.member.common_id == common_id
             if not already and owner.exists():
                 raise UniquenessException(detail=f"common ID {common_id} belongs to another user")
+            existing = row.member or Member.objects.filter(common_id=common_id).first()
+            leaving = self._leaving(row, existing, base_version)
             row.member = sync_member(
                 row.member, common_id, fields, addresses_of(row.resource), row.active
             )
         elif row.member is not None and not row.active:
+            leaving = self._leaving(row, row.member, base_version)
             sync_member(row.member, row.member.common_id, {}, _addresses(row.member), False)
+        else:
+            leaving = False
         _save(row)
+        return leaving
+
+    @staticmethod
+    def _leaving(row: ScimUser, member: Member | None, base_version: int) -> bool:
+        """Whether this write makes an active member leave; if so, may it (guard.py)."""
+        if member is None or row.active or member.status != Member.Status.ACTIVE:
+            return False
+        kind = HeldDeactivation.Kind.DEACTIVATE
+        check_deactivation(row, member, kind, row.resource, base_version)
+        return True
 
     def _write_group(self, row: ScimGroup, data: dict[str, Any]) -> None:
         row.display_name = str(data.get("displayName") or "")[:255]
-        row.external_id = str(data.get("externalId") or "")
+        row.external_id = _fitting(data, "externalId")
         row.resource = data
         _save(row)
         ids = []
@@ -242,7 +273,33 @@ class DirectoryStorage(ScimStorage):
         # Roles may come from groups: re-map every user who joined or left.
         touched = before ^ set(row.users.values_list("pk", flat=True))
         for user in ScimUser.objects.filter(Q(pk__in=touched)).select_related("member"):
-            self._sync(user)
+            self._sync(user, user.version)
+
+
+def _audit(operation: str, row: ScimUser | ScimGroup, deactivated: bool = False) -> None:
+    """One audit entry per SCIM write, naming the client (or the staff member who
+    approved a held deactivation)."""
+    call = current()
+    kind = "user" if isinstance(row, ScimUser) else "group"
+    client = call.client.name if call.client is not None else ""
+    details: dict[str, Any] = {"client": client}
+    if deactivated:
+        details["deactivated"] = True
+    if call.approved_by is not None:
+        details["approved"] = True
+    reason = call.approved_reason or f"SCIM request from {client or 'an unnamed client'}"
+    record(
+        call.approved_by or call.actor, f"{AUDIT_PREFIX}{kind}.{operation}", row, reason, **details
+    )
+
+
+def _fitting(data: dict[str, Any], name: str) -> str:
+    """An attribute kept in an indexed column of 255 characters: longer is refused
+    (PostgreSQL would refuse it with an error; SQLite would store it)."""
+    value = str(data.get(name) or "")
+    if len(value) > COLUMN:
+        raise InvalidValueException(detail=f"{name} is longer than {COLUMN} characters")
+    return value
 
 
 def _user_name_eq(user_name: str) -> Comparison:

@@ -1,4 +1,5 @@
-"""``campusconf scim-token create|revoke <client-name>``: SCIM bearer tokens."""
+"""``campusconf scim-token create <client-name> --scope read,write[,deactivate]`` and
+``campusconf scim-token revoke <client-name>``: SCIM bearer tokens and their rights."""
 
 from argparse import ArgumentParser
 from typing import Any
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from campusconf.audit.cli import record_cli
 from campusconf.directory.models import ScimClient
-from campusconf.directory.tokens import create_scim_client, revoke_scim_client
+from campusconf.directory.tokens import SCOPES, BadScopes, create_scim_client, revoke_scim_client
 
 
 class Command(BaseCommand):
@@ -18,20 +19,36 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("action", choices=["create", "revoke"])
         parser.add_argument("client_name")
+        parser.add_argument(
+            "--scope",
+            default="",
+            help="create: the token's rights, comma-separated, among "
+            f"{', '.join(SCOPES)} (deactivate needs write), e.g. read,write",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["client_name"]
         if options["action"] == "create":
+            if not options["scope"]:
+                raise CommandError(
+                    _("Say what the token may do: --scope with %(known)s, e.g. --scope read,write")
+                    % {"known": ", ".join(SCOPES)}
+                )
             try:
                 with transaction.atomic():
-                    client, token = create_scim_client(name)
+                    client, token = create_scim_client(name, options["scope"].split(","))
                     record_cli("directory.scim_client_create", client, f"scim-token create {name}")
+            except BadScopes as error:
+                raise CommandError(str(error)) from error
             except IntegrityError as error:
                 raise CommandError(
                     _("A SCIM client named %(name)s already exists.") % {"name": name}
                 ) from error
             self.stdout.write(
-                _("SCIM client %(name)s created. Its token, shown only this once:") % {"name": name}
+                _(
+                    "SCIM client %(name)s created with the rights %(scopes)s. Its token, shown only this once:"
+                )
+                % {"name": name, "scopes": ", ".join(client.scopes)}
             )
             self.stdout.write(token)  # alone on the last line, for scripts
             return
