@@ -37,19 +37,19 @@ def test_the_actor_is_the_os_user_marked_cli(monkeypatch):
 
 
 def test_scim_token_create_and_revoke_are_audited():
-    cli("scim-token", "create", "entra-id")
+    cli("scim-token", "create", "entra-id", "--scope", "read,write")
     client = ScimClient.objects.get(name="entra-id")
     created = AuditEntry.objects.get(action="directory.scim_client_create")
     assert (created.actor_name, created.target_id) == (f"cli:{ME}", str(client.pk))
-    assert created.reason == "scim-token create entra-id"
+    assert created.reason == "scim-token create entra-id --scope read,write"
     cli("scim-token", "revoke", "entra-id")
     assert AuditEntry.objects.filter(action="directory.scim_client_revoke").count() == 1
 
 
 def test_a_refused_scim_token_create_writes_no_entry():
-    cli("scim-token", "create", "entra-id")
+    cli("scim-token", "create", "entra-id", "--scope", "read,write")
     with pytest.raises(CommandError, match="already exists"):
-        cli("scim-token", "create", "entra-id")
+        cli("scim-token", "create", "entra-id", "--scope", "read,write")
     assert AuditEntry.objects.filter(action="directory.scim_client_create").count() == 1
 
 

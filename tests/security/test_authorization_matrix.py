@@ -85,12 +85,16 @@ EXPECTED: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "portal:apply": ("POST", MY_WRITE),
     # The other member has no account at this service: nothing of theirs to resend.
     "portal:resend": ("POST", (SIGNIN, 302, 404, *MY_WRITE[3:])),
+    # The member's own account at the service: the other member has none there (404).
+    "portal:chose_google": ("POST", (SIGNIN, 302, 404, *MY_WRITE[3:])),
+    "portal:released": ("POST", (SIGNIN, 302, 404, *MY_WRITE[3:])),
     "portal:leave_queue": ("POST", MY_WRITE),
     "portal:inquiries": ("GET", MY_PAGE),
     "portal:inquiry_new": ("GET", MY_PAGE),
     "portal:inquiry_detail": ("GET", MY_OBJECT),
     # Django admin: superusers only, staff included in the refusal
-    "admin:login": ("GET", OPEN),
+    # Its password door is the back office's, with the one-time code (docs/signin.md).
+    "admin:login": ("GET", everyone(STAFF_LOGIN)),
     "admin:*": ("GET", everyone(ADMIN_LOGIN)),
     # The back office
     "backoffice:login": ("GET", OPEN),

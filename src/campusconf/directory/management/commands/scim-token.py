@@ -37,7 +37,11 @@ class Command(BaseCommand):
             try:
                 with transaction.atomic():
                     client, token = create_scim_client(name, options["scope"].split(","))
-                    record_cli("directory.scim_client_create", client, f"scim-token create {name}")
+                    record_cli(
+                        "directory.scim_client_create",
+                        client,
+                        f"scim-token create {name} --scope {','.join(client.scopes)}",
+                    )
             except BadScopes as error:
                 raise CommandError(str(error)) from error
             except IntegrityError as error:
