@@ -7,9 +7,11 @@ from campusconf.connectors.base import Capabilities, Connector, UserSpec, UserSt
 from campusconf.connectors.factory import ConnectorConfigError, build_connector
 from campusconf.connectors.outcomes import (
     AlreadyExists,
+    AuthProblem,
     Created,
     Failure,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -22,12 +24,14 @@ from campusconf.connectors.outcomes import (
 
 __all__ = [
     "AlreadyExists",
+    "AuthProblem",
     "Capabilities",
     "Connector",
     "ConnectorConfigError",
     "Created",
     "Failure",
     "ListingFailed",
+    "NotAuthorised",
     "NotFound",
     "Ok",
     "Outcome",

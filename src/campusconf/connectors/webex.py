@@ -6,11 +6,19 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
+from campusconf.connectors import webex_auth
+from campusconf.connectors.base import (
+    Capabilities,
+    Exchange,
+    ProbeAnswer,
+    UserSpec,
+    UserState,
+    VendorUser,
+)
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -21,6 +29,7 @@ from campusconf.connectors.http import (
     make_reply,
     opt_str,
     page_with_retries,
+    probe_answer,
     rate_limited,
     req_dict,
     req_list,
@@ -41,6 +50,14 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.tokens import (
+    MemoryTokenStore,
+    Token,
+    TokenKeeper,
+    TokenStore,
+    send_with_token,
+)
+from campusconf.connectors.webex_auth import WebexCredentials
 from campusconf.connectors.webex_wire import error_fields, person, put_body
 from campusconf.connectors.wire import (
     DEFAULT_TIMEOUT,
@@ -56,20 +73,7 @@ log = logging.getLogger("campusconf.connectors")
 MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
 TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
 
-
-@dataclass(frozen=True)
-class WebexCredentials:
-    """A service app's tokens. Without client id/secret/refresh token there is no renewal.
-
-    `expires_at` is a Unix time; None means "unknown", and the token is then
-    renewed only when Webex answers 401.
-    """
-
-    access_token: str
-    refresh_token: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    expires_at: float | None = None
+__all__ = ["WebexConnector", "WebexCredentials"]
 
 
 CAPABILITIES = Capabilities(
@@ -93,23 +97,28 @@ class WebexConnector:
         base_url: str = "https://webexapis.com/v1",
         licence_id: str = "",
         licence_name: str = "",
-        on_token_refresh: Callable[[WebexCredentials], None] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         transport: Transport | None = None,
         pacer: Pacer | None = None,
+        token_store: TokenStore | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._credentials = credentials
         self._base_url = base_url.rstrip("/")
         self._licence_id = licence_id
         self._licence_name = licence_name
-        # Webex rotates refresh tokens: the caller must keep the new ones.
-        self._on_token_refresh = on_token_refresh
         self._client = HttpClient(self._base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
-        self._clock = clock
         self._sleep = sleep
+        # The renewed tokens live in ``token_store``, where every worker finds the latest
+        # refresh token (tokens.py); the environment's tokens only seed it.
+        self.tokens = TokenKeeper(
+            token_store or MemoryTokenStore(),
+            webex_auth.fetcher(self._client, credentials, clock),
+            credential=webex_auth.fingerprint(credentials),
+            margin=TOKEN_MARGIN,
+            clock=clock,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -146,59 +155,38 @@ class WebexConnector:
             return TransientFailure(reason=reason, **meta)
         return Rejected(reason=reason, vendor_code=str(status), **meta)
 
-    # --- transport with token handling --------------------------------------------
+    # --- transport with the service's token ---------------------------------------
 
-    def _can_refresh(self) -> bool:
-        c = self._credentials
-        return bool(c.refresh_token and c.client_id and c.client_secret)
+    def _send(
+        self, op: Op, method: str, url: str, **kwargs: Any
+    ) -> Response | TransportError | Outcome:
+        def with_token(token: str) -> Response | TransportError:
+            headers = {"Authorization": f"Bearer {token}"}
+            return send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
 
-    def _refresh_token(self) -> Outcome | None:
-        c = self._credentials
-        data = {
-            "grant_type": "refresh_token",
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-        }
-        reply = self._classify(
-            send(self._client, Op.AUTH, "POST", "/access_token", None, data=data), Op.AUTH
-        )
-        if not isinstance(reply, Reply):
-            return reply
-        try:
-            body = req_dict(reply.body, "token answer")
-            access = req_str(body, "access_token")
-            lifetime = body.get("expires_in")
-            if not isinstance(lifetime, int | float):
-                raise ContractError("field 'expires_in' is not a number")
-            refresh = opt_str(body, "refresh_token") or c.refresh_token
-        except ContractError as exc:
-            return contract_failure(Op.AUTH, VENDOR, str(exc), reply.tracking_id, reply.status)
-        self._credentials = replace(
-            c, access_token=access, refresh_token=refresh, expires_at=self._clock() + lifetime
-        )
-        if self._on_token_refresh is not None:
-            self._on_token_refresh(self._credentials)
-        return None
+        answer, _ = send_with_token(self.tokens, with_token, _token_refused)
+        if isinstance(answer, Response):
+            refused = webex_auth.refusal(answer, webex_auth.scope_for(method, url))
+            if refused is not None:
+                return refused
+        return answer
 
     def _request(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome | Reply:
-        expires = self._credentials.expires_at
-        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
-            failure = self._refresh_token()
-            if failure is not None:
-                return failure
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
-            answer = send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
-            # A 401 was not processed, so one retry with a renewed token is safe.
-            unauthorised = isinstance(answer, Response) and answer.status_code == 401
-            if unauthorised and attempt == 1 and self._can_refresh():
-                failure = self._refresh_token()
-                if failure is not None:
-                    return failure
-                continue
-            break
-        return self._classify(answer, op)
+        answer = self._send(op, method, url, **kwargs)
+        if isinstance(answer, Response | TransportError):
+            return self._classify(answer, op)
+        return answer
+
+    # --- read-only calls for the go-live check (base.Preflight) ---------------------
+
+    def token(self, fresh: bool = False) -> Token | Outcome:
+        return self.tokens.renew_now() if fresh else self.tokens.current()
+
+    def probe(self, path: str, params: Mapping[str, str | int] | None = None) -> ProbeAnswer:
+        answer = self._send(Op.GET, "GET", path, params=params)
+        if isinstance(answer, Response | TransportError):
+            return probe_answer(answer, self._classify(answer, Op.GET))
+        return probe_answer(answer, answer)
 
     def _licence(self) -> str | Outcome:
         """The id of the service's licence: configured, or found by name in GET /licenses."""
@@ -249,19 +237,23 @@ class WebexConnector:
         return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via, licence = self._client.connections, self._licence_id
-        expires = self._credentials.expires_at
-        if via is None or not licence:
+        via, licence, token = self._client.connections, self._licence_id, self.tokens.cached()
+        if via is None or not licence or token is None:
             return None
-        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
-            return None
-        headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
+        headers = {"Authorization": f"Bearer {token.access_token}"}
         body = _create_body(spec, licence)
         request = self._client.build("POST", "/people", headers=headers, json=body)
 
         def read(answer: Response | TransportError) -> Outcome | None:
-            if isinstance(answer, Response) and answer.status_code == 401 and self._can_refresh():
-                return None  # not processed: create_user renews the token and sends again
+            if isinstance(answer, Response) and _token_refused(answer):
+                # Not processed: create_user takes the store's token (renewed if need
+                # be) and sends again.
+                self.tokens.forget(token)
+                return None
+            if isinstance(answer, Response):
+                refused = webex_auth.refusal(answer, webex_auth.PEOPLE_WRITE)
+                if refused is not None:
+                    return refused
             return self._person_from(Op.CREATE, self._classify(answer, Op.CREATE), licence)
 
         return Exchange(request, read, via)
@@ -430,6 +422,10 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
+
+
+def _token_refused(answer: Response) -> bool:
+    return answer.status_code == 401
 
 
 def _create_body(spec: UserSpec, licence: str) -> dict[str, Any]:
