@@ -42,6 +42,10 @@ class SandboxConfig:
     zoom_page_token_minutes: float
     webex_page_default: int
     webex_page_max: int
+    zoom_token_seconds: int  # a Server-to-Server token's lifetime (Zoom: one hour)
+    zoom_token_grace_seconds: float  # variant zoom_token_reissue=grace: old tokens' reprieve
+    webex_access_seconds: int  # a service app's access token (Webex's example: 14 days)
+    webex_refresh_seconds: int  # its refresh token, renewed on each use (90 days)
     admin_token: str  # "" = generated once and kept in the sandbox DB
     fault_seed: int
     max_body_bytes: int
@@ -72,6 +76,10 @@ def load() -> SandboxConfig:
         zoom_page_token_minutes=float(_env("ZOOM_PAGE_TOKEN_MINUTES", "15")),
         webex_page_default=int(_env("WEBEX_PAGE_DEFAULT", "100")),
         webex_page_max=int(_env("WEBEX_PAGE_MAX", "1000")),
+        zoom_token_seconds=int(_env("ZOOM_TOKEN_SECONDS", "3600")),
+        zoom_token_grace_seconds=float(_env("ZOOM_TOKEN_GRACE_SECONDS", "5")),
+        webex_access_seconds=int(_env("WEBEX_ACCESS_SECONDS", str(14 * 86400))),
+        webex_refresh_seconds=int(_env("WEBEX_REFRESH_SECONDS", str(90 * 86400))),
         admin_token=_env("ADMIN_TOKEN", ""),
         fault_seed=int(_env("FAULT_SEED", "0")),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),
