@@ -326,9 +326,9 @@ def run(
 def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     """The engine's own CPU per job: the batch pipeline in this process, limits off.
 
-    The worker's main thread claims, loads, sends the creates over the multiplexer,
-    reads their answers and settles; pool threads only run a create that needs more
-    than one request (Zoom's first, which fetches the token). ``time.thread_time`` of
+    The worker's main thread claims, loads, gets the service's token, sends the creates
+    over the multiplexer, reads their answers and settles; pool threads only run a create
+    that is more than one request, or whose answer was a 401. ``time.thread_time`` of
     the main thread, summed over the pipeline's steps, is the engine's CPU; the
     process total adds the pool's. CPU time, not wall time, so other load on the
     machine changes the figure less.

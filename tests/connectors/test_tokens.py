@@ -47,9 +47,9 @@ class ZoomLike:
             self.issued += 1
 
 
-def zoom(server: ZoomLike, store: MemoryTokenStore, secret: str = "secret") -> ZoomConnector:
+def zoom(server: ZoomLike, store: MemoryTokenStore, app_key: str = "k1") -> ZoomConnector:
     return ZoomConnector(
-        ZoomCredentials("acct", "cid", secret),
+        ZoomCredentials("acct", "cid", app_key),
         base_url="https://api.zoom.test/v2",
         oauth_base_url="https://zoom.test",
         transport=server,
@@ -101,8 +101,7 @@ def test_threads_of_one_process_renew_once():
     connector = zoom(server, store)
     outcomes: list[object] = []
     threads = [
-        threading.Thread(target=lambda: outcomes.append(connector.get_user("u1")))
-        for _ in range(8)
+        threading.Thread(target=lambda: outcomes.append(connector.get_user("u1"))) for _ in range(8)
     ]
     for t in threads:
         t.start()
@@ -114,9 +113,9 @@ def test_threads_of_one_process_renew_once():
 
 def test_a_token_of_another_credential_is_never_used():
     server, store = ZoomLike(), MemoryTokenStore()
-    assert isinstance(zoom(server, store, secret="old").get_user("u1"), Ok)
+    assert isinstance(zoom(server, store, app_key="old").get_user("u1"), Ok)
     # The secret was rotated: what the old one got is not this credential's token.
-    assert isinstance(zoom(server, store, secret="new").get_user("u1"), Ok)
+    assert isinstance(zoom(server, store, app_key="new").get_user("u1"), Ok)
     assert fetches(server) == 2
 
 

@@ -214,6 +214,12 @@ class SingleRequestCreate(Protocol):
         to fetch, a licence to look up, a test's transport): call ``create_user``."""
         ...
 
+    def prepare_create(self) -> Outcome | None:
+        """Get what a create needs to be one request — the service's token, Webex's
+        licence id — on the caller's thread (the engine's main thread, which may use the
+        database and wait for the vendor once). None when done, else the failure."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProbeAnswer:

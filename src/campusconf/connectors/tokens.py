@@ -133,6 +133,7 @@ class TokenKeeper:
         self.credential, self._margin, self._clock = credential, margin, clock
         self._lock = threading.Lock()
         self._token: Token | None = None
+        self._refused: Token | None = None  # refused where it could not be renewed at once
 
     def usable(self, token: Token | None, margin: float | None = None) -> bool:
         if token is None or token.credential != self.credential or not token.access_token:
@@ -141,9 +142,22 @@ class TokenKeeper:
         return token.expires_at is None or self._clock() < token.expires_at - ahead
 
     def cached(self) -> Token | None:
-        """The token in memory if it may still be used; no I/O (the engine's sender)."""
+        """The token in memory if it may still be used; no I/O."""
         token = self._token
         return token if self.usable(token) else None
+
+    def peek(self) -> Token | None:
+        """The token in memory, else the store's if it may be used; never the vendor (the
+        engine's main thread, which may read the database but not wait on a vendor)."""
+        token = self.cached()
+        if token is not None:
+            return token
+        with self._lock:
+            stored = self._store.load()
+            if not self._fresh(stored):
+                return None
+            self._token = stored
+            return stored
 
     def current(self) -> Token | Outcome:
         """A token to send: the one in memory, else the store's, else a renewed one."""
@@ -155,7 +169,7 @@ class TokenKeeper:
             if token is not None:
                 return token
             stored = self._store.load()
-            if self.usable(stored):
+            if self._fresh(stored):
                 assert stored is not None
                 self._token = stored
                 return stored
@@ -178,11 +192,18 @@ class TokenKeeper:
             return self._renew(stored if stored is not None else used)
 
     def forget(self, used: Token) -> None:
-        """``used`` was refused where it could not be renewed at once (the sender's
-        thread): the next `current` goes to the store."""
+        """``used`` was refused where it could not be renewed at once (the engine's
+        sender): the next `current` takes another from the store, or renews it."""
         with self._lock:
+            self._refused = used
             if self._token is not None and not self._token.replaces(used):
                 self._token = None
+
+    def _fresh(self, stored: Token | None) -> bool:
+        refused = self._refused
+        return self.usable(stored) and (
+            refused is None or stored is None or stored.replaces(refused)
+        )
 
     def renew_now(self) -> Token | Outcome:
         """A token fetched now, whatever is stored (a probe after a scope was added: a
@@ -205,7 +226,7 @@ class TokenKeeper:
                 return result
             # A token just issued is used even if its lifetime is shorter than the margin.
             if self.usable(result, 0.0 if fetched else None):
-                self._token = result
+                self._token, self._refused = result, None
                 return result
             seen, fetched = result, []  # another process stored one we cannot use: renew
         return TransientFailure(reason="the service's access token could not be renewed")

@@ -237,7 +237,7 @@ class WebexConnector:
         return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via, licence, token = self._client.connections, self._licence_id, self.tokens.cached()
+        via, licence, token = self._client.connections, self._licence_id, self.tokens.peek()
         if via is None or not licence or token is None:
             return None
         headers = {"Authorization": f"Bearer {token.access_token}"}
@@ -257,6 +257,13 @@ class WebexConnector:
             return self._person_from(Op.CREATE, self._classify(answer, Op.CREATE), licence)
 
         return Exchange(request, read, via)
+
+    def prepare_create(self) -> Outcome | None:
+        token = self.tokens.current()
+        if not isinstance(token, Token):
+            return token
+        licence = self._licence()
+        return None if isinstance(licence, str) else licence
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         licence = self._licence()

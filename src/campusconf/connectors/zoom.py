@@ -225,7 +225,7 @@ class ZoomConnector:
         )
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via, token = self._client.connections, self.tokens.cached()
+        via, token = self._client.connections, self.tokens.peek()
         if via is None or token is None:
             return None
         headers = {"Authorization": f"Bearer {token.access_token}"}
@@ -242,6 +242,10 @@ class ZoomConnector:
             return self._user_from(Op.CREATE, self._classify(answer, Op.CREATE), True)
 
         return Exchange(request, read, via)
+
+    def prepare_create(self) -> Outcome | None:
+        token = self.tokens.current()
+        return None if isinstance(token, Token) else token
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         for address in addresses:
