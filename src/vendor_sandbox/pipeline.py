@@ -1,8 +1,8 @@
 """The one path every vendor API request takes.
 
-authenticate → the token's scopes → rate limit → faults (latency, 5xx, time-out) → handler in a transaction →
-faults after commit (lost response, Webex's 400-although-created) → tracking header and
-counters. Any exception becomes the vendor's own 500 body: never a stack trace.
+authenticate → the token's scopes → rate limit → faults (latency, 5xx, time-out) →
+handler in a transaction → faults after commit (lost response, Webex's
+400-although-created) → tracking header and counters. Any exception becomes the vendor's own 500 body: never a stack trace.
 """
 
 from __future__ import annotations
