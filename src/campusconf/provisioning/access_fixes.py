@@ -55,8 +55,10 @@ def explain(
             _(
                 "In the Zoom App Marketplace (Manage), check that the Server-to-Server OAuth "
                 "app is activated, and that %(variables)s hold its current account ID, "
-                "client ID and client secret (regenerating the secret retires the old one). "
-                "After changing a variable, restart the workers."
+                "client ID and client secret (regenerating the secret retires the old one), "
+                "and that no other program (nor another service here) asks for tokens with "
+                "the same app: each new token knocks out the one before. After changing a "
+                "variable, restart the workers."
             )
             % {"variables": listed},
         )
