@@ -11,14 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 from campusconf.connectors import webex_auth
-from campusconf.connectors.base import (
-    Capabilities,
-    Exchange,
-    ProbeAnswer,
-    UserSpec,
-    UserState,
-    VendorUser,
-)
+from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
+from campusconf.connectors.bearer import BearerClient
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -29,18 +23,17 @@ from campusconf.connectors.http import (
     make_reply,
     opt_str,
     page_with_retries,
-    probe_answer,
     rate_limited,
     req_dict,
     req_list,
     req_str,
-    send,
     transport_failure,
 )
 from campusconf.connectors.outcomes import (
     AlreadyExists,
     Created,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -50,13 +43,7 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.tokens import (
-    MemoryTokenStore,
-    Token,
-    TokenKeeper,
-    TokenStore,
-    send_with_token,
-)
+from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
 from campusconf.connectors.webex_auth import WebexCredentials
 from campusconf.connectors.webex_wire import error_fields, person, put_body
 from campusconf.connectors.wire import (
@@ -87,7 +74,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class WebexConnector:
+class WebexConnector(BearerClient):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -110,8 +97,7 @@ class WebexConnector:
         self._client = HttpClient(self._base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
         self._sleep = sleep
-        # The renewed tokens live in ``token_store``, where every worker finds the latest
-        # refresh token (tokens.py); the environment's tokens only seed it.
+        # The environment's tokens seed ``token_store``; the renewed ones live there.
         self.tokens = TokenKeeper(
             token_store or MemoryTokenStore(),
             webex_auth.fetcher(self._client, credentials, clock),
@@ -155,38 +141,13 @@ class WebexConnector:
             return TransientFailure(reason=reason, **meta)
         return Rejected(reason=reason, vendor_code=str(status), **meta)
 
-    # --- transport with the service's token ---------------------------------------
+    # --- the service's token (bearer.BearerClient) ----------------------------------
 
-    def _send(
-        self, op: Op, method: str, url: str, **kwargs: Any
-    ) -> Response | TransportError | Outcome:
-        def with_token(token: str) -> Response | TransportError:
-            headers = {"Authorization": f"Bearer {token}"}
-            return send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
+    def _token_refused(self, answer: Response) -> bool:
+        return answer.status_code == 401
 
-        answer, _ = send_with_token(self.tokens, with_token, _token_refused)
-        if isinstance(answer, Response):
-            refused = webex_auth.refusal(answer, webex_auth.scope_for(method, url))
-            if refused is not None:
-                return refused
-        return answer
-
-    def _request(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome | Reply:
-        answer = self._send(op, method, url, **kwargs)
-        if isinstance(answer, Response | TransportError):
-            return self._classify(answer, op)
-        return answer
-
-    # --- read-only calls for the go-live check (base.Preflight) ---------------------
-
-    def token(self, fresh: bool = False) -> Token | Outcome:
-        return self.tokens.renew_now() if fresh else self.tokens.current()
-
-    def probe(self, path: str, params: Mapping[str, str | int] | None = None) -> ProbeAnswer:
-        answer = self._send(Op.GET, "GET", path, params=params)
-        if isinstance(answer, Response | TransportError):
-            return probe_answer(answer, self._classify(answer, Op.GET))
-        return probe_answer(answer, answer)
+    def _refusal(self, answer: Response, method: str, url: str) -> NotAuthorised | None:
+        return webex_auth.refusal(answer, webex_auth.scope_for(method, url))
 
     def _licence(self) -> str | Outcome:
         """The id of the service's licence: configured, or found by name in GET /licenses."""
@@ -245,13 +206,11 @@ class WebexConnector:
         request = self._client.build("POST", "/people", headers=headers, json=body)
 
         def read(answer: Response | TransportError) -> Outcome | None:
-            if isinstance(answer, Response) and _token_refused(answer):
-                # Not processed: create_user takes the store's token (renewed if need
-                # be) and sends again.
-                self.tokens.forget(token)
-                return None
             if isinstance(answer, Response):
-                refused = webex_auth.refusal(answer, webex_auth.PEOPLE_WRITE)
+                if self._token_refused(answer):
+                    self.tokens.forget(token)  # not processed: the caller sends it again
+                    return None
+                refused = self._refusal(answer, "POST", "/people")
                 if refused is not None:
                     return refused
             return self._person_from(Op.CREATE, self._classify(answer, Op.CREATE), licence)
@@ -429,10 +388,6 @@ class WebexConnector:
         if not isinstance(reply, Reply):
             return reply
         return Ok(tracking_id=reply.tracking_id, http_status=reply.status)
-
-
-def _token_refused(answer: Response) -> bool:
-    return answer.status_code == 401
 
 
 def _create_body(spec: UserSpec, licence: str) -> dict[str, Any]:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
 from campusconf.connectors import zoom_auth, zoom_wire
-from campusconf.connectors.base import (
-    Capabilities,
-    Exchange,
-    ProbeAnswer,
-    UserSpec,
-    UserState,
-    VendorUser,
-)
+from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
+from campusconf.connectors.bearer import BearerClient
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -28,17 +22,16 @@ from campusconf.connectors.http import (
     make_reply,
     opt_str,
     page_with_retries,
-    probe_answer,
     rate_limited,
     req_dict,
     req_list,
-    send,
     transport_failure,
 )
 from campusconf.connectors.outcomes import (
     AlreadyExists,
     Created,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -47,13 +40,7 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.tokens import (
-    MemoryTokenStore,
-    Token,
-    TokenKeeper,
-    TokenStore,
-    send_with_token,
-)
+from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
 from campusconf.connectors.wire import (
     DEFAULT_TIMEOUT,
     HttpClient,
@@ -92,7 +79,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class ZoomConnector:
+class ZoomConnector(BearerClient):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -170,32 +157,13 @@ class ZoomConnector:
         # 400/403/…, including code 200 ("You can add max N paid users").
         return Rejected(reason=reason, vendor_code=vendor_code, **meta)
 
-    # --- transport with the service's token -------------------------------------
+    # --- the service's token (bearer.BearerClient) --------------------------------
 
-    def _request(self, op: Op, method: str, path: str, **kwargs: Any) -> Outcome | Reply:
-        def with_token(token: str) -> Response | TransportError:
-            headers = {"Authorization": f"Bearer {token}"}
-            return send(self._client, op, method, path, self._pacer, headers=headers, **kwargs)
+    def _token_refused(self, answer: Response) -> bool:
+        return zoom_auth.token_refused(answer)
 
-        answer, _ = send_with_token(self.tokens, with_token, zoom_auth.token_refused)
-        if isinstance(answer, Response | TransportError):
-            return self._classify(answer, op)
-        return answer
-
-    # --- read-only calls for the go-live check (base.Preflight) -------------------
-
-    def token(self, fresh: bool = False) -> Token | Outcome:
-        return self.tokens.renew_now() if fresh else self.tokens.current()
-
-    def probe(self, path: str, params: Mapping[str, str | int] | None = None) -> ProbeAnswer:
-        def with_token(token: str) -> Response | TransportError:
-            headers = {"Authorization": f"Bearer {token}"}
-            return send(self._client, Op.GET, "GET", path, None, headers=headers, params=params)
-
-        answer, _ = send_with_token(self.tokens, with_token, zoom_auth.token_refused)
-        if isinstance(answer, Response | TransportError):
-            return probe_answer(answer, self._classify(answer, Op.GET))
-        return probe_answer(answer, answer)
+    def _refusal(self, answer: Response, method: str, url: str) -> NotAuthorised | None:
+        return zoom_auth.refusal(answer)
 
     def _user_outcome(self, op: Op, path: str, created: bool = False, **kwargs: Any) -> Outcome:
         method = "POST" if created else "GET"
