@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from campusconf.connectors.outcomes import TransientFailure
@@ -92,21 +92,9 @@ class MemoryTokenStore:
             result = fetch(stored)
             if isinstance(result, Token):
                 generation = (stored.generation if stored else 0) + 1
-                result = _with_generation(result, generation)
+                result = replace(result, generation=generation)
                 self._token = result
             return result
-
-
-def _with_generation(token: Token, generation: int) -> Token:
-    return Token(
-        token.access_token,
-        token.expires_at,
-        token.refresh_token,
-        token.refresh_expires_at,
-        token.scopes,
-        token.credential,
-        generation,
-    )
 
 
 RENEWAL_ROUNDS = 3

@@ -128,7 +128,11 @@ def probe_due(now: datetime.datetime | None = None) -> int:
         ).update(next_probe_at=later)
         if not claimed:
             continue  # another worker probes it
-        failure = check(problem.service, problem.kind, problem.scope_list)
+        try:
+            failure = check(problem.service, problem.kind, problem.scope_list)
+        except Exception as exc:  # a probe must never stop the worker's schedules
+            log.exception("service %s: the probe failed", problem.service.slug)
+            failure = f"{type(exc).__name__}: {exc}"
         stamp = timezone.now()
         if failure is None:
             ServiceProblem.objects.filter(pk=problem.pk, resolved_at__isnull=True).update(
