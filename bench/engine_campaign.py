@@ -314,7 +314,9 @@ def run(
             time.sleep(random.uniform(4, 10) if args.kill else 1)
             workers.sample_rss()
             fresh = live.filter(status="queued", attempts=0).exists()
-            if args.kill and fresh:
+            # Killed while work is in flight too: the engine claims a whole campaign in
+            # seconds, and a kill only while fresh jobs wait missed the runs altogether.
+            if args.kill and (fresh or live.filter(status="running").exists()):
                 workers.kill_one()
             if faulty and not fresh:
                 faulty = not clear_faults(sandbox)  # the tail converges without new faults
