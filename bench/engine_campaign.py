@@ -15,10 +15,14 @@ PostgreSQL, the server processes of the bench's database) on the others.
 
 With --faults the sandbox answers 5 % 5xx, 5 % time-outs, 2 % lost responses, 10 s of
 eventual consistency and (with limits on) 429 bursts; with --kill a random worker is
-SIGKILLed every 4-10 seconds and started again. At the end it checks that every account
-is invited, that the sandbox holds exactly one user per account, and that no job is
-lost or stuck; it prints a table and exits 1 if any check failed. The engine's tests
-run it small (tests/provisioning/test_campaign_soak.py).
+SIGKILLed every 4-10 seconds and started again; with --token-churn (Zoom) another
+program asks for the app's token every 1-3 seconds, which knocks out the workers' one
+(Errata Z-a: the sandbox's default). At the end it checks that every account is invited, that the
+sandbox holds exactly one user per account, that no job is lost or stuck, that the
+service never paused for its credential (no account failed or waited for an
+authentication reason), and that the workers asked for a token once, plus once per
+token knocked out or worker killed — not once each. It prints a table and exits 1 if
+any check failed. The engine's tests run it small (tests/provisioning/test_campaign_soak.py).
 
 --main-cpu runs the batch pipeline in this process instead (limits off, no faults) and
 prints the worker main thread's CPU per job, the engine's own cost; --profile FILE adds
@@ -98,6 +102,7 @@ class Workers:
         self.env = env
         self.procs = [self._start() for _ in range(count)]
         self.kills = 0
+        self.knocked_out = 0  # tokens asked for from outside (--token-churn)
         self.peak_kb = 0
         self.cpu: dict[int, float] = {}
         self.server_cpu: float | None = None  # PostgreSQL's processes serving them
@@ -162,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vendor", choices=["zoom", "webex"], default="zoom")
     ap.add_argument("--faults", action="store_true")
     ap.add_argument("--kill", action="store_true", help="SIGKILL a random worker every 4-10 s")
+    ap.add_argument(
+        "--token-churn",
+        action="store_true",
+        help="Zoom: ask for the app's token from outside every 1-3 s (knocks the workers' out)",
+    )
     ap.add_argument("--limits", action="store_true", help="sandbox and engine rate limits on")
     ap.add_argument("--plan", default="pro")
     ap.add_argument("--rate-scale", type=float, default=None, help="limits × this (default 1)")
@@ -296,6 +306,7 @@ def run(
     start = time.monotonic()
     live = Job.objects.filter(status__in=["queued", "running"])
     faulty = args.faults
+    churn = Churn(creds) if args.token_churn and args.vendor == "zoom" else None
     try:
         while live.exists() and time.monotonic() - start < args.deadline:
             # A worker takes a few seconds to start: kill one every 4-10 s, so that
@@ -303,12 +314,16 @@ def run(
             time.sleep(random.uniform(4, 10) if args.kill else 1)
             workers.sample_rss()
             fresh = live.filter(status="queued", attempts=0).exists()
-            if args.kill and fresh:
+            # Killed while work is in flight too: the engine claims a whole campaign in
+            # seconds, and a kill only while fresh jobs wait missed the runs altogether.
+            if args.kill and (fresh or live.filter(status="running").exists()):
                 workers.kill_one()
             if faulty and not fresh:
                 faulty = not clear_faults(sandbox)  # the tail converges without new faults
     finally:
         elapsed = time.monotonic() - start
+        if churn is not None:
+            workers.knocked_out = churn.stop()
         workers.stop()
     workers.started_at = started_at
     if backends:
@@ -326,9 +341,9 @@ def run(
 def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
     """The engine's own CPU per job: the batch pipeline in this process, limits off.
 
-    The worker's main thread claims, loads, sends the creates over the multiplexer,
-    reads their answers and settles; pool threads only run a create that needs more
-    than one request (Zoom's first, which fetches the token). ``time.thread_time`` of
+    The worker's main thread claims, loads, gets the service's token, sends the creates
+    over the multiplexer, reads their answers and settles; pool threads only run a create
+    that is more than one request, or whose answer was a 401. ``time.thread_time`` of
     the main thread, summed over the pipeline's steps, is the engine's CPU; the
     process total adds the pool's. CPU time, not wall time, so other load on the
     machine changes the figure less.
@@ -407,6 +422,48 @@ def connection_vendor() -> str:
     return str(connection.vendor)
 
 
+class Churn:
+    """Another program asking for the Zoom app's token every 1-3 s, on a thread of its own:
+    each time, Zoom knocks out the token the workers share (the sandbox's default)."""
+
+    def __init__(self, creds: dict[str, Any]) -> None:
+        import threading
+
+        self.creds, self.count = creds, 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="token-churn", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(random.uniform(1, 3)):
+            knock_out_token(self.creds)
+            self.count += 1
+
+    def stop(self) -> int:
+        self.stopping.set()
+        self.thread.join()
+        return self.count
+
+
+def knock_out_token(creds: dict[str, Any]) -> None:
+    import base64
+
+    import httpx
+
+    zoom = creds["zoom"]
+    pair = f"{zoom['client_id']}:{zoom['client_secret']}".encode()
+    httpx.post(
+        zoom["oauth_url"],
+        params={"grant_type": "account_credentials", "account_id": zoom["account_id"]},
+        headers={"Authorization": "Basic " + base64.b64encode(pair).decode()},
+        timeout=10,
+    ).raise_for_status()
+
+
+def token_requests(requests: dict[str, int], vendor: str) -> int:
+    return sum(n for key, n in requests.items() if key.startswith(f"{vendor} POST oauth.token"))
+
+
 def clear_faults(sandbox: Any) -> bool:
     # The sandbox's admin API draws its 5xx faults too: try again.
     for _ in range(20):
@@ -448,7 +505,7 @@ def report(
 
     from campusconf.accounts.models import Account
     from campusconf.provisioning import ratelimit
-    from campusconf.provisioning.models import Job, RateBucket
+    from campusconf.provisioning.models import Job, RateBucket, ServiceProblem
 
     limit = (
         ratelimit.limits(service).get("light") if args.limits and args.vendor == "zoom" else None
@@ -475,16 +532,38 @@ def report(
     waits = sum(RateBucket.objects.values_list("waits", flat=True))
     finished = sorted(Job.objects.exclude(finished_at=None).values_list("finished_at", flat=True))
     span = (finished[-1] - finished[0]).total_seconds() if len(finished) > 1 else 0.0
+    # The workers' token requests: the sandbox's, less the bench's own knock-outs.
+    tokens = token_requests(counters["requests"], args.vendor) - token_requests(
+        base[2], args.vendor
+    )
+    asked = tokens - workers.knocked_out
+    refused = sum(
+        n - base[2].get(kind, 0)
+        for kind, n in counters["requests"].items()
+        if kind.endswith(" 401") and "oauth" not in kind
+    )
+    paused = list(ServiceProblem.objects.values_list("kind", "detail"))
     checks = {
         "every account invited": states == {"invited": planned},
         "one vendor user per account": sorted(emails) == sorted(wanted),
         "no duplicate vendor user": len(emails) == len(set(emails)),
         "no job lost, stuck or failed": jobs == {"done": planned},
+        # Failed (or waited) for an authentication reason: the service would have paused.
+        "no account failed for an authentication reason": not paused,
+        # One renewal per token knocked out or worker killed mid-renewal, not per worker.
+        "one token renewal at a time": asked <= 1 + workers.knocked_out + workers.kills,
     }
     rows = [
         ("accounts", planned),
         ("workers", args.workers),
         ("worker SIGKILLs", workers.kills),
+        ("tokens knocked out from outside", workers.knocked_out),
+        (
+            "token requests by the workers",
+            asked if args.vendor == "zoom" else f"{asked} (renewals)",
+        ),
+        ("401 answers (a token knocked out or expired)", refused),
+        ("service paused for its credential", paused or "never"),
         ("faults", "on" if args.faults else "off"),
         ("queueing the campaign (s)", f"{t_queued:.1f}"),
         ("wall time (s)", f"{elapsed:.1f}"),

@@ -2,6 +2,12 @@
 
 ``campusconf demo``, ``campusconf serve``, ``campusconf worker`` and every other
 management command (``migrate``, ``check --deploy``, ``createsuperuser`` …).
+
+In the development settings (the default), a command finds the demo sandbox's
+credentials in ``var/sandbox.json`` when the environment lacks them, so the commands the
+README shows work from a second shell while ``make demo`` runs. A setting or secret a
+service needs and does not have ends the command with one line saying which and how to
+set it, never a traceback.
 """
 
 import os
@@ -11,19 +17,47 @@ import sys
 # Django's own commands that change who may sign in. Our commands audit their writes
 # themselves (campusconf.audit.cli); these are audited here once they have succeeded.
 AUDITED_DJANGO_COMMANDS = frozenset({"createsuperuser", "changepassword"})
+DEVELOPMENT = "campusconf.settings.dev"
 
 
 def main(argv: list[str] | None = None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campusconf.settings.dev")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEVELOPMENT)
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from campusconf.connectors.factory import ConnectorConfigError
+
     args = sys.argv[1:] if argv is None else argv
-    execute_from_command_line(["campusconf", *args])
+    development = os.environ["DJANGO_SETTINGS_MODULE"] == DEVELOPMENT
+    try:
+        if development:
+            _demo_credentials()
+        execute_from_command_line(["campusconf", *args])
+    except ImproperlyConfigured as exc:  # a setting the mode needs (SECRET_KEY, …)
+        sys.stderr.write(f"campusconf: {exc}\n")
+        sys.exit(2)
+    except ConnectorConfigError as exc:
+        hint = (
+            " (in development, `make demo` writes the sandbox's credentials to "
+            "var/sandbox.json, where the commands find them)"
+            if development
+            else ""
+        )
+        sys.stderr.write(f"campusconf: {exc}{hint}\n")
+        sys.exit(2)
     if args and args[0] in AUDITED_DJANGO_COMMANDS:
         from campusconf.audit.cli import record_cli
 
         # Passwords are never arguments (asked for, or DJANGO_SUPERUSER_PASSWORD).
         record_cli(f"auth.{args[0]}", None, "campusconf " + shlex.join(args), arguments=args[1:])
+
+
+def _demo_credentials() -> None:
+    from django.conf import settings
+
+    from campusconf.demo.credentials import fill_environment
+
+    fill_environment(settings.VAR_DIR)
 
 
 if __name__ == "__main__":

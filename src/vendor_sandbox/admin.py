@@ -31,6 +31,7 @@ from vendor_sandbox.models import (
     PersonalAccount,
     RateWindow,
     SandboxState,
+    WebexApp,
     WebexJob,
     WebexPerson,
     WebhookDelivery,
@@ -92,6 +93,7 @@ def reset(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     SandboxState.objects.filter(id=1).update(
         clock_offset=0, faults={}, fault_draws=0, variants={}, webex_verified_domains=None
     )
+    credentials.restore_defaults()
     return json_response({"reset": True})
 
 
@@ -295,8 +297,10 @@ def mails(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     return json_response({"items": [mail_json(m, full) for m in query[:limit]]})
 
 
-@admin_api({"GET"})
+@admin_api({"GET", "PUT", "POST"})
 def credentials_view(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    if request.method != "GET":
+        return json_response(credentials.configure(body))
     return json_response(credentials.ensure())
 
 
@@ -320,6 +324,8 @@ def page(request: HttpRequest) -> HttpResponse:
         "mails": Mail.objects.order_by("-id")[:20],
         "zoom_users": ZoomUser.objects.order_by("-id")[:15],
         "webex_people": WebexPerson.objects.order_by("-id")[:15],
+        "apps": [("zoom", a.client_id, a.scopes, a.disabled) for a in ZoomAccount.objects.all()]
+        + [("webex", a.client_id, a.scopes, a.disabled) for a in WebexApp.objects.all()],
     }
     return render(request, "vendor_sandbox/admin.html", context)
 

@@ -44,6 +44,10 @@ class SandboxConfig:
     webex_page_max: int
     webex_verified_domains: tuple[str, ...]  # "*" = every domain (W-f)
     webex_licence_units: int  # totalUnits of each licence of a new org
+    zoom_token_seconds: int  # a Server-to-Server token's lifetime (Zoom: one hour)
+    zoom_token_grace_seconds: float  # variant zoom_token_reissue=grace: old tokens' reprieve
+    webex_access_seconds: int  # a service app's access token (Webex's example: 14 days)
+    webex_refresh_seconds: int  # its refresh token, renewed on each use (90 days)
     admin_token: str  # "" = generated once and kept in the sandbox DB
     fault_seed: int
     max_body_bytes: int
@@ -78,6 +82,10 @@ def load() -> SandboxConfig:
             d.strip().lower() for d in _env("WEBEX_VERIFIED_DOMAINS", "*").split(",") if d.strip()
         ),
         webex_licence_units=int(_env("WEBEX_LICENCE_UNITS", "100000")),
+        zoom_token_seconds=int(_env("ZOOM_TOKEN_SECONDS", "3600")),
+        zoom_token_grace_seconds=float(_env("ZOOM_TOKEN_GRACE_SECONDS", "5")),
+        webex_access_seconds=int(_env("WEBEX_ACCESS_SECONDS", str(14 * 86400))),
+        webex_refresh_seconds=int(_env("WEBEX_REFRESH_SECONDS", str(90 * 86400))),
         admin_token=_env("ADMIN_TOKEN", ""),
         fault_seed=int(_env("FAULT_SEED", "0")),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),

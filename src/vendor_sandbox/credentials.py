@@ -1,4 +1,10 @@
-"""Credentials of the emulated vendor tenants, created once per sandbox DB."""
+"""Credentials of the emulated vendor tenants, created once per sandbox DB.
+
+Besides the organisation's fixed Webex token (a test convenience, see webex/oauth.py),
+the Webex organisation has a service app with a token pair, as a full admin's
+authorisation gives it; a new pair is issued only when the last one can no longer be
+renewed (its refresh token expired, or the authorisation was revoked and granted again).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,16 @@ from typing import Any
 
 from django.db import transaction
 
+from vendor_sandbox import clock, scopes
 from vendor_sandbox.conf import CONFIG
-from vendor_sandbox.models import SandboxState, WebexLicense, WebexOrg, ZoomAccount
+from vendor_sandbox.models import (
+    SandboxState,
+    WebexApp,
+    WebexLicense,
+    WebexOrg,
+    WebexToken,
+    ZoomAccount,
+)
 
 
 def webex_id(kind: str, value: str) -> str:
@@ -56,7 +70,17 @@ def ensure() -> dict[str, Any]:
             client_id=secrets.token_urlsafe(16),
             client_secret=secrets.token_urlsafe(24),
             webhook_secret=secrets.token_urlsafe(16),
+            scopes=list(scopes.ZOOM_DEFAULT),
         )
+    app = WebexApp.objects.filter(org=org).first()
+    if app is None:
+        app = WebexApp.objects.create(
+            client_id="C" + secrets.token_hex(32),
+            client_secret=secrets.token_hex(32),
+            org=org,
+            scopes=list(scopes.WEBEX_DEFAULT),
+        )
+    access, refresh = _token_pair(app)
     base = CONFIG.public_url
     org_uuid = base64.b64decode(org.org_id + "=" * (-len(org.org_id) % 4)).decode()
     return {
@@ -69,6 +93,13 @@ def ensure() -> dict[str, Any]:
             "org_id": org.org_id,
             "org_name": org.name,
             "licenses": {lic.name: lic.license_id for lic in WebexLicense.objects.filter(org=org)},
+            # The service app: what CampusConf's Webex service uses (with renewal).
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "access_token": access.token,
+            "access_token_expires_at": access.expires_at.timestamp(),
+            "refresh_token": refresh.token,
+            "scopes": list(app.scopes),
         },
         "zoom": {
             "base_url": f"{base}/zoom/v2",
@@ -79,5 +110,65 @@ def ensure() -> dict[str, Any]:
             "client_secret": account.client_secret,
             "webhook_secret_token": CONFIG.webhook_secret or account.webhook_secret,
             "plan": CONFIG.zoom_plan,
+            "scopes": list(account.scopes),
         },
     }
+
+
+def _token_pair(app: WebexApp) -> tuple[WebexToken, WebexToken]:
+    """The app's latest token pair; a new one when its refresh token is no longer good."""
+    from vendor_sandbox.webex.oauth import issue_access, issue_pair
+
+    now = clock.now()
+    refresh = (
+        WebexToken.objects.filter(app=app, kind="refresh", expires_at__gt=now)
+        .order_by("-expires_at")
+        .first()
+    )
+    if refresh is None:  # never authorised, or unused too long: authorised (again) now
+        return issue_pair(app, now)
+    access = WebexToken.objects.filter(refresh=refresh.token).order_by("-expires_at").first()
+    return access or issue_access(app, refresh.token, now), refresh
+
+
+def configure(body: dict[str, Any]) -> dict[str, Any]:
+    """The admin API's changes to a vendor's app (``PUT /_admin/credentials``):
+    ``{"vendor": "zoom"|"webex", "scopes": [...], "disabled": bool, "rotate_secret": true}``.
+
+    Scopes: a Zoom token keeps the scopes it was issued with (a new token is needed to
+    get added ones); Webex tokens follow the app at once. Disabled: Zoom's app
+    deactivated, Webex's authorisation suspended — their tokens stop working; enabled
+    again, the same tokens work again (at Webex, authorising again would issue a new
+    pair: a sandbox shortcut). A rotated client secret refuses the old one; tokens
+    already issued keep working.
+    """
+    vendor = body.get("vendor")
+    unknown = set(body) - {"vendor", "scopes", "disabled", "rotate_secret"}
+    if vendor not in ("zoom", "webex") or unknown:
+        raise ValueError("body: vendor (zoom or webex), and any of scopes, disabled, rotate_secret")
+    app: ZoomAccount | WebexApp | None = (
+        ZoomAccount.objects.first() if vendor == "zoom" else WebexApp.objects.first()
+    )
+    if app is None:
+        raise ValueError("no credentials yet: run init-credentials")
+    if "scopes" in body:
+        wanted = body["scopes"]
+        if not isinstance(wanted, list) or not all(isinstance(x, str) for x in wanted):
+            raise ValueError("scopes must be a list of strings")
+        app.scopes = wanted
+    if "disabled" in body:
+        if not isinstance(body["disabled"], bool):
+            raise ValueError("disabled must be true or false")
+        app.disabled = body["disabled"]
+    if body.get("rotate_secret"):
+        app.client_secret = (
+            secrets.token_hex(32) if vendor == "webex" else secrets.token_urlsafe(24)
+        )
+    app.save()
+    return ensure()
+
+
+def restore_defaults() -> None:
+    """Back to the apps as first authorised (the admin reset): default scopes, enabled."""
+    ZoomAccount.objects.update(scopes=list(scopes.ZOOM_DEFAULT), disabled=False)
+    WebexApp.objects.update(scopes=list(scopes.WEBEX_DEFAULT), disabled=False)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from vendor_sandbox import counters, faults, groupcommit, ratelimit, variants
+from vendor_sandbox import counters, faults, groupcommit, ratelimit, scopes, variants
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import ApiError, Dialect
 from vendor_sandbox.groupcommit import Fallback
@@ -46,9 +46,12 @@ def principal(
     authenticate: Callable[[Any, datetime], Any], environ: dict[str, Any], now: datetime
 ) -> Any:
     try:  # on the sandbox clock: a token expires when the moved clock says so
-        return authenticate(SimpleNamespace(META=environ), now)
+        principal = authenticate(SimpleNamespace(META=environ), now)
     except ApiError:
         raise Fallback from None
+    if not scopes.fast_allowed(environ):
+        raise Fallback  # Django answers the vendor's refusal
+    return principal
 
 
 def body(raw: bytes) -> dict[str, Any]:

@@ -72,6 +72,33 @@ class WebexPerson(models.Model):
         return f"{type(self).__name__} {self.pk}"
 
 
+class WebexApp(models.Model):
+    """A service app a full admin authorised for the organisation (Control Hub)."""
+
+    client_id = models.CharField(max_length=100, primary_key=True)
+    client_secret = models.CharField(max_length=100)
+    org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
+    scopes = models.JSONField(default=list)
+    # The authorisation revoked: its access and refresh tokens stop working at once.
+    disabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
+class WebexToken(models.Model):
+    """A service app's access or refresh token; times on the sandbox clock."""
+
+    token = models.CharField(max_length=200, primary_key=True)
+    kind = models.CharField(max_length=10)  # access | refresh
+    app = models.ForeignKey(WebexApp, on_delete=models.CASCADE)
+    expires_at = models.DateTimeField()
+    refresh = models.CharField(max_length=200, blank=True, default="")  # an access token's
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
 class WebexJob(models.Model):
     job_id = models.CharField(max_length=100, primary_key=True)
     org = models.ForeignKey(WebexOrg, on_delete=models.CASCADE)
@@ -83,10 +110,15 @@ class WebexJob(models.Model):
 
 
 class ZoomAccount(models.Model):
+    """The Zoom account and its Server-to-Server OAuth app (one app per account here)."""
+
     account_id = models.CharField(max_length=100, primary_key=True)
     client_id = models.CharField(max_length=100, unique=True)
     client_secret = models.CharField(max_length=100)
     webhook_secret = models.CharField(max_length=100)
+    scopes = models.JSONField(default=list)  # the app's scopes (Marketplace, "Scopes")
+    # The app deactivated: no token is issued, and those issued stop working.
+    disabled = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{type(self).__name__} {self.pk}"
@@ -96,6 +128,9 @@ class ZoomToken(models.Model):
     token = models.CharField(max_length=200, primary_key=True)
     account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE)
     expires_at = models.DateTimeField()
+    scopes = models.JSONField(default=list)  # as granted when issued; added later need a new one
+    issued_at = models.DateTimeField(null=True)
+    superseded_at = models.DateTimeField(null=True)  # a newer token of the app was issued
 
     def __str__(self) -> str:
         return f"{type(self).__name__} {self.pk}"

@@ -1,8 +1,8 @@
 """The one path every vendor API request takes.
 
-authenticate → rate limit → faults (latency, 5xx, time-out) → handler in a transaction →
-faults after commit (lost response, Webex's 400-although-created) → tracking header and
-counters. Any exception becomes the vendor's own 500 body: never a stack trace.
+authenticate → the token's scopes → rate limit → faults (latency, 5xx, time-out) →
+handler in a transaction → faults after commit (lost response, Webex's
+400-although-created) → tracking header and counters. Any exception becomes the vendor's own 500 body: never a stack trace.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
-from vendor_sandbox import counters, faults, writelock
+from vendor_sandbox import counters, faults, scopes, writelock
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import ApiError, Dialect
 
@@ -108,6 +108,7 @@ def _serve(
     fault_cfg, offset, webhook_url, chosen = faults.load()
     now = datetime.fromtimestamp(time.time() + offset, tz=UTC)
     principal = api.authenticate(request, now)
+    scopes.check(api.dialect.name, request, endpoint.name)
     if CONFIG.limits_enabled:
         api.limit(principal, endpoint)
     if endpoint.precheck:

@@ -5,6 +5,7 @@ from vendor_sandbox.scim import webex as webex_scim
 from vendor_sandbox.scim import zoom as zoom_scim
 from vendor_sandbox.webex import api as webex
 from vendor_sandbox.webex import licences as webex_licences
+from vendor_sandbox.webex import oauth as webex_oauth
 from vendor_sandbox.webex import pages as webex_pages
 from vendor_sandbox.zoom import api as zoom
 from vendor_sandbox.zoom import oauth
@@ -16,6 +17,7 @@ handler404 = "vendor_sandbox.admin.not_found"
 handler500 = "vendor_sandbox.admin.server_error"
 
 urlpatterns = [
+    path("webex/v1/access_token", webex_oauth.token),
     path("webex/v1/people", webex.people),
     path("webex/v1/people/<str:person_id>", webex.person),
     path("webex/v1/licenses", webex_licences.licenses),

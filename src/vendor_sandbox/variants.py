@@ -63,6 +63,14 @@ VARIANTS: dict[str, Variant] = {
             '"false" as Cisco\'s spec types them (documented), or JSON booleans as SDKs '
             "and samples show them",
         ),
+        Variant(
+            "zoom_token_reissue",
+            "zoom",
+            ("invalidates", "grace", "independent"),
+            "a new Server-to-Server token: knocks out every earlier one at once (Zoom's "
+            "staff in its forum), lets them work a few seconds more (the tolerance reported "
+            "later), or leaves them until they expire (Zoom's current page)",
+        ),
     )
 }
 DEFAULTS: dict[str, str] = {name: v.choices[0] for name, v in VARIANTS.items()}

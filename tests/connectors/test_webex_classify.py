@@ -8,8 +8,10 @@ import pytest
 
 from campusconf.connectors import (
     AlreadyExists,
+    AuthProblem,
     Created,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     RateLimited,
@@ -22,6 +24,7 @@ from campusconf.connectors import (
     VendorUser,
     wire,
 )
+from campusconf.connectors.tokens import MemoryTokenStore
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from tests.connectors.scripted import Script, reply
 
@@ -110,7 +113,7 @@ def test_a_400_on_create_is_unknown_because_webex_may_have_created_it():
         (409, AlreadyExists),
         (404, NotFound),
         (410, NotFound),
-        (403, Rejected),
+        (403, NotAuthorised),
         (500, TransientFailure),
         (502, TransientFailure),
     ],
@@ -210,7 +213,7 @@ def test_deactivate_sets_login_enabled_false():
 
 
 def test_token_refresh_near_expiry_and_on_401_keeps_the_rotated_tokens():
-    saved: list[WebexCredentials] = []
+    store = MemoryTokenStore()
     refreshed = reply(
         200,
         {
@@ -226,7 +229,7 @@ def test_token_refresh_near_expiry_and_on_401_keeps_the_rotated_tokens():
         .on("GET", "/v1/people/P1", reply(200, person()))
     )
     creds = WebexCredentials("tok-1", "ref-1", "cid", "secret", expires_at=1000.0)
-    connector = webex(script, creds, clock=lambda: 900.0, on_token_refresh=saved.append)
+    connector = webex(script, creds, clock=lambda: 900.0, token_store=store)
     assert isinstance(connector.get_user("P1"), Ok)
     token_call = next(r for r in script.calls if r.path == "/v1/access_token")
     form = dict(x.split("=") for x in token_call.content.decode().split("&"))
@@ -236,18 +239,22 @@ def test_token_refresh_near_expiry_and_on_401_keeps_the_rotated_tokens():
         "client_secret": "secret",
         "refresh_token": "ref-1",
     }
-    assert saved[-1].access_token == "tok-2" and saved[-1].refresh_token == "ref-2"
+    stored = store.load()
+    assert stored is not None
+    assert (stored.access_token, stored.refresh_token) == ("tok-2", "ref-2")
+    assert stored.refresh_expires_at == 900.0 + 7776000
     assert script.calls[-1].headers["authorization"] == "Bearer tok-2"
 
     script.routes[("GET", "/v1/people/P1")].insert(0, reply(401, error("Unauthorized")))
     assert isinstance(connector.get_user("P1"), Ok)
-    assert len(saved) == 2
+    assert len(script.paths("POST")) == 2 and store.load().generation == 3
 
 
-def test_without_refresh_credentials_a_401_is_rejected():
+def test_without_refresh_credentials_a_401_is_not_authorised():
     script = Script().on("GET", "/v1/people/P1", reply(401, error("Unauthorized")))
     outcome = webex(script).get_user("P1")
-    assert isinstance(outcome, Rejected) and outcome.http_status == 401
+    assert isinstance(outcome, NotAuthorised) and outcome.problem is AuthProblem.CREDENTIAL
+    assert "no refresh token" in outcome.reason
 
 
 def test_reinvite_replaces_the_pending_person():

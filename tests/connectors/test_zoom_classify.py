@@ -10,9 +10,11 @@ import pytest
 
 from campusconf.connectors import (
     AlreadyExists,
+    AuthProblem,
     Created,
     HeldElsewhere,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     RateLimited,
@@ -238,13 +240,15 @@ def test_token_is_cached_then_renewed_on_expiry_and_on_401():
     assert script.paths("POST") == ["/oauth/token"] * 3
 
 
-def test_a_second_401_is_rejected_not_looped():
+def test_a_token_refused_even_when_new_is_not_authorised_not_looped():
     script = Script().on(
         "GET", "/v2/users/u1", reply(401, {"code": 124, "message": "Invalid access token."})
     )
     outcome = zoom(script).get_user("u1")
-    assert isinstance(outcome, Rejected) and outcome.http_status == 401
-    assert script.paths("POST") == ["/oauth/token"] * 2
+    assert isinstance(outcome, NotAuthorised) and outcome.http_status == 401
+    assert outcome.problem is AuthProblem.CREDENTIAL
+    # The first token and two new ones (tokens.RENEWAL_ROUNDS sends), then it stops.
+    assert script.paths("POST") == ["/oauth/token"] * 3
 
 
 def _page(users, token=""):

@@ -109,6 +109,11 @@ def running_sandbox(tmp: Path, cpus: set[int] | None = None, **env: str) -> Iter
 def vendor_env(creds: dict[str, Any]) -> dict[str, str]:
     return {
         "CAMPUSCONF_WEBEX_TOKEN": creds["webex"]["token"],
+        # The Webex service app's pair, renewed by the connector (Errata W-h).
+        "CAMPUSCONF_WEBEX_ACCESS_TOKEN": creds["webex"]["access_token"],
+        "CAMPUSCONF_WEBEX_REFRESH_TOKEN": creds["webex"]["refresh_token"],
+        "CAMPUSCONF_WEBEX_CLIENT_ID": creds["webex"]["client_id"],
+        "CAMPUSCONF_WEBEX_CLIENT_SECRET": creds["webex"]["client_secret"],
         "CAMPUSCONF_ZOOM_ACCOUNT_ID": creds["zoom"]["account_id"],
         "CAMPUSCONF_ZOOM_CLIENT_ID": creds["zoom"]["client_id"],
         "CAMPUSCONF_ZOOM_CLIENT_SECRET": creds["zoom"]["client_secret"],
@@ -132,7 +137,12 @@ def connector_settings(vendor: str, creds: dict[str, Any], **extra: Any) -> dict
     licence = next(v for k, v in licences.items() if "Meeting" in k)
     return {
         "base_url": creds["webex"]["base_url"],
-        "access_token_env": "CAMPUSCONF_WEBEX_TOKEN",
+        # The service app's tokens, as production uses them: renewed through the refresh
+        # token and kept in the database (the organisation's fixed token never expires).
+        "access_token_env": "CAMPUSCONF_WEBEX_ACCESS_TOKEN",
+        "refresh_token_env": "CAMPUSCONF_WEBEX_REFRESH_TOKEN",
+        "client_id_env": "CAMPUSCONF_WEBEX_CLIENT_ID",
+        "client_secret_env": "CAMPUSCONF_WEBEX_CLIENT_SECRET",
         "licence_id": licence,
         **extra,
     }

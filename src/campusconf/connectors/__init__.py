@@ -7,10 +7,12 @@ from campusconf.connectors.base import Capabilities, Connector, UserSpec, UserSt
 from campusconf.connectors.factory import ConnectorConfigError, build_connector
 from campusconf.connectors.outcomes import (
     AlreadyExists,
+    AuthProblem,
     Created,
     Failure,
     HeldElsewhere,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -23,6 +25,7 @@ from campusconf.connectors.outcomes import (
 
 __all__ = [
     "AlreadyExists",
+    "AuthProblem",
     "Capabilities",
     "Connector",
     "ConnectorConfigError",
@@ -30,6 +33,7 @@ __all__ = [
     "Failure",
     "HeldElsewhere",
     "ListingFailed",
+    "NotAuthorised",
     "NotFound",
     "Ok",
     "Outcome",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from campusconf.connectors.outcomes import Outcome
+    from campusconf.connectors.tokens import Token
     from campusconf.connectors.wire import PerThreadConnections, Request, Response, TransportError
 
 
@@ -199,4 +200,34 @@ class SingleRequestCreate(Protocol):
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
         """The create of ``spec`` as one request, or None when it needs more (a token
         to fetch, a licence to look up, a test's transport): call ``create_user``."""
+        ...
+
+    def prepare_create(self) -> Outcome | None:
+        """Get what a create needs to be one request — the service's token, Webex's
+        licence id — on the caller's thread (the engine's main thread, which may use the
+        database and wait for the vendor once). None when done, else the failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """One read as the go-live check sees it: the outcome (``Ok`` for a 2xx), and what
+    came over the wire — the status, the headers (rate limits, ``Date``) and the body."""
+
+    outcome: Outcome
+    status: int | None
+    headers: Mapping[str, str]
+    body: Any = None
+
+
+@runtime_checkable
+class Preflight(Protocol):
+    """The read-only calls ``campusconf vendor-check`` makes (Webex, Zoom)."""
+
+    def token(self, fresh: bool = False) -> Token | Outcome:
+        """The service's token (a new one with ``fresh``: what the vendor grants now)."""
+        ...
+
+    def probe(self, path: str, params: Mapping[str, str | int] | None = None) -> ProbeAnswer:
+        """``GET path`` with the service's token; never a write."""
         ...

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from campusconf.connectors import wire
 from campusconf.connectors.base import Connector
 from campusconf.connectors.http import Pacer
+from campusconf.connectors.tokens import TokenStore
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 
@@ -19,13 +20,21 @@ KINDS = ("webex", "zoom", "scim")
 
 
 class ConnectorConfigError(ValueError):
-    """A setting or secret a connector needs is missing or malformed."""
+    """A setting or secret a connector needs is missing or malformed.
+
+    ``key`` names it as the factory knows it (``client_secret``); ``kind`` says whether
+    it is a "setting" or a "secret", so a caller can say where it comes from.
+    """
+
+    def __init__(self, message: str, *, key: str = "", kind: str = "") -> None:
+        super().__init__(message)
+        self.key, self.kind = key, kind
 
 
 def _need(values: Mapping[str, str], key: str, where: str) -> str:
     value = values.get(key, "")
     if not value:
-        raise ConnectorConfigError(f"{where} {key!r} is missing")
+        raise ConnectorConfigError(f"{where} {key!r} is missing", key=key, kind=where)
     return value
 
 
@@ -36,12 +45,15 @@ def build_connector(
     *,
     pacer: Pacer | None = None,
     timeout: float | None = None,
+    token_store: TokenStore | None = None,
 ) -> Connector:
     """A connector for `kind` ("webex", "zoom" or "scim").
 
     `pacer` is called before every request with the operation's name (the engine's
     shared rate limiter and lease heartbeat); `timeout` (seconds) replaces the
     connectors' default time-outs, so tests and benches can make a time-out cheap.
+    `token_store` is where the service's vendor token lives, shared by every process
+    (Webex and Zoom; without one, the connector keeps its token in memory).
 
     webex: settings base_url, licence_id or licence_name; secrets access_token,
         and for renewal refresh_token, client_id, client_secret, expires_at (Unix time).
@@ -58,7 +70,9 @@ def build_connector(
             expires_at = float(expires) if expires else None
         except ValueError as exc:
             raise ConnectorConfigError(
-                f"secret 'expires_at' is not a Unix time: {expires!r}"
+                f"secret 'expires_at' is not a Unix time: {expires!r}",
+                key="expires_at",
+                kind="secret",
             ) from exc
         credentials = WebexCredentials(
             access_token=_need(secrets, "access_token", "secret"),
@@ -74,12 +88,15 @@ def build_connector(
             licence_name=settings.get("licence_name", ""),
             pacer=pacer,
             timeout=limit,
+            token_store=token_store,
         )
     if kind == "zoom":
         action = settings.get("delete_action") or "delete"
         if action not in ("delete", "disassociate"):
             raise ConnectorConfigError(
-                f"setting 'delete_action' must be delete or disassociate, not {action!r}"
+                f"setting 'delete_action' must be delete or disassociate, not {action!r}",
+                key="delete_action",
+                kind="setting",
             )
         return ZoomConnector(
             ZoomCredentials(
@@ -92,6 +109,7 @@ def build_connector(
             delete_action="disassociate" if action == "disassociate" else "delete",
             pacer=pacer,
             timeout=limit,
+            token_store=token_store,
         )
     if kind == "scim":
         # Imported here: the SCIM libraries (pydantic models) take a second to import,
@@ -117,4 +135,6 @@ def build_connector(
             pacer=pacer,
             timeout=scim_http.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout)),
         )
-    raise ConnectorConfigError(f"unknown connector kind {kind!r}; expected one of {KINDS}")
+    raise ConnectorConfigError(
+        f"unknown connector kind {kind!r}; expected one of {KINDS}", key="kind", kind="setting"
+    )

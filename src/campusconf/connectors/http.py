@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from campusconf.connectors.base import ProbeAnswer
 from campusconf.connectors.outcomes import (
+    Ok,
     Outcome,
     RateLimited,
     RateScope,
@@ -70,6 +72,16 @@ def make_reply(response: Response, body: Any, tracking_id: str | None) -> Reply:
         tracking_id=tracking_id,
         next_link=response.next_link(),
     )
+
+
+def probe_answer(answer: Response | TransportError | Outcome, read: Outcome | Reply) -> ProbeAnswer:
+    """A read as the go-live check sees it: the outcome, the status, headers and body."""
+    if not isinstance(answer, Response):
+        return ProbeAnswer(read if not isinstance(read, Reply) else Ok(), None, {})
+    if isinstance(read, Reply):
+        ok = Ok(tracking_id=read.tracking_id, http_status=read.status)
+        return ProbeAnswer(ok, answer.status_code, answer.headers, read.body)
+    return ProbeAnswer(read, answer.status_code, answer.headers)
 
 
 class ContractError(Exception):

@@ -70,12 +70,33 @@ class NotFound(_Traced):
 class Rejected(_Traced):
     """The vendor refused the request; retrying the same request will not help.
 
-    Covers bad input, missing rights (401/403 after a token renewal), seat
-    limits ("You can add max N paid users") and operations a vendor cannot do.
+    Covers bad input, seat limits ("You can add max N paid users") and operations a
+    vendor cannot do. A refused credential or a missing scope is `NotAuthorised`.
     """
 
     reason: str
     vendor_code: str | None = None
+
+
+class AuthProblem(enum.StrEnum):
+    CREDENTIAL = "credential"  # the vendor refuses the service's credential itself
+    PERMISSION = "permission"  # the credential works, but lacks a scope or a role
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotAuthorised(_Traced):
+    """The vendor refused the service's credential, or a scope it needs: a problem of the
+    service, not of the user the call was about (docs/vendors.md, "Authentication").
+
+    Nothing was done at the vendor. The engine pauses the service's work until the
+    credential works again; retrying the call alone would only repeat the refusal.
+    `missing_scopes` are the vendor's alternatives when it names them (any one would do).
+    """
+
+    reason: str
+    problem: AuthProblem = AuthProblem.CREDENTIAL
+    vendor_code: str | None = None
+    missing_scopes: tuple[str, ...] = ()
 
 
 class RateScope(enum.StrEnum):
@@ -133,6 +154,7 @@ Outcome = (
     | HeldElsewhere
     | NotFound
     | Rejected
+    | NotAuthorised
     | RateLimited
     | TransientFailure
     | UnknownOutcome
@@ -144,6 +166,7 @@ Failure = (
     | HeldElsewhere
     | NotFound
     | Rejected
+    | NotAuthorised
     | RateLimited
     | TransientFailure
     | UnknownOutcome

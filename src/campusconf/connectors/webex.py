@@ -6,11 +6,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from campusconf.connectors import webex_auth
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
+from campusconf.connectors.bearer import BearerClient
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -19,19 +21,17 @@ from campusconf.connectors.http import (
     contract_failure,
     decode_json,
     make_reply,
-    opt_str,
     page_with_retries,
     rate_limited,
     req_dict,
     req_list,
-    req_str,
-    send,
     transport_failure,
 )
 from campusconf.connectors.outcomes import (
     AlreadyExists,
     Created,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -40,6 +40,8 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
+from campusconf.connectors.webex_auth import WebexCredentials
 from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
 from campusconf.connectors.webex_put import put_person
 from campusconf.connectors.webex_wire import (
@@ -64,19 +66,7 @@ TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renew
 DEFAULT_RETRY_AFTER = 15.0
 
 
-@dataclass(frozen=True)
-class WebexCredentials:
-    """A service app's tokens. Without client id/secret/refresh token there is no renewal.
-
-    `expires_at` is a Unix time; None means "unknown", and the token is then
-    renewed only when Webex answers 401.
-    """
-
-    access_token: str
-    refresh_token: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    expires_at: float | None = None
+__all__ = ["WebexConnector", "WebexCredentials"]
 
 
 CAPABILITIES = Capabilities(
@@ -90,7 +80,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class WebexConnector:
+class WebexConnector(BearerClient):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -100,22 +90,26 @@ class WebexConnector:
         base_url: str = "https://webexapis.com/v1",
         licence_id: str = "",
         licence_name: str = "",
-        on_token_refresh: Callable[[WebexCredentials], None] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         transport: Transport | None = None,
         pacer: Pacer | None = None,
+        token_store: TokenStore | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._credentials = credentials
         self._base_url = base_url.rstrip("/")
         self._licences = LicenceChoice(licence_id, licence_name)
-        # Webex rotates refresh tokens: the caller must keep the new ones.
-        self._on_token_refresh = on_token_refresh
         self._client = HttpClient(self._base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
-        self._clock = clock
         self._sleep = sleep
+        # The environment's tokens seed ``token_store``; the renewed ones live there.
+        self.tokens = TokenKeeper(
+            token_store or MemoryTokenStore(),
+            webex_auth.fetcher(self._client, credentials, clock),
+            credential=webex_auth.fingerprint(credentials),
+            margin=TOKEN_MARGIN,
+            clock=clock,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -157,59 +151,13 @@ class WebexConnector:
             return TransientFailure(reason=reason, **meta)
         return Rejected(reason=reason, vendor_code=str(status), **meta)
 
-    # --- transport with token handling --------------------------------------------
+    # --- the service's token (bearer.BearerClient) ----------------------------------
 
-    def _can_refresh(self) -> bool:
-        c = self._credentials
-        return bool(c.refresh_token and c.client_id and c.client_secret)
+    def _token_refused(self, answer: Response) -> bool:
+        return answer.status_code == 401
 
-    def _refresh_token(self) -> Outcome | None:
-        c = self._credentials
-        data = {
-            "grant_type": "refresh_token",
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-        }
-        reply = self._classify(
-            send(self._client, Op.AUTH, "POST", "/access_token", None, data=data), Op.AUTH
-        )
-        if not isinstance(reply, Reply):
-            return reply
-        try:
-            body = req_dict(reply.body, "token answer")
-            access = req_str(body, "access_token")
-            lifetime = body.get("expires_in")
-            if not isinstance(lifetime, int | float):
-                raise ContractError("field 'expires_in' is not a number")
-            refresh = opt_str(body, "refresh_token") or c.refresh_token
-        except ContractError as exc:
-            return contract_failure(Op.AUTH, VENDOR, str(exc), reply.tracking_id, reply.status)
-        self._credentials = replace(
-            c, access_token=access, refresh_token=refresh, expires_at=self._clock() + lifetime
-        )
-        if self._on_token_refresh is not None:
-            self._on_token_refresh(self._credentials)
-        return None
-
-    def _request(self, op: Op, method: str, url: str, **kwargs: Any) -> Outcome | Reply:
-        expires = self._credentials.expires_at
-        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
-            failure = self._refresh_token()
-            if failure is not None:
-                return failure
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
-            answer = send(self._client, op, method, url, self._pacer, headers=headers, **kwargs)
-            # A 401 was not processed, so one retry with a renewed token is safe.
-            unauthorised = isinstance(answer, Response) and answer.status_code == 401
-            if unauthorised and attempt == 1 and self._can_refresh():
-                failure = self._refresh_token()
-                if failure is not None:
-                    return failure
-                continue
-            break
-        return self._classify(answer, op)
+    def _refusal(self, answer: Response, method: str, url: str) -> NotAuthorised | None:
+        return webex_auth.refusal(answer, webex_auth.scope_for(method, url))
 
     def _licence(self) -> str | Outcome:
         return self._licences.resolve(self._request)
@@ -240,22 +188,31 @@ class WebexConnector:
         return self._person_outcome(Op.CREATE, "POST", "/people", json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via, licence = self._client.connections, self._licences.id
-        expires = self._credentials.expires_at
-        if via is None or not licence:
+        via, licence, token = self._client.connections, self._licences.id, self.tokens.peek()
+        if via is None or not licence or token is None:
             return None
-        if self._can_refresh() and expires is not None and self._clock() >= expires - TOKEN_MARGIN:
-            return None
-        headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
+        headers = {"Authorization": f"Bearer {token.access_token}"}
         body = create_body(spec, licence)
         request = self._client.build("POST", "/people", headers=headers, json=body)
 
         def read(answer: Response | TransportError) -> Outcome | None:
-            if isinstance(answer, Response) and answer.status_code == 401 and self._can_refresh():
-                return None  # not processed: create_user renews the token and sends again
+            if isinstance(answer, Response):
+                if self._token_refused(answer):
+                    self.tokens.forget(token)  # not processed: the caller sends it again
+                    return None
+                refused = self._refusal(answer, "POST", "/people")
+                if refused is not None:
+                    return refused
             return self._person_from(Op.CREATE, self._classify(answer, Op.CREATE), licence)
 
         return Exchange(request, read, via)
+
+    def prepare_create(self) -> Outcome | None:
+        token = self.tokens.current()
+        if not isinstance(token, Token):
+            return token
+        licence = self._licence()
+        return None if isinstance(licence, str) else licence
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         licence = self._licence()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
-from campusconf.connectors import zoom_wire
+from campusconf.connectors import zoom_auth, zoom_wire
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
+from campusconf.connectors.bearer import BearerClient
 from campusconf.connectors.http import (
     ContractError,
     Op,
@@ -23,8 +24,6 @@ from campusconf.connectors.http import (
     page_with_retries,
     req_dict,
     req_list,
-    req_str,
-    send,
     transport_failure,
 )
 from campusconf.connectors.outcomes import (
@@ -32,6 +31,7 @@ from campusconf.connectors.outcomes import (
     Created,
     HeldElsewhere,
     ListingFailed,
+    NotAuthorised,
     NotFound,
     Ok,
     Outcome,
@@ -39,6 +39,7 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
+from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
 from campusconf.connectors.wire import (
     DEFAULT_TIMEOUT,
     HttpClient,
@@ -46,7 +47,6 @@ from campusconf.connectors.wire import (
     Timeout,
     Transport,
     TransportError,
-    basic_auth,
 )
 
 VENDOR = "zoom"
@@ -63,7 +63,7 @@ LIST_RESTARTS = 3
 class ZoomCredentials:
     account_id: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
 
 
 CAPABILITIES = Capabilities(
@@ -77,7 +77,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class ZoomConnector:
+class ZoomConnector(BearerClient):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -90,19 +90,27 @@ class ZoomConnector:
         timeout: Timeout = DEFAULT_TIMEOUT,
         transport: Transport | None = None,
         pacer: Pacer | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        token_store: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._credentials = credentials
-        self._oauth_url = oauth_base_url.rstrip("/") + "/oauth/token"
         self._delete_action = delete_action
-        self._basic_auth = basic_auth(credentials.client_id, credentials.client_secret)
         self._client = HttpClient(base_url, timeout=timeout, transport=transport)
         self._pacer = pacer
-        self._clock = clock
         self._sleep = sleep
-        self._token: str | None = None
-        self._token_expires = 0.0
+        c = credentials
+        oauth_url = oauth_base_url.rstrip("/") + "/oauth/token"
+        # One token for the whole service (Zoom knocks out the previous one when asked
+        # for another): kept in ``token_store``, shared by every process (tokens.py).
+        self.tokens = TokenKeeper(
+            token_store or MemoryTokenStore(),
+            zoom_auth.fetcher(
+                self._client, oauth_url, c.account_id, c.client_id, c.client_secret, clock
+            ),
+            credential=zoom_auth.fingerprint(c.account_id, c.client_id, c.client_secret),
+            margin=TOKEN_MARGIN,
+            clock=clock,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -121,6 +129,9 @@ class ZoomConnector:
                 return contract_failure(op, VENDOR, str(exc), tracking, status)
             return make_reply(answer, body, tracking)
 
+        refused = zoom_auth.refusal(answer)
+        if refused is not None:
+            return refused
         code, message = zoom_wire.error_fields(answer)
         reason = message or f"HTTP {status}"
         vendor_code = None if code is None else str(code)
@@ -139,52 +150,16 @@ class ZoomConnector:
             if op is Op.CREATE:
                 return UnknownOutcome(reason=reason, **meta)
             return TransientFailure(reason=reason, **meta)
-        # 400/401/403/…, including code 200 ("You can add max N paid users").
+        # 400/403/…, including code 200 ("You can add max N paid users").
         return Rejected(reason=reason, vendor_code=vendor_code, **meta)
 
-    # --- transport with token handling ------------------------------------------
+    # --- the service's token (bearer.BearerClient) --------------------------------
 
-    def _fetch_token(self) -> Outcome | None:
-        creds = self._credentials
-        answer = send(
-            self._client,
-            Op.AUTH,
-            "POST",
-            self._oauth_url,
-            None,
-            params={"grant_type": "account_credentials", "account_id": creds.account_id},
-            headers={"Authorization": self._basic_auth},
-        )
-        reply = self._classify(answer, Op.AUTH)
-        if not isinstance(reply, Reply):
-            return reply
-        try:
-            body = req_dict(reply.body, "token answer")
-            token = req_str(body, "access_token")
-            lifetime = body.get("expires_in", 3600)
-            if not isinstance(lifetime, int | float):
-                raise ContractError("field 'expires_in' is not a number")
-        except ContractError as exc:
-            return contract_failure(Op.AUTH, VENDOR, str(exc), reply.tracking_id, reply.status)
-        self._token = token
-        self._token_expires = self._clock() + float(lifetime) - TOKEN_MARGIN
-        return None
+    def _token_refused(self, answer: Response) -> bool:
+        return zoom_auth.token_refused(answer)
 
-    def _request(self, op: Op, method: str, path: str, **kwargs: Any) -> Outcome | Reply:
-        for attempt in (1, 2):
-            if self._token is None or self._clock() >= self._token_expires:
-                failure = self._fetch_token()
-                if failure is not None:
-                    return failure
-            headers = {"Authorization": f"Bearer {self._token}"}
-            answer = send(self._client, op, method, path, self._pacer, headers=headers, **kwargs)
-            # A 401 means the request was not processed, so one retry with a
-            # fresh token is safe even for a write.
-            if isinstance(answer, Response) and answer.status_code == 401 and attempt == 1:
-                self._token = None
-                continue
-            break
-        return self._classify(answer, op)
+    def _refusal(self, answer: Response, method: str, url: str) -> NotAuthorised | None:
+        return zoom_auth.refusal(answer)
 
     def _user_outcome(
         self, op: Op, path: str, created: bool = False, asked: str = "", **kwargs: Any
@@ -216,21 +191,27 @@ class ZoomConnector:
         return self._user_outcome(Op.CREATE, "/users", created=True, asked=spec.email, json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
-        via = self._client.connections
-        if via is None or self._token is None or self._clock() >= self._token_expires:
+        via, token = self._client.connections, self.tokens.peek()
+        if via is None or token is None:
             return None
-        headers = {"Authorization": f"Bearer {self._token}"}
+        headers = {"Authorization": f"Bearer {token.access_token}"}
         request = self._client.build(
             "POST", "/users", headers=headers, json=zoom_wire.create_body(spec)
         )
 
         def read(answer: Response | TransportError) -> Outcome | None:
-            if isinstance(answer, Response) and answer.status_code == 401:
-                self._token = None  # not processed: create_user renews and sends again
+            if isinstance(answer, Response) and zoom_auth.token_refused(answer):
+                # Not processed (another process renewed the token, or it expired):
+                # create_user takes the store's token and sends again.
+                self.tokens.forget(token)
                 return None
             return self._user_from(Op.CREATE, self._classify(answer, Op.CREATE), True, spec.email)
 
         return Exchange(request, read, via)
+
+    def prepare_create(self) -> Outcome | None:
+        token = self.tokens.current()
+        return None if isinstance(token, Token) else token
 
     def find_by_address(self, addresses: Sequence[str]) -> Outcome:
         for address in addresses:

@@ -181,7 +181,11 @@ def service_definitions(
             "eligible_roles": "faculty staff student",
             "connector_settings": {
                 "base_url": f"{sandbox_base_url}/webex/v1",
-                "access_token_env": "CAMPUSCONF_WEBEX_TOKEN",
+                # The service app's tokens: renewed by CampusConf, kept in its database.
+                "access_token_env": "CAMPUSCONF_WEBEX_ACCESS_TOKEN",
+                "refresh_token_env": "CAMPUSCONF_WEBEX_REFRESH_TOKEN",
+                "client_id_env": "CAMPUSCONF_WEBEX_CLIENT_ID",
+                "client_secret_env": "CAMPUSCONF_WEBEX_CLIENT_SECRET",
                 "org_id": webex.get("org_id", ""),
                 # The connector factory takes one licence id (connectors/factory.py).
                 "licence_id": licence_ids[0] if licence_ids else "",

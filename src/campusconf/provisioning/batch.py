@@ -123,10 +123,11 @@ class Pipeline:
             try:
                 self._submit(list(fast.values()))
             except Exception as exc:
-                log.exception("starting %d creates failed", len(fast))
+                if not isinstance(exc, vendors.ServiceConfigError):  # that one says it all
+                    log.exception("starting %d creates failed", len(fast))
                 for create in fast.values():
                     if create.job.id not in self.out:
-                        self._finish(create.job, jobs.Retry(f"{type(exc).__name__}: {exc}"))
+                        self._finish(create.job, jobs.crash_step(create.service.id, exc, "create"))
         for job in claimed:
             if job.id in fast:
                 continue
@@ -141,6 +142,7 @@ class Pipeline:
         slots = _slots(fast)
         conns: dict[int, Connector] = {}  # cached per process; looked up once a batch
         singles: set[int] = set()
+        prepared: dict[int, o.Outcome | None] = {}  # per service: what prepare_create said
         wire: list[tuple[Create, Exchange, float]] = []
         for create in fast:
             slot = slots.get(create.job.id)
@@ -155,7 +157,20 @@ class Pipeline:
             # The protocol's own isinstance check costs more than the request: ask once.
             exchange = None
             if create.service.id in singles:
-                exchange = cast(SingleRequestCreate, conn).create_exchange(create.spec)
+                single = cast(SingleRequestCreate, conn)
+                exchange = single.create_exchange(create.spec)
+                if exchange is None and create.service.id not in prepared:
+                    # The service's token (and Webex's licence) got here, once a batch: the
+                    # pool's threads then never go to the database for it.
+                    prepared[create.service.id] = single.prepare_create()
+                    if prepared[create.service.id] is None:
+                        exchange = single.create_exchange(create.spec)
+                failed = prepared.get(create.service.id)
+                if exchange is None and failed is not None:
+                    # No token (a refused credential pauses the service): nothing was sent,
+                    # and the batch's other creates are not sent to meet the same refusal.
+                    self._finish(create.job, jobs.failure_step(create.service.id, failed, "create"))
+                    continue
             if exchange is None:
                 self._on_pool(conn, create, slot)
             else:
@@ -214,10 +229,36 @@ class Pipeline:
             ended.append((create, exc))
             return
         if out is None:
-            # Nothing was done at the vendor (a 401): the full call renews and sends.
-            self._on_pool(vendors.connector_for(create.service), create, None)
+            self._again(create, ended)
         else:
             ended.append((create, out))
+
+    def _again(self, create: Create, ended: list[tuple[Create, o.Outcome | BaseException]]) -> None:
+        """A 401 on the multiplexer: nothing was done at the vendor (another process
+        renewed the service's token, or it expired there). The token is taken again here
+        — from the service's row, renewed only if that one is the refused one — and the
+        create goes out once more, at a slot of its own (its daily-cap count stands)."""
+        conn = vendors.connector_for(create.service)
+        single = cast(SingleRequestCreate, conn)
+        failed = single.prepare_create()
+        if failed is not None:
+            ended.append((create, failed))
+            return
+        exchange = single.create_exchange(create.spec)
+        if exchange is None:
+            self._on_pool(conn, create, None)
+            return
+        at = 0.0
+        cat = ratelimit.category(create.service.vendor, "create")
+        if engine("RATE_LIMITS") and cat is not None:
+            try:
+                at = time.monotonic() + ratelimit.reserve_many(create.service, cat, 1)[0]
+            except ServicePaused as paused:
+                ended.append((create, o.RateLimited(retry_at=paused.until, reason=str(paused))))
+                return
+        self.out[create.job.id] = create
+        self.exchanges[create.job.id] = exchange
+        self.sender.send([(at, create.job.id, exchange)])
 
     def _settle(self, finished: list[tuple[Create, o.Outcome | BaseException]]) -> None:
         created: list[tuple[Create, o.Created]] = []

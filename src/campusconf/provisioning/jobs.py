@@ -54,6 +54,15 @@ Step = Done | Retry | Fail
 def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
     """What a failed vendor call means for the job."""
     tracking = f" [tracking {out.tracking_id}]" if out.tracking_id else ""
+    if isinstance(out, o.NotAuthorised):
+        # The service's problem, not the member's: the service pauses, the job waits for
+        # the credential to work again without using up an attempt (service_access.py).
+        from campusconf.provisioning import service_access
+
+        until = service_access.report(service_id, out, op)
+        wait = max(1.0, (until - timezone.now()).total_seconds())
+        reason = f"{service_access.PAUSED} ({out.problem}): {out.reason}{tracking}"
+        return Retry(reason, wait, count=False)
     if isinstance(out, o.RateLimited):
         from campusconf.services.models import Service
 
@@ -72,6 +81,17 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         return Fail(f"{out.reason}{tracking}", out.vendor_code or str(out.http_status or ""))
     reason = getattr(out, "reason", "") or type(out).__name__
     return Retry(f"{type(out).__name__}: {reason}{tracking}")
+
+
+def crash_step(service_id: int, exc: BaseException, op: str = "") -> Step:
+    """A job that raised: a missing setting pauses the service; anything else retries."""
+    if isinstance(exc, vendors.ServiceConfigError):
+        from campusconf.provisioning import service_access
+
+        until = service_access.report_configuration(service_id, str(exc), op)
+        wait = max(1.0, (until - timezone.now()).total_seconds())
+        return Retry(f"{service_access.PAUSED}: {exc}", wait, count=False)
+    return Retry(f"{type(exc).__name__}: {exc}")
 
 
 def count_call(service_id: int, out: o.Outcome) -> None:

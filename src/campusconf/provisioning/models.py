@@ -283,3 +283,82 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} @ {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VendorToken(models.Model):
+    """A service's vendor token, shared by every worker process on every machine.
+
+    Zoom knocks out a token as soon as another is issued, and Webex's renewed refresh
+    token must be kept (docs/vendors.md, Errata Z-a and W-h), so a token lives here, not
+    in a process. It is stored as the vendor must receive it: it is short-lived, the
+    app's secret (which stays in the environment) is needed to get another, and it is
+    never logged. ``credential`` is a digest of the credential it came from. A renewal is
+    written only over the ``generation`` it replaces, by the process holding the renewal
+    lease (``renewing_until``, Unix time): one process at a time asks the vendor.
+    """
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="vendor_token")
+    credential = models.CharField(max_length=64, blank=True)
+    access_token = models.TextField(blank=True)
+    expires_at = models.FloatField(null=True, blank=True)  # Unix time
+    refresh_token = models.TextField(blank=True)
+    refresh_expires_at = models.FloatField(null=True, blank=True)
+    scopes = models.TextField(blank=True)  # as granted, space-separated (Zoom says)
+    generation = models.PositiveBigIntegerField(default=0)
+    renewing_until = models.FloatField(null=True, blank=True)
+    renewer = models.CharField(max_length=80, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("vendor token")
+        verbose_name_plural = _("vendor tokens")
+
+    def __str__(self) -> str:  # never the token itself
+        return f"{self.service.slug} token, generation {self.generation}"
+
+
+class ServiceProblem(models.Model):
+    """Why a service's work waits: the vendor refused its credential or a scope, or a
+    setting its connector needs is missing. A problem of the service, not of a member:
+    while it is open (``resolved_at`` empty) no job of the service is claimed, nothing is
+    marked failed, and a probe tries the credential again now and then (``service_access``).
+    One row per service, kept after it is resolved for the dashboard's "last problem".
+    """
+
+    class Kind(models.TextChoices):
+        CREDENTIAL = "credential", _("credential refused")
+        PERMISSION = "permission", _("permission missing")
+        CONFIGURATION = "configuration", _("configuration missing")
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="problem")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    detail = models.TextField(_("detail"), blank=True)  # the vendor's words, or what is missing
+    scopes = models.CharField(max_length=300, blank=True)  # the vendor's alternatives
+    operation = models.CharField(max_length=80, blank=True)  # the call that was refused
+    since = models.DateTimeField(_("since"))
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    next_probe_at = models.DateTimeField()
+    probe_seconds = models.PositiveIntegerField(default=60)
+    last_probe_at = models.DateTimeField(null=True, blank=True)
+    last_probe_result = models.TextField(blank=True)
+    # One staff mail per problem: due when it opens, sent by the workers' schedule.
+    notify_due = models.BooleanField(default=False)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_kind = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("service problem")
+        verbose_name_plural = _("service problems")
+
+    def __str__(self) -> str:
+        state = "resolved" if self.resolved_at else "open"
+        return f"{self.service.slug}: {self.kind} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from campusconf.accounts.models import Account
 from campusconf.core import sql
 from campusconf.provisioning.conf import engine
-from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket
+from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket, ServiceProblem
 
 log = logging.getLogger("campusconf.provisioning")
 
@@ -119,8 +119,10 @@ _CLAIMED_FIELDS = tuple(
     name for name in _JOB_FIELDS if name not in ("last_error", "created_at", "finished_at")
 )
 
-# Runnable: queued and due, not of a paused campaign, and, for account work, not of
-# a service paused until its reset (Zoom's daily create cap; a reconcile still runs).
+# Runnable: queued and due, not of a paused campaign, not of a service whose vendor
+# refuses its credential (an open ServiceProblem: service_access.py), and, for account
+# work, not of a service paused until its reset (Zoom's daily create cap; a reconcile
+# still runs).
 # The paused campaigns and services are uncorrelated subqueries, each read once: with
 # the correlated NOT EXISTS they were, PostgreSQL's planner guessed that almost no row
 # passes and sorted every queued job (31 ms a claim at 20,000 queued; a 30,000-student
@@ -137,6 +139,8 @@ WHERE {id} {chosen_among} (
         SELECT c.{campaign_id} FROM {campaign} c WHERE c.{campaign_status} = %s))
       AND (q.{account} IS NULL OR q.{service} NOT IN (
         SELECT b.{bucket_service} FROM {bucket} b WHERE b.{paused_until} > %s))
+      AND q.{service} NOT IN (
+        SELECT p.{problem_service} FROM {problem} p WHERE p.{resolved_at} IS NULL)
     ORDER BY q.{lane}, q.{run_after}, q.{id}
     LIMIT %s{skip_locked}){chosen_end}
 RETURNING {returning}
@@ -166,6 +170,9 @@ def _claim_statement(vendor: str) -> str:
         bucket=sql.table(RateBucket),
         bucket_service=sql.column(RateBucket, "service"),
         paused_until=sql.column(RateBucket, "paused_until"),
+        problem=sql.table(ServiceProblem),
+        problem_service=sql.column(ServiceProblem, "service"),
+        resolved_at=sql.column(ServiceProblem, "resolved_at"),
         skip_locked=" FOR UPDATE SKIP LOCKED" if skip else "",
         chosen_among="= ANY(ARRAY" if vendor == "postgresql" else "IN",
         chosen_end=")" if vendor == "postgresql" else "",

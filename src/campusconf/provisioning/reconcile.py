@@ -25,7 +25,7 @@ from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import Connector, VendorUser
-from campusconf.connectors.outcomes import ListingFailed
+from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
 from campusconf.members.models import Member
 from campusconf.provisioning import jobs, observe, vendors
 from campusconf.provisioning.conf import engine
@@ -69,6 +69,10 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
             if not verdict.empty:
                 verdicts.append((pk, verdict))
     except ListingFailed as exc:
+        if isinstance(exc.outcome, NotAuthorised):  # the service's problem: it pauses
+            from campusconf.provisioning import service_access
+
+            service_access.report(service.pk, exc.outcome, "list")
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
         record.finished_at = timezone.now()
         record.save()

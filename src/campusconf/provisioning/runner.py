@@ -83,9 +83,12 @@ def _step(job: Job) -> jobs.Step:
         return jobs.Done(f"superseded: {exc}")
     except LeaseLost:
         raise
+    except vendors.ServiceConfigError as exc:
+        log.warning("job=%s account=%s: %s", job.pk, job.account_id, exc)
+        return jobs.crash_step(job.service_id, exc, job.kind)
     except Exception as exc:
         log.exception("job=%s account=%s crashed", job.pk, job.account_id)
-        return jobs.Retry(f"{type(exc).__name__}: {exc}")
+        return jobs.crash_step(job.service_id, exc)
 
 
 def settle(job: Job, worker: str, step: jobs.Step) -> None:

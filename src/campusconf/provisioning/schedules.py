@@ -43,6 +43,9 @@ def ensure() -> None:
         "notices-expiring": 24 * 60 * 60,
         # Vendor events the webhook view recorded: acted on within seconds of arriving.
         "webhooks": 2,
+        # Services paused because the vendor refuses their credential: probed when due,
+        # and the staff told (service_access).
+        "service-access": 15,
     }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
@@ -112,12 +115,20 @@ def run(name: str) -> None:
         from campusconf.provisioning.licence_end import sweep
 
         sweep()
+    elif name == "service-access":
+        from campusconf.provisioning import service_access
+
+        service_access.run()
     elif name.startswith("reconcile:"):
-        from campusconf.provisioning import reconcile
+        from campusconf.provisioning import reconcile, service_access, vendors
 
         service = Service.objects.filter(slug=name.split(":", 1)[1], enabled=True).first()
-        if service is not None:
+        if service is None or service_access.paused(service.pk):
+            return  # a paused service's vendor is asked nothing until it works again
+        try:
             reconcile.run_pass(service)
+        except vendors.ServiceConfigError as exc:
+            service_access.report_configuration(service.pk, str(exc), "reconcile")
 
 
 def expire_invitations(now: datetime.datetime | None = None) -> int:

@@ -1,9 +1,10 @@
 """Connectors for services, built from ``service.connector_settings`` at job time.
 
 Settings keys ending in ``_env`` name environment variables; the variable is read
-now, so a rotated secret takes effect at the next job, and no secret is stored.
-One connector per service per worker process (it caches the vendor's token); its
-HTTP client is thread-safe, so a batch's calls share it from several threads.
+when the connector is built, and no secret is stored. The vendor's token is not the
+connector's own: it lives in the service's `VendorToken` row, shared by every worker
+process on every machine (``vendor_tokens``). One connector per service per worker
+process; its HTTP client is thread-safe, so a batch's calls share it from several threads.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from campusconf.connectors.base import Connector
-from campusconf.connectors.factory import build_connector
+from campusconf.connectors.factory import ConnectorConfigError, build_connector
 from campusconf.provisioning import ratelimit
 from campusconf.provisioning.conf import engine
+from campusconf.provisioning.vendor_tokens import DatabaseTokenStore
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -32,6 +34,30 @@ ENGINE_KEYS = {"plan", "rate_limits", "rate_scale", "timeout_seconds"}
 _cache: dict[tuple[int, str], Connector] = {}
 # Vendor calls by (service id, outcome name), flushed to the database by the worker.
 calls: Counter[tuple[int, str]] = Counter()
+
+
+class ServiceConfigError(ConnectorConfigError):
+    """A service's connector cannot be built: the message says what is missing, where it
+    is set, and for which service — one line for a person, not a traceback."""
+
+
+def config_error(service: Service, exc: ConnectorConfigError) -> ServiceConfigError:
+    cs = service.connector_settings or {}
+    variable = cs.get(f"{exc.key}_env") if exc.kind == "secret" else None
+    if variable and not os.environ.get(str(variable)):
+        message = (
+            f"service {service.slug!r} needs the environment variable {variable} "
+            f"(its {service.vendor} connector's {exc.key}), which is not set: set it "
+            "where the workers and the campusconf commands run"
+        )
+    elif exc.kind == "secret":
+        message = (
+            f"service {service.slug!r}: {exc}; its connector settings must name the variable "
+            f"holding it, as {exc.key}_env (Django admin, Services)"
+        )
+    else:
+        message = f"service {service.slug!r}: {exc}; fix its connector settings (Django admin)"
+    return ServiceConfigError(message, key=exc.key, kind=exc.kind)
 
 
 def split_settings(cs: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
@@ -93,7 +119,8 @@ def _pace(service: Service, op: str) -> None:
 
 
 def connector_for(service: Service) -> Connector:
-    """The cached connector of ``service``, paced by the shared rate limiter."""
+    """The cached connector of ``service``, paced by the shared rate limiter, its token in
+    the database. Raises `ServiceConfigError` when a setting or a secret is missing."""
     signature = repr(sorted(service.connector_settings.items()))
     key = (service.pk, signature)
     connector = _cache.get(key)
@@ -104,13 +131,17 @@ def connector_for(service: Service) -> Connector:
         def pacer(op: str, service: Service = service) -> None:
             _pace(service, op)
 
-        connector = build_connector(
-            service.vendor,
-            plain,
-            secrets,
-            pacer=pacer,
-            timeout=float(timeout) if timeout else None,
-        )
+        try:
+            connector = build_connector(
+                service.vendor,
+                plain,
+                secrets,
+                pacer=pacer,
+                timeout=float(timeout) if timeout else None,
+                token_store=DatabaseTokenStore(service.pk),
+            )
+        except ConnectorConfigError as exc:
+            raise config_error(service, exc) from None
         _cache[key] = connector
     return connector
 

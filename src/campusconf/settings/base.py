@@ -303,6 +303,9 @@ CAMPUSCONF_MAIL_DOMAIN = os.environ.get("CAMPUSCONF_MAIL_DOMAIN", "g.ecc.example
 CAMPUSCONF_HELPDESK_ADDRESS = os.environ.get(
     "CAMPUSCONF_HELPDESK_ADDRESS", "helpdesk@example.ac.jp"
 )
+# Where the engine tells the staff that a service is paused (a vendor refuses its
+# credential): the operations team's address, by default the help desk's.
+CAMPUSCONF_OPS_ADDRESS = os.environ.get("CAMPUSCONF_OPS_ADDRESS", CAMPUSCONF_HELPDESK_ADDRESS)
 
 # The provisioning engine (docs/engine.md); every value can be overridden here.
 CAMPUSCONF_ENGINE = {

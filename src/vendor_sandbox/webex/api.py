@@ -18,8 +18,8 @@ from vendor_sandbox.errors import WEBEX, ApiError, json_response, webex_invalid
 from vendor_sandbox.models import PersonalAccount, WebexJob, WebexLicense, WebexOrg, WebexPerson
 from vendor_sandbox.pipeline import Api, Ctx, Endpoint, json_body, route
 from vendor_sandbox.webex import service
+from vendor_sandbox.webex.oauth import authenticate
 
-AUTH_MESSAGE = "The request requires a valid access token set in the Authorization request header."
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STRING_FIELDS = {
     "displayName", "firstName", "lastName", "nickName", "avatar", "orgId", "department",
@@ -30,20 +30,6 @@ LIST_OF_OBJ = {"phoneNumbers", "addresses"}
 POST_FIELDS = (STRING_FIELDS - {"nickName", "timezone"}) | LIST_OF_STR | LIST_OF_OBJ
 PUT_FIELDS = STRING_FIELDS - {"timezone"} | LIST_OF_STR | LIST_OF_OBJ | {"loginEnabled"}
 MAX_IDS = 85
-_tokens: dict[str, WebexOrg] = {}
-
-
-def authenticate(request: HttpRequest, now: Any) -> WebexOrg:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, AUTH_MESSAGE)
-    token = token.strip()
-    org = _tokens.get(token) or WebexOrg.objects.filter(token=token).first()
-    if org is None:
-        raise ApiError(401, AUTH_MESSAGE)
-    _tokens[token] = org
-    return org
 
 
 def limit(org: WebexOrg, endpoint: Endpoint) -> None:

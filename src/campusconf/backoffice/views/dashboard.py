@@ -8,14 +8,18 @@ from campusconf.backoffice import charts, queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import LicenceTermsForm
 from campusconf.backoffice.licences import TERMS, update_licence_terms
+from campusconf.backoffice.service_problems import banner_for, open_banners
 from campusconf.core.csv_export import csv_download
 from campusconf.services.models import Service
 
 
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    services = Service.objects.order_by("display_order", "slug")
-    rows = [(s, queries.seats_used(s), queries.attention_queues(s)) for s in services]
+    services = list(Service.objects.order_by("display_order", "slug"))
+    banners = open_banners(services)
+    rows = [
+        (s, queries.seats_used(s), queries.attention_queues(s), banners.get(s.pk)) for s in services
+    ]
     return render(request, "backoffice/home.html", {"rows": rows})
 
 
@@ -40,6 +44,7 @@ def service_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "used": queries.seats_used(service),
             "queues": queries.attention_queues(service),
             "chart": chart,
+            "banner": banner_for(service),
         },
     )
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campusconf.core.processes import Child, Supervisor
+from campusconf.demo.credentials import environment
 from campusconf.demo.sample import (
     load_sample_data,
     paid_elsewhere_holder,
@@ -21,17 +22,6 @@ SMTP_PORT = 1025
 MAILBOX_PORT = 8025
 WEB_PORT = 8000
 ADMIN_PASSWORD = "campusconf-demo"  # noqa: S105 - the demo's published sample sign-in
-
-
-def vendor_environment(credentials: dict[str, Any]) -> dict[str, str]:
-    """The secrets the demo's services name, taken from the sandbox's credentials file."""
-    return {
-        "CAMPUSCONF_WEBEX_TOKEN": credentials["webex"]["token"],
-        "CAMPUSCONF_ZOOM_ACCOUNT_ID": credentials["zoom"]["account_id"],
-        "CAMPUSCONF_ZOOM_CLIENT_ID": credentials["zoom"]["client_id"],
-        "CAMPUSCONF_ZOOM_CLIENT_SECRET": credentials["zoom"]["client_secret"],
-        "CAMPUSCONF_ZOOM_WEBHOOK_SECRET": credentials["zoom"]["webhook_secret_token"],
-    }
 
 
 class Command(BaseCommand):
@@ -87,7 +77,7 @@ class Command(BaseCommand):
             "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{WEB_PORT}/webhooks/zoom",
         }
         app_env = {
-            **vendor_environment(credentials),
+            **environment(credentials),
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(SMTP_PORT),
             "CAMPUSCONF_DEV_LOGIN": "1",
@@ -154,6 +144,7 @@ CampusConf demo
                          elsewhere: their Zoom application waits for them to release it
   In another shell, find uv first:  export PATH="$HOME/.local/bin:$PATH"
   Apply on a member's behalf:  uv run campusconf provision 2600000000 webex
+  Check a service against its vendor:  uv run campusconf vendor-check zoom
   Let 16 days pass (invitations expire):  uv run campusconf demo-clock --advance-days 16
 Press Ctrl-C to stop everything.
 """

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning.metrics import snapshot
-from campusconf.provisioning.models import Campaign
+from campusconf.provisioning.models import Campaign, ServiceProblem
 from campusconf.services.models import Service
 
 LIVE_CAMPAIGNS = (Campaign.Status.ENROLLING, Campaign.Status.RUNNING)
@@ -22,15 +22,28 @@ class Command(BaseCommand):
         now = timezone.now()
         self.stdout.write(f"jobs: {s.jobs_by_status or 'none'}; queue lag {s.lag:.1f}s")
         services = {service.slug: service for service in Service.objects.all()}
+        problems = {
+            p.service.slug: p
+            for p in ServiceProblem.objects.filter(resolved_at__isnull=True).select_related(
+                "service"
+            )
+        }
         for slug, row in s.services.items():
             self.stdout.write(f"{slug}:")
+            if slug in problems:
+                problem = problems[slug]
+                self.stdout.write(
+                    f"  PAUSED since {problem.since:%Y-%m-%d %H:%M} ({problem.kind}): "
+                    f"{problem.detail} — see the back office, or run: "
+                    f"campusconf vendor-check {slug}"
+                )
             self.stdout.write(f"  runnable jobs {row['queued']}, running {row['running']}")
             for bucket in row["buckets"]:
                 self.stdout.write(f"  rate limit {bucket}")
-            paused = ratelimit.creates_paused_until(services[slug], now)
-            if paused is not None:
+            capped = ratelimit.creates_paused_until(services[slug], now)
+            if capped is not None:
                 self.stdout.write(
-                    f"  creates paused until {paused:%Y-%m-%d %H:%M %Z} (the vendor's daily "
+                    f"  creates paused until {capped:%Y-%m-%d %H:%M %Z} (the vendor's daily "
                     "create cap); they resume by themselves, nothing fails"
                 )
             self.stdout.write(f"  last reconcile: {row['last_reconcile']}")
