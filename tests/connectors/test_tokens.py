@@ -194,7 +194,16 @@ class WebexLike:
             return reply(401, {"message": "Unauthorized", "errors": [], "trackingId": "T"})
         if path == "/v1/licenses":
             return reply(200, {"items": [{"id": "LIC", "name": "Meeting"}]})
-        return reply(200, {"id": "P1", "emails": [SPEC.email], "displayName": "T"})
+        return reply(
+            200,
+            {
+                "id": "P1",
+                "emails": [SPEC.email],
+                "displayName": "T",
+                "invitePending": "false",
+                "loginEnabled": "true",
+            },
+        )
 
 
 def webex(server: WebexLike, store: MemoryTokenStore, clock: list[float]) -> WebexConnector:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from campusconf.connectors import (
+    NotAuthorised,
     Ok,
     RateLimited,
     Rejected,
@@ -51,11 +52,13 @@ def test_absent_admin_flags_never_read_as_active(missing):
 
 
 def test_listing_licences_without_the_scope_names_the_scope():
-    # W-b: GET /licenses needs spark-admin:licenses_read beside the people scopes.
+    # W-b: GET /licenses needs spark-admin:licenses_read beside the people scopes. A
+    # missing scope is the service's problem, not the member's: it pauses the service.
     script = Script().on("GET", "/v1/licenses", reply(403, error("Forbidden")))
     outcome = webex(script).create_user(SPEC)
-    assert isinstance(outcome, Rejected) and outcome.http_status == 403
-    assert "spark-admin:licenses_read" in outcome.reason and "licence_id" in outcome.reason
+    assert isinstance(outcome, NotAuthorised) and outcome.http_status == 403
+    assert outcome.missing_scopes == ("spark-admin:licenses_read",)
+    assert "licence_id" in outcome.reason
     assert script.paths("POST") == []  # nothing was created without a licence
 
 

@@ -88,8 +88,11 @@ def refusal(answer: Response, needs: str) -> NotAuthorised | None:
     }
     if status == 401:
         return NotAuthorised(reason=f"Webex refused the access token: {message}", **meta)
+    # Listing licences only finds the service's licence: naming it in the settings
+    # spares the scope (W-b).
+    instead = " (or set the service's licence_id)" if needs == LICENSES_READ else ""
     return NotAuthorised(
-        reason=f"Webex refused the call ({message or 'HTTP 403'}); it needs {needs}",
+        reason=f"Webex refused the call ({message or 'HTTP 403'}); it needs {needs}{instead}",
         problem=AuthProblem.PERMISSION,
         missing_scopes=(needs,),
         **meta,
