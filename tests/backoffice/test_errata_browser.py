@@ -10,6 +10,7 @@ from campusconf.accounts.states import State
 from campusconf.provisioning import held_elsewhere, ratelimit
 from campusconf.provisioning.models import Campaign, Job
 from tests.fixtures.browser import shot
+from tests.signin.browser_session import sign_in_browser_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,11 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def staff_page(live_server, page):
     page.request.get(f"{live_server.url}/healthz", timeout=120_000)
-    get_user_model().objects.create_user("staff", password="campusconf-demo", is_staff=True)
+    staff = get_user_model().objects.create_user("staff", is_staff=True)
+    # Staff sign in through the university's SSO (tests/signin); here the session it leaves.
+    sign_in_browser_as(page, live_server.url, staff)
     page.goto(f"{live_server.url}/staff/")
-    page.fill("input[name=username]", "staff")
-    page.fill("input[name=password]", "campusconf-demo")
-    page.click("form.staffform button[type=submit]")
     page.wait_for_url(f"{live_server.url}/staff/")
     return page
 

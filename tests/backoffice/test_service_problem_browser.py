@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from campusconf.provisioning.models import ServiceProblem
 from tests.fixtures.browser import shot
+from tests.signin.browser_session import sign_in_browser_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,15 +48,11 @@ def paused_zoom(make_service):
 
 def sign_in(page, live_server, language):
     page.request.get(f"{live_server.url}/healthz", timeout=120_000)
-    get_user_model().objects.get_or_create(username="ops", defaults={"is_staff": True})
-    user = get_user_model().objects.get(username="ops")
-    user.set_password("ops-password-1")
-    user.save()
+    user, _ = get_user_model().objects.get_or_create(username="ops", defaults={"is_staff": True})
     page.set_extra_http_headers({"Accept-Language": language})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "ops-password-1")
-    page.click("form.staffform button[type=submit]")
+    # Staff sign in through the university's SSO (tests/signin); here the session it leaves.
+    sign_in_browser_as(page, live_server.url, user)
+    page.goto(f"{live_server.url}/staff/")
     page.wait_for_url(f"{live_server.url}/staff/")
 
 

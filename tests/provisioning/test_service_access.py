@@ -70,15 +70,16 @@ def test_a_revoked_zoom_app_pauses_the_service_and_it_resumes_by_itself(
     make_member, zoom_service, vendor, mailoutbox, client
 ):
     app(vendor, "zoom", disabled=True)
-    accounts = apply(make_member, zoom_service, 4)
+    accounts = apply(make_member, zoom_service, 8)
     runner.drain(max_seconds=3)
     assert_waiting(accounts)
     problem = ServiceProblem.objects.get(service=zoom_service)
     assert problem.is_open and problem.kind == ServiceProblem.Kind.CREDENTIAL
     assert "The app has been disabled" in problem.detail
     assert service_access.paused(zoom_service.pk)
-    # The vendor was asked a handful of times, not once per job and attempt.
-    assert token_requests(vendor, "zoom") <= 2
+    # The vendor was asked a handful of times (once, or again after a time-out on a busy
+    # machine), not once per job and attempt.
+    assert token_requests(vendor, "zoom") <= 3
 
     service_access.run()  # not due for a probe yet: only the staff mail goes
     probe_now()  # still refused: no second mail
@@ -100,7 +101,7 @@ def test_a_revoked_zoom_app_pauses_the_service_and_it_resumes_by_itself(
     assert not problem.is_open
     runner.drain()
     assert_invited(accounts)
-    assert len(vendor.zoom_users()) == 4 and len(mailoutbox) == 1
+    assert len(vendor.zoom_users()) == len(accounts) and len(mailoutbox) == 1
     assert "is paused" not in dashboard(client)
 
 
