@@ -84,6 +84,7 @@ def test_zoom_and_webex_pass_against_the_sandbox_and_nothing_is_written(
     for name in ("settings", "token", "scopes", "licence", "users", "webhook", "rate limits"):
         assert f"[ok  ] {name}" in out, out
     assert "answers Zoom's validation challenge" in out
+    assert "held to the contract" in out
     assert "all checks passed: zoom is ready" in out
     code, out = check("webex")
     assert code == 0, out
@@ -178,3 +179,22 @@ def test_our_endpoint_answers_zoom_s_challenge_as_zoom_documents(zoom_service, v
     expected = hmac.new(secret.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest()
     assert answer.status_code == 200
     assert answer.json() == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected}
+
+
+def test_a_users_page_outside_the_contract_fails(zoom_service, vendor, monkeypatch):
+    # The vendor changed its answer: the page is held to the contract, not only parsed.
+    from campusconf.connectors.bearer import BearerClient
+
+    real = BearerClient.probe
+
+    def without_users(self: Any, path: str, params: Any = None) -> Any:
+        answer = real(self, path, params)
+        if path == "/users" and isinstance(answer.body, dict):
+            answer = type(answer)(answer.outcome, answer.status, answer.headers, {"people": []})
+        return answer
+
+    monkeypatch.setattr(BearerClient, "probe", without_users)
+    code, out = check("zoom")
+    assert code == 1
+    assert "[FAIL] users" in out and "'users' is a required property" in out, out
+    assert "the vendor's answer left the contract" in out
