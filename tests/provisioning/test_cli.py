@@ -30,7 +30,8 @@ def test_provision_then_a_worker_invites(make_member, zoom_service, vendor):
     assert Account.objects.get().state == State.INVITED
     assert "reconcile zoom: done, 1 vendor users seen" in cli("reconcile", "zoom")
     status = cli("status")
-    assert "zoom:" in status and "last reconcile" in status
+    [row] = [line for line in status.splitlines() if line.startswith("zoom ")]
+    assert "done, 1 seen" in row and "last reconcile" in status
 
 
 def test_campaign_start_pause_resume_cancel(make_member, zoom_service, vendor):

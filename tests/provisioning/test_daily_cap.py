@@ -101,8 +101,9 @@ def test_every_finish_estimate_says_creates_wait_for_the_reset(capped, capped_zo
 
     out = io.StringIO()
     call_command("status", stdout=out)
-    assert f"creates paused until {reset:%Y-%m-%d %H:%M}" in out.getvalue()
-    assert f"campaign {campaign.pk}: finish about" in out.getvalue()
+    # campusconf status speaks the configured time zone, as the back office does.
+    assert f"creates paused until {timezone.localtime(reset):%Y-%m-%d %H:%M}" in out.getvalue()
+    assert f"#{campaign.pk} finish about" in out.getvalue()
 
     waiting = Account.objects.get(state=State.REQUESTED)
     card = next_step(waiting.member, capped_zoom, waiting, now)
