@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if development:
             _demo_credentials()
+        if args in ([], ["help"], ["--help"], ["-h"]):
+            _overview()
+            return
         execute_from_command_line(["campusconf", *args])
     except ImproperlyConfigured as exc:  # a setting the mode needs (SECRET_KEY, …)
         sys.stderr.write(f"campusconf: {exc}\n")
@@ -50,6 +53,15 @@ def main(argv: list[str] | None = None) -> None:
 
         # Passwords are never arguments (asked for, or DJANGO_SUPERUSER_PASSWORD).
         record_cli(f"auth.{args[0]}", None, "campusconf " + shlex.join(args), arguments=args[1:])
+
+
+def _overview() -> None:
+    import django
+
+    from campusconf.core.command_list import overview
+
+    django.setup()
+    sys.stdout.write(overview() + "\n")
 
 
 def _demo_credentials() -> None:

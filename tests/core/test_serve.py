@@ -99,3 +99,13 @@ def test_a_socket_path_too_long_for_unix_is_refused_with_the_fix(gunicorn_argv, 
 
 def test_the_default_path_differs_per_instance():
     assert serve.control_socket_for("127.0.0.1:8000") != serve.control_socket_for("127.0.0.1:8001")
+
+
+def test_quiet_static_uses_the_quiet_logger_with_the_static_prefix(gunicorn_argv, monkeypatch):
+    from campusconf.core.access_log import QUIET_PREFIX_ENV
+
+    monkeypatch.delenv(QUIET_PREFIX_ENV, raising=False)
+    assert "--logger-class" not in gunicorn_argv()
+    argv = gunicorn_argv("--quiet-static")
+    assert option(argv, "--logger-class") == "campusconf.core.access_log.QuietStaticLogger"
+    assert os.environ[QUIET_PREFIX_ENV] == "/static/"

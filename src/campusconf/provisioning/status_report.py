@@ -34,9 +34,7 @@ def local(moment: datetime | None) -> str | None:
 def gather(now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     jobs = {row["status"]: row["n"] for row in Job.objects.values("status").annotate(n=Count("id"))}
-    problems = {
-        p.service_id: p for p in ServiceProblem.objects.filter(resolved_at__isnull=True)
-    }
+    problems = {p.service_id: p for p in ServiceProblem.objects.filter(resolved_at__isnull=True)}
     services = []
     for service in Service.objects.order_by("display_order", "slug"):
         live = Job.objects.filter(service=service)

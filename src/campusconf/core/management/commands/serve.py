@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from campusconf.core.access_log import QUIET_PREFIX_ENV
+
 # A Unix socket's path must fit in sockaddr_un (108 bytes on Linux, with its NUL).
 MAX_SOCKET_PATH = 100
 
@@ -32,6 +34,11 @@ class Command(BaseCommand):
             "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
         )
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--quiet-static",
+            action="store_true",
+            help="leave static files served without error out of the access log",
+        )
         sockets = parser.add_mutually_exclusive_group()
         sockets.add_argument(
             "--control-socket",
@@ -66,6 +73,9 @@ class Command(BaseCommand):
             ",".join(settings.CAMPUSCONF_TRUSTED_PROXIES),
             *self._control_socket(options),
         ]
+        if options["quiet_static"]:
+            os.environ[QUIET_PREFIX_ENV] = settings.STATIC_URL
+            argv += ["--logger-class", "campusconf.core.access_log.QuietStaticLogger"]
         # Replace this process, so signals reach gunicorn's master directly.
         os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell
 

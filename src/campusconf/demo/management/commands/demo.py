@@ -1,6 +1,10 @@
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,35 @@ SMTP_PORT = 1025
 MAILBOX_PORT = 8025
 WEB_PORT = 8000
 ADMIN_PASSWORD = "campusconf-demo"  # noqa: S105 - the demo's published sample sign-in
+
+
+@contextmanager
+def mailbox(var: Path, smtp_port: int = SMTP_PORT, web_port: int = MAILBOX_PORT) -> Iterator[Child]:
+    """maildev, keeping the members' mails in a folder of var/ that is gone when it stops.
+
+    Left to itself, maildev writes every mail under the system's temporary folder and
+    leaves it there after Ctrl-C. A folder a hard kill left behind goes at the next start.
+    """
+    for stale in var.glob("mailbox-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    maildev = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "maildev"
+    if not maildev.exists():
+        raise CommandError("The demo mailbox is not installed: run 'make demo' (it runs npm ci).")
+    with tempfile.TemporaryDirectory(dir=var, prefix="mailbox-") as folder:
+        yield Child(
+            "mailbox",
+            [
+                str(maildev),
+                "--ip",
+                "127.0.0.1",
+                "--smtp",
+                str(smtp_port),
+                "--web",
+                str(web_port),
+                "--mail-directory",
+                folder,
+            ],
+        )
 
 
 class Command(BaseCommand):
@@ -93,31 +126,17 @@ class Command(BaseCommand):
                 sandbox_env,
             ),
             Child("worker", [*campusconf, "worker", "--processes", "1"], app_env),
-            Child("web", [*campusconf, "serve", "--bind", f"127.0.0.1:{WEB_PORT}"], app_env),
+            Child(
+                "web",
+                [*campusconf, "serve", "--bind", f"127.0.0.1:{WEB_PORT}", "--quiet-static"],
+                app_env,
+            ),
         ]
-        if not options["no_mailbox"]:
-            maildev = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "maildev"
-            if not maildev.exists():
-                raise CommandError(
-                    "The demo mailbox is not installed: run 'make demo' (it runs npm ci)."
-                )
-            children.insert(
-                0,
-                Child(
-                    "mailbox",
-                    [
-                        str(maildev),
-                        "--ip",
-                        "127.0.0.1",
-                        "--smtp",
-                        str(SMTP_PORT),
-                        "--web",
-                        str(MAILBOX_PORT),
-                    ],
-                ),
-            )
-        self.stdout.write(self.banner(credentials))
-        code = Supervisor(children).run()
+        with ExitStack() as stack:
+            if not options["no_mailbox"]:
+                children.insert(0, stack.enter_context(mailbox(var)))
+            self.stdout.write(self.banner(credentials))
+            code = Supervisor(children).run()
         sys.exit(code)
 
     def banner(self, credentials: dict[str, Any]) -> str:
