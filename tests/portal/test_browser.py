@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campusconf.accounts.states import State
 from campusconf.portal.models import Inquiry
+from tests.fixtures.axe import violations
 from tests.fixtures.browser import shot
 from tests.portal.screens import shot_both
 
@@ -80,6 +81,12 @@ def test_dev_sign_in_and_apply_with_the_keyboard(page, live_server, make_member,
     apply.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("text=We received your application")
+    # The confirmation takes the focus: a screen reader reads it, and it is on screen.
+    result = page.locator("#result")
+    page.locator("#result:focus").wait_for()
+    assert "We received your application" in result.inner_text()
+    box, height = result.bounding_box(), page.viewport_size["height"]
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
     assert "being created" in page.locator("#service-webex").inner_text()
     shot(page, "portal-my-services-requested-en")
     page.get_by_role("button", name="Sign out").click()
@@ -132,6 +139,7 @@ def test_every_state_renders(
         dev_sign_in_any(page, live_server, member)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         assert page.evaluate(UNLABELLED_CONTROLS) == []
+        assert violations(page) == []
         shot(page, f"portal-{webex_state}-{zoom_state}-{language}-{viewport}")
         page.locator("form.signout button").click()
     context.close()
