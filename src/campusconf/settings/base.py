@@ -110,7 +110,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_env() -> dict[str, object]:
+def database_from_env(statement_timeout_ms: int = 0) -> dict[str, object]:
     """``DATABASE_URL`` or an SQLite file under var/.
 
     SQLite runs in WAL mode with IMMEDIATE transactions: a writer takes the write
@@ -135,7 +135,27 @@ def database_from_env() -> dict[str, object]:
     else:
         config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
         config["CONN_HEALTH_CHECKS"] = True
+        config["OPTIONS"] = postgresql_options(config, statement_timeout_ms)
     return config
+
+
+def postgresql_options(config: dict[str, object], statement_timeout_ms: int) -> dict[str, object]:
+    """Connection options for PostgreSQL (docs/deploy.md, "PostgreSQL").
+
+    A statement that runs longer than the time-out is cancelled, so a runaway query ends
+    with an error in the log instead of holding locks and a connection. Behind PgBouncer
+    in transaction mode (``DATABASE_PGBOUNCER=1``), a connection is shared between
+    transactions: no server-side cursors, no prepared statements, and no start-up
+    options (PgBouncer refuses them: set the time-out on the role instead).
+    """
+    timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", str(statement_timeout_ms)))
+    options: dict[str, object] = {}
+    if env_bool("DATABASE_PGBOUNCER", False):
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        options["prepare_threshold"] = None
+    elif timeout:
+        options["options"] = f"-c statement_timeout={timeout}"
+    return options
 
 
 DATABASES = {"default": database_from_env()}

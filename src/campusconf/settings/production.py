@@ -10,6 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403 - a settings mode extends the base on purpose
 
 DEBUG = False
+# On PostgreSQL a statement running over a minute is cancelled (DATABASE_STATEMENT_TIMEOUT_MS).
+DATABASES = {"default": database_from_env(statement_timeout_ms=60_000)}  # noqa: F405
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
