@@ -102,6 +102,8 @@ class Workers:
         self.env = env
         self.procs = [self._start() for _ in range(count)]
         self.kills = 0
+        self.exits = 0  # workers that ended by themselves, started again as systemd would
+        self.cuts = 0  # times every database connection was cut (--cut-database)
         self.knocked_out = 0  # tokens asked for from outside (--token-churn)
         self.peak_kb = 0
         self.cpu: dict[int, float] = {}
@@ -125,6 +127,12 @@ class Workers:
         self.procs[i].wait()
         self.kills += 1
         self.procs[i] = self._start()
+
+    def restart_exited(self) -> None:
+        for i, p in enumerate(self.procs):
+            if p.poll() is not None:
+                self.exits += 1
+                self.procs[i] = self._start()
 
     def sample_cpu(self) -> None:
         """CPU seconds (user + system) of the live workers, before they stop."""
@@ -171,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         "--token-churn",
         action="store_true",
         help="Zoom: ask for the app's token from outside every 1-3 s (knocks the workers' out)",
+    )
+    ap.add_argument(
+        "--cut-database",
+        action="store_true",
+        help="PostgreSQL: every 4-10 s, end every connection to the database, as a restart does",
     )
     ap.add_argument("--limits", action="store_true", help="sandbox and engine rate limits on")
     ap.add_argument("--plan", default="pro")
@@ -311,8 +324,12 @@ def run(
         while live.exists() and time.monotonic() - start < args.deadline:
             # A worker takes a few seconds to start: kill one every 4-10 s, so that
             # work goes on between the kills.
-            time.sleep(random.uniform(4, 10) if args.kill else 1)
+            time.sleep(random.uniform(4, 10) if args.kill or args.cut_database else 1)
             workers.sample_rss()
+            workers.restart_exited()
+            if args.cut_database:
+                cut_connections()
+                workers.cuts += 1
             fresh = live.filter(status="queued", attempts=0).exists()
             # Killed while work is in flight too: the engine claims a whole campaign in
             # seconds, and a kill only while fresh jobs wait missed the runs altogether.
@@ -445,6 +462,18 @@ class Churn:
         return self.count
 
 
+def cut_connections() -> None:
+    """End every connection to this database but the bench's own: what the workers meet
+    when PostgreSQL restarts or a network path drops."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def knock_out_token(creds: dict[str, Any]) -> None:
     import base64
 
@@ -557,6 +586,8 @@ def report(
         ("accounts", planned),
         ("workers", args.workers),
         ("worker SIGKILLs", workers.kills),
+        ("database connections all cut", workers.cuts),
+        ("workers that exited by themselves (restarted)", workers.exits),
         ("tokens knocked out from outside", workers.knocked_out),
         (
             "token requests by the workers",

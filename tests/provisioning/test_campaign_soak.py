@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "engine_campaign.py"
 AUTH_CHECKS = (
@@ -52,3 +53,16 @@ def test_a_2000_account_campaign_under_faults_and_killed_workers_ends_exactly_on
         "--accounts", "2000", "--workers", "4", "--faults", "--kill", "--token-churn"
     )
     assert_checks(out)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="ending every connection to the database is a PostgreSQL fault; SQLite has none",
+)
+def test_a_campaign_whose_database_connections_are_all_cut_again_and_again_ends_exactly_once():
+    out = run_campaign("--accounts", "100", "--workers", "3", "--faults", "--cut-database")
+    assert "FAILED" not in out
+    for check in ("every account invited", "one vendor user per account", "no job lost"):
+        assert re.search(rf"check: {check}[^\n]*ok", out), out
+    cuts = re.search(r"database connections all cut\s+(\d+)", out)
+    assert cuts is not None and int(cuts.group(1)) > 0, out
