@@ -44,6 +44,10 @@ def test_s7_member_is_told_the_conversion_mails_of_both_vendors(
     # Our own notices go to the same mailbox as the vendors' mails.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_capture.port
+    # The demo's services send members to the sandbox's sign-in pages, not the vendor's.
+    zoom_pages = sandbox.creds["zoom"]["base_url"].removesuffix("/v2")
+    portal["zoom"].connector_settings["sign_in_url"] = f"{zoom_pages}/signin"
+    portal["zoom"].save(update_fields=["connector_settings"])
     sign_in(page, live_server, member)
     assert page.locator("html").get_attribute("lang") == language
     before = smtp_capture.count()
@@ -95,3 +99,5 @@ def test_s7_member_is_told_the_conversion_mails_of_both_vendors(
     page.goto(f"{live_server.url}/my/")
     assert WORDS[language]["active"] in page.locator("#service-zoom").inner_text()
     both_widths(page, f"s7-after-{language}")
+    page.locator("#service-zoom .next-step a.button").click()
+    page.wait_for_url(f"{zoom_pages}/signin")
