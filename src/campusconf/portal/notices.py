@@ -51,8 +51,16 @@ def _application_received(account: Account) -> Notice:
         [
             _("We received your application for a university %(service)s account.")
             % {"service": service},
-            _("The account is being created now. An invitation will arrive at %(address)s shortly.")
-            % {"address": account.member.mail_address},
+            # Not "an invitation": a member who had an account gets a conversion or join
+            # request instead (S7), which the next notice and the portal name.
+            _(
+                "The account is being created now. A mail from %(vendor)s will arrive at "
+                "%(address)s shortly; we will tell you which one it is and what to press."
+            )
+            % {
+                "vendor": account.service.get_vendor_display(),
+                "address": account.member.mail_address,
+            },
         ],
     )
 
