@@ -13,6 +13,7 @@ is missing or that no flow makes.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from tests.fixtures.sandbox import html_part
@@ -50,7 +51,14 @@ def _write(path: Path, png: bytes) -> Path:
     return path
 
 
+# The demo's sandbox (README): what a member trying the demo finds in its mails, rather
+# than the port a test run's sandbox happened to get (issue #22: "127.0.0.1:60661").
+DEMO_SANDBOX = "http://127.0.0.1:8100"
+TEST_SANDBOX = re.compile(r"http://127\.0\.0\.1:\d+")
+
+
 def mail_shot(page, message, name: str) -> Path:
-    """Save the sandbox's mail (its HTML part, as a mail program shows it)."""
-    page.set_content(html_part(message))
+    """Save the sandbox's mail (its HTML part, as a mail program shows it), its links
+    showing the demo sandbox's address."""
+    page.set_content(TEST_SANDBOX.sub(DEMO_SANDBOX, html_part(message)))
     return help_shot(page, name)

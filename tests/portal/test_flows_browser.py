@@ -45,6 +45,25 @@ def portal(live_server, settings, sandbox, monkeypatch, make_service):
     vendors.close_all()
 
 
+@pytest.fixture
+def sample_member():
+    """Members as the demo's sample university has them (高橋 美咲, 2600000411, …): these
+    flows take the help pages' pictures, which must show no test leftovers (issue #22).
+    ``sample_member(language, index)``; by default the next faculty member with no
+    account elsewhere (index 3 holds the demo's personal accounts, 5 a paid Zoom)."""
+    from campusconf.demo.sample import sample_members
+    from campusconf.members.actions import register_member
+
+    rows = sample_members(10)
+    unused = iter(i for i in range(10) if i not in (3, 5))
+
+    def make(language, index=None):
+        row = {**rows[next(unused) if index is None else index], "preferred_language": language}
+        return register_member(**row)
+
+    return make
+
+
 def sign_in(page, live_server, member):
     page.goto(f"{live_server.url}/dev-login/?q={member.common_id}")
     page.locator(f"button[value='{member.common_id}']").click()
@@ -63,9 +82,9 @@ def state_of(member, slug):
 
 
 def test_s1_s3_s6_apply_invitation_activate_active(
-    page, live_server, portal, smtp_capture, make_member, settings
+    page, live_server, portal, smtp_capture, sample_member, settings
 ):
-    member = make_member(language="en")
+    member = sample_member("en")
     sign_in(page, live_server, member)
     page.get_by_role("button", name="Apply for Webex").click()
     page.wait_for_selector("text=We received your application")
@@ -102,9 +121,9 @@ def test_s1_s3_s6_apply_invitation_activate_active(
 
 
 def test_s12_google_mistake_then_s13_one_click_resend(
-    page, live_server, portal, sandbox, smtp_capture, make_member
+    page, live_server, portal, sandbox, smtp_capture, sample_member
 ):
-    member = make_member(language="ja")
+    member = sample_member("ja")
     sign_in(page, live_server, member)
     page.get_by_role("button", name="Zoomを申請する").click()
     before = smtp_capture.count()
@@ -159,9 +178,9 @@ def test_s12_google_mistake_then_s13_one_click_resend(
 
 
 def test_s12_google_mistake_then_s14_self_service_recovery(
-    page, live_server, portal, sandbox, smtp_capture, make_member
+    page, live_server, portal, sandbox, smtp_capture, sample_member
 ):
-    member = make_member(language="en")
+    member = sample_member("en")
     sign_in(page, live_server, member)
     page.get_by_role("button", name="Apply for Zoom").click()
     before = smtp_capture.count()
@@ -194,8 +213,8 @@ def test_s12_google_mistake_then_s14_self_service_recovery(
     mail = smtp_capture.wait_for(member.mail_address, "Activate Zoom Account", after=before)
     page.goto(link(mail, "Activate Zoom Account"))
     page.get_by_role("link", name="Sign up with password").click()
-    page.fill("input[name=first_name]", "Taro")
-    page.fill("input[name=last_name]", "Yamada")
+    page.fill("input[name=first_name]", member.given_name_latin)
+    page.fill("input[name=last_name]", member.family_name_latin)
     page.fill("input[name=password]", "Recover2024")
     page.fill("input[name=confirm]", "Recover2024")
     page.get_by_role("button", name="Continue").click()
@@ -210,9 +229,9 @@ def test_s12_google_mistake_then_s14_self_service_recovery(
 
 
 def test_s4_expired_invitation_resent_then_active(
-    page, live_server, portal, sandbox, smtp_capture, make_member
+    page, live_server, portal, sandbox, smtp_capture, sample_member
 ):
-    member = make_member(language="en")
+    member = sample_member("en")
     sign_in(page, live_server, member)
     page.get_by_role("button", name="Apply for Webex").click()
     engine_settles()
@@ -251,9 +270,9 @@ def test_s4_expired_invitation_resent_then_active(
 
 
 def test_s7_a_personal_account_is_converted(
-    page, live_server, portal, sandbox, smtp_capture, make_member
+    page, live_server, portal, sandbox, smtp_capture, sample_member
 ):
-    member = make_member(language="ja")
+    member = sample_member("ja", 3)  # the demo's own S7 member
     sandbox.seed_personal("webex", member.mail_address)
     sign_in(page, live_server, member)
     page.get_by_role("button", name="ウェベックスを申請する").click()
@@ -299,10 +318,10 @@ def test_s7_a_personal_account_is_converted(
 
 
 def test_s15_user_does_not_exist_at_first_then_active(
-    page, live_server, portal, sandbox, smtp_capture, make_member
+    page, live_server, portal, sandbox, smtp_capture, sample_member
 ):
     sandbox.set_faults(consistency_delay_seconds=600, consistency_rate=1.0)
-    member = make_member(language="en")
+    member = sample_member("en")
     sign_in(page, live_server, member)
     page.get_by_role("button", name="Apply for Zoom").click()
     before = smtp_capture.count()
@@ -322,8 +341,8 @@ def test_s15_user_does_not_exist_at_first_then_active(
     sandbox.move_clock(seconds=601)  # the vendor catches up
     page.goto(f"{activation}?method=password")
     help_shot(page, "zoom-sign-up-with-password")
-    page.fill("input[name=first_name]", "Taro")
-    page.fill("input[name=last_name]", "Yamada")
+    page.fill("input[name=first_name]", member.given_name_latin)
+    page.fill("input[name=last_name]", member.family_name_latin)
     page.fill("input[name=password]", "Activate2024")
     page.fill("input[name=confirm]", "Activate2024")
     page.get_by_role("button", name="Continue").click()

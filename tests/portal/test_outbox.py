@@ -227,3 +227,60 @@ def test_events_written_in_bulk_queue_their_notices_too(make_member, make_servic
         account_transitioned.send(sender=Account, account=account, event=written)
     assert kinds(account) == ["application_received", "invitation_sent"]
     assert Notice.objects.get(kind="invitation_sent").key
+
+
+def test_a_queued_notice_brings_the_senders_schedule_forward(
+    make_member, make_service, account_in, django_capture_on_commit_callbacks
+):
+    # The vendor's mail leaves as its API call returns; ours must not wait for the
+    # schedule's next turn (issue #22: it came ~14 s after the vendor's).
+    from campusconf.provisioning.models import Schedule
+
+    schedules.ensure()
+    Schedule.objects.filter(name="notices").update(next_run_at=later(10))
+    account = account_in(make_member(), make_service(), State.REQUESTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert Schedule.objects.get(name="notices").next_run_at <= timezone.now()
+
+
+def test_a_state_change_without_a_notice_leaves_the_schedule_alone(
+    make_member, make_service, account_in, django_capture_on_commit_callbacks
+):
+    from campusconf.provisioning.models import Schedule
+
+    schedules.ensure()
+    account = account_in(make_member(), make_service(), State.INVITED)
+    Schedule.objects.filter(name="notices").update(next_run_at=later(10))
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(account, State.ACTIVE, cause=Cause.ENGINE)
+    assert Schedule.objects.get(name="notices").next_run_at > timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("vendor", "new", "existing"),
+    [
+        (
+            "webex",
+            ("has invited you to Cisco Webex", "“Activate”"),
+            ("Convert to Enterprise", "“Review”", "“Convert account”"),
+        ),
+        (
+            "zoom",
+            ("“Activate Zoom Account”", "Sign up with password"),
+            ("invited you to join their Zoom account", "“Approve Request”", "“Confirm and Switch”"),
+        ),
+    ],
+)
+def test_the_invitation_notice_names_both_mails_the_vendor_may_send(
+    smtp, make_member, make_service, vendor, new, existing
+):
+    # S7: neither API shows whether the address had an account of its own, so the
+    # notice names the invitation and the conversion / join request, as the card does.
+    member = make_member(language="en")
+    account = open_account(member, make_service(slug=vendor, vendor=vendor), cause=Cause.MEMBER)
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert outbox.send_due() == 2
+    text = body(smtp.messages[1], "plain")
+    for words in (*new, *existing, member.mail_address):
+        assert words in text, words

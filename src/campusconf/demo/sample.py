@@ -189,6 +189,9 @@ def service_definitions(
                 "org_id": webex.get("org_id", ""),
                 # The connector factory takes one licence id (connectors/factory.py).
                 "licence_id": licence_ids[0] if licence_ids else "",
+                # The portal's links for members: the sandbox's pages, not Webex's.
+                "sign_in_url": f"{sandbox_base_url}/webex/signin",
+                "home_url": f"{sandbox_base_url}/webex/home",
             },
         },
         {
@@ -217,6 +220,8 @@ def service_definitions(
                 "client_id_env": "CAMPUSCONF_ZOOM_CLIENT_ID",
                 "client_secret_env": "CAMPUSCONF_ZOOM_CLIENT_SECRET",
                 "webhook_secret_env": "CAMPUSCONF_ZOOM_WEBHOOK_SECRET",
+                "sign_in_url": f"{sandbox_base_url}/zoom/signin",
+                "home_url": f"{sandbox_base_url}/zoom/",
             },
         },
     ]

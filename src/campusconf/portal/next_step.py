@@ -45,8 +45,9 @@ class NextStep:
     resend_refusal: str = ""
     offer_no_mail_inquiry: bool = False
     unlicensed_cause: str = ""
-    # The other mail the vendor may have sent instead (Webex: a conversion request, S7,
-    # which its API shows exactly like an invitation).
+    # The other mail the vendor may have sent instead when the address already had an
+    # account of its own (S7): Webex's conversion request, Zoom's join request. Neither
+    # API shows it apart from an invitation, so the card names both mails.
     other_mail: Mail | None = None
     # Zoom, after an S13 resend: the mail is a join request for the personal account the
     # Google sign-in made (Approve Request → Confirm and Switch), not an activation.
@@ -211,7 +212,9 @@ def next_step(
             offer_no_mail_inquiry=sent is not None and now - sent >= NO_MAIL_AFTER,
             other_mail=(
                 invitation_mail(service, account, conversion=True)
-                if not conversion and service.vendor == Service.Vendor.WEBEX
+                if not conversion
+                and not join
+                and service.vendor in (Service.Vendor.WEBEX, Service.Vendor.ZOOM)
                 else None
             ),
         )

@@ -21,11 +21,10 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
-from campusconf.accounts.states import State
 from campusconf.core import sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
-from campusconf.portal.next_step import invitation_mail, zoom_join_expected
+from campusconf.portal.vendor_mails import mail_lines
 from campusconf.services.models import Service
 
 
@@ -52,47 +51,27 @@ def _application_received(account: Account) -> Notice:
         [
             _("We received your application for a university %(service)s account.")
             % {"service": service},
-            _("The account is being created now. An invitation will arrive at %(address)s shortly.")
-            % {"address": account.member.mail_address},
+            # Not "an invitation": a member who had an account gets a conversion or join
+            # request instead (S7), which the next notice and the portal name.
+            _(
+                "The account is being created now. A mail from %(vendor)s will arrive at "
+                "%(address)s shortly; we will tell you which one it is and what to press."
+            )
+            % {
+                "vendor": account.service.get_vendor_display(),
+                "address": account.member.mail_address,
+            },
         ],
     )
 
 
 def _invitation_sent(account: Account) -> Notice:
-    # A conversion request (S7) or, after an S13 resend on Zoom, a join request rather
-    # than an activation mail.
-    conversion = account.state == State.CONVERSION_PENDING or zoom_join_expected(
-        account.service, account
-    )
-    mail = invitation_mail(account.service, account, conversion=conversion)
+    # Queued when the vendor user exists, and sent at once: the vendor's mail is out.
     paragraphs = [
-        # The notice is queued when the vendor user exists: the vendor has sent its mail.
-        _("%(sender)s has sent an invitation to %(address)s with the subject “%(subject)s”.")
-        % {"sender": mail.sender, "address": mail.address, "subject": mail.subject},
-        _("Open it and press “%(button)s”. It is valid until %(until)s.")
-        % {"button": mail.button, "until": _date(account.invitation_expires_at)},
+        *mail_lines(account),
+        _("It is valid until %(until)s.") % {"until": _date(account.invitation_expires_at)},
+        _("If it has not arrived within an hour, tell us from the portal: “I got no mail”."),
     ]
-    if account.service.vendor == Service.Vendor.ZOOM and not conversion:
-        # S7 on Zoom: an address with a Zoom account gets a join request instead, and
-        # nothing tells us so before the member acts (the same words as the card's).
-        paragraphs.append(
-            _(
-                "If you already have a Zoom account with this address, Zoom sends “… "
-                "invited you to join their Zoom account” instead: press “Approve Request” "
-                "in it, then “Confirm and Switch”."
-            )
-        )
-        # S12: Zoom's API cannot show a Google sign-in, so the member is asked to say it.
-        paragraphs.append(
-            _(
-                "On Zoom's page, choose “Sign up with password”. If you chose “Sign in "
-                "with Google” by mistake, tell us with the button on your services page "
-                "in the portal: a new mail follows at once."
-            )
-        )
-    paragraphs.append(
-        _("If it has not arrived within an hour, tell us from the portal: “I got no mail”.")
-    )
     return Notice(
         _("Your %(service)s invitation is on its way") % {"service": account.service.name},
         paragraphs,
@@ -105,6 +84,7 @@ def _invitation_expiring(account: Account) -> Notice:
         [
             _("Your invitation expires on %(until)s. Please activate your account before then.")
             % {"until": _date(account.invitation_expires_at)},
+            *mail_lines(account),
             _("Cannot find the mail? You can have it sent again from the portal."),
         ],
     )

@@ -36,8 +36,9 @@ def ensure() -> None:
         "licence-end": 60 * 60,
         # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
         "campaigns": 5,
-        # Mail notices queued by the portal: sent within seconds (they followed the vendor's
-        # own mail by a minute), retried while SMTP is down.
+        # Mail notices queued by the portal: a change that queues one brings this forward
+        # (portal.outbox), so ours goes out with the vendor's own mail; retried while SMTP
+        # is down.
         "notices": 10,
         # Invitations that expire within 3 days get one reminder (portal.outbox).
         "notices-expiring": 24 * 60 * 60,

@@ -29,7 +29,9 @@ log = logging.getLogger("campusconf.provisioning")
 # Older setting names the demo used, mapped to the connector factory's names.
 ALIASES = {"licence_ids": "licence_id", "oauth_url": "oauth_base_url"}
 # Engine settings kept beside the connector's, not for build_connector.
-ENGINE_KEYS = {"plan", "rate_limits", "rate_scale", "timeout_seconds"}
+# Keys that are no connector's: the engine's own, and the portal's links for members
+# (portal/vendor_links.py).
+ENGINE_KEYS = {"plan", "rate_limits", "rate_scale", "timeout_seconds", "sign_in_url", "home_url"}
 
 _cache: dict[tuple[int, str], Connector] = {}
 # Vendor calls by (service id, outcome name), flushed to the database by the worker.

@@ -14,7 +14,8 @@ class MemberStatusMiddleware:
     The directory marks members as left at any time (SCIM, roster); checking on every
     request means no session outlives the membership, whichever way the member signed
     in. A language chosen with the switcher (its cookie) wins over the preference the
-    directory holds.
+    directory holds; where that preference overrode the browser's language,
+    ``request.browser_language`` says which it was.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -31,6 +32,13 @@ class MemberStatusMiddleware:
             if row and row["status"] == Member.Status.LEFT:
                 logout(request)
             elif row and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+                # What LocaleMiddleware chose from the browser's Accept-Language, if it sent one.
+                asked = request.META.get("HTTP_ACCEPT_LANGUAGE")
+                browser = getattr(request, "LANGUAGE_CODE", "") if asked else ""
                 translation.activate(row["preferred_language"])
                 request.LANGUAGE_CODE = translation.get_language()
+                if browser and browser != request.LANGUAGE_CODE:
+                    # The page is not in the browser's language, and the member should be
+                    # told why (issue #22): the portal says so beside the switcher's way out.
+                    request.browser_language = browser  # type: ignore[attr-defined]
         return self.get_response(request)
