@@ -34,11 +34,11 @@ def watch_until(member, slug: str, state: State, rounds: int = 60) -> None:
 def test_the_card_changes_from_invited_to_active_without_a_reload(
     page,
     live_server,
-    portal,
+    portal,  # noqa: F811 (the flows' fixture, imported)
     smtp_capture,
     make_member,
     settings,
-    language,  # noqa: F811
+    language,
 ):
     settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "WATCH_FIRST_SECONDS": 1}
     member = make_member(language=language)
