@@ -384,7 +384,6 @@ class Watch(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["service", "next_check_at"], name="watch_due"),
-            models.Index(fields=["service", "checked_at"], name="watch_checked"),
         ]
 
     def __str__(self) -> str:

@@ -134,18 +134,28 @@ def looked_at(account_ids: Iterable[int], now: datetime.datetime | None = None) 
 # -- the workers' side ---------------------------------------------------------------------
 
 
+def allowance_at(per_minute: int, now: datetime.datetime) -> int:
+    """The checks a run at ``now`` may queue: the minute's allowance spread over the runs
+    (every ``WATCH_SECONDS``, never closer: the schedule's compare-and-set), by the run's
+    slot in time, so any minute of runs gets exactly ``per_minute`` without counting
+    what was read (a row that ends takes its count with it)."""
+    seconds = int(engine("WATCH_SECONDS"))
+    slot = int(now.timestamp() // seconds)
+    return math.floor(per_minute * (slot + 1) * seconds / 60) - math.floor(
+        per_minute * slot * seconds / 60
+    )
+
+
 def run(now: datetime.datetime | None = None) -> int:
     """Queue an observe job for each due wait, within each service's read allowance."""
     from campusconf.provisioning import service_access
 
     now = now or timezone.now()
     queued = 0
-    minute_ago = now - datetime.timedelta(seconds=60)
     for service in Service.objects.filter(enabled=True):
         if service_access.paused(service.pk):
             continue  # its vendor is asked nothing until the credential works again
-        spent = Watch.objects.filter(service=service, checked_at__gt=minute_ago).count()
-        allowance = reads_per_minute(service) - spent
+        allowance = allowance_at(reads_per_minute(service), now)
         if allowance <= 0:
             continue
         due = list(
