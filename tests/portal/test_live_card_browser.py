@@ -90,3 +90,5 @@ def test_the_card_changes_from_invited_to_active_without_a_reload(
         assert "ウェベックス の状態が「" in news.inner_text()
     assert news.get_attribute("aria-live") == "polite"
     shot(page, f"live-card-active-{language}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, f"live-card-active-{language}-phone")

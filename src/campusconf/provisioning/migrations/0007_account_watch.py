@@ -5,25 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_account_state_held_elsewhere'),
-        ('provisioning', '0006_vendor_token_and_service_problem'),
-        ('services', '0002_licence_end_policy'),
+        ("accounts", "0003_account_state_held_elsewhere"),
+        ("provisioning", "0006_vendor_token_and_service_problem"),
+        ("services", "0002_licence_end_policy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Watch',
+            name="Watch",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='watch', serialize=False, to='accounts.account')),
-                ('since', models.DateTimeField()),
-                ('next_check_at', models.DateTimeField()),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('service', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='services.service')),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="watch",
+                        serialize=False,
+                        to="accounts.account",
+                    ),
+                ),
+                ("since", models.DateTimeField()),
+                ("next_check_at", models.DateTimeField()),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['service', 'next_check_at'], name='watch_due')],
+                "indexes": [models.Index(fields=["service", "next_check_at"], name="watch_due")],
             },
         ),
     ]
