@@ -63,6 +63,7 @@ MEMBER_URLS = [
     ("get", "/my/inquiries/"),
     ("get", "/my/inquiries/new/"),
     ("get", "/my/inquiries/{inquiry}/"),
+    ("get", "/my/services/{service}/card/"),
     ("post", "/my/services/{service}/apply/"),
     ("post", "/my/services/{service}/resend/"),
     ("post", "/my/services/{service}/chose-google/"),

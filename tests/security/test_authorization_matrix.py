@@ -82,6 +82,8 @@ EXPECTED: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "saml2_metadata": ("GET", everyone(404)),
     # The member portal
     "portal:my_services": ("GET", MY_PAGE),
+    # A card's own refresh: the member's card (the other member's is "apply", their own).
+    "portal:card": ("GET", MY_PAGE),
     "portal:apply": ("POST", MY_WRITE),
     # The other member has no account at this service: nothing of theirs to resend.
     "portal:resend": ("POST", (SIGNIN, 302, 404, *MY_WRITE[3:])),

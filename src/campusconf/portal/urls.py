@@ -6,6 +6,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("my/", views.my_services, name="my_services"),
+    path("my/services/<slug:slug>/card/", views.card, name="card"),
     path("my/services/<slug:slug>/apply/", views.apply, name="apply"),
     path("my/services/<slug:slug>/resend/", views.resend, name="resend"),
     path("my/services/<slug:slug>/chose-google/", views.chose_google, name="chose_google"),

@@ -9,9 +9,10 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,10 +21,11 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.members.models import Member
+from campusconf.portal import live
 from campusconf.portal.forms import InquiryForm
 from campusconf.portal.inquiries import open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
-from campusconf.portal.next_step import next_step
+from campusconf.portal.next_step import NextStep, next_step
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit
 
@@ -76,7 +78,42 @@ def my_services(request: HttpRequest) -> HttpResponse:
     accounts = {a.service_id: a for a in Account.objects.filter(member=member)}
     services = Service.objects.filter(enabled=True).order_by("display_order", "slug")
     steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
-    return render(request, "portal/my_services.html", {"member": member, "steps": steps})
+    _looking(steps)
+    return render(
+        request,
+        "portal/my_services.html",
+        {"member": member, "steps": steps, "poll_seconds": live.POLL_SECONDS},
+    )
+
+
+def _looking(steps: list[NextStep]) -> None:
+    """The member has these cards open: their waiting accounts are read soon."""
+    from campusconf.provisioning import watch
+
+    waiting = [s.account.pk for s in steps if s.account is not None and live.version(s)]
+    if waiting:
+        watch.looked_at(waiting)
+
+
+@member_required
+def card(request: HttpRequest, slug: str) -> HttpResponse:
+    """One service's card, for its own refresh (htmx): 204 while it shows what it did
+    (``live.version``), else the card and, for the page's live region, what changed."""
+    member, service = _member(request), _enabled_service(slug)
+    account = Account.objects.filter(member=member, service=service).first()
+    step = next_step(member, service, account, timezone.now())
+    _looking([step])
+    shown = request.GET.get("v", "")
+    if shown and shown == live.version(step):
+        response = HttpResponse(status=204)
+    else:
+        # The state's words as the badge shows them, for the live region's sentence.
+        news = render_to_string("portal/state_label.html", {"step": step}).strip() if shown else ""
+        context = {"step": step, "poll_seconds": live.POLL_SECONDS, "news": news}
+        response = render(request, "portal/_card.html", context)
+    # A card is the member's own state: no cache, shared or private, may keep it.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @require_POST

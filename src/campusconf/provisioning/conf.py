@@ -33,6 +33,17 @@ DEFAULTS: dict[str, Any] = {
     # and a real vendor is a continent away.
     "RATE_GUARD_SECONDS": 0.2,
     "WEBHOOK_MAX_AGE_SECONDS": 300,
+    # Accounts waiting on their member (provisioning/watch.py): how often the workers
+    # look for due checks, the share of the vendor's read rate those checks may spend,
+    # the first interval (where the vendor sends no webhooks, and where it does: then
+    # the check only catches an event the vendor dropped), the age after which the
+    # interval doubles, and how soon a member with the portal open is checked.
+    "WATCH_SECONDS": 5,
+    "WATCH_READ_SHARE": 0.05,
+    "WATCH_FIRST_SECONDS": 180,
+    "WATCH_FIRST_SECONDS_WEBHOOKS": 600,
+    "WATCH_DOUBLING_SECONDS": 24 * 3600,
+    "WATCH_LOOKING_SECONDS": 30,
 }
 
 

@@ -362,3 +362,29 @@ class ServiceProblem(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+class Watch(models.Model):
+    """An account waiting on its member or the vendor, and when to read it again.
+
+    A row exists only while the account waits (invited, conversion pending, unlicensed:
+    ``provisioning.watch``); the workers' ``watch`` schedule reads the due ones one user at
+    a time, often while the wait is young or the member has the portal open, rarely
+    later. The full reconcile pass stays the net for everyone else.
+    """
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="watch"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+", db_index=False)
+    since = models.DateTimeField()  # when the wait began: the back-off counts from here
+    next_check_at = models.DateTimeField()
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["service", "next_check_at"], name="watch_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"watch account={self.account_id} next={self.next_check_at:%Y-%m-%d %H:%M:%S}"

@@ -47,6 +47,8 @@ def ensure() -> None:
         # Services paused because the vendor refuses their credential: probed when due,
         # and the staff told (service_access).
         "service-access": 15,
+        # Accounts waiting on their member, read one at a time when due (watch.py).
+        "watch": int(engine("WATCH_SECONDS")),
     }
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
@@ -116,6 +118,10 @@ def run(name: str) -> None:
         from campusconf.provisioning.licence_end import sweep
 
         sweep()
+    elif name == "watch":
+        from campusconf.provisioning import watch
+
+        watch.run()
     elif name == "service-access":
         from campusconf.provisioning import service_access
 

@@ -1,0 +1,182 @@
+"""Accounts waiting on their member, read one at a time: often while the wait is young or
+the member has the portal open, rarely later (issue #22: an activation reaches the
+member's page within a minute where the vendor sends webhooks, five where it does not).
+
+A ``Watch`` row exists while an account waits (invited, conversion pending, unlicensed);
+the lifecycle's signals write and delete it in the transaction of the state change. The
+workers' ``watch`` schedule queues an observe job (one single-user read) for each due
+row, at most ``WATCH_READ_SHARE`` of the vendor's read rate a minute, most overdue
+first, and moves the row's next check by the back-off. The reconcile pass, which lists
+every user every ``RECONCILE_MINUTES``, still catches everything else: a wait older than
+that interval is left to it unless the member is looking at the portal.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.states import State
+from campusconf.provisioning import ratelimit
+from campusconf.provisioning.conf import engine
+from campusconf.provisioning.models import Job, Lane, Watch
+from campusconf.provisioning.queue import enqueue
+from campusconf.services.models import Service
+
+log = logging.getLogger("campusconf.provisioning")
+
+WATCHED = frozenset({State.INVITED, State.CONVERSION_PENDING, State.UNLICENSED})
+# Far enough to mean "not by the back-off": the reconcile pass covers it, or a look pulls it in.
+LEFT_TO_RECONCILE = datetime.timedelta(days=365)
+
+
+def has_webhooks(service: Service) -> bool:
+    """Whether the vendor tells us of activations (Zoom, when its secret is configured)."""
+    return bool((service.connector_settings or {}).get("webhook_secret_env"))
+
+
+def interval(age: float, webhooks: bool) -> float | None:
+    """Seconds to the next check of a wait ``age`` seconds old; None once the reconcile
+    pass comes round as often (the back-off doubles every ``WATCH_DOUBLING_SECONDS``)."""
+    first = float(engine("WATCH_FIRST_SECONDS_WEBHOOKS" if webhooks else "WATCH_FIRST_SECONDS"))
+    doublings = max(0, int(age // float(engine("WATCH_DOUBLING_SECONDS"))))
+    seconds = first * 2 ** min(doublings, 30)
+    return None if seconds >= 60 * float(engine("RECONCILE_MINUTES")) else seconds
+
+
+def next_check(
+    since: datetime.datetime, now: datetime.datetime, webhooks: bool
+) -> datetime.datetime:
+    seconds = interval((now - since).total_seconds(), webhooks)
+    return now + (LEFT_TO_RECONCILE if seconds is None else datetime.timedelta(seconds=seconds))
+
+
+def reads_per_minute(service: Service) -> int:
+    """The checks a service's watch may spend a minute: a share of its single-read rate."""
+    cat = ratelimit.category(service.vendor, "get")
+    rate = ratelimit.limits(service).get(cat or "", 0.0)
+    return max(1, math.floor(float(engine("WATCH_READ_SHARE")) * rate * 60))
+
+
+# -- the lifecycle's side: rows follow the state, in the change's own transaction ----------
+
+
+def follow(moves: Iterable[tuple[int, int, str]], now: datetime.datetime | None = None) -> None:
+    """``moves``: (account id, service id, new state). A wait that begins gets a row (a new
+    wait starts its back-off again); any other state drops it."""
+    now = now or timezone.now()
+    begin: list[Watch] = []
+    end: list[int] = []
+    webhooks: dict[int, bool] = {}
+    for account_id, service_id, state in moves:
+        if state not in WATCHED:
+            end.append(account_id)
+            continue
+        if service_id not in webhooks:
+            service = Service.objects.filter(pk=service_id).only("connector_settings").first()
+            webhooks[service_id] = service is not None and has_webhooks(service)
+        begin.append(
+            Watch(
+                account_id=account_id,
+                service_id=service_id,
+                since=now,
+                next_check_at=next_check(now, now, webhooks[service_id]),
+                checked_at=None,
+            )
+        )
+    if end:
+        Watch.objects.filter(account_id__in=end).delete()
+    if begin:
+        Watch.objects.bulk_create(
+            begin,
+            update_conflicts=True,
+            unique_fields=["account"],
+            update_fields=["since", "next_check_at", "checked_at"],
+        )
+
+
+def on_transition(sender: Any, account: Account, event: AccountEvent, **_: Any) -> None:
+    follow([(account.pk, account.service_id, event.to_state)])
+
+
+def on_transitions(sender: Any, events: list[AccountEvent], **_: Any) -> None:
+    ids = {e.account_id for e in events}
+    services = dict(Account.objects.filter(pk__in=ids).values_list("pk", "service_id"))
+    follow((e.account_id, services[e.account_id], e.to_state) for e in events)
+
+
+# -- the member's side: a member with the portal open is checked soon ------------------------
+
+
+def looked_at(account_ids: Iterable[int], now: datetime.datetime | None = None) -> int:
+    """The member has the page of these accounts open: each waiting one is read within
+    ``WATCH_LOOKING_SECONDS`` of its last check. Writes only when that brings a check
+    forward, so a page that polls every few seconds costs a write per check, not per poll."""
+    now = now or timezone.now()
+    look = datetime.timedelta(seconds=float(engine("WATCH_LOOKING_SECONDS")))
+    moved = 0
+    for watch in Watch.objects.filter(account_id__in=list(account_ids)):
+        due = max(now, (watch.checked_at or watch.since) + look)
+        if watch.next_check_at > due:
+            moved += Watch.objects.filter(pk=watch.pk, next_check_at=watch.next_check_at).update(
+                next_check_at=due
+            )
+    return moved
+
+
+# -- the workers' side ---------------------------------------------------------------------
+
+
+def allowance_at(per_minute: int, now: datetime.datetime) -> int:
+    """The checks a run at ``now`` may queue: the minute's allowance spread over the runs
+    (every ``WATCH_SECONDS``, never closer: the schedule's compare-and-set), by the run's
+    slot in time, so any minute of runs gets exactly ``per_minute`` without counting
+    what was read (a row that ends takes its count with it)."""
+    seconds = int(engine("WATCH_SECONDS"))
+    slot = int(now.timestamp() // seconds)
+    return math.floor(per_minute * (slot + 1) * seconds / 60) - math.floor(
+        per_minute * slot * seconds / 60
+    )
+
+
+def run(now: datetime.datetime | None = None) -> int:
+    """Queue an observe job for each due wait, within each service's read allowance."""
+    from campusconf.provisioning import service_access
+
+    now = now or timezone.now()
+    queued = 0
+    for service in Service.objects.filter(enabled=True):
+        if service_access.paused(service.pk):
+            continue  # its vendor is asked nothing until the credential works again
+        allowance = allowance_at(reads_per_minute(service), now)
+        if allowance <= 0:
+            continue
+        due = list(
+            Watch.objects.filter(service=service, next_check_at__lte=now).order_by("next_check_at")[
+                :allowance
+            ]
+        )
+        if not due:
+            continue
+        webhooks = has_webhooks(service)
+        with transaction.atomic():
+            for watch in due:
+                changed = Watch.objects.filter(
+                    pk=watch.pk, next_check_at=watch.next_check_at
+                ).update(checked_at=now, next_check_at=next_check(watch.since, now, webhooks))
+                if changed:  # else another worker's run (or a new wait) moved it
+                    enqueue(
+                        Account(pk=watch.account_id, service_id=service.pk),
+                        Job.Kind.OBSERVE,
+                        lane=Lane.ENGINE,
+                    )
+                    queued += 1
+        log.debug("watch %s: %d checks queued", service.slug, len(due))
+    return queued

@@ -1,0 +1,102 @@
+"""Waiting accounts read one at a time (provisioning/watch.py): the row follows the wait,
+the back-off by age, the read allowance, the member who looks, and an activation at the
+sandbox seen without a reconcile pass."""
+
+import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import Cause, State
+from campusconf.provisioning import actions, runner, watch
+from campusconf.provisioning.models import Job, ReconcilePass, Watch
+from tests.fixtures.sandbox import activate_webex
+
+from .test_reactivate import _Mails
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def invited(make_member: Any, service: Any) -> Account:
+    account = actions.apply_for_service(make_member(), service)
+    runner.drain(max_seconds=60)
+    account.refresh_from_db()
+    assert account.state == State.INVITED
+    return account
+
+
+def test_the_back_off_doubles_with_age_and_leaves_old_waits_to_reconcile(settings: Any) -> None:
+    settings.CAMPUSCONF_ENGINE = {"RECONCILE_MINUTES": 30}
+    day = 24 * 3600
+    assert watch.interval(0, webhooks=False) == 180
+    assert watch.interval(day - 1, webhooks=False) == 180
+    assert watch.interval(day, webhooks=False) == 360
+    assert watch.interval(3 * day, webhooks=False) == 1440
+    assert watch.interval(4 * day, webhooks=False) is None  # 48 min ≥ the 30-min pass
+    assert watch.interval(0, webhooks=True) == 600
+    assert watch.interval(2 * day, webhooks=True) is None
+
+
+def test_the_row_follows_the_wait_and_an_activation_is_seen_without_a_pass(
+    make_member: Any, webex_service: Any, vendor: Any
+) -> None:
+    account = invited(make_member, webex_service)
+    row = Watch.objects.get(account=account)
+    assert (row.next_check_at - row.since).total_seconds() == 180  # Webex sends no webhooks
+
+    activate_webex(_Mails(vendor), account.member.mail_address)  # type: ignore[arg-type]
+    assert watch.run() == 0  # not due yet
+    later = row.since + datetime.timedelta(seconds=181)
+    assert watch.run(now=later) == 1
+    runner.drain(max_seconds=60)
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE
+    assert not ReconcilePass.objects.exists()
+    assert not Watch.objects.filter(account=account).exists()  # the wait is over
+
+
+def test_a_member_looking_brings_the_check_forward_once_per_interval(
+    make_member: Any, webex_service: Any, settings: Any
+) -> None:
+    account = invited(make_member, webex_service)
+    row = Watch.objects.get(account=account)
+    now = row.since + datetime.timedelta(seconds=5)
+    assert watch.looked_at([account.pk], now=now) == 1
+    assert Watch.objects.get(pk=row.pk).next_check_at == row.since + datetime.timedelta(seconds=30)
+    assert watch.looked_at([account.pk], now=now) == 0  # the next poll writes nothing
+    due = row.since + datetime.timedelta(seconds=30)
+    assert watch.run(now=due) == 1
+    after = Watch.objects.get(pk=row.pk)
+    assert after.checked_at == due and after.next_check_at == due + datetime.timedelta(seconds=180)
+    # Still looking: the next check comes 30 s after this one, not 180 s.
+    assert watch.looked_at([account.pk], now=due + datetime.timedelta(seconds=5)) == 1
+    assert Watch.objects.get(pk=row.pk).next_check_at == due + datetime.timedelta(seconds=30)
+
+
+def test_checks_stay_within_the_read_allowance(
+    make_member: Any, webex_service: Any, settings: Any
+) -> None:
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "WATCH_READ_SHARE": 0.01}
+    assert watch.reads_per_minute(webex_service) == 3  # 1 % of 300 a minute
+    accounts = [invited(make_member, webex_service) for _ in range(5)]
+    Job.objects.all().delete()
+    later = timezone.now() + datetime.timedelta(seconds=200)
+    ticks = [later + datetime.timedelta(seconds=5 * n) for n in range(24)]  # two minutes
+    first = sum(watch.run(now=t) for t in ticks[:12])
+    assert first == 3  # five due, three reads in any minute of runs
+    assert sum(watch.run(now=t) for t in ticks[12:]) == 2
+    assert Job.objects.filter(kind=Job.Kind.OBSERVE).count() == 5
+    assert {j.account_id for j in Job.objects.all()} == {a.pk for a in accounts}
+
+
+def test_a_resend_ends_the_wait_and_the_new_invitation_begins_another(
+    make_member: Any, webex_service: Any
+) -> None:
+    account = invited(make_member, webex_service)
+    first = Watch.objects.get(account=account).since
+    actions.resend_invitation(account, cause=Cause.STAFF)
+    assert not Watch.objects.filter(account=account).exists()  # requested: the job's
+    runner.drain(max_seconds=60)
+    assert Watch.objects.get(account=account).since > first
