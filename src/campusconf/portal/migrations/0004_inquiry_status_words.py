@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_fewer_indexes_written'),
+        ("portal", "0003_fewer_indexes_written"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inquiry',
-            name='status',
-            field=models.CharField(choices=[('open', 'waiting for the help desk'), ('waiting', 'waiting for the member'), ('resolved', 'resolved')], default='open', max_length=10, verbose_name='status'),
+            model_name="inquiry",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("open", "waiting for the help desk"),
+                    ("waiting", "waiting for the member"),
+                    ("resolved", "resolved"),
+                ],
+                default="open",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
     ]
