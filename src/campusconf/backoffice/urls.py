@@ -40,6 +40,11 @@ if apps.is_installed("campusconf.provisioning"):
         path("services/<slug:slug>/reconcile/<int:pk>/", reconcile.held_pass, name="held_pass"),
         path("campaigns/", campaigns.campaign_list, name="campaigns"),
         path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+        path(
+            "campaigns/preview/<str:key>.csv",
+            campaigns.campaign_preview_csv,
+            name="campaign_preview_csv",
+        ),
         path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
         path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign_progress"),
         path(
