@@ -13,6 +13,7 @@ urlpatterns = [
     path("services/<slug:slug>/terms/", dashboard.licence_terms, name="licence_terms"),
     path("services/<slug:slug>/accounts.csv", dashboard.export_accounts, name="export_accounts"),
     path("accounts/", desk.search, name="search"),
+    path("accounts/list/", desk.account_list, name="account_list"),
     path("accounts/<int:pk>/", desk.account_detail, name="account"),
     path(
         "accounts/members/<int:pk>/apply/<slug:slug>/",

@@ -10,6 +10,7 @@ from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
 from campusconf.backoffice.remedies import REMEDIES, legal
 from campusconf.portal.models import Inquiry
+from campusconf.services.models import Service
 
 # The remedies a help-desk answer usually needs (S13: resend; retry; reconcile).
 INQUIRY_REMEDIES = ("resend", "retry", "reconcile")
@@ -19,6 +20,10 @@ INQUIRY_REMEDIES = ("resend", "retry", "reconcile")
 def inquiries(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     qs = Inquiry.objects.select_related("member", "service", "account")
+    # The dashboard links here per service; "open" there is what "not resolved" is here.
+    service = Service.objects.filter(slug=request.GET.get("service", "")).first()
+    if service is not None:
+        qs = qs.filter(service=service)
     if status in Inquiry.Status.values:
         qs = qs.filter(status=status)
     else:
@@ -27,7 +32,13 @@ def inquiries(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/inquiries.html",
-        {"inquiries": qs[:200], "status": status, "statuses": Inquiry.Status.choices},
+        {
+            "inquiries": qs[:200],
+            "count": qs.count(),
+            "status": status,
+            "statuses": Inquiry.Status.choices,
+            "service": service,
+        },
     )
 
 
