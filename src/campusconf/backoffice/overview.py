@@ -48,6 +48,7 @@ class Filter:
     key: str
     label: Promise
     q: Callable[[datetime.datetime], Q]
+    short: Promise | None = None  # under a heading that already says the rest
 
 
 FILTERS: dict[str, Filter] = {
@@ -66,12 +67,26 @@ FILTERS: dict[str, Filter] = {
             "waiting_day",
             _("invited, not active: under a day"),
             _waiting(DAY, datetime.timedelta(0)),
+            _("under a day"),
         ),
-        Filter("waiting_week", _("invited, not active: 1–7 days"), _waiting(7 * DAY, DAY)),
         Filter(
-            "waiting_fortnight", _("invited, not active: 7–14 days"), _waiting(14 * DAY, 7 * DAY)
+            "waiting_week",
+            _("invited, not active: 1–7 days"),
+            _waiting(7 * DAY, DAY),
+            _("1–7 days"),
         ),
-        Filter("waiting_older", _("invited, not active: over 14 days"), _waiting(None, 14 * DAY)),
+        Filter(
+            "waiting_fortnight",
+            _("invited, not active: 7–14 days"),
+            _waiting(14 * DAY, 7 * DAY),
+            _("7–14 days"),
+        ),
+        Filter(
+            "waiting_older",
+            _("invited, not active: over 14 days"),
+            _waiting(None, 14 * DAY),
+            _("over 14 days"),
+        ),
         Filter("seats", _("seats used"), lambda now: Q(state__in=list(SEAT_STATES))),
     ]
 }
@@ -106,7 +121,9 @@ class Row:
 
     def cells(self, keys: list[str]) -> list[tuple[str, Promise, int]]:
         """(filter key, label, count) for the template, which cannot index a dict."""
-        return [(key, FILTERS[key].label, self.counts.get(key, 0)) for key in keys]
+        return [
+            (key, FILTERS[key].short or FILTERS[key].label, self.counts.get(key, 0)) for key in keys
+        ]
 
     @property
     def attention(self) -> list[tuple[str, Promise, int]]:
