@@ -135,3 +135,33 @@ def test_a_campaign_previews_csv_lists_every_member_with_the_outcome(
         assert row["outcome"] == "left_out" and row["reason"], row
     assert "2026-03-24" in table[late.common_id]["reason"]
     assert AuditEntry.objects.filter(action="campaign.export_preview").count() == 1
+
+
+@pytest.mark.parametrize(("language", "size"), [("ja", "phone"), ("en", "laptop")])
+def test_the_audit_log_by_kind_of_actor_and_staff_pages_without_member_footer(
+    staff_page, live_server, make_member, make_service, language, size
+):
+    from campusconf.audit.log import record
+    from campusconf.provisioning import actions
+    from campusconf.signin.members import user_for
+
+    page = staff_page
+    page.set_viewport_size(SIZES[size])
+    member = make_member()
+    actions.apply_for_service(
+        member, make_service(), cause=actions.Cause.MEMBER, actor=user_for(member)
+    )
+    record("scim:entra-id", "directory.deactivate", None, "scim said so")
+    _language(page, live_server, language)
+    page.goto(f"{live_server.url}/staff/audit/")
+    page.select_option("select[name=kind]", "member")
+    page.locator("form.filterform button[type=submit]").click()
+    page.wait_for_url("**kind=member**")
+    table = page.inner_text("table.audit")
+    assert "member.apply" in table and "directory.deactivate" not in table
+    shot(page, f"backoffice-audit-members-{language}-{size}")
+    page.goto(f"{live_server.url}/staff/directory/roster/")
+    assert "docs/" not in page.inner_text("main")
+    assert "common_id" in page.inner_text("main")  # the columns, told on the page
+    assert page.locator("footer.foot").count() == 0
+    shot(page, f"backoffice-roster-{language}-{size}")
