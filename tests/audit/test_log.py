@@ -76,3 +76,36 @@ def test_csv_export_follows_the_filter_and_defuses_formulas(client, staff):
     assert lines[0].startswith("when,who,action")
     assert len(lines) == 2
     assert "'=HYPERLINK(evil)" in lines[1]
+
+
+def test_member_actions_are_logged_and_every_kind_of_actor_can_be_filtered(
+    client, staff, make_member, make_service
+):
+    from campusconf.audit.cli import record_cli
+    from campusconf.provisioning import actions
+    from campusconf.signin.members import user_for
+
+    member = make_member()
+    user = user_for(member)
+    account = actions.apply_for_service(
+        member, make_service(), cause=actions.Cause.MEMBER, actor=user
+    )
+    record(staff, "account.suspend", account, "staff reason")
+    record("scim:entra-id", "directory.deactivate", None, "scim reason")
+    record(None, "licence.end", None, "system reason")
+    record_cli("service.pause", None, "cli reason")
+
+    applied = AuditEntry.objects.get(action="member.apply")
+    assert (applied.actor_id, applied.actor_kind) == (user.pk, "member")
+    assert applied.target_id == str(account.pk)
+    reasons = {
+        "member": "own request in the portal",
+        "staff": "staff reason",
+        "scim": "scim reason",
+        "system": "system reason",
+        "cli": "cli reason",
+    }
+    for kind, reason in reasons.items():
+        page = client.get("/staff/audit/", {"kind": kind}).content.decode()
+        assert reason in page, kind
+        assert [r for k, r in reasons.items() if k != kind and r in page] == [], kind

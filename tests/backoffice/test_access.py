@@ -15,7 +15,7 @@ OPEN = {
     "backoffice:api_openapi",
     "backoffice:api_not_found",
 }
-SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause"}
+SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause", "key": "abc"}
 
 
 def _walk(patterns, prefix="", namespace=""):

@@ -41,6 +41,7 @@ def test_preview_changes_nothing(staff_client, make_service, students):
             "created_before": "2026-03-24",
             "preview": "1",
         },
+        follow=True,
     )
     page = response.content.decode()
     assert "3 members would be invited" in page
@@ -99,6 +100,7 @@ def test_a_pasted_list_of_common_ids(staff_client, make_service, students):
             "common_id_file": SimpleUploadedFile("ids.txt", ids.encode()),
             "preview": "1",
         },
+        follow=True,
     ).content.decode()
     assert "2 members would be invited" in preview
     assert "9999999999" in preview  # not found

@@ -105,3 +105,60 @@ def test_the_canned_replies_carry_no_specification_numbers(staff_client, inquiry
     )
     assert expected in page
     assert re.search(r"[(（]S\d+[)）]", page) is None
+
+
+def test_canned_replies_are_offered_only_where_they_are_true(staff_client, inquiry):
+    # An unlicensed account: the invitation can be sent again; it is not active, and
+    # there is nothing to retry.
+    page = staff_client.get(f"/staff/inquiries/{inquiry.pk}/").content.decode()
+    assert "?canned=resent" in page
+    assert "?canned=resolved" not in page and "?canned=retrying" not in page
+    asked = staff_client.get(f"/staff/inquiries/{inquiry.pk}/", {"canned": "resolved"})
+    assert "We have checked that your account is active" not in asked.content.decode()
+
+
+def test_sending_the_resent_reply_resends(
+    staff_client, inquiry, django_capture_on_commit_callbacks
+):
+    page = staff_client.get(f"/staff/inquiries/{inquiry.pk}/", {"canned": "resent"})
+    assert 'id="canned-action"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/staff/inquiries/{inquiry.pk}/reply/",
+            {
+                "body": "We have sent the activation mail again.",
+                "status": "waiting",
+                "canned": "resent",
+            },
+        )
+    assert response.status_code == 302
+    inquiry.account.refresh_from_db()
+    assert inquiry.account.state == State.REQUESTED  # the engine sends it again
+    entry = AuditEntry.objects.get(action="account.resend")
+    assert (entry.details["inquiry"], entry.details["canned"]) == (inquiry.pk, "resent")
+    assert inquiry.replies.count() == 1
+
+
+def test_a_canned_reply_whose_action_is_impossible_sends_nothing(
+    staff_client, make_member, make_service, make_account
+):
+    service = make_service()
+    member = make_member(language="en")
+    account = make_account(member, service, State.ACTIVE)
+    asked = open_inquiry(member, service, Inquiry.Topic.OTHER, "All fine?")
+    page = staff_client.get(f"/staff/inquiries/{asked.pk}/").content.decode()
+    assert "?canned=resent" not in page and "?canned=resolved" in page
+    response = staff_client.post(
+        f"/staff/inquiries/{asked.pk}/reply/",
+        {
+            "body": "We have sent the activation mail again.",
+            "status": "waiting",
+            "canned": "resent",
+        },
+        follow=True,
+    )
+    assert "Nothing was sent or changed" in response.content.decode()
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE
+    assert asked.replies.count() == 0
+    assert not AuditEntry.objects.filter(action__in=["account.resend", "inquiry.reply"]).exists()

@@ -138,6 +138,7 @@ def test_staff_pages_load_with_no_violation_and_their_scripts_run(watched, live_
         ("/staff/services/webex/terms/", "staff-terms"),
         (f"/staff/accounts/?q={common_id_for(1)}", "staff-search"),
         (f"/staff/accounts/{account}/", "staff-account"),
+        ("/staff/accounts/list/?filter=needs_person", "staff-account-list"),
         ("/staff/campaigns/", "staff-campaigns"),
         ("/staff/campaigns/new/", "staff-campaign-new"),
         ("/staff/audit/", "staff-audit"),

@@ -1,8 +1,18 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+KINDS = [
+    ("", _("anyone")),
+    ("member", _("members")),
+    ("staff", _("IT staff")),
+    ("system", _("the system")),
+    ("scim", _("SCIM clients")),
+    ("cli", _("the command line")),
+]
+
 
 class AuditFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of actor"), choices=KINDS, required=False)
     actor = forms.CharField(label=_("Who (user name)"), required=False, max_length=150)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
     target_type = forms.CharField(label=_("Target type"), required=False, max_length=64)

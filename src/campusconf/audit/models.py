@@ -51,3 +51,13 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditEntryIsFinal("audit entries are append-only")
+
+    @property
+    def actor_kind(self) -> str:
+        """member, staff, system, scim or cli: the audit log's filter of the same name."""
+        for kind in ("cli", "scim"):
+            if self.actor_name.startswith(f"{kind}:"):
+                return kind
+        if self.actor is None:
+            return "system"
+        return "staff" if getattr(self.actor, "is_staff", False) else "member"

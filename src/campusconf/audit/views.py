@@ -25,7 +25,7 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEntr
 @staff_required
 def log(request: HttpRequest) -> HttpResponse:
     form, entries = _filtered(request)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = Paginator(entries.select_related("actor"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -33,7 +33,11 @@ class CohortForm(forms.Form):
         help_text=_("The roster cut-off date: members whose account existed before this day."),
     )
     affiliations = forms.MultipleChoiceField(
-        label=_("Affiliations"), choices=_affiliations, required=False
+        label=_("Affiliations"),
+        choices=_affiliations,
+        required=False,
+        # Tall enough to read a faculty's list without scrolling a four-line box.
+        widget=forms.SelectMultiple(attrs={"size": 10, "class": "affiliations"}),
     )
     common_ids = forms.CharField(
         label=_("Common IDs"),

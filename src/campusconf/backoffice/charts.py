@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 36
-COLOURS = ("#0b5cad", "#2e8540")
+COLOURS = ("#0b5cad", "#2e8540", "#a1260d")
 
 
 def _nice_max(value: int) -> int:

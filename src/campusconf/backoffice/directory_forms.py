@@ -1,9 +1,11 @@
 """Forms of the directory pages: the roster upload and the SCIM clients."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.backoffice.forms import ReasonField
+from campusconf.directory.roster_format import COLUMNS, REQUIRED_COLUMNS
 from campusconf.directory.tokens import BadScopes, check_scopes
 
 # The uploaded roster is kept in the session between the dry run and the confirm
@@ -12,7 +14,15 @@ ROSTER_MAX_BYTES = 2 * 1024 * 1024
 
 
 class RosterUploadForm(forms.Form):
-    roster = forms.FileField(label=_("Roster file (CSV, UTF-8)"))
+    roster = forms.FileField(
+        label=_("Roster file (CSV, UTF-8)"),
+        # The format told on the page itself: staff do not read the repository's docs.
+        help_text=format_lazy(
+            _("A header row, then one member a line. Columns: {columns}. Required: {required}."),
+            columns=", ".join(COLUMNS),
+            required=", ".join(REQUIRED_COLUMNS),
+        ),
+    )
     full = forms.BooleanField(
         label=_("Full roster: members absent from the file are marked as left"), required=False
     )

@@ -13,6 +13,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campusconf.accounts.models import Account
+from campusconf.accounts.states import State
 from campusconf.audit.log import record
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Inquiry, InquiryReply
@@ -26,6 +28,11 @@ class Canned:
     label: Promise
     ja: str
     en: str
+    # The account desk's remedy the text says was done: sending the reply does it, and
+    # the reply is offered only where the remedy is possible.
+    remedy: str = ""
+    # The states the text is true in, for a reply that reports a fact ("is active").
+    states: frozenset[str] = frozenset()
 
 
 # Both languages at once: the member reads the reply in the language they chose,
@@ -42,6 +49,7 @@ CANNED: dict[str, Canned] = {
             "We have sent the activation mail again. Please check your university mailbox and "
             "follow “Activate” in the mail to set a password. For Zoom, choose “Sign up with "
             "password”, not “Sign in with Google”.",
+            remedy="resend",
         ),
         Canned(
             "forgot_password",
@@ -58,15 +66,65 @@ CANNED: dict[str, Canned] = {
             "1時間以内に届かない場合はこのお問い合わせに返信してください。",
             "We are creating your account again. The invitation mail will arrive when it is "
             "done; if it has not arrived within an hour, please reply to this inquiry.",
+            remedy="retry",
         ),
         Canned(
             "resolved",
             _("Resolved"),
             "アカウントが有効になっていることを確認しました。このお問い合わせを解決済みとします。",
             "We have checked that your account is active. We are closing this inquiry.",
+            states=frozenset({State.ACTIVE}),
         ),
     ]
 }
+
+
+def canned_offered(account: Account | None) -> list[Canned]:
+    """The canned replies that are true for this account as it is now."""
+    from campusconf.backoffice.remedies import REMEDIES, legal
+
+    def fits(c: Canned) -> bool:
+        if c.remedy:
+            return account is not None and legal(account, REMEDIES[c.remedy])
+        if c.states:
+            return account is not None and account.state in c.states
+        return True
+
+    return [c for c in CANNED.values() if fits(c)]
+
+
+class CannedRefused(Exception):
+    """The canned reply's action is not possible now; nothing was sent or changed."""
+
+
+def reply_canned(
+    inquiry: Inquiry, key: str, *, actor: AbstractBaseUser, body: str, status: str
+) -> InquiryReply:
+    """Send a canned reply and do what it says, in one transaction: the member is never
+    told "we have sent it again" when nothing was sent. Raises CannedRefused."""
+    from campusconf.backoffice.remedies import RemedyQueued, RemedyRefused, apply_remedy
+
+    canned = CANNED[key]
+    account = inquiry.account
+    if canned not in canned_offered(account):
+        raise CannedRefused(gettext("this reply does not fit the account as it is now"))
+    with transaction.atomic():
+        if canned.remedy and account is not None:
+            try:
+                apply_remedy(
+                    account,
+                    canned.remedy,
+                    actor=actor,
+                    reason=gettext("Inquiry #%(n)s") % {"n": inquiry.pk},
+                    origin="helpdesk",
+                    inquiry=inquiry.pk,
+                    canned=key,
+                )
+            except (RemedyRefused, RemedyQueued) as refusal:
+                # Queued for a seat is not "sent again" either: leaving the block by the
+                # exception undoes the queue entry too, and the staff member is told why.
+                raise CannedRefused(str(refusal)) from refusal
+        return reply(inquiry, actor=actor, body=body, status=status)
 
 
 def canned_text(key: str, language: str) -> str:

@@ -20,6 +20,8 @@ class ReplyForm(forms.Form):
         help_text=_("Mailed to the member and shown in the portal; saved in the audit log."),
     )
     status = forms.ChoiceField(label=_("Then set the status to"), choices=_inquiry_statuses)
+    # Which canned reply the text started from: sending it also does what it says.
+    canned = forms.CharField(required=False, widget=forms.HiddenInput, max_length=32)
 
 
 class InquiryStatusForm(forms.Form):

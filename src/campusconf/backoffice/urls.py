@@ -13,6 +13,7 @@ urlpatterns = [
     path("services/<slug:slug>/terms/", dashboard.licence_terms, name="licence_terms"),
     path("services/<slug:slug>/accounts.csv", dashboard.export_accounts, name="export_accounts"),
     path("accounts/", desk.search, name="search"),
+    path("accounts/list/", desk.account_list, name="account_list"),
     path("accounts/<int:pk>/", desk.account_detail, name="account"),
     path(
         "accounts/members/<int:pk>/apply/<slug:slug>/",
@@ -40,6 +41,11 @@ if apps.is_installed("campusconf.provisioning"):
         path("services/<slug:slug>/reconcile/<int:pk>/", reconcile.held_pass, name="held_pass"),
         path("campaigns/", campaigns.campaign_list, name="campaigns"),
         path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+        path(
+            "campaigns/preview/<str:key>.csv",
+            campaigns.campaign_preview_csv,
+            name="campaign_preview_csv",
+        ),
         path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
         path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign_progress"),
         path(

@@ -20,3 +20,12 @@ class InquiryForm(forms.Form):
         max_length=5000,
         help_text=_("Your affiliation, common ID and the state of your account are sent with it."),
     )
+
+
+class MemberReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Write to the help desk"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        min_length=2,
+        max_length=5000,
+    )

@@ -5,8 +5,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
+from campusconf.audit.log import record
 from campusconf.members.models import Member
-from campusconf.portal.models import Inquiry
+from campusconf.portal.inquiry_mail import NEW, REPLY, notify_help_desk
+from campusconf.portal.models import Inquiry, InquiryReply
 from campusconf.services.models import Service
 
 
@@ -67,7 +69,7 @@ def open_inquiry(
 ) -> Inquiry:
     account = Account.objects.filter(member=member, service=service).first() if service else None
     with transaction.atomic():
-        return Inquiry.objects.create(
+        inquiry = Inquiry.objects.create(
             member=member,
             service=service,
             account=account,
@@ -78,3 +80,30 @@ def open_inquiry(
             common_id=member.common_id,
             what_happened=what_happened.strip(),
         )
+        record(member.user, "inquiry.open", inquiry, inquiry.what_happened, topic=topic)
+        notify_help_desk(inquiry, NEW, inquiry.what_happened)
+    return inquiry
+
+
+def member_reply(inquiry: Inquiry, body: str) -> InquiryReply:
+    """The member writes back: stored, the turn passes to the help desk, and it is told."""
+    with transaction.atomic():
+        locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+        before = locked.status
+        answer = InquiryReply.objects.create(
+            inquiry=locked, author=locked.member.user, from_staff=False, body=body.strip()
+        )
+        locked.status = Inquiry.Status.OPEN
+        locked.save(update_fields=["status", "updated_at"])
+        record(
+            locked.member.user,
+            "inquiry.member_reply",
+            locked,
+            answer.body,
+            status_before=before,
+            status_after=locked.status,
+            reply_id=answer.pk,
+        )
+        notify_help_desk(locked, REPLY, answer.body)
+    inquiry.refresh_from_db()
+    return answer

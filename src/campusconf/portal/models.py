@@ -16,8 +16,9 @@ class Inquiry(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        WAITING = "waiting", _("waiting for you")
+        # Named for whose turn it is, so the words read right to staff and member alike.
+        OPEN = "open", _("waiting for the help desk")
+        WAITING = "waiting", _("waiting for the member")
         RESOLVED = "resolved", _("resolved")
 
     class Topic(models.TextChoices):

@@ -22,8 +22,8 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.members.models import Member
 from campusconf.portal import live
-from campusconf.portal.forms import InquiryForm
-from campusconf.portal.inquiries import open_inquiry, suggested_text
+from campusconf.portal.forms import InquiryForm, MemberReplyForm
+from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
 from campusconf.services.models import Service
@@ -263,8 +263,17 @@ def inquiries(request: HttpRequest) -> HttpResponse:
 def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Filtering by member makes another member's inquiry a plain 404: its existence is not told.
     inquiry = get_object_or_404(Inquiry, pk=pk, member=_member(request))
+    form = MemberReplyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        member_reply(inquiry, form.cleaned_data["body"])
+        messages.success(request, _("Your reply was sent to the help desk."))
+        return redirect("portal:inquiry_detail", pk=inquiry.pk)
     replies = inquiry.replies.all()
-    return render(request, "portal/inquiry_detail.html", {"inquiry": inquiry, "replies": replies})
+    return render(
+        request,
+        "portal/inquiry_detail.html",
+        {"inquiry": inquiry, "replies": replies, "form": form},
+    )
 
 
 @member_required

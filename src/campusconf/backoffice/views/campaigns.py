@@ -1,10 +1,17 @@
+from typing import Any
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campusconf.audit.log import record
+from campusconf.backoffice import campaign_preview as preview_rows
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
@@ -29,12 +36,38 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/campaigns.html", {"rows": rows})
 
 
+PREVIEW_PAGE = 50
+
+
+def _stored_form(stored: dict[str, Any]) -> CohortForm:
+    """The preview's form, bound again to the cohort kept in the session."""
+    cohort = stored["cohort"]
+    data = MultiValueDict(
+        {
+            "service": [stored["service"]],
+            "roles": cohort["roles"],
+            "created_before": [cohort["created_before"] or ""],
+            "affiliations": cohort["affiliations"],
+            "common_ids": ["\n".join(cohort["common_ids"])],
+        }
+    )
+    return CohortForm(data)
+
+
 @staff_required
 def campaign_new(request: HttpRequest) -> HttpResponse:
-    """Preview (the dry run) with "preview"; start with "start" and a reason."""
+    """Preview (the dry run) with "preview"; start with "start" and a reason.
+
+    A preview is kept in the session and shown by GET ``?preview=<key>``, so a language
+    switch or the next page of the list shows it again instead of an empty form."""
     starting = request.method == "POST" and "start" in request.POST
-    form_class = StartForm if starting else CohortForm
-    form = form_class(request.POST or None, request.FILES or None)
+    key = request.GET.get("preview", "")
+    stored = preview_rows.recall(request.session, key) if request.method == "GET" else None
+    if stored is not None:
+        form: CohortForm = _stored_form(stored)
+    else:
+        form_class = StartForm if starting else CohortForm
+        form = form_class(request.POST or None, request.FILES or None)
     context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():
         service = form.cleaned_data["service"]
@@ -47,9 +80,44 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 start_at=form.cleaned_data.get("start_at"),
             )
             return redirect("backoffice:campaign", pk=campaign.pk)
-        context["preview"] = campaigns.preview(service, form.cohort())
+        key = preview_rows.remember(request.session, service, form.cohort())
+        return redirect(
+            f"{reverse('backoffice:campaign_new')}?{urlencode({'preview': key})}#preview"
+        )
+    if stored is not None and form.is_valid():
+        service, cohort = form.cleaned_data["service"], form.cohort()
+        context["preview"] = campaigns.preview(service, cohort)
+        context["preview_key"] = key
         context["ids_text"] = "\n".join(form.cleaned_data["id_list"])
+        every = list(preview_rows.rows(service, cohort))
+        context["rows"] = Paginator(every, PREVIEW_PAGE).get_page(request.GET.get("page"))
+        context["left_out"] = sum(1 for r in every if r.outcome == preview_rows.LEFT_OUT)
+    elif key and stored is None:
+        messages.warning(request, _("That preview is no longer kept; preview the cohort again."))
     return render(request, "backoffice/campaign_new.html", context)
+
+
+@staff_required
+def campaign_preview_csv(request: HttpRequest, key: str) -> HttpResponseBase:
+    """Every member in the previewed cohort's scope: "invited", or why left out."""
+    stored = preview_rows.recall(request.session, key)
+    form = _stored_form(stored) if stored else None
+    if form is None or not form.is_valid():
+        raise Http404
+    service, cohort = form.cleaned_data["service"], form.cohort()
+    record(
+        request.user,
+        "campaign.export_preview",
+        service,
+        "CSV export",
+        cohort=cohort.as_json(),
+    )
+    return csv_download(
+        f"campaign-preview-{service.slug}.csv",
+        preview_rows.CSV_COLUMNS,
+        preview_rows.csv_rows(service, cohort),
+        stream=True,
+    )
 
 
 def _campaign(pk: int) -> Campaign:

@@ -1,10 +1,11 @@
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.audit.log import record
-from campusconf.backoffice import charts, queries
+from campusconf.backoffice import charts, overview, queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import LicenceTermsForm
 from campusconf.backoffice.licences import TERMS, update_licence_terms
@@ -17,10 +18,24 @@ from campusconf.services.models import Service
 def home(request: HttpRequest) -> HttpResponse:
     services = list(Service.objects.order_by("display_order", "slug"))
     banners = open_banners(services)
-    rows = [
-        (s, queries.seats_used(s), queries.attention_queues(s), banners.get(s.pk)) for s in services
-    ]
-    return render(request, "backoffice/home.html", {"rows": rows})
+    now = timezone.now()
+    days, series = overview.state_history(None)
+    chart = charts.grouped_bars(
+        _("Accounts by state at the end of each day, last 30 days, all services"),
+        [d.strftime("%m-%d") for d in days],
+        [(str(name), values) for name, values in series],
+    )
+    return render(
+        request,
+        "backoffice/home.html",
+        {
+            "banners": [(s, banners[s.pk]) for s in services if banners.get(s.pk)],
+            "rows": overview.rows(services, now),
+            "filters": overview.FILTERS,
+            "chart": chart,
+            "now": now,
+        },
+    )
 
 
 @staff_required

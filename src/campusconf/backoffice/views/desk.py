@@ -1,12 +1,14 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
-from campusconf.backoffice import on_behalf, queries
+from campusconf.backoffice import on_behalf, overview, queries
 from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, SearchForm
 from campusconf.backoffice.remedies import (
@@ -31,6 +33,23 @@ def search(request: HttpRequest) -> HttpResponse:
         request,
         "backoffice/search.html",
         {"form": form, "term": term, "results": results, "members": members},
+    )
+
+
+@staff_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    """The rows behind one of the dashboard's numbers, by the same named filter."""
+    key = request.GET.get("filter", "")
+    if key not in overview.FILTERS:
+        raise Http404
+    slug = request.GET.get("service", "")
+    service = get_object_or_404(Service, slug=slug) if slug else None
+    accounts = overview.accounts_matching(key, service, timezone.now())
+    page = Paginator(accounts, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/account_list.html",
+        {"filter": overview.FILTERS[key], "service": service, "page": page, "slug": slug},
     )
 
 

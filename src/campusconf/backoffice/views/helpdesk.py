@@ -10,6 +10,7 @@ from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
 from campusconf.backoffice.remedies import REMEDIES, legal
 from campusconf.portal.models import Inquiry
+from campusconf.services.models import Service
 
 # The remedies a help-desk answer usually needs (S13: resend; retry; reconcile).
 INQUIRY_REMEDIES = ("resend", "retry", "reconcile")
@@ -19,6 +20,10 @@ INQUIRY_REMEDIES = ("resend", "retry", "reconcile")
 def inquiries(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     qs = Inquiry.objects.select_related("member", "service", "account")
+    # The dashboard links here per service; "open" there is what "not resolved" is here.
+    service = Service.objects.filter(slug=request.GET.get("service", "")).first()
+    if service is not None:
+        qs = qs.filter(service=service)
     if status in Inquiry.Status.values:
         qs = qs.filter(status=status)
     else:
@@ -27,7 +32,13 @@ def inquiries(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/inquiries.html",
-        {"inquiries": qs[:200], "status": status, "statuses": Inquiry.Status.choices},
+        {
+            "inquiries": qs[:200],
+            "count": qs.count(),
+            "status": status,
+            "statuses": Inquiry.Status.choices,
+            "service": service,
+        },
     )
 
 
@@ -38,11 +49,14 @@ def _inquiry(pk: int) -> Inquiry:
 @staff_required
 def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inquiry = _inquiry(pk)
+    offered = {c.key for c in helpdesk.canned_offered(inquiry.account)}
     canned = request.GET.get("canned", "")
+    canned = canned if canned in offered else ""
     reply_form = ReplyForm(
         initial={
             "body": helpdesk.canned_text(canned, inquiry.member.preferred_language),
             "status": "resolved" if canned == "resolved" else "waiting",
+            "canned": canned,
         }
     )
     return _render_detail(
@@ -86,11 +100,19 @@ def _render_detail(
             "other_accounts": other_accounts,
             "replies": inquiry.replies.select_related("author"),
             "remedy_links": remedy_links,
-            "canned": helpdesk.CANNED.values(),
+            "canned": helpdesk.canned_offered(account),
+            "canned_remedy": _canned_remedy(reply_form),
             "reply_form": reply_form,
             "status_form": status_form,
         },
     )
+
+
+def _canned_remedy(form: ReplyForm) -> str:
+    """The remedy the reply will carry out when sent, to say so beside the button."""
+    key = (form.data.get("canned") if form.is_bound else form.initial.get("canned")) or ""
+    canned = helpdesk.CANNED.get(key)
+    return str(REMEDIES[canned.remedy].label) if canned and canned.remedy else ""
 
 
 @staff_required
@@ -102,6 +124,22 @@ def inquiry_reply(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_detail(
             request, inquiry, form, InquiryStatusForm(initial={"status": inquiry.status})
         )
+    canned = form.cleaned_data["canned"]
+    if canned in helpdesk.CANNED:
+        try:
+            helpdesk.reply_canned(
+                inquiry,
+                canned,
+                actor=request.user,  # type: ignore[arg-type]
+                body=form.cleaned_data["body"],
+                status=form.cleaned_data["status"],
+            )
+        except helpdesk.CannedRefused as refusal:
+            messages.error(request, _("Nothing was sent or changed: %(why)s") % {"why": refusal})
+            return redirect("backoffice:inquiry", pk=inquiry.pk)
+        label = helpdesk.CANNED[canned].label
+        messages.success(request, _("Reply sent, and done: %(what)s.") % {"what": label})
+        return redirect("backoffice:inquiry", pk=inquiry.pk)
     helpdesk.reply(
         inquiry,
         actor=request.user,  # type: ignore[arg-type]
