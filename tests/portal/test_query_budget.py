@@ -10,8 +10,8 @@ from campusconf.services.catalogue import enabled_services
 
 # session, user, member (read once by the middleware for the page too), the member's
 # addresses, the member's accounts, the invited card's resend limit, the other card's
-# place in the seat queue, and the three reads of the staff check behind the nav link.
-MY_SERVICES_STATEMENTS = 10
+# place in the seat queue, and the staff check behind the back office's nav link.
+MY_SERVICES_STATEMENTS = 8
 
 
 def _statements(client) -> list[str]:
