@@ -182,12 +182,8 @@ def job_waits() -> list[tuple[str, str, int, int, str, str]]:
     for slug in ("zoom", "webex"):
         for lane in (Lane.MEMBER, Lane.BULK):
             jobs = Job.objects.filter(service__slug=slug, lane=lane, account__isnull=False)
-            done = [
-                (f - c).total_seconds()
-                for c, f in jobs.filter(finished_at__isnull=False).values_list(
-                    "created_at", "finished_at"
-                )
-            ]
+            ends = jobs.filter(finished_at__isnull=False).values_list("created_at", "finished_at")
+            done = [(f - c).total_seconds() for c, f in ends if f is not None]
             p50 = f"{statistics.median(done):.1f}" if done else "—"
             p95 = f"{statistics.quantiles(done, n=20)[18]:.1f}" if len(done) > 1 else "—"
             rows.append((slug, lane.name.lower(), jobs.count(), len(done), p50, p95))
@@ -211,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
         "SANDBOX_RATE_SCALE": "1",
     }
     try:
-        with running_sandbox(tmp, **sandbox_env) as sandbox:
+        with running_sandbox(tmp, None, **sandbox_env) as sandbox:
             creds = sandbox.credentials()
             env = {
                 **os.environ,
@@ -312,10 +308,10 @@ def report(
     print(f"\n## closed loop, {args.connections} connections, {args.closed_seconds} s each")
     print("| page | requests/s | errors | p50 ms | p99 ms | web CPU ms per request |")
     print("|---|---:|---:|---:|---:|---:|")
-    for label, row in (("/healthz", bare), ("/my/", page)):
+    for label, loop in (("/healthz", bare), ("/my/", page)):
         print(
-            f"| {label} | {row['rate']:.0f} | {row['errors']} | {row['p50']:.0f} "
-            f"| {row['p99']:.0f} | {row['cpu_ms']:.1f} |"
+            f"| {label} | {loop['rate']:.0f} | {loop['errors']:.0f} | {loop['p50']:.0f} "
+            f"| {loop['p99']:.0f} | {loop['cpu_ms']:.1f} |"
         )
     ratio = page["rate"] / bare["rate"] if bare["rate"] else 0.0
     by_cpu = bare["cpu_ms"] / page["cpu_ms"] if page["cpu_ms"] else 0.0
@@ -349,6 +345,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress, piped or not
     args = parser().parse_args()
     if args.full:
         args.members, args.minutes, args.campaign = 5_000, 10.0, 10_000
