@@ -93,11 +93,16 @@ def fresh_cache(request):
     without database access has nothing in it, and may not touch it."""
     from django.core.cache import cache
 
+    from campusconf.services import catalogue
+
+    # The process's list of services outlives a test's rolled-back rows otherwise.
+    catalogue.forget()
     uses_db = request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db"} & set(request.fixturenames)
     )
     if uses_db:
         cache.clear()
     yield
+    catalogue.forget()
     if uses_db:
         cache.clear()

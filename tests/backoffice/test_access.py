@@ -82,6 +82,19 @@ def test_the_permission_or_the_sso_group_grants_access(client, settings):
     client.force_login(other)
     assert client.get("/staff/").status_code == 200
 
+    through_group = get_user_model().objects.create_user("group-staff")
+    client.force_login(through_group)
+    assert client.get("/staff/").status_code == 403
+    desk = Group.objects.create(name="help desk")
+    desk.permissions.add(Permission.objects.get(codename="access"))
+    through_group.groups.add(desk)
+    assert client.get("/staff/").status_code == 200
+
+    through_group.is_active = False
+    through_group.save()
+    client.force_login(through_group)
+    assert client.get("/staff/").status_code != 200
+
 
 @pytest.mark.django_db
 def test_a_session_flag_from_sign_in_grants_access(client):

@@ -89,6 +89,10 @@ class Member(models.Model):
 
     @property
     def mail_address(self) -> str:
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("addresses")
+        if prefetched is not None:  # a page that shows it several times read them once
+            primaries = sorted((a.pk, a.address) for a in prefetched if a.is_primary)
+            return primaries[0][1] if primaries else ""
         primary = self.addresses.filter(is_primary=True).first()
         return primary.address if primary else ""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -26,8 +27,10 @@ from campusconf.portal.forms import InquiryForm, MemberReplyForm
 from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
+from campusconf.services.catalogue import enabled_services
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit
+from campusconf.signin.middleware import signed_in_member
 
 View = Callable[..., HttpResponseBase]
 POST_LIMIT = (20, 60)  # state-changing requests per member per minute
@@ -39,12 +42,11 @@ def member_required(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        member = (
-            Member.objects.filter(user_id=user.pk, status=Member.Status.ACTIVE).first()
-            if user.is_authenticated
-            else None
-        )
-        if member is None:
+        member = signed_in_member(request) if user.is_authenticated else None
+        if member is None or member.user_id != user.pk:
+            # Read here only when the middleware found nobody or read for another user.
+            member = Member.objects.filter(user_id=user.pk).first() if user.pk else None
+        if member is None or member.status != Member.Status.ACTIVE:
             target = reverse("signin:signin") + "?" + urlencode({"next": request.get_full_path()})
             return redirect(target)
         request.member = member  # type: ignore[attr-defined]
@@ -75,8 +77,12 @@ def _enabled_service(slug: str) -> Service:
 def my_services(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     now = timezone.now()
-    accounts = {a.service_id: a for a in Account.objects.filter(member=member)}
-    services = Service.objects.filter(enabled=True).order_by("display_order", "slug")
+    prefetch_related_objects([member], "addresses")
+    accounts = {}
+    for account in Account.objects.filter(member=member):
+        account.member = member  # the cards read its addresses: no second fetch
+        accounts[account.service_id] = account
+    services = enabled_services()
     steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
     _looking(steps)
     return render(

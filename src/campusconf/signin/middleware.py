@@ -23,22 +23,33 @@ class MemberStatusMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        member = None
         if user is not None and user.is_authenticated:
-            row = (
-                Member.objects.filter(user_id=user.pk)
-                .values("status", "preferred_language")
-                .first()
-            )
-            if row and row["status"] == Member.Status.LEFT:
+            # The whole row, kept on the request: the portal's pages need it too, and
+            # reading it once saves each of them a statement.
+            member = Member.objects.filter(user_id=user.pk).first()
+            if member and member.status == Member.Status.LEFT:
                 logout(request)
-            elif row and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-                # What LocaleMiddleware chose from the browser's Accept-Language, if it sent one.
-                asked = request.META.get("HTTP_ACCEPT_LANGUAGE")
-                browser = getattr(request, "LANGUAGE_CODE", "") if asked else ""
-                translation.activate(row["preferred_language"])
-                request.LANGUAGE_CODE = translation.get_language()
-                if browser and browser != request.LANGUAGE_CODE:
-                    # The page is not in the browser's language, and the member should be
-                    # told why (issue #22): the portal says so beside the switcher's way out.
-                    request.browser_language = browser  # type: ignore[attr-defined]
+                member = None
+            else:
+                # The base template asks ``user.member``: answered from this read, even
+                # when there is none (a staff member without a member row).
+                Member.user.field.remote_field.set_cached_value(user, member)
+                if member and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+                    # What LocaleMiddleware chose from the browser's Accept-Language, if it
+                    # sent one.
+                    asked = request.META.get("HTTP_ACCEPT_LANGUAGE")
+                    browser = getattr(request, "LANGUAGE_CODE", "") if asked else ""
+                    translation.activate(member.preferred_language)
+                    request.LANGUAGE_CODE = translation.get_language()
+                    if browser and browser != request.LANGUAGE_CODE:
+                        # The page is not in the browser's language, and the member should
+                        # be told why (issue #22): the portal says so beside the switcher.
+                        request.browser_language = browser  # type: ignore[attr-defined]
+        request.signed_in_member = member  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def signed_in_member(request: HttpRequest) -> Member | None:
+    """The member row the middleware read for this request's user, if it ran."""
+    return getattr(request, "signed_in_member", None)
