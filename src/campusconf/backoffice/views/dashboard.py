@@ -5,11 +5,11 @@ from django.utils.translation import gettext as _
 from campusconf.accounts.models import Account
 from campusconf.audit.log import record
 from campusconf.backoffice import charts, queries
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import LicenceTermsForm
 from campusconf.backoffice.licences import TERMS, update_licence_terms
 from campusconf.backoffice.service_problems import banner_for, open_banners
 from campusconf.core.csv_export import csv_download
+from campusconf.core.staff_access import staff_required
 from campusconf.services.models import Service
 
 
