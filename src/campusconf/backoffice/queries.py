@@ -133,7 +133,7 @@ def attention_queues(service: Service, now: datetime.datetime | None = None) -> 
         ),
     ]
     queues.extend(_engine_queues(service))
-    from campusconf.backoffice.models import SeatWait
+    from campusconf.provisioning.models import SeatWait
 
     queues.append(
         _queue(

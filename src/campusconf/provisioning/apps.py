@@ -6,3 +6,33 @@ class ProvisioningConfig(AppConfig):
     name = "campusconf.provisioning"
     verbose_name = _("provisioning")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here: these modules import models, not loadable while apps populate.
+        from campusconf.provisioning import (
+            campaigns,
+            licence_end,
+            schedules,
+            seat_admission,
+            service_access,
+            webhook_events,
+        )
+        from campusconf.provisioning.conf import engine
+
+        register = schedules.register
+        register(
+            "expire-invitations",
+            lambda: 60 * int(engine("EXPIRY_CHECK_MINUTES")),
+            schedules.expire_invitations,
+        )
+        # The seat queue moves within a minute of any seat freeing, whatever freed it.
+        register("seats", 60, seat_admission.admit_everywhere)
+        # Licence end (S16): the 30-day notice and the policy; hourly for a date rule.
+        register("licence-end", 60 * 60, licence_end.sweep)
+        # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
+        register("campaigns", 5, campaigns.enroll_due)
+        # Vendor events the webhook view recorded: acted on within seconds of arriving.
+        register("webhooks", 2, webhook_events.process)
+        # Services paused because the vendor refuses their credential: probed when due,
+        # and the staff told.
+        register("service-access", 15, service_access.run)
