@@ -13,13 +13,12 @@ import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.dispatch import Signal
 
-if TYPE_CHECKING:  # annotations only: the engine's modules import models at the top
-    from campusconf.accounts.models import Account
-    from campusconf.services.models import Service
+from campusconf.accounts.models import Account
+from campusconf.services.models import Service
 
 # kind (a notice kind the portal knows), account, key (names the occasion: told once).
 # A listener answers truthy when it queued something.
@@ -59,5 +58,8 @@ def tell(kind: str, account: Account, *, key: str = "") -> bool:
 
 def tell_renewed(service: Service, ended: datetime.date) -> int:
     """Announce that the licence end of ``ended`` is lifted; how many members were told."""
-    answers = renewal_told.send(sender=tell_renewed, service=service, ended=ended)
+    # The stubs type answers as text; ours are counts.
+    answers: list[tuple[Any, Any]] = renewal_told.send(
+        sender=tell_renewed, service=service, ended=ended
+    )
     return sum(int(answer) for _, answer in answers)

@@ -27,7 +27,7 @@ from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import Connector, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
 from campusconf.members.models import Member
-from campusconf.provisioning import jobs, observe, vendors
+from campusconf.provisioning import jobs, observe, service_access, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, Lane, ReconcilePass, UnmatchedVendorUser
 from campusconf.provisioning.queue import LIVE, enqueue
@@ -70,8 +70,6 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
                 verdicts.append((pk, verdict))
     except ListingFailed as exc:
         if isinstance(exc.outcome, NotAuthorised):  # the service's problem: it pauses
-            from campusconf.provisioning import service_access
-
             service_access.report(service.pk, exc.outcome, "list")
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
         record.finished_at = timezone.now()

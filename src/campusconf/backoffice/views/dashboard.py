@@ -10,6 +10,7 @@ from campusconf.backoffice.licences import TERMS, update_licence_terms
 from campusconf.backoffice.service_problems import banner_for, open_banners
 from campusconf.core.csv_export import csv_download
 from campusconf.core.staff_access import staff_required
+from campusconf.provisioning import licence_end, seats
 from campusconf.services.models import Service
 
 
@@ -61,8 +62,6 @@ def licence_terms(request: HttpRequest, slug: str) -> HttpResponse:
             **{name: form.cleaned_data[name] for name in TERMS},
         )
         return redirect("backoffice:service", slug=service.slug)
-    from campusconf.provisioning import licence_end, seats
-
     waiting = seats.waiting(service).select_related("member").order_by("created_at", "id")
     notice_from = service.valid_until - licence_end.NOTICE_BEFORE if service.valid_until else None
     return render(
