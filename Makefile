@@ -16,10 +16,11 @@ test: ## Run every test, on SQLite and on PostgreSQL, browser tests included
 	@bin/setup python i18n browser saml node postgres
 	@bin/run-tests
 
-lint: ## ruff and mypy only
+lint: ## ruff, the import contracts and mypy only
 	@bin/setup python
 	uv run --frozen ruff check src tests bench
 	uv run --frozen ruff format --check src tests bench
+	uv run --frozen lint-imports
 	uv run --frozen mypy src/campusconf
 
 bench: ## Run the benchmarks under bench/ and print their tables

@@ -22,6 +22,7 @@ DEVELOPMENT = "campusconf.settings.dev"
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEVELOPMENT)
+    # Imported here, once the settings module is chosen: Django's modules read it.
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"campusconf: {exc}{hint}\n")
         sys.exit(2)
     if args and args[0] in AUDITED_DJANGO_COMMANDS:
+        # Imported here: the audit's model loads only once the command has set Django up.
         from campusconf.audit.cli import record_cli
 
         # Passwords are never arguments (asked for, or DJANGO_SUPERUSER_PASSWORD).
@@ -65,6 +67,7 @@ def _overview() -> None:
 
 
 def _demo_credentials() -> None:
+    # Imported here: settings are read only after main() has chosen the module.
     from django.conf import settings
 
     from campusconf.demo.credentials import fill_environment

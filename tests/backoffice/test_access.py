@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from campusconf.backoffice.access import STAFF_SESSION_KEY
+from campusconf.core.staff_access import STAFF_SESSION_KEY
 
 # The sign-in pages, the API's description (it says how to call, not what is there) and
 # its 404 for addresses it does not have.

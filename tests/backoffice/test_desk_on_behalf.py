@@ -7,9 +7,8 @@ import pytest
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
-from campusconf.backoffice.models import SeatWait
 from campusconf.members.actions import mark_left
-from campusconf.provisioning.models import Job
+from campusconf.provisioning.models import Job, SeatWait
 
 pytestmark = pytest.mark.django_db
 

@@ -10,12 +10,12 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import queries
-from campusconf.backoffice.models import SeatWait
 from campusconf.backoffice.tokens import issue_token
 from campusconf.portal.models import Notice
 from campusconf.provisioning import actions, seats
-from campusconf.provisioning.models import Job
-from campusconf.provisioning.seats import WaitingForSeat, admit_waiting, place_in_queue
+from campusconf.provisioning.models import Job, SeatWait
+from campusconf.provisioning.seat_admission import admit_waiting
+from campusconf.provisioning.seats import WaitingForSeat, place_in_queue
 
 pytestmark = pytest.mark.django_db
 

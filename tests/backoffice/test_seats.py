@@ -10,15 +10,10 @@ from django.db import connection
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account, Application
 from campusconf.accounts.states import Cause, State
-from campusconf.backoffice.models import SeatWait
 from campusconf.provisioning import actions, schedules
-from campusconf.provisioning.models import Job
-from campusconf.provisioning.seats import (
-    WaitingForSeat,
-    admit_waiting,
-    leave_queue,
-    place_in_queue,
-)
+from campusconf.provisioning.models import Job, SeatWait
+from campusconf.provisioning.seat_admission import admit_waiting
+from campusconf.provisioning.seats import WaitingForSeat, leave_queue, place_in_queue
 
 
 def apply(member, service, **kw):

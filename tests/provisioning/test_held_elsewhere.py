@@ -20,6 +20,7 @@ from campusconf.connectors.base import Capabilities, UserSpec
 from campusconf.provisioning import actions, held_elsewhere, jobs, runner, vendors
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning.steps import Done, Retry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,8 +188,8 @@ def test_an_exists_that_may_be_our_own_create_is_waited_for_then_held(
         job.attempts = attempt
         account.refresh_from_db()
         steps.append(jobs.converge(account, job))
-    assert all(isinstance(s, jobs.Retry) for s in steps[:-1])
-    assert isinstance(steps[-1], jobs.Done) and steps[-1].note == "held elsewhere"
+    assert all(isinstance(s, Retry) for s in steps[:-1])
+    assert isinstance(steps[-1], Done) and steps[-1].note == "held elsewhere"
     account.refresh_from_db()
     assert account.state == State.HELD_ELSEWHERE
 
@@ -203,10 +204,10 @@ def test_a_young_job_waits_longer_but_never_fails_for_it(
     account = actions.apply_for_service(make_member(), zoom_service)
     job = Job.objects.get(account=account)
     job.attempts = held_elsewhere.AFTER_ATTEMPTS
-    assert isinstance(jobs.converge(account, job), jobs.Retry)
+    assert isinstance(jobs.converge(account, job), Retry)
     job.attempts = settings.CAMPUSCONF_ENGINE["MAX_ATTEMPTS"]
     account.refresh_from_db()
-    assert isinstance(jobs.converge(account, job), jobs.Done)
+    assert isinstance(jobs.converge(account, job), Done)
     account.refresh_from_db()
     assert account.state == State.HELD_ELSEWHERE
 
@@ -220,6 +221,6 @@ def test_a_first_create_answered_exists_and_not_listed_is_held_at_once(
     job = Job.objects.get(account=account)
     job.attempts = 1
     step = jobs.converge(account, job)
-    assert isinstance(step, jobs.Done) and fake.creates == 1
+    assert isinstance(step, Done) and fake.creates == 1
     account.refresh_from_db()
     assert account.state == State.HELD_ELSEWHERE

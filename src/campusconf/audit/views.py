@@ -10,8 +10,8 @@ from campusconf.audit.forms import AuditFilterForm
 from campusconf.audit.log import record
 from campusconf.audit.models import AuditEntry
 from campusconf.audit.queries import actions_in_use, filter_entries
-from campusconf.backoffice.access import staff_required
 from campusconf.core.csv_export import csv_download
+from campusconf.core.staff_access import staff_required
 
 CSV_COLUMNS = ["when", "who", "action", "target_type", "target_id", "target", "reason", "details"]
 

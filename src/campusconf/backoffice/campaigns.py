@@ -19,6 +19,7 @@ from campusconf.members.models import Member
 from campusconf.provisioning import campaign_progress
 from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
+from campusconf.provisioning.seats import waiting_in_campaign
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -156,8 +157,6 @@ def progress(campaign: Campaign, now: datetime.datetime | None = None) -> Campai
     finish = campaign_progress.finish_estimate(campaign.service, remaining, per_minute, now)
     if not per_minute and not finish.paused_until:
         finish = campaign_progress.Finish(None, None, finish.daily_cap)
-    from campusconf.provisioning.seats import waiting_in_campaign
-
     waiting = waiting_in_campaign(campaign)
     retrying, last_error = campaign_progress.retrying(campaign)
     return CampaignProgress(

@@ -14,7 +14,7 @@ from campusconf.members.models import Member
 
 # Which accounts hold a seat is the engine's rule, defined once (provisioning/seats.py,
 # SEAT_STATES) and re-exported here, so the dashboard counts exactly what the cap counts.
-from campusconf.provisioning.models import ReconcilePass
+from campusconf.provisioning.models import ReconcilePass, SeatWait, UnmatchedVendorUser
 from campusconf.provisioning.seats import seats_used as seats_used
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
@@ -133,8 +133,6 @@ def attention_queues(service: Service, now: datetime.datetime | None = None) -> 
         ),
     ]
     queues.extend(_engine_queues(service))
-    from campusconf.backoffice.models import SeatWait
-
     queues.append(
         _queue(
             "seat_wait",
@@ -147,11 +145,7 @@ def attention_queues(service: Service, now: datetime.datetime | None = None) -> 
 
 
 def _engine_queues(service: Service) -> list[Queue]:
-    # The engine's report tables; read lazily so the back office works without it.
-    try:
-        from campusconf.provisioning.models import ReconcilePass, UnmatchedVendorUser
-    except ImportError:
-        return []
+    # The engine's report tables: what reconcile found and could not settle alone.
     return [
         _queue(
             "unmatched",

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from campusconf.connectors.base import VendorUser
+from campusconf.connectors.users import VendorUser
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,13 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from campusconf.connectors.outcomes import TransientFailure
+from campusconf.connectors.outcomes import Outcome, TransientFailure
 from campusconf.connectors.wire import Response, TransportError
-
-if TYPE_CHECKING:
-    from campusconf.connectors.outcomes import Outcome
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from campusconf.backoffice.access import is_staff_request
+from campusconf.core.staff_access import is_staff_request
 
 
 def site(request: HttpRequest) -> dict[str, object]:

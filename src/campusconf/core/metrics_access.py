@@ -8,7 +8,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from campusconf.backoffice.access import is_staff_request
+from campusconf.core.staff_access import is_staff_request
 
 logger = logging.getLogger(__name__)
 

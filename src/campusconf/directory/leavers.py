@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -23,6 +24,7 @@ from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.core.mail import Mail
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.models import Member
+from campusconf.provisioning.actions import deprovision_account
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +92,6 @@ def process_leavers(now: datetime.datetime | None = None) -> LeaverReport:
 
 
 def _deprovision(member: Member, accounts: list[Account]) -> None:
-    # Imported here: the engine is its own app, and only this step needs it.
-    from campusconf.provisioning.actions import deprovision_account
-
     for account in accounts:
         with transaction.atomic():
             deprovision_account(
@@ -128,3 +127,13 @@ def _tell(member: Member, accounts: list[Account], due: datetime.date) -> bool:
         logger.exception("leaver notice to %s not sent", member.common_id)
         return False
     return True
+
+
+def told_and_due(today: datetime.date) -> Exists:
+    """Members told of this departure whose accounts' date has come by ``today``: the
+    rule the engine's reconcile applies (registered in ``DirectoryConfig.ready``)."""
+    return Exists(
+        LeaverNotice.objects.filter(
+            member=OuterRef("pk"), left_on=OuterRef("left_on"), deprovision_on__lte=today
+        )
+    )

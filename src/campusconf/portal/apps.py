@@ -8,12 +8,30 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         # The lifecycle knows nothing of mail; the portal listens for the state changes
-        # that call for a notice and queues it in the same transaction.
+        # that call for a notice and queues it in the same transaction. Imported here:
+        # outbox imports models, which the app registry is not ready for at import time.
         from campusconf.accounts.lifecycle import account_transitioned, accounts_transitioned
         from campusconf.portal import member_audit
-        from campusconf.portal.outbox import on_transition, on_transitions
+        from campusconf.portal.outbox import (
+            on_renewal_told,
+            on_told,
+            on_transition,
+            on_transitions,
+            queue_expiring,
+            send_due,
+        )
+        from campusconf.provisioning import schedules
+        from campusconf.provisioning.announce import member_told, renewal_told
 
         account_transitioned.connect(on_transition, dispatch_uid="portal-notices")
         accounts_transitioned.connect(on_transitions, dispatch_uid="portal-notices-batch")
         # Members act one account at a time; the engine's batches carry no member cause.
         account_transitioned.connect(member_audit.on_transition, dispatch_uid="portal-member-audit")
+        # The engine announces what members must hear; it cannot import the portal.
+        member_told.connect(on_told, dispatch_uid="portal-notices-told")
+        renewal_told.connect(on_renewal_told, dispatch_uid="portal-notices-renewal")
+        # Notices: a change that queues one brings this schedule forward (outbox), so ours
+        # goes out with the vendor's own mail; retried while SMTP is down. Invitations
+        # expiring within 3 days get a reminder.
+        schedules.register("notices", 10, send_due)
+        schedules.register("notices-expiring", 24 * 60 * 60, queue_expiring)

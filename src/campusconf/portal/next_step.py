@@ -14,6 +14,8 @@ from django.utils import timezone
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
 from campusconf.members.models import Member
+from campusconf.provisioning import actions, ratelimit
+from campusconf.provisioning.seats import place_in_queue
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -140,16 +142,12 @@ ResendCheck = Callable[[Account, datetime.datetime], tuple[bool, str]]
 
 def engine_resend_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
     # The engine owns the limits (once per 10 minutes, a few a day); the page only asks.
-    from campusconf.provisioning import actions
-
     allowed, reason = actions.resend_allowed(account, now)
     return bool(allowed), str(reason)
 
 
 def engine_released_allowed(account: Account, now: datetime.datetime) -> tuple[bool, str]:
     # The engine limits how often the vendor is asked again; the page only asks.
-    from campusconf.provisioning import actions
-
     allowed, reason = actions.released_allowed(account, now)
     return bool(allowed), str(reason)
 
@@ -157,8 +155,6 @@ def engine_released_allowed(account: Account, now: datetime.datetime) -> tuple[b
 def creates_paused_until(service: Service, now: datetime.datetime) -> datetime.datetime | None:
     """When the vendor lets new accounts be created again, if it does not now (Zoom's
     daily cap, Z-e): the member then waits until the vendor's reset, not minutes."""
-    from campusconf.provisioning import ratelimit
-
     return ratelimit.creates_paused_until(service, now)
 
 
@@ -175,8 +171,6 @@ def next_step(
             return NextStep("not_eligible", service, account, reason=eligibility.reason)
         if service.seats is not None:
             # The engine owns the seat queue (S16); the page only shows the place.
-            from campusconf.provisioning.seats import place_in_queue
-
             place = place_in_queue(member, service)
             if place is not None:
                 return NextStep("waiting", service, account, facts={"place": place})

@@ -10,7 +10,6 @@ mail server is down. ``send_notice`` sends at once and is for that sender and te
 import datetime
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,6 +24,8 @@ from campusconf.core import sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.vendor_mails import mail_lines
+from campusconf.provisioning import announce
+from campusconf.provisioning.licence_end import restored_by_renewal
 from campusconf.services.models import Service
 
 
@@ -150,8 +151,6 @@ def _licence_ending(account: Account) -> Notice:
 
 # The follow-ups that keep licence_ending's promise (provisioning.licence_end queues them).
 def _licence_renewed(account: Account) -> Notice:
-    from campusconf.provisioning.licence_end import restored_by_renewal
-
     service = account.service
     if restored_by_renewal(account):
         # The account the licence end suspended is coming back (the same vendor user).
@@ -229,26 +228,15 @@ KINDS: dict[str, Callable[[Account], Notice]] = {
     "seat_available": _seat_available,
 }
 
-# Kinds not to queue in the current context (see ``withheld``).
-_withheld: ContextVar[frozenset[str]] = ContextVar("withheld_notices", default=frozenset())
-
 
 @contextmanager
 def withheld(*kinds: str) -> Iterator[None]:
-    """Within this block, ``queue_notice`` queues none of ``kinds``.
-
-    For a caller that sends its own, better notice in place of one the lifecycle signal
-    would queue: the seat queue's admission opens the account (which would queue
-    "application received") and says "a licence is now yours" instead (one mail, not two).
-    """
+    """``announce.withheld`` for kinds this module knows (a typo fails here, loudly)."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown notice kind {', '.join(sorted(unknown))}")
-    token = _withheld.set(_withheld.get() | frozenset(kinds))
-    try:
+    with announce.withheld(*kinds):
         yield
-    finally:
-        _withheld.reset(token)
 
 
 def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice | None:
@@ -257,11 +245,11 @@ def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice 
     Call it inside the transaction that makes the notice due, so both commit together.
     ``key`` names the occasion (for ``licence_ending``, the licence's end date): the same
     kind, account and key is queued once, however often this is called. Also None when
-    the kind is ``withheld`` here.
+    the kind is withheld (``announce.withheld``) here.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}; known: {', '.join(KINDS)}")
-    if kind in _withheld.get():
+    if kind in announce.withheld_now():
         return None
     try:
         # A savepoint, so a duplicate leaves the caller's transaction usable.
@@ -279,12 +267,12 @@ def queue_notices(due: Sequence[tuple[str, int, str]]) -> None:
 
     One INSERT for them all; an occasion queued already is skipped by the database
     (the same unique key), so no savepoint per row is needed. Call it inside the
-    transaction that makes them due. Kinds ``withheld`` here are not queued.
+    transaction that makes them due. Kinds withheld here are not queued.
     """
     unknown = {kind for kind, _, _ in due} - set(KINDS)
     if unknown:
         raise ValueError(f"unknown notice kind {', '.join(sorted(unknown))}")
-    withheld_now = _withheld.get()
+    withheld_now = announce.withheld_now()
     rows = [
         (account_id, kind, key[:64]) for kind, account_id, key in due if kind not in withheld_now
     ]

@@ -2,8 +2,8 @@
 
 A notice is a ``Notice`` row written in the same transaction as the account change
 (through ``accounts.lifecycle.account_transitioned`` and, for the engine's batches,
-``accounts_transitioned``; or a caller's own
-``queue_notice``), so a crash or a mail server that is down can lose neither. The
+``accounts_transitioned``; the engine's announcements, ``provisioning.announce``; or a
+caller's own ``queue_notice``), so a crash or a mail server that is down can lose neither. The
 workers' ``notices`` schedule runs ``send_due``: it claims each due row, sends it over
 SMTP (``notices.send_notice``) and marks it sent, or, on failure, tries again later
 with growing pauses. The unique (account, kind, occasion) key keeps one occasion to
@@ -29,6 +29,7 @@ from campusconf.accounts.states import Cause, State
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice, queue_notices
+from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.portal.notices")
 
@@ -144,6 +145,24 @@ def on_transitions(sender: Any, events: list[AccountEvent], **kwargs: Any) -> No
     queue_notices(due)
     if due:
         transaction.on_commit(_send_soon)
+
+
+def on_told(sender: Any, *, kind: str, account: Account, key: str, **kwargs: Any) -> bool:
+    """The engine's ``announce.member_told``: queue the notice it announced."""
+    return queue_notice(kind, account, key=key) is not None
+
+
+def on_renewal_told(sender: Any, *, service: Service, ended: datetime.date, **kwargs: Any) -> int:
+    """The engine's ``announce.renewal_told``: ``licence_renewed`` to whoever was told the
+    licence would end on ``ended`` (only the portal's notices know who that was)."""
+    told = Notice.objects.filter(
+        kind="licence_ending", key=f"licence-end:{ended}", account__service=service
+    ).select_related("account__service", "account__member")
+    count = 0
+    for notice in told:
+        if queue_notice("licence_renewed", notice.account, key=f"licence-renewed:{ended}"):
+            count += 1
+    return count
 
 
 def queue_expiring(now: datetime.datetime | None = None) -> int:

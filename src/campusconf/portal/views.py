@@ -27,6 +27,7 @@ from campusconf.portal.forms import InquiryForm, MemberReplyForm
 from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
+from campusconf.provisioning import actions, google_sign_in, seats
 from campusconf.services.catalogue import enabled_services
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit
@@ -125,8 +126,6 @@ def card(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @member_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
-    from campusconf.provisioning import actions
-
     member, service = _member(request), _enabled_service(slug)
     try:
         actions.apply_for_service(member, service, cause=Cause.MEMBER, actor=_actor(request))
@@ -157,8 +156,6 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @member_required
 def leave_queue(request: HttpRequest, slug: str) -> HttpResponse:
-    from campusconf.provisioning import seats
-
     member, service = _member(request), _enabled_service(slug)
     if seats.leave_queue(member, service):
         messages.success(
@@ -177,8 +174,6 @@ def leave_queue(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @member_required
 def resend(request: HttpRequest, slug: str) -> HttpResponse:
-    from campusconf.provisioning import actions
-
     member, service = _member(request), _enabled_service(slug)
     # Only the member's own account at this service: no id from the request is trusted.
     account = get_object_or_404(Account, member=member, service=service)
@@ -204,8 +199,6 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
 @member_required
 def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
     """ "I chose Sign in with Google" (S12): Zoom cannot show it, so the member says it."""
-    from campusconf.provisioning import actions, google_sign_in
-
     member, service = _member(request), _enabled_service(slug)
     account = get_object_or_404(Account, member=member, service=service)
     try:
@@ -238,8 +231,6 @@ def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
 @member_required
 def released(request: HttpRequest, slug: str) -> HttpResponse:
     """The member says the account that held the address elsewhere is let go."""
-    from campusconf.provisioning import actions
-
     member, service = _member(request), _enabled_service(slug)
     account = get_object_or_404(Account, member=member, service=service)
     allowed, reason = actions.released_allowed(account, timezone.now())

@@ -33,7 +33,7 @@ from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
 from campusconf.connectors.wire import Response, TransportError
-from campusconf.provisioning import jobs, queue, ratelimit, vendors
+from campusconf.provisioning import jobs, queue, ratelimit, steps, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.creates import Create, load_creates, settle_created
 from campusconf.provisioning.lease import Lease, LeaseDoubtful
@@ -127,7 +127,7 @@ class Pipeline:
                     log.exception("starting %d creates failed", len(fast))
                 for create in fast.values():
                     if create.job.id not in self.out:
-                        self._finish(create.job, jobs.crash_step(create.service.id, exc, "create"))
+                        self._finish(create.job, steps.crash_step(create.service.id, exc, "create"))
         for job in claimed:
             if job.id in fast:
                 continue
@@ -146,7 +146,7 @@ class Pipeline:
         wire: list[tuple[Create, Exchange, float]] = []
         for create in fast:
             slot = slots.get(create.job.id)
-            if isinstance(slot, jobs.Retry):
+            if isinstance(slot, steps.Retry):
                 self._finish(create.job, slot)  # the service is paused (daily create cap)
                 continue
             conn = conns.get(create.service.id)
@@ -169,7 +169,9 @@ class Pipeline:
                 if exchange is None and failed is not None:
                     # No token (a refused credential pauses the service): nothing was sent,
                     # and the batch's other creates are not sent to meet the same refusal.
-                    self._finish(create.job, jobs.failure_step(create.service.id, failed, "create"))
+                    self._finish(
+                        create.job, steps.failure_step(create.service.id, failed, "create")
+                    )
                     continue
             if exchange is None:
                 self._on_pool(conn, create, slot)
@@ -274,10 +276,10 @@ class Pipeline:
                     create.account_id,
                     out,
                 )
-                self._finish(create.job, jobs.Retry(f"create not sent, lease doubtful: {out}"))
+                self._finish(create.job, steps.Retry(f"create not sent, lease doubtful: {out}"))
                 continue
             if not isinstance(out, BaseException):
-                jobs.count_call(create.service.id, out)
+                steps.count_call(create.service.id, out)
             if isinstance(out, o.Created) and out.user.vendor_id:
                 created.append((create, out))
             else:
@@ -300,20 +302,18 @@ class Pipeline:
                 vendors.set_heartbeat(None)
             self._finish(create.job, step)
 
-    def _finish(self, job: Job, step: jobs.Step) -> None:
-        from campusconf.provisioning.runner import settle
-
-        settle(job, self.worker, step)
+    def _finish(self, job: Job, step: steps.Step) -> None:
+        steps.settle(job, self.worker, step)
         self.done += 1
         self.lease.drop(job.pk)
 
 
-def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | jobs.Retry]:
+def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | steps.Retry]:
     """Each job's reserved rate-limit slot (category, monotonic deadline), one bucket
     update per service; or, past the daily create cap, a retry after the reset."""
     if not engine("RATE_LIMITS"):
         return {}
-    slots: dict[int, tuple[str, float] | jobs.Retry] = {}
+    slots: dict[int, tuple[str, float] | steps.Retry] = {}
     groups: dict[int, list[Create]] = {}
     for create in fast:
         groups.setdefault(create.service.id, []).append(create)
@@ -338,9 +338,9 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | jobs.Retry]:
     return slots
 
 
-def _paused(paused: ServicePaused) -> jobs.Retry:
+def _paused(paused: ServicePaused) -> steps.Retry:
     seconds = (paused.until - timezone.now()).total_seconds()
-    return jobs.Retry(str(paused), max(1.0, seconds), count=False)
+    return steps.Retry(str(paused), max(1.0, seconds), count=False)
 
 
 def _call(
@@ -358,27 +358,27 @@ def _call(
         connections.close_all()
 
 
-def _after(create: Create, out: o.Outcome | BaseException, lease: Lease) -> jobs.Step:
+def _after(create: Create, out: o.Outcome | BaseException, lease: Lease) -> steps.Step:
     """A create that did not simply succeed: the usual handling, in the main thread,
     with the account read in full (this path is the rare one)."""
     job = create.job
     if isinstance(out, BaseException):
         log.error("job=%s account=%s crashed: %r", job.pk, create.account_id, out)
-        return jobs.Retry(f"{type(out).__name__}: {out}")
+        return steps.Retry(f"{type(out).__name__}: {out}")
     if lease.due():
         lease.renew()
     if job.pk not in lease.held:
-        return jobs.Done("lease lost")
+        return steps.Done("lease lost")
     try:
         account = jobs.load_account(create.account_id)
         if account is None:
-            return jobs.Done("account deleted")
+            return steps.Done("account deleted")
         conn = vendors.connector_for(account.service)
         return jobs.after_create(conn, account, job, out)
     except lifecycle.IllegalTransition as exc:
-        return jobs.Done(f"superseded: {exc}")
+        return steps.Done(f"superseded: {exc}")
     except LeaseDoubtful:
-        return jobs.Done("lease lost")
+        return steps.Done("lease lost")
     except Exception as exc:
         log.exception("job=%s account=%s crashed", job.pk, create.account_id)
-        return jobs.Retry(f"{type(exc).__name__}: {exc}")
+        return steps.Retry(f"{type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from campusconf.accounts.models import Account
 from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.seats import waiting_in_campaign
 from campusconf.services.models import Service
 
 
@@ -54,8 +55,6 @@ def progress(campaign: Campaign) -> Progress:
         for row in Job.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"))
     }
     remaining = jobs.get(Job.Status.QUEUED, 0) + jobs.get(Job.Status.RUNNING, 0)
-    from campusconf.provisioning.seats import waiting_in_campaign
-
     waiting = waiting_in_campaign(campaign)
     count, last_error = retrying(campaign)
     return Progress(

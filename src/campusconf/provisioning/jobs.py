@@ -11,91 +11,24 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from campusconf.accounts.lifecycle import IllegalTransition, transition
+from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
 from campusconf.provisioning import held_elsewhere as held
-from campusconf.provisioning import observe, ratelimit, vendors
+from campusconf.provisioning import observe, vendors
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.queue import enqueue
+from campusconf.provisioning.steps import Done, Retry, Step, count_call, failure_step
 
 log = logging.getLogger("campusconf.provisioning")
-
-
-@dataclass
-class Done:
-    note: str = ""
-
-
-@dataclass
-class Retry:
-    reason: str
-    wait: float | None = None
-    count: bool = True  # rate limits do not use up attempts
-
-
-@dataclass
-class Fail:
-    reason: str
-    code: str = ""
-
-
-Step = Done | Retry | Fail
-
-
-def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
-    """What a failed vendor call means for the job."""
-    tracking = f" [tracking {out.tracking_id}]" if out.tracking_id else ""
-    if isinstance(out, o.NotAuthorised):
-        # The service's problem, not the member's: the service pauses, the job waits for
-        # the credential to work again without using up an attempt (service_access.py).
-        from campusconf.provisioning import service_access
-
-        until = service_access.report(service_id, out, op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
-        reason = f"{service_access.PAUSED} ({out.problem}): {out.reason}{tracking}"
-        return Retry(reason, wait, count=False)
-    if isinstance(out, o.RateLimited):
-        from campusconf.services.models import Service
-
-        service = Service.objects.get(pk=service_id)
-        if out.scope == o.RateScope.DAILY:
-            # The daily create cap: nothing is tried again before the vendor's reset,
-            # which Zoom puts at 00:00 UTC when its answer names no time (Z-e).
-            now = timezone.now()
-            until = out.retry_at or ratelimit.next_reset(now)
-            ratelimit.pause_creates(service, until, out.reason or "daily create cap")
-            wait = max(1.0, (until - now).total_seconds())
-            return Retry(f"daily create cap: paused until {until:%Y-%m-%d %H:%M %Z}", wait, False)
-        ratelimit.vendor_said_wait(service, op, out.wait_seconds())
-        return Retry(f"rate limited{tracking}", out.wait_seconds(), count=False)
-    if isinstance(out, o.Rejected):
-        return Fail(f"{out.reason}{tracking}", out.vendor_code or str(out.http_status or ""))
-    reason = getattr(out, "reason", "") or type(out).__name__
-    return Retry(f"{type(out).__name__}: {reason}{tracking}")
-
-
-def crash_step(service_id: int, exc: BaseException, op: str = "") -> Step:
-    """A job that raised: a missing setting pauses the service; anything else retries."""
-    if isinstance(exc, vendors.ServiceConfigError):
-        from campusconf.provisioning import service_access
-
-        until = service_access.report_configuration(service_id, str(exc), op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
-        return Retry(f"{service_access.PAUSED}: {exc}", wait, count=False)
-    return Retry(f"{type(exc).__name__}: {exc}")
-
-
-def count_call(service_id: int, out: o.Outcome) -> None:
-    vendors.calls[(service_id, type(out).__name__)] += 1
 
 
 def ordered_addresses(rows: Iterable[tuple[str, bool]]) -> list[str]:
@@ -396,20 +329,3 @@ def converge(account: Account, job: Job) -> Step:
     if account.state in (State.REMOVED, State.FAILED) and job.kind != Job.Kind.OBSERVE:
         return Done("nothing to do")
     return look(conn, account)
-
-
-def give_up_account(account_id: int, reason: str, code: str = "") -> None:
-    """Retries exhausted or the vendor refused: failed, with the vendor's reason."""
-    account = Account.objects.filter(pk=account_id).first()
-    if account is None:
-        return
-    now = timezone.now()
-    errors: dict[str, Any] = {
-        "last_error_code": code[:64],
-        "last_error_message": reason,
-        "last_error_at": now,
-    }
-    try:
-        transition(account, State.FAILED, cause=Cause.ENGINE, reason=reason, **errors)
-    except IllegalTransition:
-        Account.objects.filter(pk=account_id).update(**errors)

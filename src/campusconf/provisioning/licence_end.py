@@ -11,8 +11,8 @@ never reached, and the new one is announced 30 days before it in turn.
 
 "Valid until" is the last day of the licence: the policy applies from the day after.
 
-The ``licence_ending`` mail promises to write again, and each way out keeps it, through
-the portal's outbox in the same transaction: the policy applied says
+The ``licence_ending`` mail promises to write again, and each way out keeps it, announced
+(``announce.tell``; the portal's outbox queues the mail) in the same transaction: the policy applied says
 ``licence_ended_suspended`` / ``licence_ended_removed`` to each account it touches;
 the ``keep`` policy at the end, or a renewal (the date moved later, or removed, after
 members were told and before the end was applied), says ``licence_renewed`` to those
@@ -41,6 +41,13 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, DesiredState, State
+from campusconf.provisioning import announce
+from campusconf.provisioning.actions import (
+    deprovision_account,
+    reprovision_account,
+    suspend_account,
+)
+from campusconf.provisioning.seats import WaitingForSeat
 from campusconf.services.models import LicenceEndPolicy, Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -83,32 +90,15 @@ def _mark(service: Service, field: str) -> bool:
 
 def notify_ending(service: Service) -> int:
     """Queue one ``licence_ending`` notice per member with a live account (once per end)."""
-    from campusconf.portal.notices import queue_notice
-
     key = f"licence-end:{service.valid_until}"
     count = 0
     with transaction.atomic():
         if not _mark(service, "licence_notice_sent_for"):
             return 0
         for account in Account.objects.filter(service=service, state__in=TOLD_STATES).iterator():
-            if queue_notice("licence_ending", account, key=key) is not None:
+            if announce.tell("licence_ending", account, key=key):
                 count += 1
     log.info("licence end %s of %s: %d members told", service.valid_until, service.slug, count)
-    return count
-
-
-def _tell_renewed(service: Service, ended: datetime.date) -> int:
-    """Queue ``licence_renewed`` to whoever was told the licence would end on ``ended``."""
-    from campusconf.portal.models import Notice
-    from campusconf.portal.notices import queue_notice
-
-    told = Notice.objects.filter(
-        kind="licence_ending", key=f"licence-end:{ended}", account__service=service
-    ).select_related("account__service", "account__member")
-    count = 0
-    for notice in told:
-        if queue_notice("licence_renewed", notice.account, key=f"licence-renewed:{ended}"):
-            count += 1
     return count
 
 
@@ -127,7 +117,7 @@ def notify_renewed(service: Service) -> int:
         )
         if not cleared:
             return 0
-        count = _tell_renewed(service, ended)
+        count = announce.tell_renewed(service, ended)
     log.info("licence end %s of %s lifted: %d members told", ended, service.slug, count)
     return count
 
@@ -145,9 +135,6 @@ def _renewed(service: Service) -> bool:
 def apply_end(service: Service) -> SweepResult:
     """The licence has ended: suspend or deprovision every live account, or nothing
     (``keep``: the licence is renewed, and those told of the end hear so)."""
-    from campusconf.portal.notices import queue_notice
-    from campusconf.provisioning.actions import deprovision_account, suspend_account
-
     reason = end_reason(service.valid_until, service.licence_end_policy)
     key = f"licence-end:{service.valid_until}"
     suspended = deprovisioned = 0
@@ -159,7 +146,7 @@ def apply_end(service: Service) -> SweepResult:
                 try:
                     with transaction.atomic():
                         suspend_account(account, cause=Cause.ENGINE, reason=reason)
-                        queue_notice("licence_ended_suspended", account, key=key)
+                        announce.tell("licence_ended_suspended", account, key=key)
                     suspended += 1
                 except IllegalTransition as why:  # moved on meanwhile; logged, not fatal
                     log.warning("licence end: account %s not suspended: %s", account.pk, why)
@@ -167,11 +154,11 @@ def apply_end(service: Service) -> SweepResult:
             live = Account.objects.filter(service=service, desired_state=DesiredState.PRESENT)
             for account in live.exclude(state=State.REMOVED):
                 deprovision_account(account, cause=Cause.ENGINE, reason=reason)
-                queue_notice("licence_ended_removed", account, key=key)
+                announce.tell("licence_ended_removed", account, key=key)
                 deprovisioned += 1
         elif service.licence_notice_sent_for == service.valid_until:
             assert service.valid_until is not None
-            _tell_renewed(service, service.valid_until)
+            announce.tell_renewed(service, service.valid_until)
     log.info(
         "licence end %s of %s applied (%s): %d suspended, %d deprovisioned",
         service.valid_until,
@@ -221,10 +208,6 @@ def suspended_by_end(service: Service, ended: datetime.date) -> list[Account]:
 def restore_renewed(service: Service) -> int:
     """Undo the ``suspend`` policy after a renewal: re-provision the accounts it
     suspended (the job reactivates the vendor user they had) and tell them, once."""
-    from campusconf.portal.notices import queue_notice
-    from campusconf.provisioning.actions import reprovision_account
-    from campusconf.provisioning.seats import WaitingForSeat
-
     ended = service.licence_end_applied_for
     if ended is None:
         return 0
@@ -248,7 +231,7 @@ def restore_renewed(service: Service) -> int:
             try:
                 with transaction.atomic():
                     reprovision_account(account, cause=Cause.ENGINE, reason=reason)
-                    queue_notice("licence_renewed", account, key=f"licence-renewed:{ended}")
+                    announce.tell("licence_renewed", account, key=f"licence-renewed:{ended}")
                 restored += 1
             except IllegalTransition as why:  # moved on meanwhile; logged, not fatal
                 log.warning("licence renewal: account %s not restored: %s", account.pk, why)

@@ -1,5 +1,5 @@
 """The engine's own rows: the job queue, rate-limit buckets, schedules, reconcile
-passes, the vendor users that match no member, and campaigns.
+passes, the vendor users that match no member, campaigns, and the seat queue.
 
 Why our own queue and not django-tasks-db: see docs/engine.md ("Why a Job model").
 """
@@ -9,6 +9,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.accounts.models import Account
+
+# The seat queue's model, defined apart only to keep this module short; imported here so
+# Django registers it with the app's other models and callers find it here like them.
+from campusconf.provisioning.seat_wait import SeatWait as SeatWait
 from campusconf.services.models import Service
 
 

@@ -14,11 +14,11 @@ import math
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
@@ -27,7 +27,7 @@ from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import Connector, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
 from campusconf.members.models import Member
-from campusconf.provisioning import jobs, observe, vendors
+from campusconf.provisioning import jobs, observe, service_access, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, Lane, ReconcilePass, UnmatchedVendorUser
 from campusconf.provisioning.queue import LIVE, enqueue
@@ -70,8 +70,6 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
                 verdicts.append((pk, verdict))
     except ListingFailed as exc:
         if isinstance(exc.outcome, NotAuthorised):  # the service's problem: it pauses
-            from campusconf.provisioning import service_access
-
             service_access.report(service.pk, exc.outcome, "list")
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
         record.finished_at = timezone.now()
@@ -199,25 +197,33 @@ def _put(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
             continue
 
 
+# Whether a member who left was told so and their accounts' date has come (a condition on
+# ``Member`` rows, for the day given): the directory tells leavers and keeps the dates, so
+# it registers the rule (``DirectoryConfig.ready``); the engine cannot import it. With
+# none registered, reconcile lets nobody go.
+_told_and_due: list[Callable[[datetime.date], Exists]] = []
+
+
+def let_go_when(rule: Callable[[datetime.date], Exists]) -> None:
+    _told_and_due[:] = [rule]
+
+
 def leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[int]:
     """Accounts of members who left, past the grace period, and who were told so.
 
-    The notice (``directory.leavers.process_leavers``) decides the date; a member who
+    The notice (the directory's, through ``let_go_when``) decides the date; a member who
     was never told keeps their accounts here, however long ago they left. Also what
     the back office's approval of a held pass counts.
     """
-    from campusconf.directory.models import LeaverNotice
-
+    if not _told_and_due:
+        return []
     today = timezone.localdate(now)
     cutoff = today - datetime.timedelta(days=int(engine("LEAVER_GRACE_DAYS")))
-    told = LeaverNotice.objects.filter(
-        member=OuterRef("pk"), left_on=OuterRef("left_on"), deprovision_on__lte=today
-    )
     left = set(
         Member.objects.filter(
             status=Member.Status.LEFT, left_on__lte=cutoff, accounts__service=service
         )
-        .filter(Exists(told))
+        .filter(_told_and_due[0](today))
         .values_list("pk", flat=True)
     )
     found = []

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
-from campusconf.provisioning import batch, jobs, queue, schedules, vendors
+from campusconf.provisioning import batch, jobs, queue, reconcile, schedules, steps, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, VendorCallCount
 from campusconf.provisioning.ratelimit import ServicePaused
@@ -59,57 +59,34 @@ def run_one(job: Job, worker: str, lease: batch.Lease | None = None) -> None:
         return
     finally:
         vendors.set_heartbeat(None)
-    settle(job, worker, step)
+    steps.settle(job, worker, step)
 
 
-def _step(job: Job) -> jobs.Step:
+def _step(job: Job) -> steps.Step:
     try:
         if job.kind == Job.Kind.RECONCILE:
-            from campusconf.provisioning import reconcile
-
             reconcile.run_pass(job.service)
-            return jobs.Done("reconciled")
+            return steps.Done("reconciled")
         if job.account_id is None:
-            return jobs.Done("account deleted")
+            return steps.Done("account deleted")
         account = jobs.load_account(job.account_id)
         if account is None:
-            return jobs.Done("account deleted")
+            return steps.Done("account deleted")
         return jobs.converge(account, job)
     except ServicePaused as paused:
         wait = (paused.until - timezone.now()).total_seconds()
-        return jobs.Retry(str(paused), max(1.0, wait), count=False)
+        return steps.Retry(str(paused), max(1.0, wait), count=False)
     except IllegalTransition as exc:
         # Someone changed the account meanwhile; their change queued its own work.
-        return jobs.Done(f"superseded: {exc}")
+        return steps.Done(f"superseded: {exc}")
     except LeaseLost:
         raise
     except vendors.ServiceConfigError as exc:
         log.warning("job=%s account=%s: %s", job.pk, job.account_id, exc)
-        return jobs.crash_step(job.service_id, exc, job.kind)
+        return steps.crash_step(job.service_id, exc, job.kind)
     except Exception as exc:
         log.exception("job=%s account=%s crashed", job.pk, job.account_id)
-        return jobs.crash_step(job.service_id, exc)
-
-
-def settle(job: Job, worker: str, step: jobs.Step) -> None:
-    where = f"job={job.pk} account={job.account_id} attempt={job.attempts}"
-    if isinstance(step, jobs.Done):
-        log.info("%s done: %s", where, step.note)
-        queue.finish(job, worker)
-    elif isinstance(step, jobs.Fail):
-        log.warning("%s failed: %s", where, step.reason)
-        if job.account_id:
-            jobs.give_up_account(job.account_id, step.reason, step.code)
-        queue.give_up(job, worker, step.reason)
-    elif step.count and job.attempts >= engine("MAX_ATTEMPTS"):
-        log.warning("%s gave up after %d attempts: %s", where, job.attempts, step.reason)
-        if job.account_id:
-            jobs.give_up_account(job.account_id, f"gave up: {step.reason}", "retries")
-        queue.give_up(job, worker, step.reason)
-    else:
-        delay = queue.backoff(job.attempts if step.count else 1, step.wait)
-        log.info("%s retry in %.1fs: %s", where, delay, step.reason)
-        queue.retry(job, worker, step.reason, delay=delay, count_attempt=step.count)
+        return steps.crash_step(job.service_id, exc)
 
 
 def flush_counts() -> None:

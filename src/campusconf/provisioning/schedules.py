@@ -1,6 +1,8 @@
 """Periodic work without an external cron.
 
-Each piece of periodic work is a ``Schedule`` row. A worker runs it after moving
+Each app registers its periodic work (``register``, from its ``AppConfig.ready``); the
+engine's own are registered in ``ProvisioningConfig``, and every enabled service gets a
+``reconcile:<slug>`` one. Each piece of periodic work is a ``Schedule`` row. A worker runs it after moving
 ``next_run_at`` forward with a compare-and-set UPDATE; only one worker's UPDATE
 matches, so one worker runs it, whichever gets there first.
 """
@@ -10,48 +12,44 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
+from campusconf.provisioning import reconcile, service_access, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Schedule
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
 QUIET_BELOW_SECONDS = 5 * 60
+RECONCILE = "reconcile:"
+
+
+@dataclass(frozen=True)
+class Periodic:
+    every: Callable[[], int]  # seconds; asked at each ``ensure``, so a setting change reaches it
+    work: Callable[[], object]
+
+
+_periodic: dict[str, Periodic] = {}
+
+
+def register(name: str, every: int | Callable[[], int], work: Callable[[], object]) -> None:
+    """Periodic work of an app, registered from its ``AppConfig.ready``: the engine runs
+    it and knows nothing of it (the portal's notices, the directory's leavers …)."""
+    _periodic[name] = Periodic(every if callable(every) else (lambda: every), work)
 
 
 def ensure() -> None:
     now = timezone.now()
-    wanted = {
-        "expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES")),
-        # Members who left are told, then let go; hourly is ample for a date-based rule.
-        "leavers": 60 * 60,
-        # The seat queue moves within a minute of any seat freeing, whatever freed it.
-        "seats": 60,
-        # Licence end (S16): the 30-day notice and the policy; hourly for a date rule.
-        "licence-end": 60 * 60,
-        # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
-        "campaigns": 5,
-        # Mail notices queued by the portal: a change that queues one brings this forward
-        # (portal.outbox), so ours goes out with the vendor's own mail; retried while SMTP
-        # is down.
-        "notices": 10,
-        # Invitations that expire within 3 days get one reminder (portal.outbox).
-        "notices-expiring": 24 * 60 * 60,
-        # Vendor events the webhook view recorded: acted on within seconds of arriving.
-        "webhooks": 2,
-        # Services paused because the vendor refuses their credential: probed when due,
-        # and the staff told (service_access).
-        "service-access": 15,
-        # Accounts waiting on their member, read one at a time when due (watch.py).
-        "watch": int(engine("WATCH_SECONDS")),
-    }
+    wanted = {name: periodic.every() for name, periodic in _periodic.items()}
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
-        wanted[f"reconcile:{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
+        wanted[f"{RECONCILE}{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
     for name, interval in wanted.items():
         schedule, created = Schedule.objects.get_or_create(
             name=name, defaults={"interval_seconds": interval, "next_run_at": now}
@@ -88,54 +86,25 @@ def run_due() -> bool:
 
 
 def run(name: str) -> None:
-    if name == "expire-invitations":
-        expire_invitations()
-    elif name == "leavers":
-        from campusconf.directory.leavers import process_leavers
+    if name.startswith(RECONCILE):
+        _reconcile(name.removeprefix(RECONCILE))
+        return
+    periodic = _periodic.get(name)
+    if periodic is None:
+        # A row left by a release that had this work, or an app no longer installed.
+        log.warning("schedule %s: no work is registered under this name", name)
+        return
+    periodic.work()
 
-        process_leavers()
-    elif name == "notices":
-        from campusconf.portal.outbox import send_due
 
-        send_due()
-    elif name == "notices-expiring":
-        from campusconf.portal.outbox import queue_expiring
-
-        queue_expiring()
-    elif name == "webhooks":
-        from campusconf.provisioning.webhook_events import process
-
-        process()
-    elif name == "campaigns":
-        from campusconf.provisioning.campaigns import enroll_due
-
-        enroll_due()
-    elif name == "seats":
-        from campusconf.provisioning.seats import admit_everywhere
-
-        admit_everywhere()
-    elif name == "licence-end":
-        from campusconf.provisioning.licence_end import sweep
-
-        sweep()
-    elif name == "watch":
-        from campusconf.provisioning import watch
-
-        watch.run()
-    elif name == "service-access":
-        from campusconf.provisioning import service_access
-
-        service_access.run()
-    elif name.startswith("reconcile:"):
-        from campusconf.provisioning import reconcile, service_access, vendors
-
-        service = Service.objects.filter(slug=name.split(":", 1)[1], enabled=True).first()
-        if service is None or service_access.paused(service.pk):
-            return  # a paused service's vendor is asked nothing until it works again
-        try:
-            reconcile.run_pass(service)
-        except vendors.ServiceConfigError as exc:
-            service_access.report_configuration(service.pk, str(exc), "reconcile")
+def _reconcile(slug: str) -> None:
+    service = Service.objects.filter(slug=slug, enabled=True).first()
+    if service is None or service_access.paused(service.pk):
+        return  # a paused service's vendor is asked nothing until it works again
+    try:
+        reconcile.run_pass(service)
+    except vendors.ServiceConfigError as exc:
+        service_access.report_configuration(service.pk, str(exc), "reconcile")
 
 
 def expire_invitations(now: datetime.datetime | None = None) -> int:

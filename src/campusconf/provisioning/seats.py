@@ -9,28 +9,21 @@ both on the same count (no check-then-act race). ``NO KEY``: the row lock must n
 wait for the key-share locks that inserting an account, job or application takes on
 the service row, or every apply would queue behind unrelated writes.
 
-Who waits is a ``SeatWait`` row (a back-office table, kept there so its history and
-migrations stay put). ``admit_waiting`` lets the queue in, oldest first, when seats
-are free: right after the licence terms give more seats, and from the workers'
-``seats`` schedule every minute, which also covers accounts removed by a job or a
-reconcile pass. The schedule is the durable part: whatever frees a seat, the queue
-moves within a minute, even if the process that freed it died.
+Who waits is a ``SeatWait`` row. Letting the queue in goes through the actions, which
+call ``claim_seat``, so it is a module of its own above them: ``seat_admission``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
-from campusconf.accounts.states import LIVE_STATES, Cause, State
-from campusconf.backoffice.models import SeatWait
+from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.members.models import Member
-from campusconf.provisioning.models import Campaign
+from campusconf.provisioning.models import Campaign, SeatWait
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -90,7 +83,7 @@ def claim_seat_for(account: Account) -> int | None:
 
     An account in a seat-holding state (``SEAT_STATES``: suspended, say) keeps its seat
     and needs no new one; a failed or removed one needs a free seat like any applicant,
-    and otherwise waits in the same queue (admitted, ``admit_waiting`` carries out the
+    and otherwise waits in the same queue (admitted, ``seat_admission.admit_waiting`` carries out the
     retry or re-provision). The state is read again under the service's lock.
     """
     return _claim(account.member, account.service, holds=Q(pk=account.pk, state__in=SEAT_STATES))
@@ -139,82 +132,3 @@ def leave_queue(member: Member, service: Service) -> bool:
         )
     )
     return bool(left)
-
-
-def admit_waiting(service: Service) -> list[Account]:
-    """Let waiting members in, oldest first, while seats are free.
-
-    Each admission is the engine's own action, in a savepoint: ``apply_for_service``
-    (which takes the seat through ``claim_seat`` and queues the job; a removed account
-    is reopened), or ``retry_account`` for a failed account whose retry was queued. A
-    member who can no longer have the account is dropped from the queue with the
-    reason, the rest go on. The member is told by one mail, ``seat_available``: the
-    lifecycle's "application received" notice is withheld, as it would say less.
-    """
-    from campusconf.portal.notices import queue_notice, withheld
-    from campusconf.provisioning.actions import (
-        NotEligible,
-        WaitingForSeat,
-        apply_for_service,
-        retry_account,
-    )
-    from campusconf.services.eligibility import check_eligibility
-
-    admitted: list[Account] = []
-    with transaction.atomic():
-        locked = Service.objects.select_for_update(no_key=True).get(pk=service.pk)
-        free = None if locked.seats is None else locked.seats - seats_used(locked)
-        for wait in (
-            waiting(locked).select_related("member", "campaign").order_by("created_at", "id")
-        ):
-            if free is not None and free <= 0:
-                break
-            reason = f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}"
-            failed = Account.objects.filter(
-                member=wait.member, service=locked, state=State.FAILED
-            ).first()
-            try:
-                with transaction.atomic(), withheld("application_received"):
-                    if failed is not None:
-                        verdict = check_eligibility(wait.member, locked)
-                        if not verdict.eligible:
-                            raise NotEligible(verdict.reason)
-                        account = retry_account(failed, cause=Cause.ENGINE, reason=reason)
-                    else:
-                        account = apply_for_service(
-                            wait.member,
-                            locked,
-                            cause=Cause.STAFF if wait.campaign_id else Cause.MEMBER,
-                            reason=reason,
-                            campaign=wait.campaign,
-                        )
-                    queue_notice("seat_available", account, key=str(wait.pk))
-            except WaitingForSeat:
-                break  # the count said free, the claim says full: stop, the sweep retries
-            except (NotEligible, AccountAlreadyLive, IllegalTransition) as why:
-                SeatWait.objects.filter(pk=wait.pk).update(
-                    outcome=SeatWait.Outcome.DROPPED,
-                    note=str(why)[:200],
-                    decided_at=timezone.now(),
-                )
-                log.info("seat queue: %s dropped from %s: %s", wait.member_id, locked.slug, why)
-                continue
-            admitted.append(account)
-            if free is not None:
-                free -= 1
-    if admitted:
-        log.info("seat queue: %d admitted to %s", len(admitted), service.slug)
-    return admitted
-
-
-def admit_everywhere() -> int:
-    """The schedule's sweep: every capped service with someone waiting."""
-    count = 0
-    ids = (
-        SeatWait.objects.filter(outcome=SeatWait.Outcome.WAITING)
-        .values_list("service_id", flat=True)
-        .distinct()
-    )
-    for service in Service.objects.filter(pk__in=list(ids)):
-        count += len(admit_waiting(service))
-    return count

@@ -30,6 +30,7 @@ from campusconf.connectors.outcomes import AuthProblem, NotAuthorised, Ok, Outco
 from campusconf.connectors.tokens import Token
 from campusconf.provisioning import vendors
 from campusconf.provisioning.models import Job, ServiceProblem
+from campusconf.provisioning.service_access_mail import send_problem_mail
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -184,8 +185,6 @@ def _why(outcome: Outcome) -> str:
 
 def notify_due() -> int:
     """Mail the staff about each problem that has not been told yet; the number sent."""
-    from campusconf.provisioning.service_access_mail import send_problem_mail
-
     sent = 0
     for problem in ServiceProblem.objects.filter(notify_due=True).select_related("service"):
         try:

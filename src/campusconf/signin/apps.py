@@ -8,7 +8,8 @@ class SigninConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing axes.signals connects axes' own receivers, so they run before ours:
-        # events.password_failed reads what axes has just counted.
+        # events.password_failed reads what axes has just counted. Ours are imported here
+        # too: they import models, not loadable while the apps populate.
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 

@@ -5,10 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from campusconf.signin.backends import oidc_enabled, saml_enabled
+
 
 def federation_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from campusconf.signin.backends import oidc_enabled, saml_enabled
-
     errors: list[checks.CheckMessage] = []
     if oidc_enabled() and not settings.OIDC_OP_ISSUER:
         errors.append(

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from campusconf.audit.log import record
-from campusconf.backoffice.access import is_staff_user
+from campusconf.core.staff_access import is_staff_user
 from campusconf.signin import ratelimit, sessions, staff_rights
 from campusconf.signin.federation import FederationRefused
 from campusconf.signin.members import SignInRefused

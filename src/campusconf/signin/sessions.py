@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
-from campusconf.backoffice.access import is_staff_request
+from campusconf.core.staff_access import is_staff_request
 
 logger = logging.getLogger("campusconf.signin")
 SIGNED_IN_AT = "campusconf_signed_in_at"

@@ -2,7 +2,7 @@
 Connect) carrying one of the configured values makes the person staff.
 
 The rights are kept as membership of the Django group ``CAMPUSCONF_STAFF_GROUP``, which
-``backoffice.access`` honours for pages and API tokens alike, and are set again at every
+``core.staff_access`` honours for pages and API tokens alike, and are set again at every
 sign-in: granted when the IdP says so, taken away when it no longer does. With no
 attribute or claim configured, sign-in leaves the group alone (rights then come from the
 database only).

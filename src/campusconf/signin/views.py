@@ -26,6 +26,7 @@ from campusconf.signin.backends import ASSERTED_ID_KEY, oidc_enabled, saml_enabl
 from campusconf.signin.events import REFUSAL_SESSION_KEY
 from campusconf.signin.federation import FederationRefused, accepted_saml_idps, bind_saml_assertion
 from campusconf.signin.members import SignInRefused, message_for, sign_in_user
+from campusconf.signin.saml import acs_failure
 
 SESSION_BACKEND = "campusconf.signin.backends.DevelopmentSessionBackend"
 
@@ -212,8 +213,6 @@ class SamlAcs(saml_views.AssertionConsumerServiceView):
     def handle_acs_failure(
         self, request: HttpRequest, exception: Exception | None = None, status: int = 403, **kw: Any
     ) -> HttpResponse:
-        from campusconf.signin.saml import acs_failure
-
         return acs_failure(request, exception, status)
 
 

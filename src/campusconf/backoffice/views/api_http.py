@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 
-from campusconf.backoffice.access import is_staff_user
 from campusconf.backoffice.api_errors import describe
 from campusconf.backoffice.api_schema import SCHEMA
 from campusconf.backoffice.tokens import user_for_token
+from campusconf.core.staff_access import is_staff_user
 
 logger = logging.getLogger(__name__)
 

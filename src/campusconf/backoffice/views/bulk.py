@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.backoffice import campaigns, queries
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm
 from campusconf.backoffice.remedies import RETRY_ALL_LIMIT, retry_all
+from campusconf.core.staff_access import staff_required
 from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
 

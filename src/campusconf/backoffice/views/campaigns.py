@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 from campusconf.audit.log import record
 from campusconf.backoffice import campaign_preview as preview_rows
 from campusconf.backoffice import campaigns
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.campaign_forms import CohortForm, StartForm
 from campusconf.backoffice.forms import ReasonForm
 from campusconf.core.csv_export import csv_download
+from campusconf.core.staff_access import staff_required
 from campusconf.members.roles import ROLE_LABELS
 from campusconf.provisioning.models import Campaign
 

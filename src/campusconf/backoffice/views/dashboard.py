@@ -6,11 +6,12 @@ from django.utils.translation import gettext as _
 from campusconf.accounts.models import Account
 from campusconf.audit.log import record
 from campusconf.backoffice import charts, overview, queries
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import LicenceTermsForm
 from campusconf.backoffice.licences import TERMS, update_licence_terms
 from campusconf.backoffice.service_problems import banner_for, open_banners
 from campusconf.core.csv_export import csv_download
+from campusconf.core.staff_access import staff_required
+from campusconf.provisioning import licence_end, seats
 from campusconf.services.models import Service
 
 
@@ -76,8 +77,6 @@ def licence_terms(request: HttpRequest, slug: str) -> HttpResponse:
             **{name: form.cleaned_data[name] for name in TERMS},
         )
         return redirect("backoffice:service", slug=service.slug)
-    from campusconf.provisioning import licence_end, seats
-
     waiting = seats.waiting(service).select_related("member").order_by("created_at", "id")
     notice_from = service.valid_until - licence_end.NOTICE_BEFORE if service.valid_until else None
     return render(

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.backoffice import on_behalf, overview, queries
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, SearchForm
 from campusconf.backoffice.remedies import (
     REMEDIES,
@@ -18,6 +17,7 @@ from campusconf.backoffice.remedies import (
     apply_remedy,
     offered,
 )
+from campusconf.core.staff_access import staff_required
 from campusconf.members.models import Member
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campusconf.audit.log import record
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.directory_forms import (
     HoldDecisionForm,
     RosterUploadForm,
     ScimClientForm,
 )
 from campusconf.backoffice.forms import ReasonForm
+from campusconf.core.staff_access import staff_required
 from campusconf.directory.models import ScimClient
 from campusconf.directory.roster import RosterReport, import_roster
 from campusconf.directory.scim.holds import (

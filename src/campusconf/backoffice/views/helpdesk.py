@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campusconf.backoffice import helpdesk
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.helpdesk_forms import InquiryStatusForm, ReplyForm
 from campusconf.backoffice.remedies import REMEDIES, legal
+from campusconf.core.staff_access import staff_required
 from campusconf.portal.models import Inquiry
 from campusconf.services.models import Service
 

@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from campusconf.backoffice import held_passes
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm
+from campusconf.core.staff_access import staff_required
 from campusconf.provisioning.models import ReconcilePass
 
 

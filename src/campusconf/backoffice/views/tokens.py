@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campusconf.backoffice.access import staff_required
 from campusconf.backoffice.forms import ReasonForm, TokenForm
 from campusconf.backoffice.models import ApiToken
 from campusconf.backoffice.tokens import issue_token, revoke_token
+from campusconf.core.staff_access import staff_required
 
 
 @staff_required

@@ -6,23 +6,28 @@ left. SCIM sends one user per request, so here the same limit —
 ``roster.mass_change_limit`` of the active members — is applied to the deactivations
 SCIM made within ``CAMPUSCONF_SCIM_MASS_CHANGE_HOURS``, this one included. Past it, the
 request is refused with a 409 that says so, nothing is stored, and the deactivation
-waits for staff (``holds.py``).
+waits for staff: ``record_hold`` keeps it, ``holds.py`` applies or drops it.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from scim2_models import ConflictException, ForbiddenException
 
+from campusconf.audit.log import record
 from campusconf.audit.models import AuditEntry
 from campusconf.directory.models import HeldDeactivation, ScimClient, ScimUser
 from campusconf.directory.roster import mass_change_limit
 from campusconf.directory.scim.context import HoldRequest, current
 from campusconf.members.models import Member
+
+logger = logging.getLogger(__name__)
 
 # Audit actions of SCIM writes; a write that made a member leave has deactivated=True.
 AUDIT_PREFIX = "scim."
@@ -87,3 +92,37 @@ def check_deactivation(
         f"active members, {settings.CAMPUSCONF_MASS_CHANGE_MAX})). Staff approve or "
         "reject it in the back office; do not send it again."
     )
+
+
+def record_hold(client: ScimClient | None, held: HoldRequest) -> HeldDeactivation | None:
+    """Keep a refused deactivation for staff; a retry of one already held adds nothing."""
+    if client is None:
+        return None
+    try:
+        with transaction.atomic():
+            hold = HeldDeactivation.objects.create(
+                client=client,
+                scim_user_id=held.scim_user_id,
+                member_id=held.member_id,
+                user_name=held.user_name,
+                kind=held.kind,
+                resource=held.resource,
+                base_version=held.base_version,
+            )
+            record(
+                f"scim:{client.name}",
+                "scim.user.deactivation_held",
+                hold,
+                f"SCIM request from {client.name}, past the mass-change limit",
+                client=client.name,
+                user_name=held.user_name,
+            )
+    except IntegrityError:  # already waiting: the client sent it again
+        return None
+    logger.warning(
+        "scim: %s of %s by %s held for staff (mass-change limit)",
+        held.kind,
+        held.user_name,
+        client.name,
+    )
+    return hold

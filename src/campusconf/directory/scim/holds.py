@@ -1,5 +1,5 @@
-"""Deactivations held by the mass-change guard: recorded, then approved or rejected by
-staff in the back office (``/staff/directory/scim-holds/``).
+"""Deactivations held by the mass-change guard (which records them, ``guard.record_hold``),
+approved or rejected by staff in the back office (``/staff/directory/scim-holds/``).
 
 Approving applies what the client asked — the user's resource as it would have become,
 or its deletion — through the same storage, guard and audit as any SCIM write, but as
@@ -13,54 +13,21 @@ import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from scim2_models import SCIMException
 
 from campusconf.audit.log import record
-from campusconf.directory.models import HeldDeactivation, ScimClient, ScimUser
-from campusconf.directory.scim.context import HoldRequest, ScimCall, scim_call
+from campusconf.directory.models import HeldDeactivation, ScimUser
+from campusconf.directory.scim.context import ScimCall, scim_call
+from campusconf.directory.scim.server import application
 
 logger = logging.getLogger(__name__)
 
 
 class HoldNotApplied(Exception):
     """Approval could not apply the held change; the message says why."""
-
-
-def record_hold(client: ScimClient | None, held: HoldRequest) -> HeldDeactivation | None:
-    """Keep a refused deactivation for staff; a retry of one already held adds nothing."""
-    if client is None:
-        return None
-    try:
-        with transaction.atomic():
-            hold = HeldDeactivation.objects.create(
-                client=client,
-                scim_user_id=held.scim_user_id,
-                member_id=held.member_id,
-                user_name=held.user_name,
-                kind=held.kind,
-                resource=held.resource,
-                base_version=held.base_version,
-            )
-            record(
-                f"scim:{client.name}",
-                "scim.user.deactivation_held",
-                hold,
-                f"SCIM request from {client.name}, past the mass-change limit",
-                client=client.name,
-                user_name=held.user_name,
-            )
-    except IntegrityError:  # already waiting: the client sent it again
-        return None
-    logger.warning(
-        "scim: %s of %s by %s held for staff (mass-change limit)",
-        held.kind,
-        held.user_name,
-        client.name,
-    )
-    return hold
 
 
 def pending_holds() -> Any:
@@ -70,8 +37,6 @@ def pending_holds() -> Any:
 
 
 def _apply(hold: HeldDeactivation) -> None:
-    from campusconf.directory.scim.server import application  # the storage's own service
-
     app = application()
     service = app.service
     storage = app.handler.storage

@@ -23,6 +23,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from scim2_models import InvalidValueException, UniquenessException
 
+from campusconf.directory.models import ScimUser
 from campusconf.members.models import Member, MemberAddress
 from campusconf.members.roles import ALL_ROLES
 
@@ -153,6 +154,4 @@ def sync_member(
 
 def pending_records() -> Any:
     """SCIM users that feed no member (no common ID, no role…): for the back office."""
-    from campusconf.directory.models import ScimUser
-
     return ScimUser.objects.filter(member__isnull=True).order_by("-updated_at")

@@ -36,7 +36,7 @@ from scim2_server.utils import load_default_resource_types, load_default_schemas
 
 from campusconf.directory.models import ScimClient
 from campusconf.directory.scim.context import ScimCall, current, scim_call
-from campusconf.directory.scim.holds import record_hold
+from campusconf.directory.scim.guard import record_hold
 from campusconf.directory.scim.storage import DirectoryStorage
 from campusconf.directory.tokens import authenticate_scim_client
 

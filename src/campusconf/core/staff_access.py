@@ -1,4 +1,5 @@
-"""Who is staff. Rights come from any of:
+"""Who is staff. Here, below every app, because the back office, the audit log's page,
+sign-in and ``/metrics`` all ask it. Rights come from any of:
 
 - Django: ``is_staff``, superuser, or the ``backoffice.access`` permission
   (given directly or through a group);
