@@ -63,8 +63,16 @@ def test_a_member_who_left_is_told_so(make_member, make_service):
     ("policy", "days_after_end", "expected"),
     [
         # The licence has ended (the day after "valid until"): no new accounts...
-        ("suspend", 1, Eligibility(False, "The university licence for this service ended on {end}.")),
-        ("deprovision", 1, Eligibility(False, "The university licence for this service ended on {end}.")),
+        (
+            "suspend",
+            1,
+            Eligibility(False, "The university licence for this service ended on {end}."),
+        ),
+        (
+            "deprovision",
+            1,
+            Eligibility(False, "The university licence for this service ended on {end}."),
+        ),
         # ...unless the staff keeps the accounts (the licence is being renewed).
         ("keep", 1, Eligibility(True, "")),
         # On the last day itself the licence still holds.
@@ -122,4 +130,6 @@ def test_the_affiliation_refusal_is_told(make_member, make_service):
 
 
 def test_no_listed_affiliation_lets_every_affiliation_in(make_member, make_service):
-    assert _decide(make_member(affiliation="Anything"), make_service(eligible_affiliations=[])).eligible
+    assert _decide(
+        make_member(affiliation="Anything"), make_service(eligible_affiliations=[])
+    ).eligible
