@@ -7,6 +7,7 @@ second, paced at 97 % and only in the first 80 % of each second (the 0.2 s guard
 """
 
 import datetime
+import time
 
 import pytest
 
@@ -272,7 +273,8 @@ def test_pace_counts_zoom_creates_against_the_daily_cap(make_service, settings, 
     service = make_service(slug="zoom", vendor="zoom")
     ratelimit.pace(service, "create")
     ratelimit.pace(service, "update")
-    assert RateBucket.objects.get(service=service, category="light").day_count == 1
+    ratelimit.pace(service, "create")
+    assert RateBucket.objects.get(service=service, category="light").day_count == 2
 
 
 def test_pace_lets_unlimited_calls_and_a_switched_off_engine_through(make_service, settings):
@@ -282,3 +284,52 @@ def test_pace_lets_unlimited_calls_and_a_switched_off_engine_through(make_servic
     settings.CAMPUSCONF_ENGINE = {"RATE_LIMITS": False}
     assert ratelimit.pace(service, "create") == 0.0
     assert not RateBucket.objects.exists()
+
+
+def test_one_service_s_pause_and_count_are_its_own(make_service):
+    zoom = make_service(slug="zoom", vendor="zoom", connector_settings={"daily_create_cap": 5})
+    other = make_service(slug="zoom-2", vendor="zoom", connector_settings={"daily_create_cap": 5})
+    day = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    ratelimit.reserve_many(other, "light", 3, now=day.timestamp(), creates=3)
+    ratelimit.pause_creates(other, day + datetime.timedelta(hours=3), "the vendor said so")
+    assert ratelimit.creates_left_today(zoom, 5, day) == 5
+    assert ratelimit.creates_paused_until(zoom, day) is None
+    assert ratelimit.creates_left_today(other, 5, day) == 2
+
+
+def test_a_429_is_timed_from_the_clock_when_no_time_is_given(make_service):
+    service = make_service()
+    before = time.time()
+    ratelimit.vendor_said_wait(service, "create", 2.0)
+    stamp = RateBucket.objects.get(service=service).stamp
+    assert before + 2.0 <= stamp <= time.time() + 2.0
+
+
+def test_a_429_counts_the_slots_still_owed_in_slot_time(make_service):
+    service = make_service()
+    ratelimit.reserve_many(service, "api", 3, now=NOW)  # two slots owed: until NOW + 0.33 s
+    ratelimit.vendor_said_wait(service, "create", 0.5, now=NOW)  # beyond them: moved
+    assert RateBucket.objects.get(service=service).stamp == NOW + 0.5
+    second = make_service(slug="webex-2")
+    ratelimit.reserve_many(second, "api", 1, now=NOW)  # nothing owed: taken until NOW
+    ratelimit.vendor_said_wait(second, "create", 0.1, now=NOW)
+    assert RateBucket.objects.get(service=second).stamp == NOW + 0.1
+
+
+def test_pauses_are_logged_with_the_service_and_the_reason(make_service, caplog):
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"daily_create_cap": 1})
+    until = datetime.datetime(2026, 12, 7, tzinfo=UTC)
+    with caplog.at_level("WARNING", logger="campusconf.provisioning"):
+        ratelimit.pause_creates(service, until, "the vendor said so")
+        ratelimit.reserve_many(
+            service,
+            "heavy",
+            1,
+            now=datetime.datetime(2026, 12, 6, 12, tzinfo=UTC).timestamp(),
+            creates=1,
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        "service zoom paused until 2026-12-07T00:00:00+00:00: the vendor said so",
+        "service zoom paused until 2026-12-07 00:00:00+00:00: daily create cap of 1 reached "
+        "(counted by the engine)",
+    ]
