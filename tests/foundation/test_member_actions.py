@@ -86,7 +86,15 @@ def test_a_member_is_saved_with_every_field_and_its_addresses_in_order():
 
 def test_defaults_are_japanese_and_blank():
     member = register()
-    assert (member.preferred_language, member.affiliation, member.family_name_ja) == ("ja", "", "")
+    assert (
+        member.preferred_language,
+        member.affiliation,
+        member.family_name_ja,
+        member.given_name_ja,
+    ) == ("ja", "", "", "")
+    assert list(member.addresses.values_list("address", flat=True)) == [
+        "2000000001@g.ecc.example.ac.jp"
+    ]
 
 
 def test_an_unknown_role_is_refused_under_roles():
