@@ -333,3 +333,52 @@ def test_pauses_are_logged_with_the_service_and_the_reason(make_service, caplog)
         "service zoom paused until 2026-12-07 00:00:00+00:00: daily create cap of 1 reached "
         "(counted by the engine)",
     ]
+
+
+def test_plain_reservations_leave_the_daily_count_alone(make_service):
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"daily_create_cap": 1})
+    ratelimit.reserve_many(service, "light", 2, now=NOW)
+    ratelimit.reserve(service, "light", now=NOW + 1)
+    bucket = RateBucket.objects.get(service=service)
+    assert (bucket.day, bucket.day_count, bucket.paused_until) == (None, 0, None)
+
+
+def test_a_pause_ends_at_its_very_moment(make_service):
+    service = make_service(slug="zoom", vendor="zoom")
+    until = datetime.datetime(2026, 12, 7, tzinfo=UTC)
+    ratelimit.pause_creates(service, until, "the vendor said so")
+    assert ratelimit.reserve(service, "light", now=until.timestamp()) == 0.0
+
+
+def test_a_cap_used_up_earlier_today_refuses_the_next_create(make_service):
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"daily_create_cap": 2})
+    day = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    ratelimit.reserve(service, "light", now=day.timestamp())  # makes the bucket
+    # The count says the cap is used up, but nothing paused the service (staff cleared it).
+    RateBucket.objects.filter(service=service).update(day=day.date(), day_count=2)
+    with pytest.raises(ratelimit.ServicePaused) as paused:
+        ratelimit.reserve(service, "light", now=day.timestamp() + 5, create=True)
+    assert paused.value.until == datetime.datetime(2026, 12, 7, tzinfo=UTC)
+    assert paused.value.reason == "daily create cap of 2 reached (counted by the engine)"
+    assert RateBucket.objects.get(service=service).day_count == 2
+
+
+def test_a_zoom_429_on_a_create_lands_in_the_light_bucket(make_service):
+    service = make_service(slug="zoom", vendor="zoom")
+    ratelimit.vendor_said_wait(service, "create", 2.0, now=NOW)
+    assert RateBucket.objects.get(service=service).category == "light"
+
+
+def test_a_pause_already_over_is_no_pause(make_service):
+    service = make_service(slug="zoom", vendor="zoom")
+    over = datetime.datetime.now(UTC) - datetime.timedelta(hours=2)
+    ratelimit.pause_creates(service, over, "yesterday's cap")
+    assert ratelimit.creates_paused_until(service) is None
+
+
+def test_creates_left_today_reads_the_create_bucket_not_another(make_service):
+    service = make_service(slug="zoom", vendor="zoom", connector_settings={"daily_create_cap": 5})
+    day = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    ratelimit.reserve(service, "medium", now=day.timestamp())  # a list call's bucket, first
+    ratelimit.reserve_many(service, "light", 2, now=day.timestamp(), creates=2)
+    assert ratelimit.creates_left_today(service, 5, day) == 3
