@@ -195,6 +195,7 @@ ROW_ERRORS = [
         {"mail_address": "a" * 243 + "@example.jp"},  # 254 characters: the most there is
         [],
     ),
+    ({"family_name_ja": "山" * 100, "affiliation": "a" * 200}, []),  # the longest allowed
     (
         {"mail_address": "a" * 244 + "@example.jp"},
         [
