@@ -240,3 +240,47 @@ def test_the_unlicensed_step_names_the_activation_mail(make_member, make_service
         "Zoom", "Activate Zoom Account", "Activate Zoom Account", member.mail_address
     )
     assert Account.objects.get(pk=account.pk).state == "unlicensed"  # asking changes nothing
+
+
+def test_a_join_request_needs_this_accounts_own_last_move_to_be_the_google_one(
+    make_member, make_service, account_in, now
+):
+    zoom = make_service(slug="zoom", vendor="zoom")
+    member = make_member()
+    mine = account_in(member, zoom, State.INVITED)
+    unlicensed_by(mine, "the member says so (S12)")
+    transition(mine, State.ACTIVE, cause=Cause.RECONCILE)  # licensed since: an old story
+    transition(mine, State.REQUESTED, cause=Cause.STAFF)
+    transition(mine, State.INVITED, cause=Cause.ENGINE)
+    theirs = account_in(make_member(), zoom, State.INVITED)
+    unlicensed_by(theirs, "licence removed")  # the latest move to unlicensed anywhere
+    assert not zoom_join_expected(zoom, mine)
+    assert not next_step(member, zoom, mine, now, ALLOWED).join_request
+
+
+def test_webex_never_expects_a_join_request(make_member, make_service, account_in, now):
+    webex = make_service()
+    member = make_member()
+    account = account_in(member, webex, State.INVITED)
+    unlicensed_by(account, "signed in with Google (S12)")
+    transition(account, State.REQUESTED, cause=Cause.MEMBER)
+    transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert not zoom_join_expected(webex, account)
+    step = next_step(member, webex, account, now, ALLOWED)
+    assert not step.join_request and step.mail.button == "Activate"
+
+
+def test_the_engines_yes_carries_no_refusal(make_member, make_service, account_in, now):
+    member, service = make_member(), make_service()
+    account = account_in(member, service, State.INVITATION_EXPIRED)
+    step = next_step(member, service, account, now)
+    assert (step.can_resend, step.resend_refusal) == (True, "")
+
+
+def test_the_pause_is_judged_at_the_time_asked_about(make_member, make_service, account_in):
+    member, service = make_member(), make_service(slug="zoom", vendor="zoom")
+    account = account_in(member, service, State.REQUESTED)
+    until = timezone.now() - datetime.timedelta(hours=1)
+    ratelimit.pause_creates(service, until, "daily cap")
+    earlier = until - datetime.timedelta(hours=1)
+    assert next_step(member, service, account, earlier, ALLOWED).facts == {"paused_until": until}
