@@ -274,11 +274,13 @@ def good_line(common_id: str) -> str:
 def test_a_blank_line_does_not_end_the_roster():
     # A full import treats everyone missing from the roster as having left: a blank line
     # that ended the reading would mark every member after it as a leaver.
-    read = list(read_rows(lines(good_line("1000000001"), "", " , , ", good_line("1000000002"))))
+    read = list(
+        read_rows(lines(good_line("1000000001"), "", " , , ", ",", good_line("1000000002")))
+    )
     assert read[0] == (None, [])  # the header, clean
     assert [(row.line, row.common_id) for row, _ in read[1:]] == [
         (2, "1000000001"),
-        (5, "1000000002"),
+        (6, "1000000002"),
     ]
 
 
@@ -310,3 +312,9 @@ def test_a_broken_header_is_told_so():
     (error,) = read[0][1]
     assert (error.line, error.field, error.code) == (1, "-", "csv")
     assert error.message.startswith("Not a CSV file: ")
+
+
+def test_a_roster_shares_repeated_values_between_its_rows():
+    read = list(read_rows(lines(good_line("1000000001"), good_line("1000000002"))))
+    first, second = read[1][0], read[2][0]
+    assert first.affiliation is second.affiliation  # one copy for a large roster
