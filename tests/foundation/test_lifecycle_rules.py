@@ -12,7 +12,9 @@ import itertools
 import pytest
 
 from campusconf.accounts.lifecycle import (
+    AccountAlreadyLive,
     IllegalTransition,
+    account_transitioned,
     open_account,
     replay,
     transition,
@@ -250,3 +252,32 @@ def test_replay_refuses_a_gap_and_names_it(account):
     assert replay([]) == ""
     with pytest.raises(ValueError, match=r"starts from 'requested' but the replay is at ''"):
         replay(events[1:])
+
+
+def test_a_second_live_account_names_the_member_the_service_and_the_state(account):
+    with pytest.raises(AccountAlreadyLive) as refused:
+        open_account(account.member, account.service, cause=Cause.MEMBER)
+    assert refused.value.account == account
+    assert str(refused.value) == (
+        f"member {account.member.common_id} already has a live account at "
+        f"{account.service.slug} (state 'requested')"
+    )
+
+
+def test_a_transition_without_a_reason_records_none(account):
+    event = transition(account, State.INVITED, cause=Cause.ENGINE)
+    assert AccountEvent.objects.get(pk=event.pk).reason == ""
+
+
+def test_receivers_of_accounts_hear_each_transition(account):
+    heard = []
+
+    def receiver(sender, account, event, **kwargs):
+        heard.append((account.pk, event.to_state))
+
+    account_transitioned.connect(receiver, sender=Account)
+    try:
+        transition(account, State.INVITED, cause=Cause.ENGINE)
+    finally:
+        account_transitioned.disconnect(receiver, sender=Account)
+    assert heard == [(account.pk, "invited")]
