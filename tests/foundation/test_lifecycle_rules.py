@@ -269,15 +269,16 @@ def test_a_transition_without_a_reason_records_none(account):
     assert AccountEvent.objects.get(pk=event.pk).reason == ""
 
 
-def test_receivers_of_accounts_hear_each_transition(account):
+def test_receivers_of_accounts_hear_each_transition(account, make_member):
     heard = []
 
     def receiver(sender, account, event, **kwargs):
-        heard.append((account.pk, event.to_state))
+        heard.append((account.pk, event.from_state, event.to_state))
 
     account_transitioned.connect(receiver, sender=Account)
     try:
         transition(account, State.INVITED, cause=Cause.ENGINE)
+        opened = open_account(make_member(), account.service, cause=Cause.MEMBER)
     finally:
         account_transitioned.disconnect(receiver, sender=Account)
-    assert heard == [(account.pk, "invited")]
+    assert heard == [(account.pk, "requested", "invited"), (opened.pk, "", "requested")]
