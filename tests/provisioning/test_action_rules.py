@@ -299,3 +299,74 @@ def test_nothing_to_release_unless_held_elsewhere(make_member, service):
         False,
         "There is nothing to check again for this account.",
     )
+
+
+def test_each_action_records_who_took_it(make_member, service, django_user_model):
+    staff = django_user_model.objects.create_user(username="desk", password="x")
+    account = at(actions.apply_for_service(make_member(), service), "active")
+    steps = [
+        ("suspend_account", "active"),
+        ("reprovision_account", "suspended"),
+        ("retry_account", "failed"),
+        ("released_elsewhere", "held_elsewhere"),
+    ]
+    for verb, state in steps:
+        at(account, state)
+        Job.objects.all().delete()
+        getattr(actions, verb)(account, cause=Cause.STAFF, actor=staff)
+        assert last_event(account).actor_id == staff.pk, verb
+
+
+@pytest.mark.parametrize(
+    ("state", "verb", "cause", "target"),
+    [
+        ("active", "resend_invitation", "member", "requested"),
+        ("active", "retry_account", "staff", "requested"),
+        ("failed", "released_elsewhere", "member", "requested"),
+        ("failed", "suspend_account", "staff", "suspended"),
+        ("active", "reprovision_account", "member", "requested"),
+        ("removed", "deprovision_account", "staff", "removed"),
+    ],
+)
+def test_a_refusal_names_the_move_refused(make_member, service, state, verb, cause, target):
+    account = at(actions.apply_for_service(make_member(), service), state)
+    with pytest.raises(IllegalTransition) as refused:
+        getattr(actions, verb)(account, cause=Cause(cause))
+    assert (refused.value.source, refused.value.target, refused.value.cause) == (
+        state,
+        target,
+        cause,
+    )
+
+
+def test_only_this_accounts_member_resends_count(make_member, service):
+    mine = at(actions.apply_for_service(make_member(), service), "invited")
+    theirs = at(actions.apply_for_service(make_member(), service), "invited")
+    member_resends(theirs, 3)
+    # The member reporting a Google sign-in moves the account, but sends nothing.
+    transition(mine, State.UNLICENSED, cause=Cause.MEMBER)
+    assert actions.resend_allowed(mine, timezone.now()) == (True, "")
+
+
+def test_only_this_accounts_member_releases_count(make_member, service):
+    mine = at(actions.apply_for_service(make_member(), service), "held_elsewhere")
+    theirs = at(actions.apply_for_service(make_member(), service), "held_elsewhere")
+    member_releases(theirs, 5)
+    for _ in range(5):  # the staff's retries are not the member's presses
+        actions.retry_account(mine, cause=Cause.STAFF)
+        transition(mine, State.HELD_ELSEWHERE, cause=Cause.ENGINE)
+    transition(mine, State.REMOVED, cause=Cause.MEMBER)  # withdrawn: not a release either
+    at(mine, "held_elsewhere")
+    assert actions.released_allowed(mine, timezone.now()) == (True, "")
+
+
+def test_five_minutes_after_a_release_the_member_may_press_again(make_member, service):
+    account = at(actions.apply_for_service(make_member(), service), "held_elsewhere")
+    member_releases(account, 1)
+    pressed = (
+        AccountEvent.objects.filter(account=account, to_state="requested", cause="member")
+        .order_by("-pk")
+        .first()
+        .created_at
+    )
+    assert actions.released_allowed(account, pressed + datetime.timedelta(minutes=5)) == (True, "")
