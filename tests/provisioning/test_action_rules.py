@@ -370,3 +370,12 @@ def test_five_minutes_after_a_release_the_member_may_press_again(make_member, se
         .created_at
     )
     assert actions.released_allowed(account, pressed + datetime.timedelta(minutes=5)) == (True, "")
+
+
+def test_reprovisioning_wants_the_account_present_again(make_member, service):
+    account = at(actions.apply_for_service(make_member(), service), "suspended")
+    actions.deprovision_account(account, cause=Cause.STAFF)
+    Job.objects.all().delete()
+    actions.reprovision_account(account, cause=Cause.STAFF)
+    account.refresh_from_db()
+    assert (account.state, account.desired_state) == ("requested", "present")
