@@ -3,10 +3,10 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench
+.PHONY: help demo test lint bench mutation
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 demo: ## Serve the portal, back office, vendor sandbox and mailbox on 127.0.0.1 (Ctrl-C stops all)
 	@bin/setup python i18n node
@@ -26,3 +26,7 @@ lint: ## ruff, the import contracts and mypy only
 bench: ## Run the benchmarks under bench/ and print their tables
 	@bin/setup python i18n node postgres
 	@for script in bench/*.py; do echo "==> $$script"; uv run --frozen python "$$script" || exit 1; done
+
+mutation: ## Mutation-test the core modules with their own tests (slow: docs/testing.md)
+	@bin/setup python i18n
+	@bin/mutation $(MODULES)

@@ -282,7 +282,9 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[RosterRow | None, list[Row
             return
         except csv.Error as error:
             message = _("Not a CSV file: %(error)s") % {"error": error}
-            yield None, [RowError(reader.line_num, "-", "csv", message)]
+            # DictReader copies line_num only after a row is read whole: on an error it
+            # still names the line before; the underlying reader's count is the line's.
+            yield None, [RowError(reader.reader.line_num, "-", "csv", message)]
             return
         if not any((cell or "").strip() for cell in raw.values() if isinstance(cell, str)):
             continue  # blank lines carry no member
