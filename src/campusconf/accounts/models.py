@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campusconf.accounts.reasons import Reason, render
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.members.models import Member
 from campusconf.services.models import Service
@@ -123,7 +124,10 @@ class AccountEvent(models.Model):
         related_name="+",
         db_index=False,  # indexed below where set: the engine's own events have none
     )
-    reason = models.TextField(_("reason"), blank=True)
+    # Why, as a code and its parameters (campusconf.accounts.reasons): rendered in the
+    # reader's language, compared by code.
+    reason_code = models.CharField(_("reason"), max_length=40, choices=Reason.choices, blank=True)
+    reason_params = models.JSONField(_("reason's details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
@@ -144,3 +148,8 @@ class AccountEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("account events are append-only")
+
+    @property
+    def reason(self) -> str:
+        """The reason's text in the active language."""
+        return render(self.reason_code, self.reason_params)

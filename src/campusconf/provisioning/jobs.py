@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
@@ -178,9 +179,6 @@ def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step |
     return None, failure_step(account.service_id, out, "find")
 
 
-CREATED_REASON = "vendor user created; invitation sent"
-
-
 def arrival(
     user: VendorUser, now: datetime.datetime, activated_at: datetime.datetime | None, days: int
 ) -> tuple[State, dict[str, Any]]:
@@ -208,7 +206,7 @@ def _arrival_of(
     return arrival(user, now, account.activated_at, account.service.invitation_validity_days)
 
 
-def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
+def _arrived(account: Account, user: VendorUser, reason: Reason) -> Step:
     """Requested → invited or active, once the vendor user exists."""
     target, changes = _arrival_of(account, user, timezone.now())
     transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
@@ -223,8 +221,9 @@ def _reactivated(account: Account, user: VendorUser) -> Step:
     if target == State.INVITED and account.invitation_sent_at:
         changes["invitation_sent_at"] = account.invitation_sent_at
         changes["invitation_expires_at"] = account.invitation_expires_at
-    reason = "vendor user reactivated (the same user: its data kept)"
-    transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
+    transition(
+        account, target, cause=Cause.ENGINE, reason=Reason.VENDOR_USER_REACTIVATED, **changes
+    )
     return Done(f"{target} (reactivated)")
 
 
@@ -240,9 +239,9 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
         count_call(account.service_id, out)
         if isinstance(out, o.Created):
             record_vendor_id(account, out.user)
-            return _arrived(account, out.user, "invitation sent again")
+            return _arrived(account, out.user, Reason.INVITATION_RESENT)
         if isinstance(out, o.Ok):
-            return _arrived(account, user, "invitation sent again")
+            return _arrived(account, user, Reason.INVITATION_RESENT)
         if isinstance(out, o.AlreadyExists | o.HeldElsewhere):
             return after_create(conn, account, job, out)  # the address went elsewhere
         return failure_step(account.service_id, out, "create")
@@ -264,9 +263,9 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
         count_call(account.service_id, out)
         if not isinstance(out, o.Ok):
             return failure_step(account.service_id, out, "licence")
-        return _arrived(account, replace(user, licensed=True), "licence given back")
+        return _arrived(account, replace(user, licensed=True), Reason.LICENCE_GIVEN_BACK)
     if user is not None:
-        return _arrived(account, user, "vendor user found")
+        return _arrived(account, user, Reason.VENDOR_USER_FOUND)
     out = conn.create_user(spec_of(account))
     count_call(account.service_id, out)
     return after_create(conn, account, job, out)
@@ -309,7 +308,7 @@ def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) ->
             out.user.vendor_id,
             out.tracking_id,
         )
-        return _arrived(account, out.user, CREATED_REASON)
+        return _arrived(account, out.user, Reason.VENDOR_USER_CREATED)
     if isinstance(out, o.HeldElsewhere):
         return _held(account, out)
     if isinstance(out, o.AlreadyExists):
@@ -317,7 +316,7 @@ def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) ->
         if step is not None:
             return step
         if user is not None:
-            return _arrived(account, user, "vendor user already existed; linked")
+            return _arrived(account, user, Reason.VENDOR_USER_LINKED)
         if held.concluded(account, job):
             return _held(account, out)
         return Retry("the vendor says the user exists but does not list it yet", 5.0)
@@ -342,7 +341,7 @@ def remove(conn: Connector, account: Account) -> Step:
         account,
         State.REMOVED,
         cause=Cause.ENGINE,
-        reason="vendor user removed",
+        reason=Reason.VENDOR_USER_REMOVED,
         observed_state=Account.Observed.ABSENT,
         vendor_user_id="",
     )
@@ -398,15 +397,19 @@ def converge(account: Account, job: Job) -> Step:
     return look(conn, account)
 
 
-def give_up_account(account_id: int, reason: str, code: str = "") -> None:
-    """Retries exhausted or the vendor refused: failed, with the vendor's reason."""
+def give_up_account(
+    account_id: int, detail: str, code: str = "", *, exhausted: bool = False
+) -> None:
+    """The vendor refused, or (``exhausted``) the retries ran out: failed, with the
+    vendor's words (``detail``) and code."""
+    reason = Why(Reason.RETRIES_EXHAUSTED if exhausted else Reason.VENDOR_REFUSED, detail=detail)
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return
     now = timezone.now()
     errors: dict[str, Any] = {
         "last_error_code": code[:64],
-        "last_error_message": reason,
+        "last_error_message": f"gave up: {detail}" if exhausted else detail,
         "last_error_at": now,
     }
     try:

@@ -104,7 +104,7 @@ def settle(job: Job, worker: str, step: jobs.Step) -> None:
     elif step.count and job.attempts >= engine("MAX_ATTEMPTS"):
         log.warning("%s gave up after %d attempts: %s", where, job.attempts, step.reason)
         if job.account_id:
-            jobs.give_up_account(job.account_id, f"gave up: {step.reason}", "retries")
+            jobs.give_up_account(job.account_id, step.reason, "retries", exhausted=True)
         queue.give_up(job, worker, step.reason)
     else:
         delay = queue.backoff(job.attempts if step.count else 1, step.wait)

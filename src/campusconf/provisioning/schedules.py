@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Schedule
@@ -143,7 +144,7 @@ def expire_invitations(now: datetime.datetime | None = None) -> int:
                 account,
                 State.INVITATION_EXPIRED,
                 cause=Cause.ENGINE,
-                reason="invitation validity passed (S4)",
+                reason=Reason.INVITATION_EXPIRED,
             )
             count += 1
         except IllegalTransition:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import LIVE_STATES, Cause, State
 from campusconf.backoffice.models import SeatWait
 from campusconf.members.models import Member
@@ -169,7 +170,7 @@ def admit_waiting(service: Service) -> list[Account]:
         ):
             if free is not None and free <= 0:
                 break
-            reason = f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}"
+            reason = Why(Reason.SEAT_FREED, since=f"{wait.created_at:%Y-%m-%d %H:%M}")
             failed = Account.objects.filter(
                 member=wait.member, service=locked, state=State.FAILED
             ).first()
