@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
@@ -202,7 +203,9 @@ def suspended_by_end(service: Service, ended: datetime.date) -> list[Account]:
         )
         .annotate(
             suspended_reason=Subquery(latest.values("reason_code")[:1]),
-            suspended_policy=Subquery(latest.values("reason_params__policy")[:1]),
+            suspended_policy=Subquery(
+                latest.annotate(policy=KT("reason_params__policy")).values("policy")[:1]
+            ),
             suspended_cause=Subquery(latest.values("cause")[:1]),
         )
         .filter(
