@@ -47,3 +47,27 @@ def test_the_english_back_office_shows_english_reasons(staff_client, account):
     timeline = page[page.index('class="timeline"') :]
     assert GOOGLE_EN in timeline and CREATED_EN in timeline and SEAT_EN in timeline
     assert GOOGLE_JA not in timeline
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "the vendor refused: User is disabled [tracking Z1]"),
+        ("ja", "ベンダーが拒否しました: User is disabled [tracking Z1]"),
+    ],
+)
+def test_the_api_gives_the_last_error_in_the_callers_language_and_its_code(
+    client, staff_user, make_member, make_service, language, message
+):
+    from campusconf.backoffice.tokens import issue_token
+    from campusconf.provisioning.jobs import give_up_account
+
+    account = open_account(make_member(), make_service(), cause=Cause.MEMBER)
+    give_up_account(account.pk, "User is disabled [tracking Z1]", "1120")
+    token = issue_token(staff_user, "tests", reason="test suite")[1]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_ACCEPT_LANGUAGE": language}
+    [row] = client.get("/staff/api/v1/accounts", {"state": "failed"}, **headers).json()["results"]
+    assert row["last_error_reason"] == "vendor_refused" and row["last_error_code"] == "1120"
+    assert row["last_error_message"] == message
+    # The timeline's event carries the same reason.
+    assert account.events.last().reason_code == "vendor_refused"

@@ -13,7 +13,7 @@ from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.reasons import Reason, Why, render, stored
 from campusconf.accounts.states import Cause, State
 
-migration = importlib.import_module("campusconf.accounts.migrations.0004_event_reason_codes")
+migration = importlib.import_module("campusconf.accounts.migrations.0004_reason_codes")
 
 
 def _params(code: Reason) -> dict[str, str]:
@@ -140,7 +140,7 @@ def test_going_back_writes_the_same_english_again(text, cause, to_state, code, p
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_stored_rows_into_codes(make_member, make_service):
     before = [("accounts", "0003_account_state_held_elsewhere")]
-    after = [("accounts", "0004_event_reason_codes")]
+    after = [("accounts", "0004_reason_codes")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

@@ -30,7 +30,8 @@ MUTABLE_FIELDS = frozenset(
         "activated_at",
         "last_reconciled_at",
         "last_error_code",
-        "last_error_message",
+        "last_error_reason",
+        "last_error_params",
         "last_error_at",
     }
 )

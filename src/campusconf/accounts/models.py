@@ -54,7 +54,12 @@ class Account(models.Model):
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
     last_error_code = models.CharField(_("last error code"), max_length=64, blank=True)
-    last_error_message = models.TextField(_("last error message"), blank=True)
+    # Why the last failure happened, as a reason code (campusconf.accounts.reasons) and
+    # its parameters (the vendor's words among them); ``last_error_message`` renders it.
+    last_error_reason = models.CharField(
+        _("last error"), max_length=40, choices=Reason.choices, blank=True
+    )
+    last_error_params = models.JSONField(_("last error's details"), default=dict, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,6 +79,11 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.common_id} @ {self.service.slug}: {self.state}"
+
+    @property
+    def last_error_message(self) -> str:
+        """The last failure's reason in the active language."""
+        return render(self.last_error_reason, self.last_error_params)
 
 
 class Application(models.Model):

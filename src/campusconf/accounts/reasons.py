@@ -132,6 +132,12 @@ def stored(reason: Because) -> tuple[str, dict[str, str]]:
     return (str(Reason.NOTE), {"text": text}) if text else ("", {})
 
 
+def error_fields(reason: Because) -> dict[str, Any]:
+    """An account's last-error fields for ``reason``; ``""`` clears them."""
+    code, params = stored(reason)
+    return {"last_error_reason": code, "last_error_params": params}
+
+
 def _shown(name: str, value: str) -> str:
     if name == "policy" and value in LicenceEndPolicy.values:
         # The licence-end policy's own label, in the reader's language.

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
-from campusconf.accounts.reasons import Reason, Why
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
@@ -196,7 +196,8 @@ def arrival(
         "invitation_sent_at": now,
         "invitation_expires_at": now + datetime.timedelta(days=days),
         "last_error_code": "",
-        "last_error_message": "",
+        "last_error_reason": "",
+        "last_error_params": {},
     }
 
 
@@ -409,7 +410,7 @@ def give_up_account(
     now = timezone.now()
     errors: dict[str, Any] = {
         "last_error_code": code[:64],
-        "last_error_message": f"gave up: {detail}" if exhausted else detail,
+        **error_fields(reason),
         "last_error_at": now,
     }
     try:

@@ -1,11 +1,14 @@
-"""Account events store a reason code and its parameters instead of an English sentence.
+"""Account events and an account's last error store a reason code and its parameters
+instead of an English sentence.
 
 Every sentence the engine, the portal and the back office wrote before is mapped to its
 code here, with the parts that varied as parameters. The patterns are a copy of what
 those writers wrote, not an import of today's code, so this migration keeps meaning
 what it meant. Text no pattern matches is kept whole: a person's words (cause member
 or staff) as ``note``, the vendor's words on a failure as ``vendor_refused``, anything
-else as ``other``; nothing is lost. Going back writes the English text again.
+else as ``other``; nothing is lost. A last error was the vendor's words, after the
+held-elsewhere or gave-up prefix when there was one. Going back writes the English text
+again.
 """
 
 import re
@@ -162,6 +165,41 @@ def text_for(code: str, params: dict[str, str]) -> str:
         return str(params.get("text") or code)
 
 
+def error_code_for(text: str) -> tuple[str, dict[str, str]]:
+    """The code and parameters of an account's last error message."""
+    if not text:
+        return "", {}
+    for pattern, code in COMPILED:
+        found = pattern.fullmatch(text)
+        if found and code in ("held_elsewhere", "retries_exhausted"):
+            return code, found.groupdict()
+    return "vendor_refused", {"detail": text}
+
+
+def errors_to_codes(apps, schema_editor):
+    account_model = apps.get_model("accounts", "Account")
+    rows = account_model.objects.exclude(last_error_message="").only("last_error_message")
+    changed = []
+    for account in rows.iterator(chunk_size=2000):
+        account.last_error_reason, account.last_error_params = error_code_for(
+            account.last_error_message
+        )
+        changed.append(account)
+    account_model.objects.bulk_update(
+        changed, ["last_error_reason", "last_error_params"], batch_size=2000
+    )
+
+
+def errors_to_text(apps, schema_editor):
+    account_model = apps.get_model("accounts", "Account")
+    rows = account_model.objects.exclude(last_error_reason="")
+    changed = []
+    for account in rows.only("last_error_reason", "last_error_params").iterator(chunk_size=2000):
+        account.last_error_message = text_for(account.last_error_reason, account.last_error_params)
+        changed.append(account)
+    account_model.objects.bulk_update(changed, ["last_error_message"], batch_size=2000)
+
+
 def to_codes(apps, schema_editor):
     event_model = apps.get_model("accounts", "AccountEvent")
     rows = event_model.objects.exclude(reason="").only("reason", "cause", "to_state")
@@ -206,4 +244,19 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(to_codes, to_text, elidable=False),
         migrations.RemoveField(model_name="accountevent", name="reason"),
+        migrations.AddField(
+            model_name="account",
+            name="last_error_reason",
+            field=models.CharField(
+                blank=True, choices=CHOICES, default="", max_length=40, verbose_name="last error"
+            ),
+            preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name="account",
+            name="last_error_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="last error's details"),
+        ),
+        migrations.RunPython(errors_to_codes, errors_to_text, elidable=False),
+        migrations.RemoveField(model_name="account", name="last_error_message"),
     ]
