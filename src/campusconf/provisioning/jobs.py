@@ -196,8 +196,9 @@ def arrival(
         "invitation_sent_at": now,
         "invitation_expires_at": now + datetime.timedelta(days=days),
         "last_error_code": "",
+        # A blank code shows no error; its parameters stay until the next failure
+        # writes both (and a dict would not do as a key of the batch settle's moves).
         "last_error_reason": "",
-        "last_error_params": {},
     }
 
 
