@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, shot
@@ -69,7 +70,10 @@ def failing_service(make_member, make_service, make_account):
     for _ in range(6):
         make_account(make_member(student=True), service, State.ACTIVE)
     failed = make_account(
-        make_member(), service, State.FAILED, last_error_message="vendor answered 500"
+        make_member(),
+        service,
+        State.FAILED,
+        **error_fields(Why(Reason.VENDOR_REFUSED, detail="vendor answered 500")),
     )
     make_account(
         make_member(),
@@ -174,7 +178,7 @@ def test_campaign_from_cohort_to_live_progress(
         jobs[2].account,
         State.FAILED,
         cause=Cause.ENGINE,
-        last_error_message="User does not exist",
+        **error_fields(Why(Reason.VENDOR_REFUSED, detail="User does not exist")),
     )
     Job.objects.filter(pk__in=[j.pk for j in jobs[:3]]).update(
         status=Job.Status.DONE, finished_at=timezone.now()

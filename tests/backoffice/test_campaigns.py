@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
@@ -163,7 +164,7 @@ def test_failures_csv_says_why(staff_client, make_service, students, staff_user)
         State.FAILED,
         cause=Cause.ENGINE,
         last_error_code="user_does_not_exist",
-        last_error_message="vendor says the user does not exist",
+        **error_fields(Why(Reason.VENDOR_REFUSED, detail="vendor says the user does not exist")),
     )
     body = staff_client.get(f"/staff/campaigns/{campaign.pk}/failures.csv").content.decode()
     rows = list(csv.DictReader(io.StringIO(body)))
@@ -171,7 +172,12 @@ def test_failures_csv_says_why(staff_client, make_service, students, staff_user)
         (account.member.common_id, "failed"),
         (teacher.common_id, "skipped"),  # "why did these students get nothing?"
     ]
-    assert rows[0]["error"] == "vendor says the user does not exist"
+    assert rows[0]["error"] == "the vendor refused: vendor says the user does not exist"
+    # The stored code reads in the staff member's language.
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    ja = staff_client.get(f"/staff/campaigns/{campaign.pk}/failures.csv").content.decode()
+    assert "ベンダーが拒否しました: vendor says the user does not exist" in ja
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert rows[1]["error_code"] == "not_eligible"
     assert rows[1]["error"] == "This service is offered to: student."
     progress = campaigns.progress(campaign)

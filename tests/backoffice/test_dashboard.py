@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from campusconf.accounts.models import Application
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import charts, queries
@@ -18,7 +19,12 @@ pytestmark = pytest.mark.django_db
 def busy_service(make_member, make_service, make_account):
     service = make_service(seats=10)
     now = timezone.now()
-    make_account(make_member(), service, State.FAILED, last_error_message="vendor said no")
+    make_account(
+        make_member(),
+        service,
+        State.FAILED,
+        **error_fields(Why(Reason.VENDOR_REFUSED, detail="vendor said no")),
+    )
     make_account(make_member(), service, State.UNLICENSED)
     make_account(make_member(), service, State.ACTIVE)
     make_account(

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import State
-from campusconf.provisioning import held_elsewhere, ratelimit
+from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, Job
 from tests.fixtures.browser import shot
 from tests.signin.browser_session import sign_in_browser_as
@@ -31,14 +32,14 @@ def test_a_held_account_from_the_queue_to_retry(
 ):
     page = staff_page
     zoom = make_service(slug="zoom", vendor="zoom", name_en="Zoom", name_ja="Zoom")
-    reason = f"{held_elsewhere.REASON}: User with that email already exists. [tracking T9]"
+    reason = Why(Reason.HELD_ELSEWHERE, detail="User with that email already exists. [tracking T9]")
     held = make_account(
         make_member(),
         zoom,
         State.HELD_ELSEWHERE,
         reason=reason,
         last_error_code="1005",
-        last_error_message=reason,
+        **error_fields(reason),
     )
     page.click("form.langswitch button[value=en]")
     page.goto(f"{live_server.url}/staff/services/zoom/")

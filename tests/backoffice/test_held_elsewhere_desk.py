@@ -4,14 +4,15 @@ state filter of the API know the state, and Retry asks the vendor again."""
 
 import pytest
 
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.backoffice import queries
-from campusconf.provisioning import held_elsewhere
 from campusconf.provisioning.models import Job
 
 pytestmark = pytest.mark.django_db
 
-REASON = f"{held_elsewhere.REASON}: The user x already holds an active account. [tracking T1]"
+DETAIL = "The user x already holds an active account. [tracking T1]"
+REASON = f"the address holds an account outside the university: {DETAIL}"
 
 
 @pytest.fixture
@@ -21,9 +22,9 @@ def held(make_member, make_service, make_account):
         make_member(),
         service,
         State.HELD_ELSEWHERE,
-        reason=REASON,
+        reason=Why(Reason.HELD_ELSEWHERE, detail=DETAIL),
         last_error_code="1009",
-        last_error_message=REASON,
+        **error_fields(Why(Reason.HELD_ELSEWHERE, detail=DETAIL)),
     )
 
 
@@ -42,7 +43,9 @@ def test_the_account_page_says_what_the_member_must_do(staff_client, held, langu
     staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     page = staff_client.get(f"/staff/accounts/{held.pk}/").content.decode()
     assert text in page and 'id="held-elsewhere"' in page
-    assert REASON in page  # the vendor's words in the timeline and the last error
+    # The vendor's words in the timeline and the last error, in the page's language.
+    assert page.count(DETAIL) == 2
+    assert (REASON in page) == (language == "en")
     assert f"/staff/accounts/{held.pk}/retry/" in page
     assert f"/staff/accounts/{held.pk}/resend/" not in page
 

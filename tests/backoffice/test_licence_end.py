@@ -302,7 +302,8 @@ def test_renewing_after_the_suspend_policy_restores_only_what_it_suspended(
             "requested",
             "engine",
         )
-        assert "licence renewed" in event.reason and str(RENEWED) in event.reason
+        assert event.reason_code == "licence_renewed"
+        assert event.reason_params == {"until": str(RENEWED), "ended": str(END)}
         assert Job.objects.filter(account=account, status=Job.Status.QUEUED).exists()
     key = f"licence-renewed:{END}"
     assert follow_ups(service, "licence_renewed") == {(a.pk, key) for a in restored}

@@ -24,7 +24,13 @@ def two_services(make_member, make_service, make_account):
     now = timezone.now()
     webex = make_service(seats=10)
     zoom = make_service(slug="zoom", vendor="zoom", name_en="Zoom", name_ja="ズーム", seats=None)
-    make_account(make_member(), webex, State.FAILED, last_error_message="vendor said no")
+    make_account(
+        make_member(),
+        webex,
+        State.FAILED,
+        last_error_reason="vendor_refused",
+        last_error_params={"detail": "vendor said no"},
+    )
     make_account(make_member(), zoom, State.FAILED)
     make_account(make_member(), zoom, State.UNLICENSED)
     make_account(make_member(), webex, State.ACTIVE)

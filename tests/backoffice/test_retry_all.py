@@ -6,6 +6,7 @@ import pytest
 
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
@@ -24,7 +25,12 @@ def three_failed(make_member, make_service, make_account):
     """Two seats and three failed accounts (a failed account holds no seat)."""
     service = make_service(seats=2)
     failed = [
-        make_account(make_member(), service, State.FAILED, last_error_message="HTTP 503")
+        make_account(
+            make_member(),
+            service,
+            State.FAILED,
+            **error_fields(Why(Reason.VENDOR_REFUSED, detail="HTTP 503")),
+        )
         for _ in range(3)
     ]
     active = make_account(make_member(), service, State.ACTIVE)
@@ -119,7 +125,12 @@ def test_a_campaigns_failures_are_retried_together(
     accounts = list(Account.objects.filter(jobs__campaign=campaign).order_by("pk"))
     for account in accounts[:2]:
         Job.objects.filter(account=account).update(status=Job.Status.FAILED)
-        transition(account, State.FAILED, cause=Cause.ENGINE, last_error_message="HTTP 500")
+        transition(
+            account,
+            State.FAILED,
+            cause=Cause.ENGINE,
+            **error_fields(Why(Reason.VENDOR_REFUSED, detail="HTTP 500")),
+        )
     page = staff_client.get(f"/staff/campaigns/{campaign.pk}/").content.decode()
     url = f"/staff/campaigns/{campaign.pk}/failures/retry/"
     assert f'href="{url}"' in page

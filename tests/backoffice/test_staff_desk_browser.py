@@ -45,7 +45,13 @@ def busy(make_member, make_service, make_account):
     webex = make_service(seats=20)
     zoom = make_service(slug="zoom", vendor="zoom", name_en="Zoom", name_ja="Zoom")
     for service in (webex, zoom):
-        make_account(make_member(), service, State.FAILED, last_error_message="vendor said 500")
+        make_account(
+            make_member(),
+            service,
+            State.FAILED,
+            last_error_reason="vendor_refused",
+            last_error_params={"detail": "vendor said 500"},
+        )
         make_account(make_member(), service, State.ACTIVE)
         for age in (datetime.timedelta(hours=3), datetime.timedelta(days=2)):
             make_account(make_member(), service, State.INVITED, invitation_sent_at=now - age)

@@ -99,9 +99,9 @@ def test_a_removed_account_is_reopened_not_duplicated(account):
 
 def test_events_are_append_only(account):
     event = account.events.get()
-    event.reason = "rewritten"
+    event.reason_code = "note"
     with pytest.raises(AppendOnlyError):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
-    assert AccountEvent.objects.get(pk=event.pk).reason == ""
+    assert AccountEvent.objects.get(pk=event.pk).reason_code == ""

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 
 # How the engine reaches each state from "requested" (machine causes only).
@@ -56,10 +57,10 @@ def zoom_google_reported(account_in, make_service):
     with Google" while Zoom still showed the invitation pending (S12)."""
 
     def make(member) -> Account:
-        from campusconf.provisioning import google_sign_in
-
         account = account_in(member, make_service(slug="zoom", vendor="zoom"), State.INVITED)
-        transition(account, State.UNLICENSED, cause=Cause.MEMBER, reason=google_sign_in.MEMBER_SAYS)
+        transition(
+            account, State.UNLICENSED, cause=Cause.MEMBER, reason=Reason.MEMBER_REPORTS_GOOGLE
+        )
         return account
 
     return make

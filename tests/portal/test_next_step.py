@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import State
 from campusconf.portal.next_step import next_step, unlicensed_cause
 
@@ -178,14 +179,14 @@ def zoom_after_google(make_member, make_service, account_in, reason):
     member, service = make_member(), make_service(slug="zoom", vendor="zoom")
     account = account_in(member, service, State.INVITED)
     transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason=reason)
-    transition(account, State.REQUESTED, cause=Cause.MEMBER, reason="resend (S13)")
+    transition(account, State.REQUESTED, cause=Cause.MEMBER, reason=Reason.RESEND)
     transition(account, State.INVITED, cause=Cause.ENGINE)
     return member, service, account
 
 
 def test_after_an_s13_resend_zoom_sends_a_join_request(make_member, make_service, account_in, now):
     member, service, account = zoom_after_google(
-        make_member, make_service, account_in, "org user pending beside a personal account (S12)"
+        make_member, make_service, account_in, Reason.GOOGLE_SIGN_IN
     )
     step = next_step(member, service, account, now, ALLOWED)
     assert step.kind == "invited" and step.join_request
@@ -195,7 +196,7 @@ def test_after_an_s13_resend_zoom_sends_a_join_request(make_member, make_service
 
 def test_a_plain_zoom_resend_is_still_an_activation(make_member, make_service, account_in, now):
     member, service, account = zoom_after_google(
-        make_member, make_service, account_in, "address changed at the vendor"
+        make_member, make_service, account_in, Why(Reason.ADDRESS_CHANGED, address="x@gmail.com")
     )
     Account = type(account)
     Account.objects.filter(pk=account.pk).update(vendor_address="")
@@ -221,7 +222,7 @@ def test_zoom_asks_about_google_only_where_an_activation_mail_is_awaited(
     make_member, make_service, account_in, now
 ):
     member, zoom, joining = zoom_after_google(
-        make_member, make_service, account_in, "the member says so (S12)"
+        make_member, make_service, account_in, Reason.MEMBER_REPORTS_GOOGLE
     )
     # After the report's resend the mail is a join request: no Google button there.
     assert not next_step(member, zoom, joining, now, ALLOWED).ask_google

@@ -3,6 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import State
 from campusconf.portal.models import Inquiry
 
@@ -282,7 +283,7 @@ def test_a_zoom_card_after_the_s13_resend_describes_the_join_request(
 
     service = make_service(slug="zoom", vendor="zoom")
     account = account_in(signed_in.member, service, State.INVITED)
-    transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason="personal account (S12)")
+    transition(account, State.UNLICENSED, cause=Cause.RECONCILE, reason=Reason.GOOGLE_SIGN_IN)
     transition(account, State.REQUESTED, cause=Cause.MEMBER)
     transition(account, State.INVITED, cause=Cause.ENGINE)
     signed_in.cookies["django_language"] = language

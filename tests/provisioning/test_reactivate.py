@@ -82,7 +82,7 @@ def test_a_suspended_account_comes_back_as_the_same_vendor_user(
     # No new invitation: the member has nothing to activate again.
     assert len(_Mails(sandbox).mails(member.mail_address.lower())) == invitations
     last = account.events.order_by("-created_at", "-id").first()
-    assert last is not None and "reactivated" in last.reason
+    assert last is not None and last.reason_code == "vendor_user_reactivated"
 
 
 def test_a_webex_person_suspended_before_signing_in_comes_back_invited(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import open_account
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import stored
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import zoom
 from campusconf.connectors.base import UserState, VendorUser
@@ -79,24 +80,24 @@ def test_each_observed_field_that_changed_is_written(user_change, field, value):
     ("facts_change", "user_change", "target", "reason"),
     [
         # invited → active, with the activation dated
-        ({"state": State.INVITED, "activated": False}, {}, State.ACTIVE, "activated"),
+        ({"state": State.INVITED, "activated": False}, {}, State.ACTIVE, "member_activated"),
         # invited → expired after the validity (S4), whether listed pending or gone
-        ({"state": State.INVITED, "invitation_expired": True}, {"state": UserState.PENDING}, State.INVITATION_EXPIRED, "S4"),
+        ({"state": State.INVITED, "invitation_expired": True}, {"state": UserState.PENDING}, State.INVITATION_EXPIRED, "invitation_expired"),
         # active → unlicensed: the wrong licence, Google (S12), the address (S9), disabled
-        ({}, {"licensed": False}, State.UNLICENSED, "no licence"),
-        ({}, {"licensed": False, "login_types": ("google",)}, State.UNLICENSED, "S12"),
-        ({}, {"email": "private@example.org"}, State.UNLICENSED, "S9"),
-        ({}, {"email": "other@x.jp"}, State.UNLICENSED, "S9"),  # another member's address
-        ({}, {"state": UserState.INACTIVE}, State.UNLICENSED, "disabled"),
+        ({}, {"licensed": False}, State.UNLICENSED, "no_licence"),
+        ({}, {"licensed": False, "login_types": ("google",)}, State.UNLICENSED, "google_sign_in"),
+        ({}, {"email": "private@example.org"}, State.UNLICENSED, "address_changed"),
+        ({}, {"email": "other@x.jp"}, State.UNLICENSED, "address_changed"),  # another member's
+        ({}, {"state": UserState.INACTIVE}, State.UNLICENSED, "sign_in_disabled"),
         # unlicensed, fixed by the member → active
-        ({"state": State.UNLICENSED}, {}, State.ACTIVE, "activated"),
-        ({"state": State.FAILED}, {}, State.ACTIVE, "found active"),
+        ({"state": State.UNLICENSED}, {}, State.ACTIVE, "member_activated"),
+        ({"state": State.FAILED}, {}, State.ACTIVE, "found_active"),
     ],
 )  # fmt: skip
 def test_each_transition_is_seen_on_facts(facts_change, user_change, target, reason):
     v = verdict(IN_STEP._replace(**facts_change), dataclasses.replace(ACTIVE_USER, **user_change))
     assert v.target == target
-    assert reason in v.reason
+    assert stored(v.reason)[0] == reason
     assert ("activated_at" in v.changes) == (
         target == State.ACTIVE and facts_change.get("activated") is False
     )

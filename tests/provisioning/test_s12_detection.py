@@ -77,7 +77,7 @@ def test_the_members_word_repairs_it_in_one_step_with_a_join_request(
         (State.INVITED, State.UNLICENSED, Cause.MEMBER),
         (State.UNLICENSED, State.REQUESTED, Cause.MEMBER),
     ]
-    assert "(S12)" in events[-2].reason
+    assert events[-2].reason_code == "member_reports_google"
     runner.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED and account.vendor_user_id != first_id
@@ -120,7 +120,7 @@ def test_a_google_login_without_the_licence_is_seen_and_the_resend_gives_it_back
     record = run_pass(zoom_service)
     account.refresh_from_db()
     assert account.state == State.UNLICENSED and record.changes.get("to_unlicensed") == 1
-    assert "holds no licence" in AccountEvent.objects.filter(account=account).last().reason
+    assert AccountEvent.objects.filter(account=account).last().reason_code == "no_licence"
     # The member's one click: the job finds the user active without the licence.
     actions.resend_invitation(account, cause=Cause.MEMBER)
     runner.drain(max_seconds=60)

@@ -10,7 +10,9 @@ class EventInline(admin.TabularInline[AccountEvent, Account]):
     model = AccountEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["from_state", "to_state", "cause", "actor", "reason", "created_at"]
+    # ``reason`` renders the stored code in the admin's language; nothing is editable.
+    fields = ("from_state", "to_state", "cause", "actor", "reason", "created_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -22,7 +24,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     list_filter = ["service", "state"]
     search_fields = ["member__common_id", "vendor_user_id"]
     # State changes go through the lifecycle, never through a form.
-    readonly_fields = [f.name for f in Account._meta.fields]
+    readonly_fields = [f.name for f in Account._meta.fields] + ["last_error_message"]
     inlines = [EventInline]
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.reasons import Because, stored
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State, allowed_causes
 from campusconf.members.models import Member
 from campusconf.services.models import Service
@@ -29,7 +30,8 @@ MUTABLE_FIELDS = frozenset(
         "activated_at",
         "last_reconciled_at",
         "last_error_code",
-        "last_error_message",
+        "last_error_reason",
+        "last_error_params",
         "last_error_at",
     }
 )
@@ -79,19 +81,25 @@ def _actor_id(actor: AbstractBaseUser | None) -> Any:
     return actor.pk if actor is not None else None
 
 
+def _reason_fields(reason: Because) -> dict[str, Any]:
+    code, params = stored(reason)
+    return {"reason_code": code, "reason_params": params}
+
+
 def transition(
     account: Account,
     target: State,
     *,
     cause: Cause,
     actor: AbstractBaseUser | None = None,
-    reason: str = "",
+    reason: Because = "",
     **changes: Any,
 ) -> AccountEvent:
     """Move ``account`` to ``target``, or raise IllegalTransition and change nothing.
 
     The row is re-read under a lock, so a caller holding a stale copy cannot undo a
-    concurrent change: the check is made against the state in the database.
+    concurrent change: the check is made against the state in the database. ``reason``
+    is a code (``Reason``, or ``Why`` with parameters), or a person's own words.
     """
     unknown = set(changes) - MUTABLE_FIELDS
     if unknown:
@@ -111,7 +119,7 @@ def transition(
             to_state=target,
             cause=cause,
             actor_id=_actor_id(actor),
-            reason=reason,
+            **_reason_fields(reason),
         )
         account_transitioned.send(sender=Account, account=locked, event=event)
     account.refresh_from_db()
@@ -124,7 +132,7 @@ def open_account(
     *,
     cause: Cause,
     actor: AbstractBaseUser | None = None,
-    reason: str = "",
+    reason: Because = "",
 ) -> Account:
     """Create the member's account at ``service`` in state requested, or reopen a removed one.
 
@@ -143,7 +151,7 @@ def open_account(
                 to_state=State.REQUESTED,
                 cause=cause,
                 actor_id=_actor_id(actor),
-                reason=reason,
+                **_reason_fields(reason),
             )
             account_transitioned.send(sender=Account, account=account, event=event)
             return account

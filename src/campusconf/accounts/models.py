@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campusconf.accounts.reasons import Reason, render
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.members.models import Member
 from campusconf.services.models import Service
@@ -53,7 +54,12 @@ class Account(models.Model):
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
     last_error_code = models.CharField(_("last error code"), max_length=64, blank=True)
-    last_error_message = models.TextField(_("last error message"), blank=True)
+    # Why the last failure happened, as a reason code (campusconf.accounts.reasons) and
+    # its parameters (the vendor's words among them); ``last_error_message`` renders it.
+    last_error_reason = models.CharField(
+        _("last error"), max_length=40, choices=Reason.choices, blank=True
+    )
+    last_error_params = models.JSONField(_("last error's details"), default=dict, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -73,6 +79,11 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.common_id} @ {self.service.slug}: {self.state}"
+
+    @property
+    def last_error_message(self) -> str:
+        """The last failure's reason in the active language."""
+        return render(self.last_error_reason, self.last_error_params)
 
 
 class Application(models.Model):
@@ -123,7 +134,10 @@ class AccountEvent(models.Model):
         related_name="+",
         db_index=False,  # indexed below where set: the engine's own events have none
     )
-    reason = models.TextField(_("reason"), blank=True)
+    # Why, as a code and its parameters (campusconf.accounts.reasons): rendered in the
+    # reader's language, compared by code.
+    reason_code = models.CharField(_("reason"), max_length=40, choices=Reason.choices, blank=True)
+    reason_params = models.JSONField(_("reason's details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
@@ -144,3 +158,8 @@ class AccountEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("account events are append-only")
+
+    @property
+    def reason(self) -> str:
+        """The reason's text in the active language."""
+        return render(self.reason_code, self.reason_params)

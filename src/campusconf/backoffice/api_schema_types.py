@@ -8,9 +8,11 @@ a schema-valid request would be refused: schemathesis's positive checks catch th
 
 from typing import Any
 
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import State
 
 STATES = [state.value for state in State]
+REASON_CODES = [reason.value for reason in Reason]
 INQUIRY_STATUSES = ["open", "waiting", "resolved"]
 CAMPAIGN_STATUSES = ["scheduled", "enrolling", "running", "paused", "cancelled", "done"]
 ACCOUNT_ACTIONS = ["resend", "retry", "reconcile", "suspend", "deprovision", "reprovision"]
@@ -139,7 +141,9 @@ ACCOUNT: dict[str, Any] = {
         "invitation_expires_at": NULLABLE_TIME,
         "activated_at": NULLABLE_TIME,
         "last_error_code": {"type": "string"},
+        # The reason in the caller's language; the code beside it for scripts.
         "last_error_message": {"type": "string"},
+        "last_error_reason": {"type": "string", "enum": ["", *REASON_CODES]},
     },
 }
 CAMPAIGN: dict[str, Any] = {

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.core.mail import Mail
 from campusconf.directory.models import LeaverNotice
@@ -97,7 +98,7 @@ def _deprovision(member: Member, accounts: list[Account]) -> None:
             deprovision_account(
                 account,
                 cause=Cause.ENGINE,
-                reason=f"member left on {member.left_on}, grace period over",
+                reason=Why(Reason.MEMBER_LEFT, date=member.left_on),
             )
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import State
 from campusconf.members.models import Member
 from campusconf.provisioning import actions, ratelimit
@@ -23,6 +24,9 @@ from campusconf.services.models import Service
 NO_MAIL_AFTER = datetime.timedelta(hours=1)
 # Accounts ending within this many days are flagged on the page.
 ENDING_SOON = datetime.timedelta(days=30)
+# The reasons of a move to unlicensed that mean "signed in with Google" (S12): the
+# vendor saw it, or the member said so where Zoom cannot show it.
+GOOGLE_REASONS = frozenset({Reason.GOOGLE_SIGN_IN, Reason.MEMBER_REPORTS_GOOGLE})
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,10 @@ def unlicensed_cause(account: Account) -> str:
     why = (
         AccountEvent.objects.filter(account=account, to_state=State.UNLICENSED)
         .order_by("-created_at", "-pk")
-        .values_list("reason", flat=True)
+        .values_list("reason_code", flat=True)
         .first()
     )
-    if why and "(S12)" in why:
+    if why in GOOGLE_REASONS:
         return "google"
     member_addresses = {
         account.member.mail_address.lower(),

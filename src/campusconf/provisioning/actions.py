@@ -23,6 +23,7 @@ from campusconf.accounts.lifecycle import (
     transition,
 )
 from campusconf.accounts.models import Account, AccountEvent, Application
+from campusconf.accounts.reasons import Because, Reason
 from campusconf.accounts.states import (
     RESENDABLE_STATES,
     RETRYABLE_STATES,
@@ -88,7 +89,7 @@ def apply_for_service(
     *,
     cause: Cause = Cause.MEMBER,
     actor: User = None,
-    reason: str = "",
+    reason: Because = "",
     campaign: Campaign | None = None,
 ) -> Account:
     """Apply for ``service`` on the member's behalf (S1, S2).
@@ -217,7 +218,7 @@ def _move(
     *,
     cause: Cause,
     actor: User,
-    reason: str,
+    reason: Because,
     kind: str = Job.Kind.SYNC,
     **changes: object,
 ) -> Account:
@@ -228,7 +229,7 @@ def _move(
 
 
 def resend_invitation(
-    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause, actor: User = None, reason: Because = ""
 ) -> Account:
     """Send a fresh invitation (S4, S13): back to requested, plus a re-invite job.
 
@@ -242,13 +243,13 @@ def resend_invitation(
         State.REQUESTED,
         cause=cause,
         actor=actor,
-        reason=reason or "resend",
+        reason=reason or Reason.RESEND,
         kind=Job.Kind.REINVITE,
     )
 
 
 def retry_account(
-    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause, actor: User = None, reason: Because = ""
 ) -> Account:
     """A failed or held-elsewhere account: requested again, plus a provisioning job.
 
@@ -258,11 +259,13 @@ def retry_account(
     """
     if not _can_retry(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
-    return _move_with_seat(account, cause=cause, actor=actor, reason=reason or "retry", changes={})
+    return _move_with_seat(
+        account, cause=cause, actor=actor, reason=reason or Reason.RETRY, changes={}
+    )
 
 
 def released_elsewhere(
-    account: Account, *, cause: Cause = Cause.MEMBER, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause = Cause.MEMBER, actor: User = None, reason: Because = ""
 ) -> Account:
     """The account that held the address elsewhere was let go (the member says so on
     the portal): requested again, and the job asks the vendor once more. Should the
@@ -270,7 +273,7 @@ def released_elsewhere(
     if account.state != State.HELD_ELSEWHERE:
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return retry_account(
-        account, cause=cause, actor=actor, reason=reason or "released the account elsewhere"
+        account, cause=cause, actor=actor, reason=reason or Reason.RELEASED_ELSEWHERE
     )
 
 
@@ -279,7 +282,7 @@ def _move_with_seat(
     *,
     cause: Cause,
     actor: User,
-    reason: str,
+    reason: Because,
     changes: dict[str, object],
 ) -> Account:
     """Back to requested, if the account holds or gets a seat; else WaitingForSeat."""
@@ -295,7 +298,7 @@ def _move_with_seat(
 
 
 def deprovision_account(
-    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause, actor: User = None, reason: Because = ""
 ) -> Account:
     """Want the account gone: desired absent, and a job that removes the vendor user.
 
@@ -313,16 +316,18 @@ def deprovision_account(
 
 
 def suspend_account(
-    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause, actor: User = None, reason: Because = ""
 ) -> Account:
     """Suspend: the job disables sign-in at the vendor, keeping the user."""
     if not _can_suspend(account, cause):
         raise IllegalTransition(account.state, State.SUSPENDED, cause)
-    return _move(account, State.SUSPENDED, cause=cause, actor=actor, reason=reason or "suspend")
+    return _move(
+        account, State.SUSPENDED, cause=cause, actor=actor, reason=reason or Reason.SUSPEND
+    )
 
 
 def reprovision_account(
-    account: Account, *, cause: Cause, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause, actor: User = None, reason: Because = ""
 ) -> Account:
     """Suspended or removed → requested again; the job restores the vendor user.
 
@@ -336,13 +341,13 @@ def reprovision_account(
         account,
         cause=cause,
         actor=actor,
-        reason=reason or "reprovision",
+        reason=reason or Reason.REPROVISION,
         changes={"desired_state": DesiredState.PRESENT},
     )
 
 
 def reconcile_account(
-    account: Account, *, cause: Cause = Cause.STAFF, actor: User = None, reason: str = ""
+    account: Account, *, cause: Cause = Cause.STAFF, actor: User = None, reason: Because = ""
 ) -> Account:
     """Re-read this one account at the vendor now and apply what it shows."""
     with transaction.atomic():

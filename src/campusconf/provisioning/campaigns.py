@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
 from campusconf.members.models import Member
 from campusconf.provisioning import ratelimit
@@ -212,7 +213,7 @@ def _enroll_batch(campaign_pk: int) -> bool:
                     member,
                     service,
                     cause=Cause.STAFF,
-                    reason=f"campaign {campaign.pk}",
+                    reason=Why(Reason.CAMPAIGN, campaign=campaign.pk),
                     campaign=campaign,
                 )
             except NotEligible as exc:
@@ -351,6 +352,6 @@ def _cancel_queued(campaign: Campaign) -> None:
                     account,
                     State.REMOVED,
                     cause=Cause.STAFF,
-                    reason="campaign cancelled",
+                    reason=Reason.CAMPAIGN_CANCELLED,
                     desired_state=DesiredState.ABSENT,
                 )

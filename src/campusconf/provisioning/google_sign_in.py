@@ -17,15 +17,10 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.provisioning.actions import resend_allowed, resend_invitation
 from campusconf.services.models import Service
-
-# "(S12)" names the cause for the portal (``next_step.unlicensed_cause``).
-MEMBER_SAYS = (
-    "the member says they chose Sign in with Google (S12); "
-    "Zoom shows the university's user still pending"
-)
 
 
 def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = None) -> bool:
@@ -38,10 +33,19 @@ def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = 
     if account.service.vendor != Service.Vendor.ZOOM or account.state != State.INVITED:
         raise IllegalTransition(account.state, State.UNLICENSED, Cause.MEMBER)
     with transaction.atomic():
-        transition(account, State.UNLICENSED, cause=Cause.MEMBER, actor=actor, reason=MEMBER_SAYS)
+        transition(
+            account,
+            State.UNLICENSED,
+            cause=Cause.MEMBER,
+            actor=actor,
+            reason=Reason.MEMBER_REPORTS_GOOGLE,
+        )
         allowed, _why = resend_allowed(account, timezone.now())
         if allowed:
             resend_invitation(
-                account, cause=Cause.MEMBER, actor=actor, reason="a fresh invitation after S12"
+                account,
+                cause=Cause.MEMBER,
+                actor=actor,
+                reason=Reason.FRESH_INVITATION_AFTER_GOOGLE,
             )
     return allowed

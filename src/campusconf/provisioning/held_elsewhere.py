@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
 from campusconf.provisioning.conf import engine
@@ -25,8 +26,6 @@ from campusconf.provisioning.models import Job
 
 log = logging.getLogger("campusconf.provisioning")
 
-# The start of the reason recorded with the move (the back office shows it).
-REASON = "the address holds an account outside the university"
 # An "already exists" for a user an earlier attempt of ours may have created is waited
 # for, since a vendor may not list a new user at once: it is taken for an account
 # elsewhere from this attempt on once the job is older than the engine's FRESH_SECONDS
@@ -58,7 +57,7 @@ def record(account: Account, out: o.AlreadyExists | o.HeldElsewhere) -> None:
     """Requested → held_elsewhere, with the vendor's words and tracking id."""
     tracking = f" [tracking {out.tracking_id}]" if out.tracking_id else ""
     said = out.reason or type(out).__name__
-    reason = f"{REASON}: {said}{tracking}"
+    reason = Why(Reason.HELD_ELSEWHERE, detail=f"{said}{tracking}")
     transition(
         account,
         State.HELD_ELSEWHERE,
@@ -66,7 +65,7 @@ def record(account: Account, out: o.AlreadyExists | o.HeldElsewhere) -> None:
         reason=reason,
         observed_state=Account.Observed.ABSENT,
         last_error_code=(out.vendor_code or str(out.http_status or ""))[:64],
-        last_error_message=reason,
+        **error_fields(reason),
         last_error_at=timezone.now(),
     )
     log.info("account=%s held elsewhere: %s", account.pk, said)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
@@ -111,9 +112,6 @@ def locate(conn: Connector, account: Account) -> tuple[VendorUser | None, Step |
     return None, failure_step(account.service_id, out, "find")
 
 
-CREATED_REASON = "vendor user created; invitation sent"
-
-
 def arrival(
     user: VendorUser, now: datetime.datetime, activated_at: datetime.datetime | None, days: int
 ) -> tuple[State, dict[str, Any]]:
@@ -131,7 +129,9 @@ def arrival(
         "invitation_sent_at": now,
         "invitation_expires_at": now + datetime.timedelta(days=days),
         "last_error_code": "",
-        "last_error_message": "",
+        # A blank code shows no error; its parameters stay until the next failure
+        # writes both (and a dict would not do as a key of the batch settle's moves).
+        "last_error_reason": "",
     }
 
 
@@ -141,7 +141,7 @@ def _arrival_of(
     return arrival(user, now, account.activated_at, account.service.invitation_validity_days)
 
 
-def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
+def _arrived(account: Account, user: VendorUser, reason: Reason) -> Step:
     """Requested → invited or active, once the vendor user exists."""
     target, changes = _arrival_of(account, user, timezone.now())
     transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
@@ -156,8 +156,9 @@ def _reactivated(account: Account, user: VendorUser) -> Step:
     if target == State.INVITED and account.invitation_sent_at:
         changes["invitation_sent_at"] = account.invitation_sent_at
         changes["invitation_expires_at"] = account.invitation_expires_at
-    reason = "vendor user reactivated (the same user: its data kept)"
-    transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
+    transition(
+        account, target, cause=Cause.ENGINE, reason=Reason.VENDOR_USER_REACTIVATED, **changes
+    )
     return Done(f"{target} (reactivated)")
 
 
@@ -173,9 +174,9 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
         count_call(account.service_id, out)
         if isinstance(out, o.Created):
             record_vendor_id(account, out.user)
-            return _arrived(account, out.user, "invitation sent again")
+            return _arrived(account, out.user, Reason.INVITATION_RESENT)
         if isinstance(out, o.Ok):
-            return _arrived(account, user, "invitation sent again")
+            return _arrived(account, user, Reason.INVITATION_RESENT)
         if isinstance(out, o.AlreadyExists | o.HeldElsewhere):
             return after_create(conn, account, job, out)  # the address went elsewhere
         return failure_step(account.service_id, out, "create")
@@ -197,9 +198,9 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
         count_call(account.service_id, out)
         if not isinstance(out, o.Ok):
             return failure_step(account.service_id, out, "licence")
-        return _arrived(account, replace(user, licensed=True), "licence given back")
+        return _arrived(account, replace(user, licensed=True), Reason.LICENCE_GIVEN_BACK)
     if user is not None:
-        return _arrived(account, user, "vendor user found")
+        return _arrived(account, user, Reason.VENDOR_USER_FOUND)
     out = conn.create_user(spec_of(account))
     count_call(account.service_id, out)
     return after_create(conn, account, job, out)
@@ -242,7 +243,7 @@ def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) ->
             out.user.vendor_id,
             out.tracking_id,
         )
-        return _arrived(account, out.user, CREATED_REASON)
+        return _arrived(account, out.user, Reason.VENDOR_USER_CREATED)
     if isinstance(out, o.HeldElsewhere):
         return _held(account, out)
     if isinstance(out, o.AlreadyExists):
@@ -250,7 +251,7 @@ def after_create(conn: Connector, account: Account, job: Job, out: o.Outcome) ->
         if step is not None:
             return step
         if user is not None:
-            return _arrived(account, user, "vendor user already existed; linked")
+            return _arrived(account, user, Reason.VENDOR_USER_LINKED)
         if held.concluded(account, job):
             return _held(account, out)
         return Retry("the vendor says the user exists but does not list it yet", 5.0)
@@ -275,7 +276,7 @@ def remove(conn: Connector, account: Account) -> Step:
         account,
         State.REMOVED,
         cause=Cause.ENGINE,
-        reason="vendor user removed",
+        reason=Reason.VENDOR_USER_REMOVED,
         observed_state=Account.Observed.ABSENT,
         vendor_user_id="",
     )

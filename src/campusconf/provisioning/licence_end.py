@@ -36,10 +36,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.provisioning import announce
 from campusconf.provisioning.actions import (
@@ -59,10 +61,6 @@ TOLD_STATES = (State.INVITED, State.CONVERSION_PENDING, State.ACTIVE)
 SUSPENDABLE = (State.INVITED, State.ACTIVE, State.UNLICENSED)
 
 
-# The start of the reason a renewal's restore gives (read by the portal's notice).
-RESTORED_REASON = "licence renewed"
-
-
 @dataclass(frozen=True)
 class SweepResult:
     notified: int = 0
@@ -71,12 +69,13 @@ class SweepResult:
     restored: int = 0
 
 
-END_PREFIX = "licence ended on "
+# The reasons of a renewal's restore (read by the portal's notice).
+RESTORED = (Reason.LICENCE_RENEWED, Reason.LICENCE_RENEWED_NO_END)
 
 
-def end_reason(ended: datetime.date | None, policy: str) -> str:
+def end_reason(ended: datetime.date | None, policy: str) -> Why:
     """The reason of the policy's events: how a renewal finds what the policy did."""
-    return f"{END_PREFIX}{ended} ({policy})"
+    return Why(Reason.LICENCE_ENDED, date=ended, policy=policy)
 
 
 def _mark(service: Service, field: str) -> bool:
@@ -190,14 +189,17 @@ def suspended_by_end(service: Service, ended: datetime.date) -> list[Account]:
             service=service, state=State.SUSPENDED, desired_state=DesiredState.PRESENT
         )
         .annotate(
-            suspended_reason=Subquery(latest.values("reason")[:1]),
+            suspended_reason=Subquery(latest.values("reason_code")[:1]),
+            suspended_policy=Subquery(
+                latest.annotate(policy=KT("reason_params__policy")).values("policy")[:1]
+            ),
             suspended_cause=Subquery(latest.values("cause")[:1]),
         )
         .filter(
             # Any end's: a later end applied while these were suspended already left
             # them its predecessor's event, and the licence is valid again either way.
-            suspended_reason__startswith=END_PREFIX,
-            suspended_reason__endswith=f"({LicenceEndPolicy.SUSPEND})",
+            suspended_reason=Reason.LICENCE_ENDED,
+            suspended_policy=LicenceEndPolicy.SUSPEND,
             suspended_cause=Cause.ENGINE,
         )
         .select_related("service", "member")
@@ -213,10 +215,10 @@ def restore_renewed(service: Service) -> int:
         return 0
     until = service.valid_until
     reason = (
-        f"{RESTORED_REASON} (now valid until {until})"
+        Why(Reason.LICENCE_RENEWED, until=until, ended=ended)
         if until is not None
-        else f"{RESTORED_REASON} (no end date)"
-    ) + f": the account the licence end of {ended} suspended is restored"
+        else Why(Reason.LICENCE_RENEWED_NO_END, ended=ended)
+    )
     restored = 0
     with transaction.atomic():
         # Compare-and-set: the one worker that clears the marker does the work; the
@@ -253,10 +255,10 @@ def restored_by_renewal(account: Account) -> bool:
     last = (
         AccountEvent.objects.filter(account=account, from_state=State.SUSPENDED)
         .order_by("-created_at", "-id")
-        .values_list("cause", "reason")
+        .values_list("cause", "reason_code")
         .first()
     )
-    return last is not None and last[0] == Cause.ENGINE and last[1].startswith(RESTORED_REASON)
+    return last is not None and last[0] == Cause.ENGINE and last[1] in RESTORED
 
 
 def sweep(today: datetime.date | None = None) -> SweepResult:

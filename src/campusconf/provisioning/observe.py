@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Because, Reason, Why
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import UserState, VendorUser
 
@@ -24,7 +25,7 @@ WAITING = (State.INVITED, State.CONVERSION_PENDING)
 @dataclass
 class Verdict:
     target: State | None = None
-    reason: str = ""
+    reason: Because = ""
     changes: dict[str, Any] = field(default_factory=dict)
     needs_job: bool = False
 
@@ -66,7 +67,7 @@ class Facts(NamedTuple):
         )
 
 
-def wrong_way(user: VendorUser, addresses: Container[str]) -> str:
+def wrong_way(user: VendorUser, addresses: Container[str]) -> Reason | Why | None:
     """Why an active vendor user does not give the member the university licence.
 
     The licence is what matters (S12's harm is "the Pro licence will not be valid"): a
@@ -75,11 +76,11 @@ def wrong_way(user: VendorUser, addresses: Container[str]) -> str:
     """
     if not user.licensed:
         if "google" in user.login_types:
-            return "activated with Sign in with Google (S12): the vendor user holds no licence"
-        return "the vendor user holds no licence"
+            return Reason.GOOGLE_SIGN_IN
+        return Reason.NO_LICENCE
     if user.email and user.email.lower() not in addresses:
-        return f"the address at the vendor was changed to {user.email} (S9)"
-    return ""
+        return Why(Reason.ADDRESS_CHANGED, address=user.email)
+    return None
 
 
 def judge(
@@ -119,32 +120,32 @@ def judge_facts(
     if state == State.HELD_ELSEWHERE and user is not None:
         # The address's account elsewhere was let go, or joined us (Zoom's join request):
         # the provisioning job links the user it now finds and moves the account on.
-        v.target, v.reason = State.REQUESTED, "the vendor now shows the user in our organisation"
+        v.target, v.reason = State.REQUESTED, Reason.VENDOR_SHOWS_USER
         v.needs_job = True
         return v
     if user is None:
         if state in WAITING and expired:
-            v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
+            v.target, v.reason = State.INVITATION_EXPIRED, Reason.INVITATION_EXPIRED
         elif state in (*WAITING, State.ACTIVE, State.UNLICENSED) and (
             account.desired_state == DesiredState.PRESENT
         ):
-            v.target, v.reason = State.REQUESTED, "gone at the vendor but still wanted"
+            v.target, v.reason = State.REQUESTED, Reason.GONE_AT_VENDOR
             v.changes["vendor_user_id"] = ""
             v.needs_job = True
     elif user.state == UserState.PENDING:
         if state in WAITING and expired:
-            v.target, v.reason = State.INVITATION_EXPIRED, "invitation validity passed (S4)"
+            v.target, v.reason = State.INVITATION_EXPIRED, Reason.INVITATION_EXPIRED
     elif user.state == UserState.ACTIVE and not user.partial:
         # (An active user whose licence or address was left out decides nothing.)
         wrong = wrong_way(user, addresses)
-        if wrong and state in (State.INVITED, State.ACTIVE):
+        if wrong is not None and state in (State.INVITED, State.ACTIVE):
             v.target, v.reason = State.UNLICENSED, wrong
-        elif not wrong and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
-            v.target, v.reason = State.ACTIVE, "the member activated the account"
+        elif wrong is None and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
+            v.target, v.reason = State.ACTIVE, Reason.MEMBER_ACTIVATED
             if not account.activated:
                 v.changes["activated_at"] = now
-        elif not wrong and state == State.FAILED:
-            v.target, v.reason = State.ACTIVE, "found active at the vendor after all"
+        elif wrong is None and state == State.FAILED:
+            v.target, v.reason = State.ACTIVE, Reason.FOUND_ACTIVE
     elif user.state == UserState.INACTIVE and state == State.ACTIVE:
-        v.target, v.reason = State.UNLICENSED, "sign-in disabled at the vendor"
+        v.target, v.reason = State.UNLICENSED, Reason.SIGN_IN_DISABLED
     return v

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.provisioning import reconcile, service_access, vendors
 from campusconf.provisioning.conf import engine
@@ -119,7 +120,7 @@ def expire_invitations(now: datetime.datetime | None = None) -> int:
                 account,
                 State.INVITATION_EXPIRED,
                 cause=Cause.ENGINE,
-                reason="invitation validity passed (S4)",
+                reason=Reason.INVITATION_EXPIRED,
             )
             count += 1
         except IllegalTransition:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, State
 from campusconf.provisioning import announce, seats
 from campusconf.provisioning.actions import (
@@ -50,7 +51,7 @@ def admit_waiting(service: Service) -> list[Account]:
         ):
             if free is not None and free <= 0:
                 break
-            reason = f"seat freed; waiting since {wait.created_at:%Y-%m-%d %H:%M}"
+            reason = Why(Reason.SEAT_FREED, since=f"{wait.created_at:%Y-%m-%d %H:%M}")
             failed = Account.objects.filter(
                 member=wait.member, service=locked, state=State.FAILED
             ).first()

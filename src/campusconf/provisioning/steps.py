@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
 from campusconf.provisioning import queue, ratelimit, service_access, vendors
@@ -89,15 +90,19 @@ def count_call(service_id: int, out: o.Outcome) -> None:
     vendors.calls[(service_id, type(out).__name__)] += 1
 
 
-def give_up_account(account_id: int, reason: str, code: str = "") -> None:
-    """Retries exhausted or the vendor refused: failed, with the vendor's reason."""
+def give_up_account(
+    account_id: int, detail: str, code: str = "", *, exhausted: bool = False
+) -> None:
+    """The vendor refused, or (``exhausted``) the retries ran out: failed, with the
+    vendor's words (``detail``) and code."""
+    reason = Why(Reason.RETRIES_EXHAUSTED if exhausted else Reason.VENDOR_REFUSED, detail=detail)
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return
     now = timezone.now()
     errors: dict[str, Any] = {
         "last_error_code": code[:64],
-        "last_error_message": reason,
+        **error_fields(reason),
         "last_error_at": now,
     }
     try:
@@ -119,7 +124,7 @@ def settle(job: Job, worker: str, step: Step) -> None:
     elif step.count and job.attempts >= engine("MAX_ATTEMPTS"):
         log.warning("%s gave up after %d attempts: %s", where, job.attempts, step.reason)
         if job.account_id:
-            give_up_account(job.account_id, f"gave up: {step.reason}", "retries")
+            give_up_account(job.account_id, step.reason, "retries", exhausted=True)
         queue.give_up(job, worker, step.reason)
     else:
         delay = queue.backoff(job.attempts if step.count else 1, step.wait)

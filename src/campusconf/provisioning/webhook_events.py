@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campusconf.accounts.models import Account
+from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause
 from campusconf.members.models import MemberAddress
 from campusconf.provisioning.actions import reconcile_account
@@ -43,7 +44,11 @@ def process(now: datetime.datetime | None = None) -> int:
                 continue  # another worker acted on it
             account = account_for(event)
             if account is not None:
-                reconcile_account(account, cause=Cause.VENDOR, reason=f"zoom {event.event}")
+                reconcile_account(
+                    account,
+                    cause=Cause.VENDOR,
+                    reason=Why(Reason.VENDOR_WEBHOOK, vendor="zoom", event=event.event),
+                )
         done += 1
         log.info("zoom webhook %s: account=%s", event.event, account.pk if account else "no match")
     WebhookEvent.objects.filter(processed_at__lt=now - KEEP).delete()

@@ -42,6 +42,7 @@ def _account(a: Account) -> dict[str, Any]:
         "activated_at": _time(a.activated_at),
         "last_error_code": a.last_error_code,
         "last_error_message": a.last_error_message,
+        "last_error_reason": a.last_error_reason,
     }
 
 
