@@ -144,19 +144,19 @@ def test_each_action_records_its_default_reason_job_and_lane(make_member, servic
     Job.objects.all().delete()
 
     actions.resend_invitation(account, cause=Cause.MEMBER)
-    assert (last_event(account).reason, account.state) == ("resend", "requested")
+    assert (last_event(account).reason_code, account.state) == ("resend", "requested")
     assert (live_job(account).kind, live_job(account).lane) == ("reinvite", 0)
     Job.objects.all().delete()
 
     at(account, "active")
     actions.suspend_account(account, cause=Cause.STAFF)
-    assert (last_event(account).reason, account.state) == ("suspend", "suspended")
+    assert (last_event(account).reason_code, account.state) == ("suspend", "suspended")
     assert (live_job(account).kind, live_job(account).lane) == ("sync", 10)
     Job.objects.all().delete()
 
     actions.reprovision_account(account, cause=Cause.STAFF)
     account.refresh_from_db()
-    assert (last_event(account).reason, account.state, account.desired_state) == (
+    assert (last_event(account).reason_code, account.state, account.desired_state) == (
         "reprovision",
         "requested",
         "present",
@@ -166,13 +166,13 @@ def test_each_action_records_its_default_reason_job_and_lane(make_member, servic
 
     at(account, "failed")
     actions.retry_account(account, cause=Cause.ENGINE)
-    assert (last_event(account).reason, account.state) == ("retry", "requested")
+    assert (last_event(account).reason_code, account.state) == ("retry", "requested")
     assert live_job(account).lane == 20
     Job.objects.all().delete()
 
     at(account, "held_elsewhere")
     actions.released_elsewhere(account)
-    assert last_event(account).reason == "released the account elsewhere"
+    assert last_event(account).reason_code == "released_elsewhere"
     assert (last_event(account).cause, live_job(account).lane) == ("member", 0)
     Job.objects.all().delete()
 
