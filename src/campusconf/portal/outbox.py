@@ -21,10 +21,9 @@ import logging
 import smtplib
 from typing import Any
 
-from django.utils import timezone
-
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice, queue_notices
@@ -133,7 +132,7 @@ def on_transitions(sender: Any, events: list[AccountEvent], **kwargs: Any) -> No
 
 def queue_expiring(now: datetime.datetime | None = None) -> int:
     """The daily sweep: invitations that expire within 3 days get one reminder each."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = 0
     for account in Account.objects.filter(
         state__in=[State.INVITED, State.CONVERSION_PENDING],
@@ -161,7 +160,7 @@ def _retry_after(attempts: int) -> datetime.timedelta:
 
 def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
     """Send the notices that are due; returns how many went out."""
-    now = now or timezone.now()
+    now = now or clock.now()
     sent = 0
     due = list(
         Notice.objects.filter(status=Notice.Status.PENDING, next_attempt_at__lte=now)
@@ -187,7 +186,7 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
             attempts = notice.attempts + 1
             Notice.objects.filter(pk=notice.pk).update(
                 attempts=attempts,
-                next_attempt_at=timezone.now() + _retry_after(attempts),
+                next_attempt_at=clock.now() + _retry_after(attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:1000],
             )
             level = logging.ERROR if attempts >= ATTEMPTS_BEFORE_ALARM else logging.WARNING
@@ -204,7 +203,7 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
             break
         Notice.objects.filter(pk=notice.pk).update(
             status=Notice.Status.SENT,
-            sent_at=timezone.now(),
+            sent_at=clock.now(),
             attempts=notice.attempts + 1,
             last_error="",
         )

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.portal.forms import InquiryForm
 from campusconf.portal.inquiries import open_inquiry, suggested_text
@@ -72,7 +73,7 @@ def _enabled_service(slug: str) -> Service:
 @member_required
 def my_services(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    now = timezone.now()
+    now = clock.now()
     accounts = {a.service_id: a for a in Account.objects.filter(member=member)}
     services = Service.objects.filter(enabled=True).order_by("display_order", "slug")
     steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
@@ -139,7 +140,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     member, service = _member(request), _enabled_service(slug)
     # Only the member's own account at this service: no id from the request is trusted.
     account = get_object_or_404(Account, member=member, service=service)
-    allowed, reason = actions.resend_allowed(account, timezone.now())
+    allowed, reason = actions.resend_allowed(account, clock.now())
     if not allowed:
         messages.error(request, reason)
     else:
@@ -199,7 +200,7 @@ def released(request: HttpRequest, slug: str) -> HttpResponse:
 
     member, service = _member(request), _enabled_service(slug)
     account = get_object_or_404(Account, member=member, service=service)
-    allowed, reason = actions.released_allowed(account, timezone.now())
+    allowed, reason = actions.released_allowed(account, clock.now())
     if not allowed:
         messages.error(request, reason)
     else:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.provisioning.actions import resend_allowed, resend_invitation
 from campusconf.services.models import Service
 
@@ -39,7 +39,7 @@ def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = 
         raise IllegalTransition(account.state, State.UNLICENSED, Cause.MEMBER)
     with transaction.atomic():
         transition(account, State.UNLICENSED, cause=Cause.MEMBER, actor=actor, reason=MEMBER_SAYS)
-        allowed, _why = resend_allowed(account, timezone.now())
+        allowed, _why = resend_allowed(account, clock.now())
         if allowed:
             resend_invitation(
                 account, cause=Cause.MEMBER, actor=actor, reason="a fresh invitation after S12"

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
+from campusconf.core import clock
 from campusconf.provisioning import held_elsewhere as held
 from campusconf.provisioning import observe, ratelimit, vendors
 from campusconf.provisioning.models import Job
@@ -60,7 +60,7 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         from campusconf.provisioning import service_access
 
         until = service_access.report(service_id, out, op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
+        wait = max(1.0, (until - clock.now()).total_seconds())
         reason = f"{service_access.PAUSED} ({out.problem}): {out.reason}{tracking}"
         return Retry(reason, wait, count=False)
     if isinstance(out, o.RateLimited):
@@ -70,7 +70,7 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         if out.scope == o.RateScope.DAILY:
             # The daily create cap: nothing is tried again before the vendor's reset,
             # which Zoom puts at 00:00 UTC when its answer names no time (Z-e).
-            now = timezone.now()
+            now = clock.now()
             until = out.retry_at or ratelimit.next_reset(now)
             ratelimit.pause_creates(service, until, out.reason or "daily create cap")
             wait = max(1.0, (until - now).total_seconds())
@@ -89,7 +89,7 @@ def crash_step(service_id: int, exc: BaseException, op: str = "") -> Step:
         from campusconf.provisioning import service_access
 
         until = service_access.report_configuration(service_id, str(exc), op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
+        wait = max(1.0, (until - clock.now()).total_seconds())
         return Retry(f"{service_access.PAUSED}: {exc}", wait, count=False)
     return Retry(f"{type(exc).__name__}: {exc}")
 
@@ -210,7 +210,7 @@ def _arrival_of(
 
 def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
     """Requested → invited or active, once the vendor user exists."""
-    target, changes = _arrival_of(account, user, timezone.now())
+    target, changes = _arrival_of(account, user, clock.now())
     transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
     return Done(str(target))
 
@@ -218,7 +218,7 @@ def _arrived(account: Account, user: VendorUser, reason: str) -> Step:
 def _reactivated(account: Account, user: VendorUser) -> Step:
     """Requested → active (the user had signed in) or invited (a Webex person disabled
     before signing in): the invitation it had stands, none was sent now."""
-    now = timezone.now()
+    now = clock.now()
     target, changes = _arrival_of(account, user, now)
     if target == State.INVITED and account.invitation_sent_at:
         changes["invitation_sent_at"] = account.invitation_sent_at
@@ -367,7 +367,7 @@ def look(conn: Connector, account: Account) -> Step:
     if step is not None:
         return step
     addresses = {a.lower() for a in addresses_of(account)}
-    verdict = observe.judge(account, user, addresses, timezone.now())
+    verdict = observe.judge(account, user, addresses, clock.now())
     apply_verdict(account, verdict)
     return Done("observed")
 
@@ -403,7 +403,7 @@ def give_up_account(account_id: int, reason: str, code: str = "") -> None:
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return
-    now = timezone.now()
+    now = clock.now()
     errors: dict[str, Any] = {
         "last_error_code": code[:64],
         "last_error_message": reason,

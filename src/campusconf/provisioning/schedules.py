@@ -11,11 +11,10 @@ import datetime
 import logging
 import time
 
-from django.utils import timezone
-
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Schedule
 from campusconf.services.models import Service
@@ -25,7 +24,7 @@ QUIET_BELOW_SECONDS = 5 * 60
 
 
 def ensure() -> None:
-    now = timezone.now()
+    now = clock.now()
     wanted = {
         "expire-invitations": 60 * int(engine("EXPIRY_CHECK_MINUTES")),
         # Members who left are told, then let go; hourly is ample for a date-based rule.
@@ -66,7 +65,7 @@ def run_due() -> bool:
     if time.monotonic() - _ensured[0] > 60:
         ensure()  # services added since get their reconcile schedule
         _ensured[0] = time.monotonic()
-    now = timezone.now()
+    now = clock.now()
     due = Schedule.objects.filter(next_run_at__lte=now).order_by("next_run_at").first()
     if due is None:
         return False
@@ -133,7 +132,7 @@ def run(name: str) -> None:
 
 def expire_invitations(now: datetime.datetime | None = None) -> int:
     """Invited accounts past their validity → invitation_expired (S4), from our own rows."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = 0
     for account in Account.objects.filter(
         state__in=[State.INVITED, State.CONVERSION_PENDING], invitation_expires_at__lt=now

@@ -23,12 +23,12 @@ import logging
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, Cause, State
 from campusconf.backoffice.models import SeatWait
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
@@ -104,7 +104,7 @@ def _claim(
     if locked.seats is None:
         # No cap (any more): whoever still waits goes in with this application.
         waiting(service).filter(member=member).update(
-            outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+            outcome=SeatWait.Outcome.ADMITTED, decided_at=clock.now()
         )
         return None
     if Account.objects.filter(holds, member=member, service=service).exists():
@@ -114,7 +114,7 @@ def _claim(
     if not ahead and seats_used(service) < locked.seats:
         if own is not None:
             SeatWait.objects.filter(pk=own.pk).update(
-                outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+                outcome=SeatWait.Outcome.ADMITTED, decided_at=clock.now()
             )
         return None
     if own is None:
@@ -135,7 +135,7 @@ def leave_queue(member: Member, service: Service) -> bool:
         .update(
             outcome=SeatWait.Outcome.DROPPED,
             note="left the queue",
-            decided_at=timezone.now(),
+            decided_at=clock.now(),
         )
     )
     return bool(left)
@@ -195,7 +195,7 @@ def admit_waiting(service: Service) -> list[Account]:
                 SeatWait.objects.filter(pk=wait.pk).update(
                     outcome=SeatWait.Outcome.DROPPED,
                     note=str(why)[:200],
-                    decided_at=timezone.now(),
+                    decided_at=clock.now(),
                 )
                 log.info("seat queue: %s dropped from %s: %s", wait.member_id, locked.slug, why)
                 continue

@@ -1,8 +1,8 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
+from campusconf.core import clock
 from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning.metrics import snapshot
 from campusconf.provisioning.models import Campaign, ServiceProblem
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         s = snapshot()
-        now = timezone.now()
+        now = clock.now()
         self.stdout.write(f"jobs: {s.jobs_by_status or 'none'}; queue lag {s.lag:.1f}s")
         services = {service.slug: service for service in Service.objects.all()}
         problems = {
