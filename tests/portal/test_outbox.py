@@ -227,3 +227,42 @@ def test_events_written_in_bulk_queue_their_notices_too(make_member, make_servic
         account_transitioned.send(sender=Account, account=account, event=written)
     assert kinds(account) == ["application_received", "invitation_sent"]
     assert Notice.objects.get(kind="invitation_sent").key
+
+
+def test_a_mailbox_that_refuses_mail_is_shown_on_the_portal_until_mail_goes_through(
+    smtp, client, make_member, make_service
+):
+    """A university mailbox not activated yet refuses mail for good (5xx); the vendors'
+    invitations are lost in it without a word, so the member is told on /my/."""
+    from campusconf.signin.members import sign_in_user
+
+    member = make_member(language="en")
+    client.force_login(
+        sign_in_user(member.common_id),
+        backend="campusconf.signin.backends.DevelopmentSessionBackend",
+    )
+    smtp.refuse = member.mail_address
+    open_account(member, make_service(), cause=Cause.MEMBER)
+    outbox.send_due()
+    assert outbox.mailbox_refuses(member)
+    page = client.get("/my/").content.decode()
+    assert 'data-mailbox="refused"' in page
+    assert f"Your university mailbox {member.mail_address} refuses mail" in page
+
+    smtp.refuse = None  # the member activated it: the next attempt goes through
+    assert outbox.send_due(now=later(2)) == 1
+    assert not outbox.mailbox_refuses(member)
+    assert 'data-mailbox="refused"' not in client.get("/my/").content.decode()
+
+
+def test_a_server_that_is_down_is_no_refused_mailbox(settings, make_member, make_service):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+    member = make_member(language="en")
+    open_account(member, make_service(), cause=Cause.MEMBER)
+    outbox.send_due()
+    assert Notice.objects.get().attempts == 1
+    assert not outbox.mailbox_refuses(member)

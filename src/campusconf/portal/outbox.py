@@ -24,6 +24,7 @@ from typing import Any
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
+from campusconf.members.models import Member
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice, queue_notices
@@ -38,6 +39,8 @@ LONGEST_RETRY = datetime.timedelta(hours=1)
 # After this many failures the row stays pending but is logged as an error for staff.
 ATTEMPTS_BEFORE_ALARM = 10
 EXPIRING_WITHIN = datetime.timedelta(days=3)
+# How a notice's last error starts when the member's mailbox refused it (mailbox_refuses).
+MAILBOX_REFUSED = "mailbox refused"
 # Refusals of one message; anything else (refused connection, time-out, a server that
 # hangs up) means the server is out of reach, and the rest of the batch waits for the
 # next run instead of each spending the SMTP time-out on it.
@@ -145,6 +148,25 @@ def queue_expiring(now: datetime.datetime | None = None) -> int:
     return count
 
 
+def mailbox_refused(exc: BaseException) -> bool:
+    """The university's mail server refused the member's address for good (5xx): a
+    mailbox not activated yet. The vendors' invitations go to the same mailbox and are
+    lost there without a word, so the member must be told on the portal."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not exc.recipients:
+        return False
+    return all(code >= 500 for code, _ in exc.recipients.values())
+
+
+def mailbox_refuses(member: Member) -> bool:
+    """Whether a notice to the member waits because their mailbox refused it; the
+    next attempt (within the hour) that goes through clears it."""
+    return Notice.objects.filter(
+        account__member=member,
+        status=Notice.Status.PENDING,
+        last_error__startswith=MAILBOX_REFUSED,
+    ).exists()
+
+
 def _claim(notice: Notice, now: datetime.datetime) -> bool:
     """Compare-and-set on next_attempt_at: only one worker wins a row."""
     return bool(
@@ -184,10 +206,13 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
             notices.send_notice(notice.kind, notice.account)
         except Exception as exc:  # SMTP down, refused, timed out: all mean "later".
             attempts = notice.attempts + 1
+            refused = mailbox_refused(exc)
             Notice.objects.filter(pk=notice.pk).update(
                 attempts=attempts,
                 next_attempt_at=clock.now() + _retry_after(attempts),
-                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                last_error=(
+                    f"{MAILBOX_REFUSED}: {exc}" if refused else f"{type(exc).__name__}: {exc}"
+                )[:1000],
             )
             level = logging.ERROR if attempts >= ATTEMPTS_BEFORE_ALARM else logging.WARNING
             log.log(

@@ -25,6 +25,7 @@ from campusconf.portal.forms import InquiryForm
 from campusconf.portal.inquiries import open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import next_step
+from campusconf.portal.outbox import mailbox_refuses
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit
 
@@ -77,7 +78,8 @@ def my_services(request: HttpRequest) -> HttpResponse:
     accounts = {a.service_id: a for a in Account.objects.filter(member=member)}
     services = Service.objects.filter(enabled=True).order_by("display_order", "slug")
     steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
-    return render(request, "portal/my_services.html", {"member": member, "steps": steps})
+    context = {"member": member, "steps": steps, "mailbox_refused": mailbox_refuses(member)}
+    return render(request, "portal/my_services.html", context)
 
 
 @require_POST
