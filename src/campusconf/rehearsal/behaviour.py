@@ -176,11 +176,21 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
     """The member opens /my/ and does what each card asks."""
     client = world.portal(sim)
     page = client.get("/my/")
-    for card in cards(page.content.decode()):
+    shown = cards(page.content.decode())
+    if sim.mailbox_inactive and any(card.mailbox_refused for card in shown):
+        # The page says the mailbox refuses mail: only the member can activate it, and
+        # the invitations it swallowed must be sent again.
+        sim.mailbox_inactive = False
+        world.activate_mailbox(sim)
+        world.note(sim, "activated the university mailbox, as the portal asked")
+        sim.resends.clear()
+        sim.resend_after_mailbox = True
+    for card in shown:
         if card.slug not in sim.services:
             continue
         sim.told[card.slug] = card.kind
         _on_card(world, sim, client, card, now)
+    sim.resend_after_mailbox = False
     if all(s in sim.active_at for s in sim.services):
         sim.next_look = None
     else:
@@ -218,12 +228,8 @@ def _on_invited(
     world: World, sim: SimMember, client: Client, card: Card, now: datetime.datetime
 ) -> None:
     slug = card.slug
-    if card.mailbox_refused and sim.mailbox_inactive:
-        # The card says the mailbox refuses mail: only the member can activate it.
-        sim.mailbox_inactive = False
-        world.activate_mailbox(sim)
-        world.note(sim, "activated the university mailbox, as the portal asked")
-        _resend(world, sim, client, card, "mailbox was not activated")
+    if sim.resend_after_mailbox:
+        _resend(world, sim, client, card, "the mailbox was not activated")
         return
     if slug == "zoom" and sim.used_google and not sim.reported_google:
         sim.reported_google = True

@@ -61,6 +61,7 @@ class SimMember:
     active_at: dict[str, datetime.datetime] = field(default_factory=dict)
     mails_received: int = 0
     mailbox_told_at: datetime.datetime | None = None
+    resend_after_mailbox: bool = False
 
     @property
     def addresses(self) -> set[str]:
