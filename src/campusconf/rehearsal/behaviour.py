@@ -176,6 +176,7 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
     """The member opens /my/ and does what each card asks."""
     client = world.portal(sim)
     page = client.get("/my/")
+    sim.next_look = None  # a card may ask the member to look again soon
     shown = cards(page.content.decode())
     if sim.mailbox_inactive and any(card.mailbox_refused for card in shown):
         # The page says the mailbox refuses mail: only the member can activate it, and
@@ -193,8 +194,9 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
     sim.resend_after_mailbox = False
     if all(s in sim.active_at for s in sim.services):
         sim.next_look = None
-    else:
-        sim.next_look = now + sim.look_every_days * datetime.timedelta(days=1)
+        return
+    again = now + sim.look_every_days * datetime.timedelta(days=1)
+    sim.next_look = min(sim.next_look, again) if sim.next_look else again
 
 
 def _on_card(

@@ -110,7 +110,7 @@ def measure_end(
         "mean": round(statistics.fmean(received), 2) if received else 0.0,
         "median": statistics.median(received) if received else 0,
         "max": max(received, default=0),
-        "refused_by_inactive_mailboxes": sum(boxes.refused.values()),
+        "deliveries refused by inactive mailboxes (with retries)": sum(boxes.refused.values()),
     }
     measures.vendor_calls = _vendor_calls(measures.members, sandbox)
 

@@ -1,5 +1,7 @@
 import json
 import logging
+import signal
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,8 @@ class Command(BaseCommand):
         workdir = (options["workdir"] or Path(settings.VAR_DIR) / "rehearsal").resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("campusconf.rehearsal").setLevel(logging.INFO)
+        # SIGTERM ends the run through its cleanup, so the sandbox it started stops too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         plan = {"with": [False, True], "only": [True], "off": [False]}[options["manual"]]
         runs = []
         for manual in plan:
