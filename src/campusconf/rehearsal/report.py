@@ -41,31 +41,39 @@ def _median_hours(m: Measures) -> str:
 
 def _line_chart(runs: list[Measures], width: int = 640, height: int = 240) -> str:
     days = max((len(m.per_day) for m in runs), default=0) or 1
-    pad = 40
+    pad, right = 40, 24
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="active members per simulated day">',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - 10}" y2="{height - pad}" '
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - right}" y2="{height - pad}" '
         'stroke="#333"/>',
         f'<line x1="{pad}" y1="10" x2="{pad}" y2="{height - pad}" stroke="#333"/>',
     ]
-    for share in (0.0, 0.5, 0.99, 1.0):
+    for share in (0.0, 0.5, 1.0):
         y = height - pad - share * (height - pad - 10)
         parts.append(
             f'<text x="2" y="{y + 4:.0f}" font-size="10">{share:.0%}</text>'
             f'<line x1="{pad}" y1="{y:.0f}" x2="{width - 10}" y2="{y:.0f}" stroke="#ddd"/>'
         )
+    # The issue's target: 99 % active by day 15.
+    target = height - pad - 0.99 * (height - pad - 10)
+    parts.append(
+        f'<line x1="{pad}" y1="{target:.1f}" x2="{width - 10}" y2="{target:.1f}" '
+        'stroke="#2e7d32" stroke-dasharray="4 3"/>'
+        f'<text x="{width - 60}" y="{target + 12:.0f}" font-size="10" fill="#2e7d32">'
+        "target 99 %</text>"
+    )
     colours = ("#1b6ac9", "#c0392b")
     for run, colour in zip(runs, colours, strict=False):
         points = [(0, 0.0)] + [(row["day"], row["active_share"]) for row in run.per_day]
         xy = " ".join(
-            f"{pad + d / days * (width - pad - 10):.1f},"
+            f"{pad + d / days * (width - pad - right):.1f},"
             f"{height - pad - s * (height - pad - 10):.1f}"
             for d, s in points
         )
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{xy}"/>')
     for d in range(0, days + 1, max(1, days // 15)):
-        x = pad + d / days * (width - pad - 10)
+        x = pad + d / days * (width - pad - right) - 3
         parts.append(f'<text x="{x:.0f}" y="{height - pad + 14}" font-size="10">{d}</text>')
     parts.append(
         f'<text x="{width // 2}" y="{height - 8}" font-size="11">simulated day</text></svg>'
