@@ -178,7 +178,8 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
     page = client.get("/my/")
     sim.next_look = None  # a card may ask the member to look again soon
     shown = cards(page.content.decode())
-    if sim.mailbox_inactive and any(card.mailbox_refused for card in shown):
+    # The manual process had no such notice: there, only the help desk's answer tells.
+    if not world.manual and sim.mailbox_inactive and any(c.mailbox_refused for c in shown):
         # The page says the mailbox refuses mail: only the member can activate it, and
         # the invitations it swallowed must be sent again.
         sim.mailbox_inactive = False
