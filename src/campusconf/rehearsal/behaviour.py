@@ -49,7 +49,7 @@ class World(Protocol):
     @property
     def resend_limit(self) -> int: ...
 
-    def portal(self, sim: SimMember) -> Client: ...
+    def portal(self, sim: SimMember, fresh: bool = False) -> Client: ...
     def activate_mailbox(self, sim: SimMember) -> None: ...
     def staff_repair(self, sim: SimMember, slug: str, what: str) -> None: ...
     def note(self, sim: SimMember, event: str) -> None: ...
@@ -176,7 +176,10 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
     """The member opens /my/ and does what each card asks."""
     client = world.portal(sim)
     page = client.get("/my/")
-    sim.next_look = None  # a card may ask the member to look again soon
+    if page.status_code == 302:
+        # Days have passed since the last sign-in and the session ended: sign in again.
+        client = world.portal(sim, fresh=True)
+        page = client.get("/my/")
     shown = cards(page.content.decode())
     # The manual process had no such notice: there, only the help desk's answer tells.
     if not world.manual and sim.mailbox_inactive and any(c.mailbox_refused for c in shown):
@@ -187,6 +190,9 @@ def look(world: World, sim: SimMember, now: datetime.datetime) -> None:
         world.note(sim, "activated the university mailbox, as the portal asked")
         sim.resends.clear()
         sim.resend_after_mailbox = True
+    seen = ", ".join(f"{c.slug} {c.kind}" for c in shown if c.slug in sim.services)
+    world.note(sim, f"looked at the portal: {seen}")
+    sim.next_look = None  # a card may ask the member to look again soon
     for card in shown:
         if card.slug not in sim.services:
             continue
@@ -241,6 +247,8 @@ def _on_invited(
         elif "/chose-google/" in card.body:
             client.post(f"/my/services/{slug}/chose-google/")
             world.note(sim, "told the portal: I chose Sign in with Google")
+        else:
+            world.note(sim, f"looked for “I chose Sign in with Google” on a {card.kind} card")
         return
     # The card says which mail to look for: the member looks now, whatever their habit.
     waiting = [p for p in sim.inbox if _vendor(p) == ("webex" if slug == "webex" else "zoom")]

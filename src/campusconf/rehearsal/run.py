@@ -78,9 +78,10 @@ class Rehearsal:
     def resend_limit(self) -> int:
         return self.options.mix.resends_before_inquiry
 
-    def portal(self, sim: SimMember) -> Client:
+    def portal(self, sim: SimMember, fresh: bool = False) -> Client:
+        """The member's browser on CampusConf, signed in (again, when ``fresh``)."""
         client = self.clients.get(sim.common_id)
-        if client is None:
+        if client is None or fresh:
             client = Client()
             client.force_login(user_for(Member.objects.get(pk=sim.member_pk)))
             self.clients[sim.common_id] = client
