@@ -266,3 +266,15 @@ def test_a_server_that_is_down_is_no_refused_mailbox(settings, make_member, make
     outbox.send_due()
     assert Notice.objects.get().attempts == 1
     assert not outbox.mailbox_refuses(member)
+
+
+def test_a_notice_refused_for_days_keeps_its_hourly_retry(smtp, make_member, make_service):
+    """Found by the rehearsal: the 42nd failure's pause overflowed and the schedule died."""
+    member = make_member(language="en")
+    smtp.refuse = member.mail_address
+    account = open_account(member, make_service(), cause=Cause.MEMBER)
+    Notice.objects.filter(account=account).update(attempts=200)
+    assert outbox.send_due() == 0
+    notice = Notice.objects.get(account=account)
+    assert notice.attempts == 201
+    assert notice.next_attempt_at - timezone.now() <= outbox.LONGEST_RETRY
