@@ -49,15 +49,26 @@ class Measures:
 
     @property
     def active_share(self) -> float:
-        return len(self.active_after_hours) / self.members if self.members else 0.0
+        """Active at the end: every service the member wanted (a member active once, whose
+        account was lost later — a changed address, S9 — is not)."""
+        done = len(self.active_after_hours) - len(self._lost())
+        return done / self.members if self.members else 0.0
+
+    def _lost(self) -> set[str]:
+        return {s.common_id for s in self.stuck} & set(self.active_after_hours)
 
     @property
     def staff_actions(self) -> int:
         return sum(self.inquiries.values()) + sum(self.helpdesk_mails.values())
 
     def active_by_day(self, day: int) -> float:
-        limit = day * 24.0
-        done = sum(1 for hours in self.active_after_hours.values() if hours <= limit)
+        """Active by then and still active at the end."""
+        limit, lost = day * 24.0, self._lost()
+        done = sum(
+            1
+            for cid, hours in self.active_after_hours.items()
+            if hours <= limit and cid not in lost
+        )
         return done / self.members if self.members else 0.0
 
     def observe(self, cohort: list[SimMember], now: datetime.datetime) -> None:
@@ -95,8 +106,13 @@ def measure_end(
     sandbox: Sandbox,
     boxes: Mailboxes,
 ) -> None:
+    active: dict[str, set[str]] = {}
+    for common_id, slug in Account.objects.filter(state=State.ACTIVE).values_list(
+        "member__common_id", "service__slug"
+    ):
+        active.setdefault(common_id, set()).add(slug)
     for sim in cohort:
-        if sim.common_id not in measures.active_after_hours:
+        if not set(sim.services) <= active.get(sim.common_id, set()):
             measures.stuck.append(_stuck(sim, events.get(sim.common_id, [])))
     measures.inquiries = dict(
         Counter(
