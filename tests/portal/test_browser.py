@@ -196,3 +196,24 @@ def test_help_pages(page, live_server, make_service, slug):
             assert image.evaluate("img => img.naturalWidth") > 0, image.get_attribute("src")
             assert image.get_attribute("alt")
         shot(page, f"portal-help-{slug}-{language}")
+
+
+@pytest.mark.usefixtures("dev_mode")
+def test_a_refused_mailbox_is_shown_above_the_cards(
+    page, live_server, make_member, make_service, account_in
+):
+    from campusconf.portal.models import Notice
+    from campusconf.portal.notices import queue_notice
+
+    member = make_member(language="ja")
+    account = account_in(member, make_service(), State.INVITED)
+    queue_notice("invitation_expiring", account, key="browser")
+    Notice.objects.filter(account=account).update(
+        attempts=1,
+        last_error=f"mailbox refused: {{'{member.mail_address}': (550, b'5.2.1')}}",
+    )
+    dev_sign_in_any(page, live_server, member)
+    banner = page.locator("[role=alert].mailbox-refused")
+    assert member.mail_address in banner.inner_text() and "利用開始" in banner.inner_text()
+    assert page.locator("#service-webex").get_attribute("data-mailbox") == "refused"
+    shot_both(page, "portal-mailbox-refused")

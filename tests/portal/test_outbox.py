@@ -284,3 +284,54 @@ def test_the_invitation_notice_names_both_mails_the_vendor_may_send(
     text = body(smtp.messages[1], "plain")
     for words in (*new, *existing, member.mail_address):
         assert words in text, words
+
+
+def test_a_mailbox_that_refuses_mail_is_shown_on_the_portal_until_mail_goes_through(
+    smtp, client, make_member, make_service
+):
+    """A university mailbox not activated yet refuses mail for good (5xx); the vendors'
+    invitations are lost in it without a word, so the member is told on /my/."""
+    from campusconf.signin.members import sign_in_user
+
+    member = make_member(language="en")
+    client.force_login(
+        sign_in_user(member.common_id),
+        backend="campusconf.signin.backends.DevelopmentSessionBackend",
+    )
+    smtp.refuse = member.mail_address
+    open_account(member, make_service(), cause=Cause.MEMBER)
+    outbox.send_due()
+    assert outbox.mailbox_refuses(member)
+    page = client.get("/my/").content.decode()
+    assert 'data-mailbox="refused"' in page
+    assert f"Your university mailbox {member.mail_address} refuses mail" in page
+
+    smtp.refuse = None  # the member activated it: the next attempt goes through
+    assert outbox.send_due(now=later(2)) == 1
+    assert not outbox.mailbox_refuses(member)
+    assert 'data-mailbox="refused"' not in client.get("/my/").content.decode()
+
+
+def test_a_server_that_is_down_is_no_refused_mailbox(settings, make_member, make_service):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+    member = make_member(language="en")
+    open_account(member, make_service(), cause=Cause.MEMBER)
+    outbox.send_due()
+    assert Notice.objects.get().attempts == 1
+    assert not outbox.mailbox_refuses(member)
+
+
+def test_a_notice_refused_for_days_keeps_its_hourly_retry(smtp, make_member, make_service):
+    """Found by the rehearsal: the 42nd failure's pause overflowed and the schedule died."""
+    member = make_member(language="en")
+    smtp.refuse = member.mail_address
+    account = open_account(member, make_service(), cause=Cause.MEMBER)
+    Notice.objects.filter(account=account).update(attempts=200)
+    assert outbox.send_due() == 0
+    notice = Notice.objects.get(account=account)
+    assert notice.attempts == 201
+    assert notice.next_attempt_at - timezone.now() <= outbox.LONGEST_RETRY

@@ -20,7 +20,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
-from campusconf.core import sql
+from campusconf.core import clock, sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.vendor_mails import mail_lines
@@ -255,7 +255,7 @@ def queue_notice(kind: str, account: Account, *, key: str = "") -> QueuedNotice 
         # A savepoint, so a duplicate leaves the caller's transaction usable.
         with transaction.atomic():
             return QueuedNotice.objects.create(
-                account=account, kind=kind, key=key[:64], next_attempt_at=timezone.now()
+                account=account, kind=kind, key=key[:64], next_attempt_at=clock.now()
             )
     except IntegrityError:
         return None
@@ -286,7 +286,7 @@ def _insert_pending(rows: list[tuple[int, str, str]]) -> None:
     preparing every value of every row through its field (the engine's CPU per job)."""
     names: tuple[str, ...] = ("account", "kind", "key", "status", "created_at")
     names += ("next_attempt_at", "attempts", "last_error", "sent_at")
-    stamp = sql.stamp(timezone.now())
+    stamp = sql.stamp(clock.now())
     pending = str(QueuedNotice.Status.PENDING)
     values = [(pk, kind, key, pending, stamp, stamp, 0, "", None) for pk, kind, key in rows]
     sql.insert(QueuedNotice, names, values, "ON CONFLICT DO NOTHING")

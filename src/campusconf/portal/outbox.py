@@ -22,10 +22,11 @@ import smtplib
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
+from campusconf.members.models import Member
 from campusconf.portal import notices
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice, queue_notices
@@ -41,6 +42,8 @@ LONGEST_RETRY = datetime.timedelta(hours=1)
 # After this many failures the row stays pending but is logged as an error for staff.
 ATTEMPTS_BEFORE_ALARM = 10
 EXPIRING_WITHIN = datetime.timedelta(days=3)
+# How a notice's last error starts when the member's mailbox refused it (mailbox_refuses).
+MAILBOX_REFUSED = "mailbox refused"
 # Refusals of one message; anything else (refused connection, time-out, a server that
 # hangs up) means the server is out of reach, and the rest of the batch waits for the
 # next run instead of each spending the SMTP time-out on it.
@@ -117,7 +120,7 @@ def _send_soon() -> None:
     own, so that busy transactions never wait on the schedule's row."""
     from campusconf.provisioning.models import Schedule
 
-    now = timezone.now()
+    now = clock.now()
     Schedule.objects.filter(name="notices", next_run_at__gt=now).update(next_run_at=now)
 
 
@@ -167,7 +170,7 @@ def on_renewal_told(sender: Any, *, service: Service, ended: datetime.date, **kw
 
 def queue_expiring(now: datetime.datetime | None = None) -> int:
     """The daily sweep: invitations that expire within 3 days get one reminder each."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = 0
     for account in Account.objects.filter(
         state__in=[State.INVITED, State.CONVERSION_PENDING],
@@ -180,6 +183,25 @@ def queue_expiring(now: datetime.datetime | None = None) -> int:
     return count
 
 
+def mailbox_refused(exc: BaseException) -> bool:
+    """The university's mail server refused the member's address for good (5xx): a
+    mailbox not activated yet. The vendors' invitations go to the same mailbox and are
+    lost there without a word, so the member must be told on the portal."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not exc.recipients:
+        return False
+    return all(code >= 500 for code, _ in exc.recipients.values())
+
+
+def mailbox_refuses(member: Member) -> bool:
+    """Whether a notice to the member waits because their mailbox refused it; the
+    next attempt (within the hour) that goes through clears it."""
+    return Notice.objects.filter(
+        account__member=member,
+        status=Notice.Status.PENDING,
+        last_error__startswith=MAILBOX_REFUSED,
+    ).exists()
+
+
 def _claim(notice: Notice, now: datetime.datetime) -> bool:
     """Compare-and-set on next_attempt_at: only one worker wins a row."""
     return bool(
@@ -190,12 +212,15 @@ def _claim(notice: Notice, now: datetime.datetime) -> bool:
 
 
 def _retry_after(attempts: int) -> datetime.timedelta:
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    # The doubling stops at the longest pause: a mailbox refused for days would otherwise
+    # reach 2**40 minutes, past what a timedelta holds, and stop every notice's sending.
+    doublings = min(max(attempts - 1, 0), 16)
+    return min(FIRST_RETRY * (2**doublings), LONGEST_RETRY)
 
 
 def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
     """Send the notices that are due; returns how many went out."""
-    now = now or timezone.now()
+    now = now or clock.now()
     sent = 0
     due = list(
         Notice.objects.filter(status=Notice.Status.PENDING, next_attempt_at__lte=now)
@@ -219,10 +244,13 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
             notices.send_notice(notice.kind, notice.account)
         except Exception as exc:  # SMTP down, refused, timed out: all mean "later".
             attempts = notice.attempts + 1
+            refused = mailbox_refused(exc)
             Notice.objects.filter(pk=notice.pk).update(
                 attempts=attempts,
-                next_attempt_at=timezone.now() + _retry_after(attempts),
-                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                next_attempt_at=clock.now() + _retry_after(attempts),
+                last_error=(
+                    f"{MAILBOX_REFUSED}: {exc}" if refused else f"{type(exc).__name__}: {exc}"
+                )[:1000],
             )
             level = logging.ERROR if attempts >= ATTEMPTS_BEFORE_ALARM else logging.WARNING
             log.log(
@@ -238,7 +266,7 @@ def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:
             break
         Notice.objects.filter(pk=notice.pk).update(
             status=Notice.Status.SENT,
-            sent_at=timezone.now(),
+            sent_at=clock.now(),
             attempts=notice.attempts + 1,
             last_error="",
         )

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string, select_template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.portal import live
 from campusconf.portal.forms import InquiryForm, MemberReplyForm
@@ -77,7 +78,7 @@ def _enabled_service(slug: str) -> Service:
 @member_required
 def my_services(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    now = timezone.now()
+    now = clock.now()
     prefetch_related_objects([member], "addresses")
     accounts = {}
     for account in Account.objects.filter(member=member):
@@ -108,7 +109,7 @@ def card(request: HttpRequest, slug: str) -> HttpResponse:
     (``live.version``), else the card and, for the page's live region, what changed."""
     member, service = _member(request), _enabled_service(slug)
     account = Account.objects.filter(member=member, service=service).first()
-    step = next_step(member, service, account, timezone.now())
+    step = next_step(member, service, account, clock.now())
     _looking([step])
     shown = request.GET.get("v", "")
     if shown and shown == live.version(step):
@@ -177,7 +178,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     member, service = _member(request), _enabled_service(slug)
     # Only the member's own account at this service: no id from the request is trusted.
     account = get_object_or_404(Account, member=member, service=service)
-    allowed, reason = actions.resend_allowed(account, timezone.now())
+    allowed, reason = actions.resend_allowed(account, clock.now())
     if not allowed:
         messages.error(request, reason)
     else:
@@ -233,7 +234,7 @@ def released(request: HttpRequest, slug: str) -> HttpResponse:
     """The member says the account that held the address elsewhere is let go."""
     member, service = _member(request), _enabled_service(slug)
     account = get_object_or_404(Account, member=member, service=service)
-    allowed, reason = actions.released_allowed(account, timezone.now())
+    allowed, reason = actions.released_allowed(account, clock.now())
     if not allowed:
         messages.error(request, reason)
     else:

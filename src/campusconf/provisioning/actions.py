@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.lifecycle import (
@@ -32,6 +31,7 @@ from campusconf.accounts.states import (
     State,
     allowed_causes,
 )
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning import seats
 from campusconf.provisioning.models import Campaign, Job, Lane
@@ -114,7 +114,7 @@ def apply_for_service(
                 service=service,
                 account=account,
                 outcome=Application.Outcome.ACCEPTED,
-                decided_at=timezone.now(),
+                decided_at=clock.now(),
             )
             enqueue(account, Job.Kind.SYNC, lane=lane_for(cause, campaign), campaign=campaign)
     if place is not None:

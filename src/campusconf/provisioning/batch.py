@@ -27,12 +27,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 from django.db import connections
-from django.utils import timezone
 
 from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
 from campusconf.connectors.wire import Response, TransportError
+from campusconf.core import clock
 from campusconf.provisioning import jobs, queue, ratelimit, steps, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.creates import Create, load_creates, settle_created
@@ -327,7 +327,7 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | steps.Retry]:
         except ServicePaused as paused:
             waits, cut = [], _paused(paused)
         else:
-            wall = timezone.now()
+            wall = clock.now()
             reset = ServicePaused(ratelimit.next_reset(wall), "daily create cap reached")
             cut = _paused(reset)
         start = time.monotonic()
@@ -339,7 +339,7 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | steps.Retry]:
 
 
 def _paused(paused: ServicePaused) -> steps.Retry:
-    seconds = (paused.until - timezone.now()).total_seconds()
+    seconds = (paused.until - clock.now()).total_seconds()
     return steps.Retry(str(paused), max(1.0, seconds), count=False)
 
 

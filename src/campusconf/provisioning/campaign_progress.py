@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import Count
-from django.utils import timezone
 
 from campusconf.accounts.models import Account
+from campusconf.core import clock
 from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, Job
 from campusconf.provisioning.seats import waiting_in_campaign
@@ -95,7 +95,7 @@ def finish_estimate(
     """The finish of ``remaining`` creates at ``per_minute`` (the measured pace, else the
     paced one). A daily cap (Zoom) holds creates to ``cap`` a vendor day, each starting
     at 00:00 UTC; creates already paused wait for the pause to end first (Z-e)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     paused = ratelimit.creates_paused_until(service, now)
     cap = ratelimit.daily_create_cap(service)
     if remaining <= 0:

@@ -20,12 +20,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Max, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning import ratelimit
 from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
@@ -98,7 +99,7 @@ def create_campaign(
     now: datetime.datetime | None = None,
 ) -> Campaign:
     """Record a campaign; the workers enrol it at ``start_at`` (or at once)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     scheduled = start_at is not None and start_at > now
     return Campaign.objects.create(
         service=service,
@@ -144,7 +145,7 @@ def enroll_due(now: datetime.datetime | None = None) -> int:
 
     Returns how many campaigns this call enrolled (fully or until paused).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     Campaign.objects.filter(status=Status.SCHEDULED, start_at__lte=now).update(
         status=Status.ENROLLING
     )
@@ -161,7 +162,7 @@ def enroll_due(now: datetime.datetime | None = None) -> int:
 
 def run_enrolment(campaign: Campaign, *, now: datetime.datetime | None = None) -> bool:
     """Enrol ``campaign`` batch by batch while it is enrolling; False if another holds it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     taken = (
         Campaign.objects.filter(pk=campaign.pk, status=Status.ENROLLING)
@@ -174,7 +175,7 @@ def run_enrolment(campaign: Campaign, *, now: datetime.datetime | None = None) -
         # Skip reasons are stored once, in English, whatever language this process speaks.
         with translation.override("en"):
             while _enroll_batch(campaign.pk):
-                Campaign.objects.filter(pk=campaign.pk).update(lease_until=timezone.now() + LEASE)
+                Campaign.objects.filter(pk=campaign.pk).update(lease_until=clock.now() + LEASE)
     finally:
         Campaign.objects.filter(pk=campaign.pk).update(lease_until=None)
     campaign.refresh_from_db()
@@ -202,7 +203,7 @@ def _enroll_batch(campaign_pk: int) -> bool:
             )[:BATCH]
         )
         step = _pace(service)
-        now = timezone.now()
+        now = clock.now()
         last = Job.objects.filter(campaign=campaign).aggregate(m=Max("run_after"))["m"]
         stamp = max(now, last + step) if last else now
         planned = 0
@@ -242,7 +243,7 @@ def _enroll_batch(campaign_pk: int) -> bool:
         if members:
             update["enroll_cursor"] = members[-1].pk
         if not more:
-            update |= {"status": Status.RUNNING, "enrolled_at": timezone.now()}
+            update |= {"status": Status.RUNNING, "enrolled_at": clock.now()}
         Campaign.objects.filter(pk=campaign.pk).update(**update)
     return more
 
@@ -319,7 +320,7 @@ def _restamp(campaign: Campaign) -> None:
     """After a pause, the campaign's waiting jobs are spaced again from now: stamps from
     before the pause would let it jump ahead of a campaign that kept running."""
     step = _pace(campaign.service)
-    stamp = timezone.now()
+    stamp = clock.now()
     pks = list(
         Job.objects.filter(campaign=campaign, status=Job.Status.QUEUED)
         .order_by("run_after", "pk")
@@ -339,7 +340,7 @@ def _cancel_queued(campaign: Campaign) -> None:
     for job in Job.objects.filter(campaign=campaign, status=Job.Status.QUEUED):
         with transaction.atomic():
             taken = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-                status=Job.Status.CANCELLED, finished_at=timezone.now()
+                status=Job.Status.CANCELLED, finished_at=clock.now()
             )
             account = Account.objects.filter(pk=job.account_id or 0).first()
             if (

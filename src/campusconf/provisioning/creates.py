@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from campusconf.accounts import lifecycle
 from campusconf.accounts.models import Account, AccountEvent
@@ -26,7 +25,7 @@ from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State, allowed_causes
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import UserSpec
-from campusconf.core import sql
+from campusconf.core import clock, sql
 from campusconf.members.models import Member, MemberAddress
 from campusconf.provisioning import jobs, queue
 from campusconf.provisioning.models import Job
@@ -131,7 +130,7 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
     are one INSERT. Hand-written, because the ORM spent more CPU building them than
     the database spent running them.
     """
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         _commit_without_waiting_for_disk()
         held = _end_held_jobs([c.job.id for c, _ in created], worker, now)

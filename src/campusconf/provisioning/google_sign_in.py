@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.provisioning.actions import resend_allowed, resend_invitation
 from campusconf.services.models import Service
 
@@ -40,7 +40,7 @@ def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = 
             actor=actor,
             reason=Reason.MEMBER_REPORTS_GOOGLE,
         )
-        allowed, _why = resend_allowed(account, timezone.now())
+        allowed, _why = resend_allowed(account, clock.now())
         if allowed:
             resend_invitation(
                 account,

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.utils import timezone
-
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
+from campusconf.core import clock
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job
 
@@ -48,7 +47,7 @@ def concluded(account: Account, job: Job) -> bool:
         return True
     if job.attempts >= int(engine("MAX_ATTEMPTS")):
         return True
-    waited = timezone.now() - job.created_at  # not claimed with the job: one read
+    waited = clock.now() - job.created_at  # not claimed with the job: one read
     fresh = datetime.timedelta(seconds=float(engine("FRESH_SECONDS")))
     return job.attempts >= AFTER_ATTEMPTS and waited >= fresh
 
@@ -66,6 +65,6 @@ def record(account: Account, out: o.AlreadyExists | o.HeldElsewhere) -> None:
         observed_state=Account.Observed.ABSENT,
         last_error_code=(out.vendor_code or str(out.http_status or ""))[:64],
         **error_fields(reason),
-        last_error_at=timezone.now(),
+        last_error_at=clock.now(),
     )
     log.info("account=%s held elsewhere: %s", account.pk, said)

@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
@@ -23,6 +22,7 @@ from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
+from campusconf.core import clock
 from campusconf.provisioning import held_elsewhere as held
 from campusconf.provisioning import observe, vendors
 from campusconf.provisioning.models import Job
@@ -143,7 +143,7 @@ def _arrival_of(
 
 def _arrived(account: Account, user: VendorUser, reason: Reason) -> Step:
     """Requested → invited or active, once the vendor user exists."""
-    target, changes = _arrival_of(account, user, timezone.now())
+    target, changes = _arrival_of(account, user, clock.now())
     transition(account, target, cause=Cause.ENGINE, reason=reason, **changes)
     return Done(str(target))
 
@@ -151,7 +151,7 @@ def _arrived(account: Account, user: VendorUser, reason: Reason) -> Step:
 def _reactivated(account: Account, user: VendorUser) -> Step:
     """Requested → active (the user had signed in) or invited (a Webex person disabled
     before signing in): the invitation it had stands, none was sent now."""
-    now = timezone.now()
+    now = clock.now()
     target, changes = _arrival_of(account, user, now)
     if target == State.INVITED and account.invitation_sent_at:
         changes["invitation_sent_at"] = account.invitation_sent_at
@@ -301,7 +301,7 @@ def look(conn: Connector, account: Account) -> Step:
     if step is not None:
         return step
     addresses = {a.lower() for a in addresses_of(account)}
-    verdict = observe.judge(account, user, addresses, timezone.now())
+    verdict = observe.judge(account, user, addresses, clock.now())
     apply_verdict(account, verdict)
     return Done("observed")
 

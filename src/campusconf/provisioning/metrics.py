@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
+from campusconf.core import clock
 from campusconf.provisioning.models import Job, RateBucket, ReconcilePass, VendorCallCount
 from campusconf.provisioning.runner import lag_seconds
 from campusconf.services.models import Service
@@ -25,7 +25,7 @@ class Snapshot:
 
 
 def snapshot() -> Snapshot:
-    now = timezone.now()
+    now = clock.now()
     jobs = {row["status"]: row["n"] for row in Job.objects.values("status").annotate(n=Count("id"))}
     snap = Snapshot(jobs, lag_seconds(now))
     for service in Service.objects.order_by("display_order", "slug"):

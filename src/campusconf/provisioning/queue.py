@@ -14,10 +14,9 @@ import random
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from campusconf.accounts.models import Account
-from campusconf.core import sql
+from campusconf.core import clock, sql
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket, ServiceProblem
 
@@ -46,7 +45,7 @@ def enqueue(
     the live job — a queued one takes the more urgent lane and runs now; a running one
     is marked to run ``again`` when it ends, so the newest intent is never lost.
     """
-    when = timezone.now() + datetime.timedelta(seconds=delay)
+    when = clock.now() + datetime.timedelta(seconds=delay)
     with transaction.atomic():
         live = Job.objects.select_for_update().filter(account=account, status__in=LIVE).first()
         if live is None:
@@ -77,7 +76,7 @@ def enqueue(
 
 def enqueue_service(service_id: int, kind: str = Job.Kind.RECONCILE) -> Job:
     return Job.objects.create(
-        kind=kind, service_id=service_id, lane=Lane.STAFF, run_after=timezone.now()
+        kind=kind, service_id=service_id, lane=Lane.STAFF, run_after=clock.now()
     )
 
 
@@ -95,7 +94,7 @@ def claim_batch(worker: str, limit: int) -> list[Job]:
     distinct accounts (one live job per account), so running them side by side never
     puts two hands on an account.
     """
-    now = timezone.now()
+    now = clock.now()
     lease = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
     params = [str(Job.Status.RUNNING), worker, sql.stamp(lease)]
     params += [str(Job.Status.QUEUED), sql.stamp(now), str(Campaign.Status.PAUSED)]
@@ -182,7 +181,7 @@ def _claim_statement(vendor: str) -> str:
 
 def recover_expired(now: datetime.datetime | None = None) -> int:
     """Give the jobs of dead workers (lease passed) back to the queue."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=now).update(
         status=Job.Status.QUEUED, lease_until=None, worker="", run_after=now
     )
@@ -200,7 +199,7 @@ def renew_many(ids: list[int], worker: str) -> set[int]:
     """Extend the leases of ``ids`` in one UPDATE; the ids this worker still holds."""
     if not ids:
         return set()
-    until = timezone.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+    until = clock.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
     j = functools.partial(sql.column, Job)
     held: set[int] = set()
     with connection.cursor() as cursor:
@@ -232,9 +231,9 @@ def finish(job: Job, worker: str) -> None:
         if held.again:
             held.status, held.again, held.attempts = Job.Status.QUEUED, False, 0
             held.kind = held.next_kind or Job.Kind.SYNC
-            held.next_kind, held.run_after = "", timezone.now()
+            held.next_kind, held.run_after = "", clock.now()
         else:
-            held.status, held.finished_at = Job.Status.DONE, timezone.now()
+            held.status, held.finished_at = Job.Status.DONE, clock.now()
         held.save()
 
 
@@ -244,7 +243,7 @@ def retry(job: Job, worker: str, error: str, *, delay: float, count_attempt: boo
         if held is None:
             return
         held.status, held.lease_until, held.worker = Job.Status.QUEUED, None, ""
-        held.run_after = timezone.now() + datetime.timedelta(seconds=delay)
+        held.run_after = clock.now() + datetime.timedelta(seconds=delay)
         held.last_error = error[:2000]
         if not count_attempt:
             held.attempts = max(0, held.attempts - 1)
@@ -257,7 +256,7 @@ def give_up(job: Job, worker: str, error: str) -> None:
         if held is None:
             return
         held.status, held.lease_until, held.worker = Job.Status.FAILED, None, ""
-        held.last_error, held.finished_at = error[:2000], timezone.now()
+        held.last_error, held.finished_at = error[:2000], clock.now()
         held.save()
 
 

@@ -26,6 +26,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
 from campusconf.connectors.base import Connector, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning import jobs, observe, service_access, vendors
 from campusconf.provisioning.conf import engine
@@ -47,7 +48,7 @@ def guard_threshold(live_accounts: int) -> int:
 
 def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     """One reconcile pass over ``service``; returns its record."""
-    now = timezone.now()
+    now = clock.now()
     record = ReconcilePass(service=service, started_at=now)
     conn = vendors.connector_for(service)
     # The listing starts first: the vendor pages while we read our own rows.
@@ -72,7 +73,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
         if isinstance(exc.outcome, NotAuthorised):  # the service's problem: it pauses
             service_access.report(service.pk, exc.outcome, "list")
         record.status, record.message = ReconcilePass.Status.FAILED, str(exc)[:2000]
-        record.finished_at = timezone.now()
+        record.finished_at = clock.now()
         record.save()
         log.warning("reconcile %s: listing interrupted, nothing concluded: %s", service.slug, exc)
         return record
@@ -94,7 +95,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
             f"approve with: campusconf reconcile {service.slug} --approve"
         )
         record.changes = {"would_deprovision": len(gone)}
-        record.finished_at = timezone.now()
+        record.finished_at = clock.now()
         record.save()
         log.warning("reconcile %s held: %s", service.slug, record.message)
         return record
@@ -120,7 +121,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     changes["unmatched_new"] = _report_unmatched(service, unmatched, now)
     record.status = ReconcilePass.Status.APPROVED if approve and gone else ReconcilePass.Status.DONE
     record.changes = {k: v for k, v in changes.items() if v}
-    record.finished_at = timezone.now()
+    record.finished_at = clock.now()
     record.save()
     log.info("reconcile %s: %d users seen, %s", service.slug, record.seen, record.changes)
     return record

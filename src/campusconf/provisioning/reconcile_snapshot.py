@@ -8,10 +8,10 @@ import datetime
 from collections.abc import Container, Iterable
 
 from django.db.models import Case, Q, Value, When
-from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.connectors.base import VendorUser
+from campusconf.core import clock
 from campusconf.members.models import MemberAddress
 from campusconf.provisioning import observe
 from campusconf.provisioning.conf import engine
@@ -33,7 +33,7 @@ class Snapshot:
     """
 
     def __init__(self, service: Service, now: datetime.datetime | None = None) -> None:
-        now = now or timezone.now()
+        now = now or clock.now()
         fresh_since = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
         self.accounts: dict[int, observe.Facts] = {}
         self.account_of_member: dict[int, int] = {}

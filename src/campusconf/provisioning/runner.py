@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import IllegalTransition
+from campusconf.core import clock
 from campusconf.provisioning import batch, jobs, queue, reconcile, schedules, steps, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, VendorCallCount
@@ -74,7 +74,7 @@ def _step(job: Job) -> steps.Step:
             return steps.Done("account deleted")
         return jobs.converge(account, job)
     except ServicePaused as paused:
-        wait = (paused.until - timezone.now()).total_seconds()
+        wait = (paused.until - clock.now()).total_seconds()
         return steps.Retry(str(paused), max(1.0, wait), count=False)
     except IllegalTransition as exc:
         # Someone changed the account meanwhile; their change queued its own work.
@@ -164,7 +164,7 @@ def drain(max_seconds: float = 60.0) -> int:
                 soonest = Job.objects.filter(status=Job.Status.QUEUED).order_by("run_after").first()
                 if soonest is None:
                     break
-                wait = (soonest.run_after - timezone.now()).total_seconds()
+                wait = (soonest.run_after - clock.now()).total_seconds()
                 time.sleep(min(0.5, max(0.05, wait)))
         finally:
             pipe.drain()
@@ -173,7 +173,7 @@ def drain(max_seconds: float = 60.0) -> int:
 
 
 def lag_seconds(now: datetime.datetime | None = None) -> float:
-    now = now or timezone.now()
+    now = now or clock.now()
     oldest = (
         Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=now)
         .order_by("run_after")

@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.provisioning import reconcile, service_access, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Schedule
@@ -47,7 +46,7 @@ def register(name: str, every: int | Callable[[], int], work: Callable[[], objec
 
 
 def ensure() -> None:
-    now = timezone.now()
+    now = clock.now()
     wanted = {name: periodic.every() for name, periodic in _periodic.items()}
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
         wanted[f"{RECONCILE}{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
@@ -68,7 +67,7 @@ def run_due() -> bool:
     if time.monotonic() - _ensured[0] > 60:
         ensure()  # services added since get their reconcile schedule
         _ensured[0] = time.monotonic()
-    now = timezone.now()
+    now = clock.now()
     due = Schedule.objects.filter(next_run_at__lte=now).order_by("next_run_at").first()
     if due is None:
         return False
@@ -110,7 +109,7 @@ def _reconcile(slug: str) -> None:
 
 def expire_invitations(now: datetime.datetime | None = None) -> int:
     """Invited accounts past their validity → invitation_expired (S4), from our own rows."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = 0
     for account in Account.objects.filter(
         state__in=[State.INVITED, State.CONVERSION_PENDING], invitation_expires_at__lt=now

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, State
+from campusconf.core import clock
 from campusconf.provisioning import announce, seats
 from campusconf.provisioning.actions import (
     NotEligible,
@@ -77,7 +77,7 @@ def admit_waiting(service: Service) -> list[Account]:
                 SeatWait.objects.filter(pk=wait.pk).update(
                     outcome=SeatWait.Outcome.DROPPED,
                     note=str(why)[:200],
-                    decided_at=timezone.now(),
+                    decided_at=clock.now(),
                 )
                 log.info("seat queue: %s dropped from %s: %s", wait.member_id, locked.slug, why)
                 continue

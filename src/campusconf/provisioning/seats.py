@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
+from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning.models import Campaign, SeatWait
 from campusconf.services.models import Service
@@ -97,7 +97,7 @@ def _claim(
     if locked.seats is None:
         # No cap (any more): whoever still waits goes in with this application.
         waiting(service).filter(member=member).update(
-            outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+            outcome=SeatWait.Outcome.ADMITTED, decided_at=clock.now()
         )
         return None
     if Account.objects.filter(holds, member=member, service=service).exists():
@@ -107,7 +107,7 @@ def _claim(
     if not ahead and seats_used(service) < locked.seats:
         if own is not None:
             SeatWait.objects.filter(pk=own.pk).update(
-                outcome=SeatWait.Outcome.ADMITTED, decided_at=timezone.now()
+                outcome=SeatWait.Outcome.ADMITTED, decided_at=clock.now()
             )
         return None
     if own is None:
@@ -128,7 +128,7 @@ def leave_queue(member: Member, service: Service) -> bool:
         .update(
             outcome=SeatWait.Outcome.DROPPED,
             note="left the queue",
-            decided_at=timezone.now(),
+            decided_at=clock.now(),
         )
     )
     return bool(left)

@@ -23,11 +23,11 @@ import logging
 import smtplib
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from campusconf.connectors.base import Preflight
 from campusconf.connectors.outcomes import AuthProblem, NotAuthorised, Ok, Outcome
 from campusconf.connectors.tokens import Token
+from campusconf.core import clock
 from campusconf.provisioning import vendors
 from campusconf.provisioning.models import Job, ServiceProblem
 from campusconf.provisioning.service_access_mail import send_problem_mail
@@ -67,7 +67,7 @@ def paused(service_id: int) -> bool:
 def _open(
     service_id: int, kind: str, detail: str, scopes: tuple[str, ...], operation: str
 ) -> datetime.datetime:
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         row = ServiceProblem.objects.select_for_update().filter(service_id=service_id).first()
         if row is not None and row.resolved_at is None:
@@ -119,7 +119,7 @@ def run(now: datetime.datetime | None = None) -> None:
 
 def probe_due(now: datetime.datetime | None = None) -> int:
     """Probe each open problem that is due; the number resolved."""
-    now = now or timezone.now()
+    now = now or clock.now()
     resolved = 0
     due = ServiceProblem.objects.filter(resolved_at__isnull=True, next_probe_at__lte=now)
     for problem in due.select_related("service"):
@@ -134,7 +134,7 @@ def probe_due(now: datetime.datetime | None = None) -> int:
         except Exception as exc:  # a probe must never stop the worker's schedules
             log.exception("service %s: the probe failed", problem.service.slug)
             failure = f"{type(exc).__name__}: {exc}"
-        stamp = timezone.now()
+        stamp = clock.now()
         if failure is None:
             ServiceProblem.objects.filter(pk=problem.pk, resolved_at__isnull=True).update(
                 resolved_at=stamp, last_probe_at=stamp, last_probe_result=""
@@ -196,7 +196,7 @@ def notify_due() -> int:
             )
             continue
         ServiceProblem.objects.filter(pk=problem.pk).update(
-            notify_due=False, notified_at=timezone.now(), notified_kind=problem.kind
+            notify_due=False, notified_at=clock.now(), notified_kind=problem.kind
         )
         sent += 1
     return sent

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
+from campusconf.core import clock
 from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning.models import (
     Campaign,
@@ -32,7 +33,7 @@ def local(moment: datetime | None) -> str | None:
 
 
 def gather(now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
+    now = now or clock.now()
     jobs = {row["status"]: row["n"] for row in Job.objects.values("status").annotate(n=Count("id"))}
     problems = {p.service_id: p for p in ServiceProblem.objects.filter(resolved_at__isnull=True)}
     services = []

@@ -13,13 +13,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
+from campusconf.core import clock
 from campusconf.provisioning import queue, ratelimit, service_access, vendors
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job
@@ -56,7 +55,7 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         # The service's problem, not the member's: the service pauses, the job waits for
         # the credential to work again without using up an attempt (service_access.py).
         until = service_access.report(service_id, out, op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
+        wait = max(1.0, (until - clock.now()).total_seconds())
         reason = f"{service_access.PAUSED} ({out.problem}): {out.reason}{tracking}"
         return Retry(reason, wait, count=False)
     if isinstance(out, o.RateLimited):
@@ -64,7 +63,7 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
         if out.scope == o.RateScope.DAILY:
             # The daily create cap: nothing is tried again before the vendor's reset,
             # which Zoom puts at 00:00 UTC when its answer names no time (Z-e).
-            now = timezone.now()
+            now = clock.now()
             until = out.retry_at or ratelimit.next_reset(now)
             ratelimit.pause_creates(service, until, out.reason or "daily create cap")
             wait = max(1.0, (until - now).total_seconds())
@@ -81,7 +80,7 @@ def crash_step(service_id: int, exc: BaseException, op: str = "") -> Step:
     """A job that raised: a missing setting pauses the service; anything else retries."""
     if isinstance(exc, vendors.ServiceConfigError):
         until = service_access.report_configuration(service_id, str(exc), op)
-        wait = max(1.0, (until - timezone.now()).total_seconds())
+        wait = max(1.0, (until - clock.now()).total_seconds())
         return Retry(f"{service_access.PAUSED}: {exc}", wait, count=False)
     return Retry(f"{type(exc).__name__}: {exc}")
 
@@ -99,7 +98,7 @@ def give_up_account(
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return
-    now = timezone.now()
+    now = clock.now()
     errors: dict[str, Any] = {
         "last_error_code": code[:64],
         **error_fields(reason),

@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
+from campusconf.core import clock
 from campusconf.provisioning import ratelimit
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, Lane, Watch
@@ -71,7 +71,7 @@ def reads_per_minute(service: Service) -> int:
 def follow(moves: Iterable[tuple[int, int, str]], now: datetime.datetime | None = None) -> None:
     """``moves``: (account id, service id, new state). A wait that begins gets a row (a new
     wait starts its back-off again); any other state drops it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     begin: list[Watch] = []
     end: list[int] = []
     webhooks: dict[int, bool] = {}
@@ -119,7 +119,7 @@ def looked_at(account_ids: Iterable[int], now: datetime.datetime | None = None) 
     """The member has the page of these accounts open: each waiting one is read within
     ``WATCH_LOOKING_SECONDS`` of its last check. Writes only when that brings a check
     forward, so a page that polls every few seconds costs a write per check, not per poll."""
-    now = now or timezone.now()
+    now = now or clock.now()
     look = datetime.timedelta(seconds=float(engine("WATCH_LOOKING_SECONDS")))
     moved = 0
     for watch in Watch.objects.filter(account_id__in=list(account_ids)):
@@ -150,7 +150,7 @@ def run(now: datetime.datetime | None = None) -> int:
     """Queue an observe job for each due wait, within each service's read allowance."""
     from campusconf.provisioning import service_access
 
-    now = now or timezone.now()
+    now = now or clock.now()
     queued = 0
     for service in Service.objects.filter(enabled=True):
         if service_access.paused(service.pk):

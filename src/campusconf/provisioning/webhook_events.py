@@ -13,11 +13,11 @@ import logging
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause
+from campusconf.core import clock
 from campusconf.members.models import MemberAddress
 from campusconf.provisioning.actions import reconcile_account
 from campusconf.provisioning.models import WebhookEvent
@@ -32,7 +32,7 @@ KEEP = datetime.timedelta(days=1)
 
 def process(now: datetime.datetime | None = None) -> int:
     """Act on up to BATCH recorded events, oldest first; returns how many."""
-    now = now or timezone.now()
+    now = now or clock.now()
     done = 0
     todo = WebhookEvent.objects.filter(processed_at__isnull=True).order_by("received_at", "pk")
     for event in todo.select_related("service")[:BATCH]:

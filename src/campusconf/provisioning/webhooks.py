@@ -26,10 +26,10 @@ import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from campusconf.core import clock
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import WebhookEvent
 from campusconf.services.models import Service
@@ -101,6 +101,6 @@ def record(service: Service, raw: bytes, name: str, obj: dict[str, Any]) -> None
         event=name[:100],
         vendor_user_id=str(obj.get("id") or "")[:200],
         email=str(obj.get("email") or "")[:320],
-        received_at=timezone.now(),
+        received_at=clock.now(),
     )
     WebhookEvent.objects.bulk_create([event], ignore_conflicts=True)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "campusconf.backoffice",
     "campusconf.signin",
     "campusconf.portal",
+    "campusconf.rehearsal",
     "djangosaml2",
     # Break-glass password sign-in: second factor and lockout (docs/signin.md).
     "django_otp",

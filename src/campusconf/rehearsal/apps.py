@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RehearsalConfig(AppConfig):
+    name = "campusconf.rehearsal"
+    label = "rehearsal"
+    verbose_name = "Term-start rehearsal (development tool)"
