@@ -185,7 +185,7 @@ def _pace(jobs: QuerySet[Job], now: datetime.datetime, *, still_going: bool) -> 
         return 0.0
     # While work remains, the pace runs up to now; once done, up to the last job.
     end = now if still_going else recent["last"]
-    seconds = max((end - recent["first"]).total_seconds(), 1.0)
+    seconds: float = max((end - recent["first"]).total_seconds(), 1.0)
     return float(recent["n"]) * 60 / seconds
 
 

@@ -20,6 +20,7 @@ from campusconf.accounts.models import Account
 from campusconf.audit.log import record
 from campusconf.provisioning import reconcile
 from campusconf.provisioning.models import ReconcilePass
+from campusconf.provisioning.reconcile_snapshot import Snapshot
 
 SAMPLE = 10
 
@@ -45,7 +46,7 @@ def held_passes(service_id: int) -> list[ReconcilePass]:
 
 
 def _leaver_account_ids(held: ReconcilePass, now: datetime.datetime) -> list[int]:
-    return reconcile.leavers(held.service, reconcile.Snapshot(held.service, now), now)
+    return reconcile.leavers(held.service, Snapshot(held.service, now), now)
 
 
 def review(held: ReconcilePass, now: datetime.datetime | None = None) -> HeldReview:

@@ -215,7 +215,7 @@ def _retry_after(attempts: int) -> datetime.timedelta:
     # The doubling stops at the longest pause: a mailbox refused for days would otherwise
     # reach 2**40 minutes, past what a timedelta holds, and stop every notice's sending.
     doublings = min(max(attempts - 1, 0), 16)
-    return min(FIRST_RETRY * (2**doublings), LONGEST_RETRY)
+    return min(FIRST_RETRY * (1 << doublings), LONGEST_RETRY)
 
 
 def send_due(now: datetime.datetime | None = None, limit: int = 200) -> int:

@@ -49,7 +49,7 @@ class Lease:
             self.held.discard(job_id)
 
     def due(self) -> bool:
-        return time.monotonic() - self.renewed > engine("LEASE_SECONDS") / 4
+        return bool(time.monotonic() - self.renewed > engine("LEASE_SECONDS") / 4)
 
     def beat_for(self, job_id: int) -> Callable[[], None]:
         """The heartbeat of a job run in the main thread: renew when due, stop if lost."""

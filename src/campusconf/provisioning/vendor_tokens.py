@@ -97,7 +97,7 @@ class DatabaseTokenStore:
             except IntegrityError:
                 pass  # another process made it first
             row = rows.get()
-        return row
+        return dict(row)
 
     def _take_lease(self, row: dict[str, Any], owner: str) -> bool:
         now = time.time()

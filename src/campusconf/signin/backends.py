@@ -53,7 +53,7 @@ class DevelopmentSessionBackend(ModelBackend):
         return None
 
 
-class MemberOIDCBackend(OIDCAuthenticationBackend):
+class MemberOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc,unused-ignore]  # an untyped library
     """OpenID Connect: the ID token must come from ``OIDC_OP_ISSUER`` for this client;
     the claim named by CAMPUSCONF_OIDC_COMMON_ID_CLAIM is the common ID."""
 
@@ -100,7 +100,7 @@ class MemberOIDCBackend(OIDCAuthenticationBackend):
         return ModelBackend.get_user(self, user_id)
 
 
-class MemberSaml2Backend(Saml2Backend):
+class MemberSaml2Backend(Saml2Backend):  # type: ignore[misc,unused-ignore]  # an untyped library
     """SAML 2.0: takes only the identity that ``views.SamlAcs`` bound to an accepted IdP."""
 
     def authenticate(

@@ -123,7 +123,7 @@ def signout(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-class OIDCStart(oidc_views.OIDCAuthenticationRequestView):
+class OIDCStart(oidc_views.OIDCAuthenticationRequestView):  # type: ignore[misc,unused-ignore]  # an untyped library
     def get(self, request: HttpRequest) -> HttpResponse:
         if not oidc_enabled():
             raise Http404
@@ -133,7 +133,7 @@ class OIDCStart(oidc_views.OIDCAuthenticationRequestView):
         return response
 
 
-class OIDCCallback(oidc_views.OIDCAuthenticationCallbackView):
+class OIDCCallback(oidc_views.OIDCAuthenticationCallbackView):  # type: ignore[misc,unused-ignore]  # an untyped library
     @property
     def failure_url(self) -> str:
         return reverse("signin:refused")
@@ -151,7 +151,7 @@ class OIDCCallback(oidc_views.OIDCAuthenticationCallbackView):
         return HttpResponseRedirect(self.failure_url)
 
 
-class SamlLogin(saml_views.LoginView):
+class SamlLogin(saml_views.LoginView):  # type: ignore[misc,unused-ignore]  # an untyped library
     """Requests go only to an accepted IdP: the first, or the one ``?idp=`` names if it
     is accepted; the library would offer every IdP in the metadata."""
 
@@ -184,7 +184,7 @@ class SamlLogin(saml_views.LoginView):
         return response
 
 
-class SamlAcs(saml_views.AssertionConsumerServiceView):
+class SamlAcs(saml_views.AssertionConsumerServiceView):  # type: ignore[misc,unused-ignore]  # an untyped library
     config_loader_path = "campusconf.signin.saml.config_loader"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -216,7 +216,7 @@ class SamlAcs(saml_views.AssertionConsumerServiceView):
         return acs_failure(request, exception, status)
 
 
-class SamlMetadata(saml_views.MetadataView):
+class SamlMetadata(saml_views.MetadataView):  # type: ignore[misc,unused-ignore]  # an untyped library
     config_loader_path = "campusconf.signin.saml.config_loader"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

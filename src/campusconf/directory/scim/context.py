@@ -43,7 +43,7 @@ class ScimCall:
     @property
     def actor(self) -> str:
         if self.approved_by is not None:
-            return self.approved_by.get_username()
+            return str(self.approved_by.get_username())
         return f"scim:{self.client.name}" if self.client is not None else "scim"
 
 
