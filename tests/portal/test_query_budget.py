@@ -11,9 +11,10 @@ from campusconf.services.catalogue import enabled_services
 # session, user, member (read once by the middleware for the page too), the member's
 # addresses, the member's accounts, the invited card's resend limit, the other card's
 # place in the seat queue, the watch rows of the waiting account (the member has its
-# card open, so the engine reads it sooner), and the staff check behind the back
-# office's nav link.
-MY_SERVICES_STATEMENTS = 9
+# card open, so the engine reads it sooner), whether the member's mailbox refuses our
+# mail (the rehearsal's repair: then the page says so), and the staff check behind the
+# back office's nav link.
+MY_SERVICES_STATEMENTS = 10
 
 
 def _statements(client) -> list[str]:

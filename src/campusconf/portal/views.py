@@ -28,6 +28,7 @@ from campusconf.portal.forms import InquiryForm, MemberReplyForm
 from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
+from campusconf.portal.outbox import mailbox_refuses
 from campusconf.provisioning import actions, google_sign_in, seats
 from campusconf.services.catalogue import enabled_services
 from campusconf.services.models import Service
@@ -90,7 +91,13 @@ def my_services(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/my_services.html",
-        {"member": member, "steps": steps, "poll_seconds": live.POLL_SECONDS},
+        {
+            "member": member,
+            "steps": steps,
+            "poll_seconds": live.POLL_SECONDS,
+            # The university's server refuses the member's mail: say so above the cards.
+            "mailbox_refused": mailbox_refuses(member),
+        },
     )
 
 
