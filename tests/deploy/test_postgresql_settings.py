@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import connection
 
-from campusconf.settings.base import database_from_env
+from campusconf.settings.environment import database_from_env
 
 PG = "postgres://postgres@127.0.0.1:5432/test"
+VAR = Path("var")  # only an SQLite URL would use it
 
 
 def test_production_cancels_statements_after_a_minute(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", PG)
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT_MS", raising=False)
     monkeypatch.delenv("DATABASE_PGBOUNCER", raising=False)
-    config = database_from_env(statement_timeout_ms=60_000)
+    config = database_from_env(VAR, statement_timeout_ms=60_000)
     assert config["OPTIONS"] == {"options": "-c statement_timeout=60000"}
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "0")
-    assert database_from_env(statement_timeout_ms=60_000)["OPTIONS"] == {}
+    assert database_from_env(VAR, statement_timeout_ms=60_000)["OPTIONS"] == {}
 
 
 def test_behind_pgbouncer_no_server_side_cursors_prepared_statements_or_startup_options(
@@ -28,7 +30,7 @@ def test_behind_pgbouncer_no_server_side_cursors_prepared_statements_or_startup_
 ):
     monkeypatch.setenv("DATABASE_URL", PG)
     monkeypatch.setenv("DATABASE_PGBOUNCER", "1")
-    config = database_from_env(statement_timeout_ms=60_000)
+    config = database_from_env(VAR, statement_timeout_ms=60_000)
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert config["OPTIONS"] == {"prepare_threshold": None}
 
@@ -40,7 +42,7 @@ def test_the_time_out_really_cancels_a_long_statement(monkeypatch):
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "300")
     monkeypatch.delenv("DATABASE_PGBOUNCER", raising=False)
     monkeypatch.setenv("DATABASE_URL", os.environ.get("DATABASE_URL", PG))
-    options = database_from_env()["OPTIONS"]
+    options = database_from_env(VAR)["OPTIONS"]
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)

@@ -7,12 +7,12 @@ small module that starts from this one; nothing secret ever has a default here.
 import os
 from pathlib import Path
 
-import dj_database_url
 import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.core.cache import cache_settings
+from campusconf.settings.environment import database_from_env, env_bool, env_list
 
 # Lets admin classes carry type parameters (ModelAdmin[Member]) at run time too.
 django_stubs_ext.monkeypatch()
@@ -20,17 +20,6 @@ django_stubs_ext.monkeypatch()
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(os.environ.get("CAMPUSCONF_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("CAMPUSCONF_VAR_DIR", BASE_DIR / "var")).resolve()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("CAMPUSCONF_DEBUG", False)
@@ -111,55 +100,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_env(statement_timeout_ms: int = 0) -> dict[str, object]:
-    """``DATABASE_URL`` or an SQLite file under var/.
-
-    SQLite runs in WAL mode with IMMEDIATE transactions: a writer takes the write
-    lock when its transaction begins, so concurrent writers queue (up to the busy
-    timeout) instead of failing half-way with "database is locked".
-    """
-    default = f"sqlite:///{VAR_DIR / 'campusconf.sqlite3'}"
-    config: dict[str, object] = dict(
-        dj_database_url.parse(os.environ.get("DATABASE_URL", default), conn_max_age=0)
-    )
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
-            "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;"
-                "PRAGMA busy_timeout=30000;"
-            ),
-        }
-    else:
-        config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
-        config["CONN_HEALTH_CHECKS"] = True
-        config["OPTIONS"] = postgresql_options(config, statement_timeout_ms)
-    return config
-
-
-def postgresql_options(config: dict[str, object], statement_timeout_ms: int) -> dict[str, object]:
-    """Connection options for PostgreSQL (docs/deploy.md, "PostgreSQL").
-
-    A statement that runs longer than the time-out is cancelled, so a runaway query ends
-    with an error in the log instead of holding locks and a connection. Behind PgBouncer
-    in transaction mode (``DATABASE_PGBOUNCER=1``), a connection is shared between
-    transactions: no server-side cursors, no prepared statements, and no start-up
-    options (PgBouncer refuses them: set the time-out on the role instead).
-    """
-    timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", str(statement_timeout_ms)))
-    options: dict[str, object] = {}
-    if env_bool("DATABASE_PGBOUNCER", False):
-        config["DISABLE_SERVER_SIDE_CURSORS"] = True
-        options["prepare_threshold"] = None
-    elif timeout:
-        options["options"] = f"-c statement_timeout={timeout}"
-    return options
-
-
-DATABASES = {"default": database_from_env()}
+DATABASES = {"default": database_from_env(VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The shared cache (sign-in limits, seen SAML assertions): the database by default, so

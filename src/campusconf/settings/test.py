@@ -2,6 +2,8 @@
 
 import os
 
+from campusconf.settings.environment import env_bool
+
 from .base import *  # noqa: F403 - a settings mode extends the base on purpose
 
 DEBUG = False
@@ -15,7 +17,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CAMPUSCONF_DEV_LOGIN = False
-CAMPUSCONF_METRICS_OPEN = env_bool("CAMPUSCONF_METRICS_OPEN", True)  # noqa: F405
+CAMPUSCONF_METRICS_OPEN = env_bool("CAMPUSCONF_METRICS_OPEN", True)
 
 STATIC_ROOT = None  # type: ignore[assignment]  # nothing is collected in tests
 
