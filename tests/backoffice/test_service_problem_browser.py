@@ -65,11 +65,12 @@ def test_the_dashboard_shows_a_paused_service_first_in_english(page, live_server
     assert "add the scope user:write:user:admin or user:write:admin to the app" in text
     assert "No account is marked failed" in text
     assert page.locator(".badge-failed", has_text="paused").count() == 1
-    # The banner comes before the services' cards.
+    # The banner comes before the services' cards, and the service's card says so too.
     assert page.evaluate(
         "document.querySelector('#problem-zoom').compareDocumentPosition("
-        "document.querySelector('ul.services')) & Node.DOCUMENT_POSITION_FOLLOWING"
+        "document.querySelector('.overview')) & Node.DOCUMENT_POSITION_FOLLOWING"
     )
+    assert "paused" in page.locator("#overview-zoom h2").inner_text()
     shot(page, "backoffice-service-paused-en")
     page.goto(f"{live_server.url}/staff/services/zoom/")
     assert page.locator("#problem-zoom").is_visible()

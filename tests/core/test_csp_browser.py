@@ -112,6 +112,10 @@ def test_public_and_member_pages_load_with_no_violation(watched, live_server, un
     for slug in ("webex", "zoom"):
         assert visit(page, live_server, f"/help/{slug}/", f"help-{slug}") == []
         # Every help image is there (not blocked, not broken).
+        # The pictures load lazily: bring each into view, as a reader scrolling does.
+        for image in page.locator("main img").all():
+            image.scroll_into_view_if_needed()
+            image.evaluate("i => i.complete || new Promise(r => i.onload = i.onerror = r)")
         sizes = page.eval_on_selector_all("main img", "imgs => imgs.map(i => i.naturalWidth)")
         assert sizes and all(width > 0 for width in sizes), slug
     signed_in(page, live_server, university["member"])

@@ -31,6 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "backoffice/home.html",
         {
             "banners": [(s, banners[s.pk]) for s in services if banners.get(s.pk)],
+            # Their cards say "paused" too: the banner above may be scrolled past.
+            "paused": {s.pk for s in services if banners.get(s.pk)},
             "rows": overview.rows(services, now),
             "filters": overview.FILTERS,
             "chart": chart,
