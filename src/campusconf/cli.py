@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _overview() -> None:
+    # Imported here, as every Django import in this module: DJANGO_SETTINGS_MODULE is
+    # chosen in main() first.
     import django
 
     from campusconf.core.command_list import overview

@@ -29,7 +29,7 @@ from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_te
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
 from campusconf.portal.outbox import mailbox_refuses
-from campusconf.provisioning import actions, google_sign_in, seats
+from campusconf.provisioning import actions, google_sign_in, seats, watch
 from campusconf.services.catalogue import enabled_services
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit
@@ -103,8 +103,6 @@ def my_services(request: HttpRequest) -> HttpResponse:
 
 def _looking(steps: list[NextStep]) -> None:
     """The member has these cards open: their waiting accounts are read soon."""
-    from campusconf.provisioning import watch
-
     waiting = [s.account.pk for s in steps if s.account is not None and live.version(s)]
     if waiting:
         watch.looked_at(waiting)
