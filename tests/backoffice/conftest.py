@@ -12,7 +12,7 @@ def held_pass(make_member, make_service, sandbox, settings, monkeypatch):
     from campusconf.members.actions import mark_left
     from campusconf.provisioning import actions, reconcile, vendors
     from campusconf.provisioning.models import ReconcilePass
-    from tests.provisioning.sandbox import connector_settings, vendor_env
+    from vendor_sandbox.launcher import connector_settings, vendor_env
 
     settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "GUARD_MAX": 1}
     for key, value in vendor_env(sandbox.creds).items():

@@ -25,7 +25,7 @@ from campusconf.provisioning import runner, schedules, webhook_events
 from campusconf.provisioning.models import Job, WebhookEvent
 from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.sandbox import _post_form
-from tests.provisioning.sandbox import free_port
+from vendor_sandbox.launcher import free_port
 
 from .test_zoom_google_sign_in import invited, latest_link
 
