@@ -1,4 +1,4 @@
-"""A lean WSGI path for the two create endpoints (and ``fastlist``'s pages), before Django.
+"""A lean WSGI path for the two create endpoints (``list_pages`` has the list pages), before Django.
 
 The benchmarks of the engine need the sandbox to create well over a thousand users a
 second; Django's request cycle, the ORM and one SQLite commit per request (three with
@@ -21,7 +21,6 @@ with the body put back: the wire format has one author, the API modules.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import secrets
@@ -30,12 +29,13 @@ from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from vendor_sandbox import counters, fastcheck, fastlist, groupcommit, links, ratelimit
+from vendor_sandbox import links, ratelimit
 from vendor_sandbox import mail as mail_module
 from vendor_sandbox.conf import CONFIG
-from vendor_sandbox.errors import WEBEX, ZOOM, ApiError, Dialect
-from vendor_sandbox.fastlist import Answer
-from vendor_sandbox.groupcommit import Fallback
+from vendor_sandbox.errors import ApiError
+from vendor_sandbox.fast import checks, group_commit
+from vendor_sandbox.fast.group_commit import Fallback
+from vendor_sandbox.fast.list_pages import Answer
 
 log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -81,22 +81,22 @@ def _link_and_mail(
 # --- Zoom -------------------------------------------------------------------------------
 
 
-def _zoom(environ: dict[str, Any], raw: bytes) -> Answer:
+def zoom_create(environ: dict[str, Any], raw: bytes) -> Answer:
     from vendor_sandbox.zoom import api, oauth, service
 
-    now, webhook_url = fastcheck.state("zoom")
-    account = fastcheck.principal(oauth.authenticate, environ, now)
+    now, webhook_url = checks.state("zoom")
+    account = checks.principal(oauth.authenticate, environ, now)
     if webhook_url:
         raise Fallback  # events are signed and queued by the Django path
     try:
-        action, info, email, utype, password = api.parse_create(fastcheck.body(raw))
+        action, info, email, utype, password = api.parse_create(checks.body(raw))
     except ApiError:
         raise Fallback from None
     if password or action == "autoCreate" or (utype == 2 and CONFIG.zoom_paid_seats):
         raise Fallback
     first, last = info.get("first_name", ""), info.get("last_name", "")
     display = info.get("display_name") or f"{first} {last}".strip()
-    user_id, created = service.new_user_id(), groupcommit.dt(now)
+    user_id, created = service.new_user_id(), group_commit.dt(now)
     pending = action == "create"
 
     def write(conn: sqlite3.Connection) -> int | ApiError:
@@ -107,7 +107,7 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> Answer:
             checks.append(
                 lambda bump: ratelimit.check_zoom_daily_create(account.account_id, now, bump)
             )
-        refused = fastcheck.limits(conn, *checks)
+        refused = checks.limits(conn, *checks)
         if refused is not None:
             return refused
         if _personal(conn, "zoom", email):
@@ -139,7 +139,7 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> Answer:
         )
         return mail_id
 
-    mail_id = groupcommit.commit(write)
+    mail_id = group_commit.commit(write)
     if isinstance(mail_id, ApiError):
         raise mail_id
     if mail_id and CONFIG.smtp_port:
@@ -151,12 +151,12 @@ def _zoom(environ: dict[str, Any], raw: bytes) -> Answer:
 # --- Webex ------------------------------------------------------------------------------
 
 
-def _webex(environ: dict[str, Any], raw: bytes) -> Answer:
+def webex_create(environ: dict[str, Any], raw: bytes) -> Answer:
     from vendor_sandbox.webex import api, service
 
-    now, _ = fastcheck.state("webex")
-    org = fastcheck.principal(api.authenticate, environ, now)
-    body = fastcheck.body(raw)
+    now, _ = checks.state("webex")
+    org = checks.principal(api.authenticate, environ, now)
+    body = checks.body(raw)
     try:
         email = api.parse_create(body)
     except ApiError:
@@ -166,7 +166,7 @@ def _webex(environ: dict[str, Any], raw: bytes) -> Answer:
     wanted = sorted(set(body.get("licenses") or []))
     if wanted:
         marks = ", ".join("?" * len(wanted))
-        known = groupcommit.connection().execute(
+        known = group_commit.connection().execute(
             f"SELECT COUNT(*) FROM vendor_sandbox_webexlicense WHERE org_id = ? "  # noqa: S608
             f"AND license_id IN ({marks})",
             (org.org_id, *wanted),
@@ -183,10 +183,10 @@ def _webex(environ: dict[str, Any], raw: bytes) -> Answer:
     if not person.display_name:
         person.display_name = f"{person.first_name} {person.last_name}".strip()
     person.created = person.last_modified = person.visible_at = person.invited_at = now
-    created = groupcommit.dt(now)
+    created = group_commit.dt(now)
 
     def write(conn: sqlite3.Connection) -> int | ApiError:
-        refused = fastcheck.limits(
+        refused = checks.limits(
             conn, lambda bump: ratelimit.check_webex(org.org_id, "people.create", bump)
         )
         if refused is not None:
@@ -223,70 +223,9 @@ def _webex(environ: dict[str, Any], raw: bytes) -> Answer:
         )  # fmt: skip
         return mail_id
 
-    mail_id = groupcommit.commit(write)
+    mail_id = group_commit.commit(write)
     if isinstance(mail_id, ApiError):
         raise mail_id
     if mail_id and CONFIG.smtp_port:
         mail_module._enqueue(mail_id)
     return 200, service.to_json(person, now), []  # type: ignore[arg-type]
-
-
-# --- the WSGI wrapper -------------------------------------------------------------------
-
-# (method, path) -> handler, dialect, endpoint name (as the API module's route counts it)
-ROUTES: dict[tuple[str, str], tuple[Callable[[dict[str, Any], bytes], Answer], Dialect, str]] = {
-    ("POST", "/zoom/v2/users"): (_zoom, ZOOM, "users.create"),
-    ("POST", "/webex/v1/people"): (_webex, WEBEX, "people.create"),
-    ("GET", "/zoom/v2/users"): (fastlist.zoom_list, ZOOM, "users.list"),
-    ("GET", "/webex/v1/people"): (fastlist.webex_list, WEBEX, "people.list"),
-}
-REASONS = {200: "200 OK", 201: "201 Created", 500: "500 Internal Server Error"}
-
-
-def wrap(django_app: WsgiApp) -> WsgiApp:
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "")
-        route = ROUTES.get((method, environ.get("PATH_INFO", "")))
-        length = environ.get("CONTENT_LENGTH") or "0"
-        if route is None or not length.isdigit() or int(length) > CONFIG.max_body_bytes:
-            return django_app(environ, start_response)
-        raw = environ["wsgi.input"].read(int(length)) if method == "POST" else b""
-        handler, dialect, name = route
-        label = f"{dialect.name} {method} {name}"  # the request counter, as pipeline.route's
-        tracking = dialect.tracking_id()
-        groupcommit.begin_request()
-        extra: list[tuple[str, str]] = []
-        try:
-            status, body, extra = handler(environ, raw)
-            data = json.dumps(body).encode()
-        except ApiError as err:  # a spent budget, counted and committed: its 429
-            counters.hit(f"fastpath {label} {err.status}")
-            return fastcheck.refuse(err, dialect, label, tracking, start_response)
-        except Fallback:
-            environ["wsgi.input"] = io.BytesIO(raw)
-            return django_app(environ, start_response)
-        except Exception:
-            log.exception("unexpected error on the fast path")
-            if not groupcommit.committed():  # nothing written: Django may try it properly
-                environ["wsgi.input"] = io.BytesIO(raw)
-                return django_app(environ, start_response)
-            status, resp = (
-                500,
-                dialect.render(ApiError(500, "Internal server error.", code=500), tracking),
-            )
-            data = resp.content
-        start_response(
-            REASONS[status],
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(data))),
-                *extra,
-                (dialect.tracking_header, tracking),
-            ],
-        )
-        counters.hit(f"{label} {status}")
-        # Which path served is the sandbox's own business, never on the wire; tests read it.
-        counters.hit(f"fastpath {label} {status}")
-        return [data]
-
-    return app
