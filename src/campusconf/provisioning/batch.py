@@ -31,7 +31,7 @@ from django.db import connections
 from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
-from campusconf.connectors.wire import Response, TransportError
+from campusconf.connectors.transport.http_client import Response, TransportError
 from campusconf.core import clock
 from campusconf.provisioning import jobs, queue, ratelimit, steps, vendors
 from campusconf.provisioning.conf import engine

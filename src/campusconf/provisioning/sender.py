@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from queue import Empty, SimpleQueue
 
 from campusconf.connectors.base import Exchange
-from campusconf.connectors.wire import Response, TransportError
-from campusconf.connectors.wire_mux import Multiplexer
+from campusconf.connectors.transport.http_client import Response, TransportError
+from campusconf.connectors.transport.mux import Multiplexer
 from campusconf.provisioning.lease import Lease, LeaseDoubtful
 
 log = logging.getLogger("campusconf.provisioning")
