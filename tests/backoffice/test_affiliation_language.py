@@ -110,3 +110,19 @@ def test_the_api_gives_both_names(client, staff_user, scientist, make_service, m
     open_inquiry(scientist, None, Inquiry.Topic.OTHER, "Hello?")
     (inquiry,) = client.get("/staff/api/v1/inquiries", **auth).json()["results"]
     assert (inquiry["affiliation"], inquiry["affiliation_ja"]) == ("Faculty of Science", "理学部")
+
+
+@pytest.mark.parametrize(("language", "shown"), [("ja", "理学部"), ("en", "Faculty of Science")])
+def test_a_campaigns_page_names_its_cohorts_affiliations_in_the_readers_language(
+    staff_client, scientist, make_service, language, shown
+):
+    from campusconf.provisioning.campaigns import cohort_json
+    from campusconf.provisioning.models import Campaign
+
+    cohort = cohort_json((), None, ["Faculty of Science"], ())
+    campaign = Campaign.objects.create(service=make_service(), cohort=cohort)
+    page = staff_client.get(
+        f"/staff/campaigns/{campaign.pk}/", headers={"accept-language": language}
+    )
+    cohort_line = page.content.decode().split('id="cohort">')[1].split("</p>")[0]
+    assert shown in cohort_line
