@@ -28,7 +28,7 @@ def japanese_names() -> dict[str, str]:
 
 
 def choices() -> list[tuple[str, str]]:
-    """(English name, name in the reader's language), sorted as the reader reads them."""
+    """(English name, name in the reader's language), sorted by the name shown."""
     names = japanese_names()
     labelled = [(english, affiliation_label(english, names[english])) for english in names]
     return sorted(labelled, key=lambda pair: (pair[1], pair[0]))
