@@ -140,3 +140,26 @@ def test_reads_of_many_stay_within_the_read_allowance(
     assert {w.account_id for w in Watch.objects.exclude(checked_at=None)} == {
         a.pk for a in accounts
     }
+
+
+def test_a_refused_read_of_many_leaves_the_service_to_reads_of_one(
+    make_member: Any, webex_service: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campusconf.connectors.outcomes import Rejected
+
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "WATCH_READ_SHARE": 0.04}
+    assert watch.reads_per_minute(webex_service) == 12  # one read in each 5-second run
+
+    accounts = [invited(make_member, webex_service) for _ in range(2)]
+    Job.objects.all().delete()
+    refused = Rejected(reason="GET /people?id= answered without invitePending (W-i)")
+    monkeypatch.setattr(WebexConnector, "get_users", lambda self, ids: refused)
+    monkeypatch.setattr(watch_batch, "_one_at_a_time", set())
+    later = timezone.now() + datetime.timedelta(seconds=200)
+    assert watch.run(now=later) == 2
+    assert not Job.objects.exists()  # nothing known: their next check, or the pass
+    assert watch_batch.batch_size(webex_service) == 1
+    again = later + datetime.timedelta(seconds=200)
+    assert watch.run(now=again) == 1  # one read of one in this run: an observe job
+    assert [j.kind for j in Job.objects.all()] == [Job.Kind.OBSERVE]
+    assert Job.objects.get().account_id in {a.pk for a in accounts}

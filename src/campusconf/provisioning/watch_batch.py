@@ -28,10 +28,17 @@ from campusconf.services.models import Service
 log = logging.getLogger("campusconf.provisioning")
 
 
+# Services whose id-list reads were refused (Webex left out the invitation flags, W-i):
+# read one at a time from then on, in this process; a restart tries again.
+_one_at_a_time: set[int] = set()
+
+
 def batch_size(service: Service) -> int:
     """How many waits one read of ``service`` checks: 1 unless its connector reads by id
     lists. A connector that cannot be built reads one at a time, and its observe jobs
     report the configuration error as they do for any job."""
+    if service.pk in _one_at_a_time:
+        return 1
     try:
         conn = vendors.connector_for(service)
     except vendors.ServiceConfigError:
@@ -81,6 +88,14 @@ def read(service: Service, account_ids: Sequence[int]) -> int:
         calls += 1
         if not isinstance(answer, dict):
             count_call(service.pk, answer)
+            if isinstance(answer, o.Rejected):
+                _one_at_a_time.add(service.pk)
+                log.warning(
+                    "watch %s: reads of many refused (%s): reading one at a time",
+                    service.slug,
+                    answer.reason,
+                )
+                break
             # The next check, the member's look or the reconcile pass reads them again;
             # a vendor that fails is not asked once per account on top of it.
             log.warning(
