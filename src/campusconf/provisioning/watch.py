@@ -1,14 +1,16 @@
-"""Accounts waiting on their member, read one at a time: often while the wait is young or
-the member has the portal open, rarely later (issue #22: an activation reaches the
-member's page within a minute where the vendor sends webhooks, five where it does not).
+"""Accounts waiting on their member, read often while the wait is young or the member
+has the portal open, rarely later (issue #22: an activation reaches the member's page
+within a minute where the vendor sends webhooks, five where it does not).
 
 A ``Watch`` row exists while an account waits (invited, conversion pending, unlicensed);
 the lifecycle's signals write and delete it in the transaction of the state change. The
-workers' ``watch`` schedule queues an observe job (one single-user read) for each due
-row, at most ``WATCH_READ_SHARE`` of the vendor's read rate a minute, most overdue
-first, and moves the row's next check by the back-off. The reconcile pass, which lists
-every user every ``RECONCILE_MINUTES``, still catches everything else: a wait older than
-that interval is left to it unless the member is looking at the portal.
+workers' ``watch`` schedule takes the due rows, most overdue first, within
+``WATCH_READ_SHARE`` of the vendor's read rate a minute, and moves each row's next check
+by the back-off: an observe job (one single-user read) each, or, where the vendor reads
+many users by id in one call (Webex), reads of up to 85 that send only the changed ones
+on to an observe job (``watch_batch``). The reconcile pass, which lists every user every
+``RECONCILE_MINUTES``, still catches everything else: a wait whose back-off reaches that
+interval is left to it unless the member is looking at the portal.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def next_check(
 
 
 def reads_per_minute(service: Service) -> int:
-    """The checks a service's watch may spend a minute: a share of its single-read rate."""
+    """The reads a service's watch may make a minute (each of one wait, or of many):
+    a share of its single-read rate."""
     cat = ratelimit.category(service.vendor, "get")
     rate = ratelimit.limits(service).get(cat or "", 0.0)
     return max(1, math.floor(float(engine("WATCH_READ_SHARE")) * rate * 60))
