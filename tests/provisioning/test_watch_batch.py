@@ -163,3 +163,19 @@ def test_a_refused_read_of_many_leaves_the_service_to_reads_of_one(
     assert watch.run(now=again) == 1  # one read of one in this run: an observe job
     assert [j.kind for j in Job.objects.all()] == [Job.Kind.OBSERVE]
     assert Job.objects.get().account_id in {a.pk for a in accounts}
+
+
+def test_a_read_of_many_refused_for_the_credential_pauses_the_service(
+    make_member: Any, webex_service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campusconf.connectors.outcomes import NotAuthorised
+    from campusconf.provisioning import service_access
+
+    invited(make_member, webex_service)
+    Job.objects.all().delete()
+    refused = NotAuthorised(reason="The request requires a valid access token.", http_status=401)
+    monkeypatch.setattr(WebexConnector, "get_users", lambda self, ids: refused)
+    assert watch.run(now=timezone.now() + datetime.timedelta(seconds=200)) == 1
+    assert service_access.paused(webex_service.pk)  # as when a job meets it
+    assert not Job.objects.exists()
+    assert watch.run(now=timezone.now() + datetime.timedelta(seconds=400)) == 0  # skipped

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from campusconf.accounts.models import Account
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import BatchRead, VendorUser
-from campusconf.provisioning import vendors
+from campusconf.provisioning import service_access, vendors
 from campusconf.provisioning.models import Job, Lane
 from campusconf.provisioning.observe import OBS
 from campusconf.provisioning.queue import enqueue
@@ -88,6 +88,11 @@ def read(service: Service, account_ids: Sequence[int]) -> int:
         calls += 1
         if not isinstance(answer, dict):
             count_call(service.pk, answer)
+            if isinstance(answer, o.NotAuthorised):
+                # The service's problem: it pauses, as when a job meets it, and the
+                # watch skips it until the credential works again.
+                service_access.report(service.pk, answer, "get")
+                break
             if isinstance(answer, o.Rejected):
                 _one_at_a_time.add(service.pk)
                 log.warning(
@@ -109,6 +114,5 @@ def read(service: Service, account_ids: Sequence[int]) -> int:
         observe += to_observe(chunk, answer)
     for account in observe:
         enqueue(account, Job.Kind.OBSERVE, lane=Lane.ENGINE)
-    log.debug("watch %s: %d read in %d calls, %d to observe", service.slug, len(accounts), calls,
-              len(observe))  # fmt: skip
+    log.debug("watch %s: %d read, %d to observe", service.slug, len(accounts), len(observe))
     return calls
