@@ -18,6 +18,7 @@ from campusconf.connectors import (
     UserState,
     VendorUser,
 )
+from campusconf.connectors.base import BatchRead
 from tests.connectors.conftest import ConnectorCase
 
 
@@ -120,6 +121,31 @@ def test_listing_pages_through_every_user(connector_case: ConnectorCase):
     assert len(listed) == len(set(listed)), "a user was listed twice"
     unlicensed = [u for u in connector.iter_users() if u.email.lower() in addresses]
     assert not any(u.licensed for u in unlicensed)
+
+
+def test_webex_reads_many_people_by_id_as_it_reads_one(webex_sandbox_case: ConnectorCase):
+    """``GET /people?id=a,b,c`` (base.BatchRead, docs/vendors.md W-i): the people found, the
+    same as read one by one; an id not found is left out."""
+    connector_case = webex_sandbox_case
+    connector = connector_case.connector
+    assert isinstance(connector, BatchRead) and connector.max_batch == 85
+    ids = []
+    for licensed in (True, False):
+        created = connector.create_user(_spec(connector_case, licensed=licensed))
+        assert isinstance(created, Created) and created.user.vendor_id
+        ids.append(created.user.vendor_id)
+    gone = connector.create_user(_spec(connector_case))
+    assert isinstance(gone, Created) and gone.user.vendor_id
+    assert isinstance(connector.delete(gone.user.vendor_id), Ok)
+
+    found = connector.get_users([*ids, gone.user.vendor_id])
+    assert isinstance(found, dict), found
+    assert sorted(found) == sorted(ids)  # the deleted one is left out: not found
+    for vendor_id in ids:
+        one = _fetch(connector_case, vendor_id)
+        many = found[vendor_id]
+        assert (many.email, many.state, many.licensed) == (one.email, one.state, one.licensed)
+    assert found[ids[0]].licensed and not found[ids[1]].licensed
 
 
 def test_reinvite_follows_the_declared_capabilities(connector_case: ConnectorCase):
