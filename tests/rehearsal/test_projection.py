@@ -72,3 +72,21 @@ def test_limits_are_read_back_from_their_json():
     assert read_limits(rows) == [Limits("zoom", 30000, 2328.0, 10000)]
     with pytest.raises(KeyError):
         read_limits([{"service": "zoom"}])
+
+
+def test_the_report_says_when_the_last_member_will_be_active():
+    import datetime
+
+    from campusconf.rehearsal.measures import Measures
+    from campusconf.rehearsal.report import html_report, report_fragment
+
+    run = Measures(
+        start=datetime.datetime(2026, 4, 1, tzinfo=datetime.UTC), members=2, manual=False
+    )
+    run.active_after_hours = {"1": 5.0, "2": 30.0}
+    zoom = project(Limits("zoom", 30000, 2328.0, 10000), slowest_hours=30.0)
+    page = html_report([run], seed=1, mix_name="default", projections=[zoom])
+    assert "<td>30,000</td>" in page and "<td>10,000</td>" in page
+    assert "<td>day 3 (48.1 h)</td><td><strong>day 4</strong></td>" in page
+    # Without projections (the back office shows its own, translated), no such section.
+    assert 'id="projection"' not in report_fragment([run], seed=1, mix_name="default")

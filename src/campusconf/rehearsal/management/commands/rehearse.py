@@ -89,7 +89,7 @@ class Command(BaseCommand):
                 )
             )
         projections = _projections(limits, runs)
-        mix_name = str(options["mix"] or "default")
+        mix_name = options["mix"].name if options["mix"] else "default"
         html = workdir / f"rehearsal-{options['members']}-seed{options['seed']}.html"
         html.write_text(
             html_report(runs, seed=options["seed"], mix_name=mix_name, projections=projections),
@@ -98,11 +98,10 @@ class Command(BaseCommand):
         (html.with_suffix(".json")).write_text(
             json.dumps([asdict(m) for m in runs], default=str, indent=1), encoding="utf-8"
         )
-        # What the back office's page shows: the report inside its own page, the
-        # projection in the reader's language.
+        # What the back office's page shows: the report inside its own page, and the
+        # projection, which the page shows itself in the reader's language.
         (workdir / "report-fragment.html").write_text(
-            report_fragment(runs, seed=options["seed"], mix_name=mix_name, projections=projections),
-            encoding="utf-8",
+            report_fragment(runs, seed=options["seed"], mix_name=mix_name), encoding="utf-8"
         )
         (workdir / "projection.json").write_text(
             json.dumps(as_json(projections), indent=1), encoding="utf-8"
