@@ -224,12 +224,12 @@ def test_webex_reactivate_survives_a_put_that_failed_half_way(
     case.activate(created.user)
     assert isinstance(connector.deactivate(vendor_id), Ok)
 
-    sandbox.admin("PUT", "faults", json={"webex_put_partial_rate": 1.0}).raise_for_status()
+    sandbox.admin_response("PUT", "faults", json={"webex_put_partial_rate": 1.0}).raise_for_status()
     # The PUT and the connector's one attempt to put the person back both fail half-way.
     assert isinstance(connector.reactivate(vendor_id), UnknownOutcome)
     half = _fetch(case, vendor_id)
     assert half.state is UserState.ACTIVE and not half.licensed  # what the fault left
-    sandbox.admin("DELETE", "faults").raise_for_status()
+    sandbox.admin_response("DELETE", "faults").raise_for_status()
 
     # The engine's retry: sign-in is on already, and the licence is given back.
     back = _user(connector.reactivate(vendor_id))
