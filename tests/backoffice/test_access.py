@@ -15,7 +15,14 @@ OPEN = {
     "backoffice:api_openapi",
     "backoffice:api_not_found",
 }
-SAMPLE_ARGS = {"pk": 1, "slug": "webex", "remedy": "resend", "action": "pause", "key": "abc"}
+SAMPLE_ARGS = {
+    "pk": 1,
+    "slug": "webex",
+    "remedy": "resend",
+    "action": "pause",
+    "key": "abc",
+    "run_id": "20260101-000000-abcdef",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):

@@ -56,6 +56,11 @@ def test_every_member_in_scope_is_invited_or_left_out_with_the_reason(scene):
     }
     assert {m.common_id for m in invited} == {c for c, r in rows.items() if r.outcome == "invited"}
     assert "cut-off 2026-03-24" in rows[late.common_id].reason
+    # Left out of the first wave only: the campaign invites them after it (latecomers).
+    assert rows[late.common_id].reason.endswith(": invited after the first wave")
+    listed = Cohort(["student"], cohort.created_before, [], [late.common_id])
+    [by_list] = campaign_preview.rows(service, listed)
+    assert by_list.reason.endswith("cut-off 2026-03-24")  # a list is the whole audience
     assert rows[active.common_id].reason == "already has an account (active)"
     assert rows[gone.common_id].reason == "has left the university"
     assert len(rows) == 6

@@ -47,6 +47,7 @@ STAFF = (
     "backoffice:directory_pending",
     "backoffice:directory_scim",
     "backoffice:directory_scim_holds",
+    "backoffice:rehearsal",
     "audit:log",
 )
 # Pages that show something only for a query (the others answer 404 without one).
@@ -64,6 +65,8 @@ NOT_PAGES = {
     "portal:card": "one card of /my/, which htmx swaps in; checked within /my/",
     "backoffice:campaign_progress": "a fragment the campaign page reloads; checked within it",
     "backoffice:api_openapi": "the API's JSON description",
+    "backoffice:rehearsal_run": "needs a run on disk: axe checks a real run's page, both "
+    "languages, in tests/backoffice/test_rehearsal_browser.py",
     "scim": "SCIM JSON",
     "scim-root": "SCIM JSON",
     "admin:*": "Django's own admin, for the break-glass superuser only (docs/signin.md)",

@@ -133,6 +133,10 @@ EXPECTED: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "backoffice:directory_scim": ("POST", STAFF_FORM),
     "backoffice:directory_scim_revoke": ("POST", STAFF_WRITE),
     "backoffice:directory_scim_holds": ("POST", STAFF_WRITE),
+    # The rehearsal (test settings: allowed); an empty form is shown again with its errors.
+    "backoffice:rehearsal": ("POST", STAFF_FORM),
+    # A run that does not exist: staff get a 404.
+    "backoffice:rehearsal_run": ("GET", (*STAFF_PAGE[:-1], 404)),
     "audit:log": ("GET", STAFF_PAGE),
     "audit:export": ("GET", STAFF_PAGE),
     # The staff API (its description is open; any other address a JSON 404)
@@ -260,6 +264,8 @@ def url_of(name: str, route: str, args: dict) -> str:
         )
     if "<str:key>" in route:
         kwargs["key"] = "not-in-this-session"
+    if "<str:run_id>" in route:
+        kwargs["run_id"] = "20260101-000000-abcdef"
     if "<slug:remedy>" in route:
         kwargs["remedy"] = "resend"
     if "<slug:action>" in route:

@@ -64,10 +64,26 @@ def _reason(member: Member, live_state: str | None, service: Service, cohort: Co
         return _("has left the university")
     cutoff = cohort.created_before
     if cutoff and member.university_account_created_on >= cutoff:
-        return _("university account created on %(created)s, not before the cut-off %(cutoff)s") % {
-            "created": member.university_account_created_on,
-            "cutoff": cutoff,
-        }
+        dates = {"created": member.university_account_created_on, "cutoff": cutoff}
+        # The engine invites such a member once the first wave is in (campaign_latecomers:
+        # a campaign by roles and affiliations, a member who never had an account there,
+        # eligible).
+        if (
+            not cohort.common_ids
+            and not Account.objects.filter(member=member, service=service).exists()
+            and check_eligibility(member, service).eligible
+        ):
+            return (
+                _(
+                    "university account created on %(created)s, not before the cut-off "
+                    "%(cutoff)s: invited after the first wave"
+                )
+                % dates
+            )
+        return (
+            _("university account created on %(created)s, not before the cut-off %(cutoff)s")
+            % dates
+        )
     if live_state is not None:
         return _("already has an account (%(state)s)") % {"state": State(live_state).label}
     verdict = check_eligibility(member, service)

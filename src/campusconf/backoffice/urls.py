@@ -56,6 +56,16 @@ if apps.is_installed("campusconf.provisioning"):
         ),
     ]
 
+# The term-start rehearsal (a development tool, refused outside its settings) plays
+# members on the portal against the engine.
+if apps.is_installed("campusconf.rehearsal"):
+    from campusconf.backoffice.views import rehearsal
+
+    urlpatterns += [
+        path("rehearsal/", rehearsal.rehearsal, name="rehearsal"),
+        path("rehearsal/<str:run_id>/", rehearsal.rehearsal_run, name="rehearsal_run"),
+    ]
+
 # The help desk answers the portal's inquiries; without the portal there are none.
 if apps.is_installed("campusconf.portal"):
     from campusconf.backoffice.views import helpdesk

@@ -11,6 +11,7 @@ class ProvisioningConfig(AppConfig):
         # Imported here: these modules import models, not loadable while apps populate.
         from campusconf.accounts.lifecycle import account_transitioned, accounts_transitioned
         from campusconf.provisioning import (
+            campaign_latecomers,
             campaigns,
             licence_end,
             schedules,
@@ -33,6 +34,9 @@ class ProvisioningConfig(AppConfig):
         register("licence-end", 60 * 60, licence_end.sweep)
         # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
         register("campaigns", 5, campaigns.enroll_due)
+        # Members a running or finished campaign's audience gained (a student created
+        # after the cut-off or the start): invited within a minute of appearing.
+        register("campaign-latecomers", 60, campaign_latecomers.invite_latecomers)
         # Vendor events the webhook view recorded: acted on within seconds of arriving.
         register("webhooks", 2, webhook_events.process)
         # Services paused because the vendor refuses their credential: probed when due,

@@ -53,8 +53,18 @@ class Mix:
 def load_mix(path: Path | None = None) -> Mix:
     source = path or DEFAULT_MIX
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise MixError(f"cannot read the mix {source}: {error}") from error
+    return parse_mix(text, source)
+
+
+def parse_mix(text: str, source: Path | str = "(the mix)") -> Mix:
+    """The mix in ``text``, every value checked; ``source`` names it in the errors (a
+    file, or the back office's upload)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise MixError(f"cannot read the mix {source}: {error}") from error
     flat: dict[str, Any] = {}
     for section in data.values():
@@ -71,7 +81,7 @@ def load_mix(path: Path | None = None) -> Mix:
     return Mix(**values)
 
 
-def _checked(source: Path, name: str, value: Any) -> Any:
+def _checked(source: Path | str, name: str, value: Any) -> Any:
     if name.endswith(("_share", "_rate")):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise MixError(f"the mix {source}: {name} must be a share between 0 and 1")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Sequence
 from html import escape
 
 from campusconf.rehearsal.measures import Measures
+from campusconf.rehearsal.projection import Projection
 
 HISTOGRAM_HOURS = (1, 6, 24, 48, 72, 120, 168, 240, 360)
 
@@ -145,21 +147,53 @@ Wall time {m.wall_seconds:.0f} s.</p>
 </section>"""
 
 
-def html_report(runs: list[Measures], *, seed: int, mix_name: str) -> str:
+def _projection_section(projections: list[Projection]) -> str:
+    if not projections:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(p.service)}</td><td>{p.members:,}</td>"
+        f"<td>{p.creates_per_minute:g}</td><td>{'none' if p.daily_cap is None else f'{p.daily_cap:,}'}</td>"
+        f"<td>day {p.last_invitation_day} ({p.last_invitation_hours:.1f} h)</td>"
+        f"<td><strong>day {p.last_active_day}</strong></td></tr>"
+        for p in projections
+    )
+    slowest = max(p.slowest_hours for p in projections)
+    return f"""<section id="projection"><h2>The real cohort: when the last member will be active</h2>
+<p>From the vendors' limits as the engine keeps to them (creates paced at the per-second
+limit with a look-up each, Zoom's daily create cap from 00:00 UTC), and the slowest member
+of this rehearsal ({slowest:.1f} hours from the start of term to active).</p>
+<table><tr><th>service</th><th>members</th><th>creates a minute</th><th>daily create cap</th>
+<th>last invitation</th><th>last member active</th></tr>{rows}</table></section>"""
+
+
+def report_fragment(
+    runs: list[Measures], *, seed: int, mix_name: str, projections: Sequence[Projection] = ()
+) -> str:
+    """The report without its page: the back office shows it inside its own, whose
+    Content-Security-Policy allows no style attribute (the legend's colours are SVG)."""
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     legend = " · ".join(
-        f'<span style="color:{c}">■ {"manual process" if m.manual else "CampusConf"}</span>'
+        f'<svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" '
+        f'fill="{c}"/></svg> {"manual process" if m.manual else "CampusConf"}'
         for m, c in zip(runs, ("#1b6ac9", "#c0392b"), strict=False)
     )
+    return f"""<p>{runs[0].members} simulated members, seed {seed}, mix {escape(mix_name)}; run {when}.</p>
+{_projection_section(list(projections))}
+<h2>Side by side</h2><pre>{escape(markdown_table(runs))}</pre>
+<h2>Active members per simulated day</h2><p>{legend}</p>{_line_chart(runs)}
+{"".join(_run_section(m) for m in runs)}"""
+
+
+def html_report(
+    runs: list[Measures], *, seed: int, mix_name: str, projections: Sequence[Projection] = ()
+) -> str:
+    fragment = report_fragment(runs, seed=seed, mix_name=mix_name, projections=projections)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Term-start rehearsal</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse;margin:.5rem 0}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;
 text-align:left;vertical-align:top;font-size:.9rem}}</style></head><body>
 <h1>Term-start rehearsal</h1>
-<p>{runs[0].members} simulated members, seed {seed}, mix {escape(mix_name)}; run {when}.</p>
-<h2>Side by side</h2><pre>{escape(markdown_table(runs))}</pre>
-<h2>Active members per simulated day</h2><p>{legend}</p>{_line_chart(runs)}
-{"".join(_run_section(m) for m in runs)}
+{fragment}
 </body></html>
 """
