@@ -16,10 +16,10 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.audit.log import record
 from campusconf.members.models import Member
-from campusconf.provisioning import campaign_progress
-from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
-from campusconf.provisioning.seats import waiting_in_campaign
+from campusconf.provisioning.verbs import campaign_enrolment as engine
+from campusconf.provisioning.verbs import campaign_progress
+from campusconf.provisioning.verbs.seats import waiting_in_campaign
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from campusconf.audit.log import record
-from campusconf.provisioning.seat_admission import admit_waiting
+from campusconf.provisioning.verbs.seat_admission import admit_waiting
 from campusconf.services.models import Service
 
 TERMS = ("plan_name", "seats", "valid_from", "valid_until", "licence_end_policy")

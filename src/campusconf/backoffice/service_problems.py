@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campusconf.provisioning.access_fixes import Explanation, credential_variables, explain
+from campusconf.provisioning.engine.access_fixes import Explanation, credential_variables, explain
 from campusconf.provisioning.models import ServiceProblem
 from campusconf.services.models import Service
 

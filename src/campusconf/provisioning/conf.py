@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # and a real vendor is a continent away.
     "RATE_GUARD_SECONDS": 0.2,
     "WEBHOOK_MAX_AGE_SECONDS": 300,
-    # Accounts waiting on their member (provisioning/watch.py): how often the workers
+    # Accounts waiting on their member (provisioning/engine/watch.py): how often the workers
     # look for due checks, the share of the vendor's read rate those checks may spend,
     # the first interval (where the vendor sends no webhooks, and where it does: then
     # the check only catches an event the vendor dropped), the age after which the
@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def engine(name: str) -> Any:
+def engine_setting(name: str) -> Any:
     """A setting: ``settings.CAMPUSCONF_ENGINE``, else ``$CAMPUSCONF_ENGINE_<NAME>``, else
     the default (the environment lets a bench or a test tune worker processes)."""
     configured = getattr(settings, "CAMPUSCONF_ENGINE", {})

@@ -28,7 +28,7 @@ class Lane(models.IntegerChoices):
 class Campaign(models.Model):
     class Status(models.TextChoices):
         # Scheduled → enrolling (a worker applies for the cohort, batch by batch) →
-        # running (jobs work through the bulk lane) → done; see provisioning/campaigns.py.
+        # running (jobs work through the bulk lane) → done; see provisioning/verbs/campaign_enrolment.py.
         SCHEDULED = "scheduled", _("scheduled")
         ENROLLING = "enrolling", _("enrolling")
         RUNNING = "running", _("running")

@@ -17,10 +17,12 @@ from django.db.models import F
 
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.core import clock
-from campusconf.provisioning import batch, jobs, queue, reconcile, schedules, steps, vendors
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import account_job, reconcile, schedules, steps, vendors
+from campusconf.provisioning.fast_batch import pipeline
 from campusconf.provisioning.models import Job, VendorCallCount
-from campusconf.provisioning.ratelimit import ServicePaused
+from campusconf.provisioning.queueing import job_queue
+from campusconf.provisioning.queueing.rate_limits import ServicePaused
 
 log = logging.getLogger("campusconf.provisioning")
 
@@ -33,7 +35,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def run_one(job: Job, worker: str, lease: batch.Lease | None = None) -> None:
+def run_one(job: Job, worker: str, lease: pipeline.Lease | None = None) -> None:
     """Carry out a claimed job and settle it: finish, retry later, or give up.
 
     Within a batch the lease is the batch's (renewed for all its jobs at once)."""
@@ -46,8 +48,8 @@ def run_one(job: Job, worker: str, lease: batch.Lease | None = None) -> None:
                 lease.renew()
             if job.pk not in lease.held:
                 raise LeaseLost(f"job {job.pk}")
-        elif time.monotonic() - last_renew[0] > engine("LEASE_SECONDS") / 4:
-            if not queue.renew(job, worker):
+        elif time.monotonic() - last_renew[0] > engine_setting("LEASE_SECONDS") / 4:
+            if not job_queue.renew(job, worker):
                 raise LeaseLost(f"job {job.pk}")
             last_renew[0] = time.monotonic()
 
@@ -69,10 +71,10 @@ def _step(job: Job) -> steps.Step:
             return steps.Done("reconciled")
         if job.account_id is None:
             return steps.Done("account deleted")
-        account = jobs.load_account(job.account_id)
+        account = account_job.load_account(job.account_id)
         if account is None:
             return steps.Done("account deleted")
-        return jobs.converge(account, job)
+        return account_job.converge(account, job)
     except ServicePaused as paused:
         wait = (paused.until - clock.now()).total_seconds()
         return steps.Retry(str(paused), max(1.0, wait), count=False)
@@ -113,9 +115,9 @@ class Worker:
         signal.signal(signal.SIGINT, self.stop)
         log.info("worker %s started", self.id)
         housekeeping = checked = 0.0
-        size = 1 if self.once else max(1, int(engine("BATCH_SIZE")))
-        pool = ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call")
-        pipe = batch.Pipeline(self.id, pool, size, run_one)
+        size = 1 if self.once else max(1, int(engine_setting("BATCH_SIZE")))
+        pool = ThreadPoolExecutor(max(1, int(engine_setting("CONCURRENCY"))), "vendor-call")
+        pipe = pipeline.Pipeline(self.id, pool, size, run_one)
         try:
             while not self.stopping:
                 if time.monotonic() - checked >= 1:
@@ -124,7 +126,7 @@ class Worker:
                     close_old_connections()
                     checked = time.monotonic()
                 if time.monotonic() - housekeeping > 5:
-                    queue.recover_expired()
+                    job_queue.recover_expired()
                     flush_counts()
                     housekeeping = time.monotonic()
                 if self.once and pipe.done:
@@ -137,7 +139,7 @@ class Worker:
                     break
                 if on_idle:
                     on_idle()
-                time.sleep(engine("POLL_SECONDS"))
+                time.sleep(engine_setting("POLL_SECONDS"))
         finally:
             # SIGTERM: the calls in flight end (bounded by the connectors' time-outs)
             # and are settled; nothing new is claimed.
@@ -154,9 +156,9 @@ def drain(max_seconds: float = 60.0) -> int:
     """Run jobs in this process until none is runnable (tests, ``provision --wait``)."""
     worker = worker_id()
     deadline = time.monotonic() + max_seconds
-    size = max(1, int(engine("BATCH_SIZE")))
-    with ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call") as pool:
-        pipe = batch.Pipeline(worker, pool, size, run_one)
+    size = max(1, int(engine_setting("BATCH_SIZE")))
+    with ThreadPoolExecutor(max(1, int(engine_setting("CONCURRENCY"))), "vendor-call") as pool:
+        pipe = pipeline.Pipeline(worker, pool, size, run_one)
         try:
             while time.monotonic() < deadline:
                 if pipe.step():

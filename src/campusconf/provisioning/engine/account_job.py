@@ -23,11 +23,11 @@ from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
 from campusconf.core import clock
-from campusconf.provisioning import held_elsewhere as held
-from campusconf.provisioning import observe, vendors
+from campusconf.provisioning.engine import held_elsewhere as held
+from campusconf.provisioning.engine import observe, vendors
+from campusconf.provisioning.engine.steps import Done, Retry, Step, count_call, failure_step
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.queue import enqueue
-from campusconf.provisioning.steps import Done, Retry, Step, count_call, failure_step
+from campusconf.provisioning.queueing.job_queue import enqueue
 
 log = logging.getLogger("campusconf.provisioning")
 
@@ -71,7 +71,7 @@ def load_account(account_id: int) -> Account | None:
     )
 
 
-def creates(job: Job, state: str, desired_state: str, vendor_user_id: str) -> bool:
+def will_create(job: Job, state: str, desired_state: str, vendor_user_id: str) -> bool:
     """True when the job's whole work is one create: a fresh job's first attempt for a
     requested account with no vendor id (nothing earlier can have created the user)."""
     return (

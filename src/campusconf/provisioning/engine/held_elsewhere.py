@@ -20,7 +20,7 @@ from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
 from campusconf.core import clock
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
 from campusconf.provisioning.models import Job
 
 log = logging.getLogger("campusconf.provisioning")
@@ -45,10 +45,10 @@ def concluded(account: Account, job: Job) -> bool:
     the user has stayed unlisted for several attempts and long enough to be listed."""
     if not may_have_created(account, job):
         return True
-    if job.attempts >= int(engine("MAX_ATTEMPTS")):
+    if job.attempts >= int(engine_setting("MAX_ATTEMPTS")):
         return True
     waited = clock.now() - job.created_at  # not claimed with the job: one read
-    fresh = datetime.timedelta(seconds=float(engine("FRESH_SECONDS")))
+    fresh = datetime.timedelta(seconds=float(engine_setting("FRESH_SECONDS")))
     return job.attempts >= AFTER_ATTEMPTS and waited >= fresh
 
 

@@ -28,11 +28,11 @@ from campusconf.connectors.base import Connector, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
 from campusconf.core import clock
 from campusconf.members.models import Member
-from campusconf.provisioning import jobs, observe, service_access, vendors
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import account_job, observe, service_access, vendors
+from campusconf.provisioning.engine.reconcile_snapshot import Snapshot
 from campusconf.provisioning.models import Job, Lane, ReconcilePass, UnmatchedVendorUser
-from campusconf.provisioning.queue import LIVE, enqueue
-from campusconf.provisioning.reconcile_snapshot import Snapshot
+from campusconf.provisioning.queueing.job_queue import LIVE, enqueue
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -42,8 +42,8 @@ QUIET = (State.REQUESTED, State.SUSPENDED, State.REMOVED)
 
 def guard_threshold(live_accounts: int) -> int:
     """The most a pass may deprovision without a person's approval."""
-    share = math.ceil(float(engine("GUARD_SHARE")) * live_accounts)
-    return max(1, min(share, int(engine("GUARD_MAX"))))
+    share = math.ceil(float(engine_setting("GUARD_SHARE")) * live_accounts)
+    return max(1, min(share, int(engine_setting("GUARD_MAX"))))
 
 
 def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
@@ -106,7 +106,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
         if pk not in accounts:
             continue  # deleted meanwhile: nothing to converge
         try:
-            jobs.apply_verdict(accounts[pk], verdict)
+            account_job.apply_verdict(accounts[pk], verdict)
         except IllegalTransition:
             continue  # the account moved meanwhile; the next pass sees it again
         changes[f"to_{verdict.target}" if verdict.target else "observed"] += 1
@@ -219,7 +219,7 @@ def leavers(service: Service, snap: Snapshot, now: datetime.datetime) -> list[in
     if not _told_and_due:
         return []
     today = timezone.localdate(now)
-    cutoff = today - datetime.timedelta(days=int(engine("LEAVER_GRACE_DAYS")))
+    cutoff = today - datetime.timedelta(days=int(engine_setting("LEAVER_GRACE_DAYS")))
     left = set(
         Member.objects.filter(
             status=Member.Status.LEFT, left_on__lte=cutoff, accounts__service=service

@@ -13,8 +13,8 @@ from campusconf.accounts.models import Account
 from campusconf.connectors.base import VendorUser
 from campusconf.core import clock
 from campusconf.members.models import MemberAddress
-from campusconf.provisioning import observe
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import observe
 from campusconf.services.models import Service
 
 
@@ -34,7 +34,7 @@ class Snapshot:
 
     def __init__(self, service: Service, now: datetime.datetime | None = None) -> None:
         now = now or clock.now()
-        fresh_since = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
+        fresh_since = now - datetime.timedelta(seconds=int(engine_setting("FRESH_SECONDS")))
         self.accounts: dict[int, observe.Facts] = {}
         self.account_of_member: dict[int, int] = {}
         self.by_vendor_id: dict[str, int] = {}

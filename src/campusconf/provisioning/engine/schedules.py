@@ -20,8 +20,8 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
-from campusconf.provisioning import reconcile, service_access, vendors
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import reconcile, service_access, vendors
 from campusconf.provisioning.models import Schedule
 from campusconf.services.models import Service
 
@@ -49,7 +49,7 @@ def ensure() -> None:
     now = clock.now()
     wanted = {name: periodic.every() for name, periodic in _periodic.items()}
     for slug in Service.objects.filter(enabled=True).values_list("slug", flat=True):
-        wanted[f"{RECONCILE}{slug}"] = 60 * int(engine("RECONCILE_MINUTES"))
+        wanted[f"{RECONCILE}{slug}"] = 60 * int(engine_setting("RECONCILE_MINUTES"))
     for name, interval in wanted.items():
         schedule, created = Schedule.objects.get_or_create(
             name=name, defaults={"interval_seconds": interval, "next_run_at": now}

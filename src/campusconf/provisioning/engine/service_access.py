@@ -28,9 +28,9 @@ from campusconf.connectors.base import Preflight
 from campusconf.connectors.outcomes import AuthProblem, NotAuthorised, Ok, Outcome
 from campusconf.connectors.tokens import Token
 from campusconf.core import clock
-from campusconf.provisioning import vendors
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.engine.service_access_mail import send_problem_mail
 from campusconf.provisioning.models import Job, ServiceProblem
-from campusconf.provisioning.service_access_mail import send_problem_mail
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campusconf.core.mail import Mail
-from campusconf.provisioning.access_fixes import credential_variables, explain
+from campusconf.provisioning.engine.access_fixes import credential_variables, explain
 from campusconf.provisioning.models import ServiceProblem
 
 LANGUAGES = ("ja", "en")

@@ -19,9 +19,10 @@ from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
 from campusconf.core import clock
-from campusconf.provisioning import queue, ratelimit, service_access, vendors
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import service_access, vendors
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.queueing import job_queue, rate_limits
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -64,11 +65,11 @@ def failure_step(service_id: int, out: o.Outcome, op: str) -> Step:
             # The daily create cap: nothing is tried again before the vendor's reset,
             # which Zoom puts at 00:00 UTC when its answer names no time (Z-e).
             now = clock.now()
-            until = out.retry_at or ratelimit.next_reset(now)
-            ratelimit.pause_creates(service, until, out.reason or "daily create cap")
+            until = out.retry_at or rate_limits.next_reset(now)
+            rate_limits.pause_creates(service, until, out.reason or "daily create cap")
             wait = max(1.0, (until - now).total_seconds())
             return Retry(f"daily create cap: paused until {until:%Y-%m-%d %H:%M %Z}", wait, False)
-        ratelimit.vendor_said_wait(service, op, out.wait_seconds())
+        rate_limits.vendor_said_wait(service, op, out.wait_seconds())
         return Retry(f"rate limited{tracking}", out.wait_seconds(), count=False)
     if isinstance(out, o.Rejected):
         return Fail(f"{out.reason}{tracking}", out.vendor_code or str(out.http_status or ""))
@@ -114,18 +115,18 @@ def settle(job: Job, worker: str, step: Step) -> None:
     where = f"job={job.pk} account={job.account_id} attempt={job.attempts}"
     if isinstance(step, Done):
         log.info("%s done: %s", where, step.note)
-        queue.finish(job, worker)
+        job_queue.finish(job, worker)
     elif isinstance(step, Fail):
         log.warning("%s failed: %s", where, step.reason)
         if job.account_id:
             give_up_account(job.account_id, step.reason, step.code)
-        queue.give_up(job, worker, step.reason)
-    elif step.count and job.attempts >= engine("MAX_ATTEMPTS"):
+        job_queue.give_up(job, worker, step.reason)
+    elif step.count and job.attempts >= engine_setting("MAX_ATTEMPTS"):
         log.warning("%s gave up after %d attempts: %s", where, job.attempts, step.reason)
         if job.account_id:
             give_up_account(job.account_id, step.reason, "retries", exhausted=True)
-        queue.give_up(job, worker, step.reason)
+        job_queue.give_up(job, worker, step.reason)
     else:
-        delay = queue.backoff(job.attempts if step.count else 1, step.wait)
+        delay = job_queue.backoff(job.attempts if step.count else 1, step.wait)
         log.info("%s retry in %.1fs: %s", where, delay, step.reason)
-        queue.retry(job, worker, step.reason, delay=delay, count_attempt=step.count)
+        job_queue.retry(job, worker, step.reason, delay=delay, count_attempt=step.count)

@@ -19,9 +19,9 @@ from typing import Any
 
 from campusconf.connectors.base import Connector
 from campusconf.connectors.factory import ConnectorConfigError, build_connector
-from campusconf.provisioning import ratelimit
-from campusconf.provisioning.conf import engine
-from campusconf.provisioning.vendor_tokens import DatabaseTokenStore
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine.vendor_tokens import DatabaseTokenStore
+from campusconf.provisioning.queueing import rate_limits
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -107,14 +107,14 @@ def set_slot(category: str | None, deadline: float) -> None:
 
 def _pace(service: Service, op: str) -> None:
     ctx = _context
-    cat = ratelimit.category(service.vendor, op)
+    cat = rate_limits.category(service.vendor, op)
     if ctx.slot is not None and ctx.slot[0] == cat:
         wait = ctx.slot[1] - time.monotonic()
         ctx.slot = None
         if wait > 0:
             time.sleep(wait)
-    elif engine("RATE_LIMITS"):
-        ratelimit.pace(service, op)
+    elif engine_setting("RATE_LIMITS"):
+        rate_limits.pace(service, op)
     # After any wait, right before the request: a lost lease stops the call here.
     if ctx.beat is not None:
         ctx.beat()

@@ -26,10 +26,11 @@ from django.db import transaction
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
 from campusconf.core import clock
-from campusconf.provisioning import ratelimit, watch_batch
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import watch_batch
 from campusconf.provisioning.models import Job, Lane, Watch
-from campusconf.provisioning.queue import enqueue
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.queueing.job_queue import enqueue
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -48,12 +49,14 @@ def interval(age: float, webhooks: bool, ceiling: float | None = None) -> float 
     """Seconds to the next check of a wait ``age`` seconds old; None once the reconcile
     pass comes round as often (the back-off doubles every ``WATCH_DOUBLING_SECONDS``).
     ``ceiling``: where waits are read many at once, the back-off stops there (``ceiling``)."""
-    first = float(engine("WATCH_FIRST_SECONDS_WEBHOOKS" if webhooks else "WATCH_FIRST_SECONDS"))
-    doublings = max(0, int(age // float(engine("WATCH_DOUBLING_SECONDS"))))
+    first = float(
+        engine_setting("WATCH_FIRST_SECONDS_WEBHOOKS" if webhooks else "WATCH_FIRST_SECONDS")
+    )
+    doublings = max(0, int(age // float(engine_setting("WATCH_DOUBLING_SECONDS"))))
     seconds = first * 2 ** min(doublings, 30)
     if ceiling is not None:
         seconds = min(seconds, max(first, ceiling))
-    return None if seconds >= 60 * float(engine("RECONCILE_MINUTES")) else seconds
+    return None if seconds >= 60 * float(engine_setting("RECONCILE_MINUTES")) else seconds
 
 
 def ceiling(waits: int, size: int, per_minute: int) -> float | None:
@@ -79,9 +82,9 @@ def next_check(
 def reads_per_minute(service: Service) -> int:
     """The reads a service's watch may make a minute (each of one wait, or of many):
     a share of its single-read rate."""
-    cat = ratelimit.category(service.vendor, "get")
-    rate = ratelimit.limits(service).get(cat or "", 0.0)
-    return max(1, math.floor(float(engine("WATCH_READ_SHARE")) * rate * 60))
+    cat = rate_limits.category(service.vendor, "get")
+    rate = rate_limits.limits(service).get(cat or "", 0.0)
+    return max(1, math.floor(float(engine_setting("WATCH_READ_SHARE")) * rate * 60))
 
 
 # -- the lifecycle's side: rows follow the state, in the change's own transaction ----------
@@ -139,7 +142,7 @@ def looked_at(account_ids: Iterable[int], now: datetime.datetime | None = None) 
     ``WATCH_LOOKING_SECONDS`` of its last check. Writes only when that brings a check
     forward, so a page that polls every few seconds costs a write per check, not per poll."""
     now = now or clock.now()
-    look = datetime.timedelta(seconds=float(engine("WATCH_LOOKING_SECONDS")))
+    look = datetime.timedelta(seconds=float(engine_setting("WATCH_LOOKING_SECONDS")))
     moved = 0
     for watch in Watch.objects.filter(account_id__in=list(account_ids)):
         due = max(now, (watch.checked_at or watch.since) + look)
@@ -158,7 +161,7 @@ def allowance_at(per_minute: int, now: datetime.datetime) -> int:
     (every ``WATCH_SECONDS``, never closer: the schedule's compare-and-set), by the run's
     slot in time, so any minute of runs gets exactly ``per_minute`` without counting
     what was read (a row that ends takes its count with it)."""
-    seconds = int(engine("WATCH_SECONDS"))
+    seconds = int(engine_setting("WATCH_SECONDS"))
     slot = int(now.timestamp() // seconds)
     return math.floor(per_minute * (slot + 1) * seconds / 60) - math.floor(
         per_minute * slot * seconds / 60
@@ -174,7 +177,7 @@ def due_rows(service: Service, now: datetime.datetime, calls: int, size: int) ->
     due = list(rows.filter(next_check_at__lte=now).values_list("pk", flat=True)[: calls * size])
     if not due or size == 1:
         return list(rows.filter(pk__in=due))
-    gather = now + datetime.timedelta(seconds=float(engine("WATCH_GATHER_SECONDS")))
+    gather = now + datetime.timedelta(seconds=float(engine_setting("WATCH_GATHER_SECONDS")))
     return list(rows.filter(next_check_at__lte=gather)[: math.ceil(len(due) / size) * size])
 
 
@@ -199,7 +202,7 @@ def run(now: datetime.datetime | None = None) -> int:
     """Check the due waits of each service within its read allowance: an observe job
     each, or reads of many at once where the vendor has them (``watch_batch``). The
     number of waits checked."""
-    from campusconf.provisioning import service_access
+    from campusconf.provisioning.engine import service_access
 
     now = now or clock.now()
     checked = 0

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from campusconf.accounts.models import Account
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import BatchRead, VendorUser
-from campusconf.provisioning import service_access, vendors
+from campusconf.provisioning.engine import service_access, vendors
+from campusconf.provisioning.engine.observe import OBS
+from campusconf.provisioning.engine.steps import count_call
 from campusconf.provisioning.models import Job, Lane
-from campusconf.provisioning.observe import OBS
-from campusconf.provisioning.queue import enqueue
-from campusconf.provisioning.steps import count_call
+from campusconf.provisioning.queueing.job_queue import enqueue
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")

@@ -19,8 +19,8 @@ from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause
 from campusconf.core import clock
 from campusconf.members.models import MemberAddress
-from campusconf.provisioning.actions import reconcile_account
 from campusconf.provisioning.models import WebhookEvent
+from campusconf.provisioning.verbs.actions import reconcile_account
 
 log = logging.getLogger("campusconf.provisioning")
 

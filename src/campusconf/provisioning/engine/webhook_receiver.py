@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from campusconf.core import clock
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
 from campusconf.provisioning.models import WebhookEvent
 from campusconf.services.models import Service
 
@@ -70,7 +70,7 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
         age = abs(time.time() - float(timestamp))
     except ValueError:
         return JsonResponse({"error": "missing or malformed timestamp"}, status=400)
-    if age > engine("WEBHOOK_MAX_AGE_SECONDS"):
+    if age > engine_setting("WEBHOOK_MAX_AGE_SECONDS"):
         return JsonResponse({"error": "stale timestamp"}, status=400)
     found = _service_for(timestamp, body, signature)
     if found is None:

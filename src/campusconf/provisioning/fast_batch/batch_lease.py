@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campusconf.provisioning import queue
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.queueing import job_queue
 
 log = logging.getLogger("campusconf.provisioning")
 
@@ -36,7 +36,7 @@ class Lease:
     def renew(self) -> None:
         with self.lock:
             asked = set(self.held)
-        held = queue.renew_many(sorted(asked), self.worker)
+        held = job_queue.renew_many(sorted(asked), self.worker)
         with self.lock:
             lost = asked - held
             self.held -= lost
@@ -49,7 +49,7 @@ class Lease:
             self.held.discard(job_id)
 
     def due(self) -> bool:
-        return bool(time.monotonic() - self.renewed > engine("LEASE_SECONDS") / 4)
+        return bool(time.monotonic() - self.renewed > engine_setting("LEASE_SECONDS") / 4)
 
     def beat_for(self, job_id: int) -> Callable[[], None]:
         """The heartbeat of a job run in the main thread: renew when due, stop if lost."""
@@ -65,6 +65,6 @@ class Lease:
     def check(self, job_id: int) -> None:
         """Called in a thread right before its call: the lease must be fresh and ours."""
         with self.lock:
-            fresh = time.monotonic() - self.renewed < engine("LEASE_SECONDS") / 2
+            fresh = time.monotonic() - self.renewed < engine_setting("LEASE_SECONDS") / 2
             if not fresh or job_id not in self.held:
                 raise LeaseDoubtful(f"job {job_id}")

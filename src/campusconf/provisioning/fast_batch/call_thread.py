@@ -23,7 +23,7 @@ from queue import Empty, SimpleQueue
 from campusconf.connectors.base import Exchange
 from campusconf.connectors.transport.http_client import Response, TransportError
 from campusconf.connectors.transport.mux import Multiplexer
-from campusconf.provisioning.lease import Lease, LeaseDoubtful
+from campusconf.provisioning.fast_batch.batch_lease import Lease, LeaseDoubtful
 
 log = logging.getLogger("campusconf.provisioning")
 

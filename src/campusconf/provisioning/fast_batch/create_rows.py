@@ -27,8 +27,9 @@ from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import UserSpec
 from campusconf.core import clock, sql
 from campusconf.members.models import Member, MemberAddress
-from campusconf.provisioning import jobs, queue
+from campusconf.provisioning.engine import account_job
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.queueing import job_queue
 from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
@@ -73,7 +74,7 @@ def load_creates(claimed: list[Job]) -> dict[int, Create]:
         rows = [
             row
             for row in cursor.fetchall()
-            if jobs.creates(by_account[row[0]], row[1], row[2], row[3])
+            if account_job.will_create(by_account[row[0]], row[1], row[2], row[3])
         ]
         if not rows:
             return {}
@@ -83,7 +84,7 @@ def load_creates(claimed: list[Job]) -> dict[int, Create]:
     for pk, _, _, _, service_id, member_id in rows:
         job = by_account[pk]
         given, family, addresses = people.get(member_id, ("", "", []))
-        spec = jobs.user_spec(jobs.ordered_addresses(addresses), given, family)
+        spec = account_job.user_spec(account_job.ordered_addresses(addresses), given, family)
         creates[job.id] = Create(job, pk, services[service_id], spec)
     return creates
 
@@ -147,7 +148,7 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
             state, activated_at = row
             ids = (create.account_id, out.user.vendor_id or "", out.user.email)
             days = create.service.invitation_validity_days
-            target, changes = jobs.arrival(out.user, now, activated_at, days)
+            target, changes = account_job.arrival(out.user, now, activated_at, days)
             if create.job.id not in held or Cause.ENGINE not in allowed_causes(
                 State(state), target
             ):
@@ -181,7 +182,7 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
             )
     for create, _ in created:
         if held.get(create.job.id):
-            queue.finish(create.job, worker)  # asked for again meanwhile: queued once more
+            job_queue.finish(create.job, worker)  # asked for again meanwhile: queued once more
 
 
 _Ids = tuple[int, str, str]  # account id, vendor id, address at the vendor

@@ -33,13 +33,14 @@ from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
 from campusconf.connectors.transport.http_client import Response, TransportError
 from campusconf.core import clock
-from campusconf.provisioning import jobs, queue, ratelimit, steps, vendors
-from campusconf.provisioning.conf import engine
-from campusconf.provisioning.creates import Create, load_creates, settle_created
-from campusconf.provisioning.lease import Lease, LeaseDoubtful
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import account_job, steps, vendors
+from campusconf.provisioning.fast_batch.batch_lease import Lease, LeaseDoubtful
+from campusconf.provisioning.fast_batch.call_thread import Answer, Sender
+from campusconf.provisioning.fast_batch.create_rows import Create, load_creates, settle_created
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.ratelimit import ServicePaused
-from campusconf.provisioning.sender import Answer, Sender
+from campusconf.provisioning.queueing import job_queue, rate_limits
+from campusconf.provisioning.queueing.rate_limits import ServicePaused
 
 __all__ = ["Lease", "LeaseDoubtful", "Pipeline"]
 
@@ -76,7 +77,7 @@ class Pipeline:
         self.worker, self.pool, self.capacity, self.run_one = worker, pool, capacity, run_one
         self.lease = Lease(worker, set())
         # Vendor calls in flight: connections per vendor origin.
-        self.sender = Sender(connections or int(engine("CONCURRENCY")), self.lease)
+        self.sender = Sender(connections or int(engine_setting("CONCURRENCY")), self.lease)
         self.out: dict[int, Create] = {}  # creates handed over, by job id, until answered
         self.exchanges: dict[int, Exchange] = {}  # those on the sender, to read their answer
         self.pooled: dict[int, Future[o.Outcome]] = {}  # those on the pool
@@ -91,12 +92,12 @@ class Pipeline:
         """Claim (when there is room), start, settle what came back; False when idle."""
         claimed: list[Job] = []
         if claim and self.busy <= self.capacity // 2:
-            claimed = queue.claim_batch(self.worker, self.capacity - self.busy)
+            claimed = job_queue.claim_batch(self.worker, self.capacity - self.busy)
             if claimed:
                 self._start(claimed)
         if not self.busy:
             return bool(claimed)
-        ended = self._collect(0.0 if claimed else engine("LEASE_SECONDS") / 8)
+        ended = self._collect(0.0 if claimed else engine_setting("LEASE_SECONDS") / 8)
         if ended:
             self._settle(ended)
         if self.lease.due():
@@ -251,10 +252,10 @@ class Pipeline:
             self._on_pool(conn, create, None)
             return
         at = 0.0
-        cat = ratelimit.category(create.service.vendor, "create")
-        if engine("RATE_LIMITS") and cat is not None:
+        cat = rate_limits.category(create.service.vendor, "create")
+        if engine_setting("RATE_LIMITS") and cat is not None:
             try:
-                at = time.monotonic() + ratelimit.reserve_many(create.service, cat, 1)[0]
+                at = time.monotonic() + rate_limits.reserve_many(create.service, cat, 1)[0]
             except ServicePaused as paused:
                 ended.append((create, o.RateLimited(retry_at=paused.until, reason=str(paused))))
                 return
@@ -311,7 +312,7 @@ class Pipeline:
 def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | steps.Retry]:
     """Each job's reserved rate-limit slot (category, monotonic deadline), one bucket
     update per service; or, past the daily create cap, a retry after the reset."""
-    if not engine("RATE_LIMITS"):
+    if not engine_setting("RATE_LIMITS"):
         return {}
     slots: dict[int, tuple[str, float] | steps.Retry] = {}
     groups: dict[int, list[Create]] = {}
@@ -319,16 +320,16 @@ def _slots(fast: list[Create]) -> dict[int, tuple[str, float] | steps.Retry]:
         groups.setdefault(create.service.id, []).append(create)
     for group in groups.values():
         service = group[0].service
-        cat = ratelimit.category(service.vendor, "create")
+        cat = rate_limits.category(service.vendor, "create")
         if cat is None:
             continue
         try:
-            waits = ratelimit.reserve_many(service, cat, len(group), creates=len(group))
+            waits = rate_limits.reserve_many(service, cat, len(group), creates=len(group))
         except ServicePaused as paused:
             waits, cut = [], _paused(paused)
         else:
             wall = clock.now()
-            reset = ServicePaused(ratelimit.next_reset(wall), "daily create cap reached")
+            reset = ServicePaused(rate_limits.next_reset(wall), "daily create cap reached")
             cut = _paused(reset)
         start = time.monotonic()
         for create, seconds in zip(group, waits, strict=False):
@@ -370,11 +371,11 @@ def _after(create: Create, out: o.Outcome | BaseException, lease: Lease) -> step
     if job.pk not in lease.held:
         return steps.Done("lease lost")
     try:
-        account = jobs.load_account(create.account_id)
+        account = account_job.load_account(create.account_id)
         if account is None:
             return steps.Done("account deleted")
         conn = vendors.connector_for(account.service)
-        return jobs.after_create(conn, account, job, out)
+        return account_job.after_create(conn, account, job, out)
     except lifecycle.IllegalTransition as exc:
         return steps.Done(f"superseded: {exc}")
     except LeaseDoubtful:

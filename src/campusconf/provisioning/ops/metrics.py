@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 
 from campusconf.core import clock
 from campusconf.provisioning.models import Job, RateBucket, ReconcilePass, VendorCallCount
-from campusconf.provisioning.runner import lag_seconds
+from campusconf.provisioning.worker import lag_seconds
 from campusconf.services.models import Service
 
 

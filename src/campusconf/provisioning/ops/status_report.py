@@ -13,7 +13,6 @@ from django.db.models import Count
 from django.utils import timezone
 
 from campusconf.core import clock
-from campusconf.provisioning import campaign_progress, ratelimit
 from campusconf.provisioning.models import (
     Campaign,
     Job,
@@ -21,7 +20,9 @@ from campusconf.provisioning.models import (
     ReconcilePass,
     ServiceProblem,
 )
-from campusconf.provisioning.runner import lag_seconds
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs import campaign_progress
+from campusconf.provisioning.worker import lag_seconds
 from campusconf.services.models import Service
 
 LIVE_CAMPAIGNS = (Campaign.Status.ENROLLING, Campaign.Status.RUNNING)
@@ -66,7 +67,7 @@ def gather(now: datetime | None = None) -> dict[str, Any]:
                     }
                     for b in RateBucket.objects.filter(service=service).order_by("category")
                 ],
-                "creates_paused_until": local(ratelimit.creates_paused_until(service, now)),
+                "creates_paused_until": local(rate_limits.creates_paused_until(service, now)),
                 "last_reconcile": (
                     {
                         "started_at": local(last.started_at),

@@ -41,13 +41,14 @@ from campusconf.connectors.outcomes import (
     RateLimited,
 )
 from campusconf.connectors.tokens import Token
-from campusconf.provisioning import ratelimit, vendors
-from campusconf.provisioning.access_fixes import (
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.engine.access_fixes import (
     CREDENTIAL,
     PERMISSION,
     credential_variables,
     explain,
 )
+from campusconf.provisioning.queueing import rate_limits
 from campusconf.services.models import Service
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -318,8 +319,8 @@ def validate_webhook(url: str, secret: str) -> Check:
 
 
 def _rate_limits(service: Service, page: ProbeAnswer) -> Check:
-    ours = ", ".join(f"{k} {v:g}/s" for k, v in sorted(ratelimit.limits(service).items()))
-    cap = ratelimit.daily_create_cap(service)
+    ours = ", ".join(f"{k} {v:g}/s" for k, v in sorted(rate_limits.limits(service).items()))
+    cap = rate_limits.daily_create_cap(service)
     pace = f"the engine paces at {ours}" + (f", {cap} creates a day" if cap else "")
     if isinstance(page.outcome, RateLimited):
         return Check(

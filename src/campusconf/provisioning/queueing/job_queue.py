@@ -17,7 +17,7 @@ from django.db.models import F
 
 from campusconf.accounts.models import Account
 from campusconf.core import clock, sql
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
 from campusconf.provisioning.models import Campaign, Job, Lane, RateBucket, ServiceProblem
 
 log = logging.getLogger("campusconf.provisioning")
@@ -95,7 +95,7 @@ def claim_batch(worker: str, limit: int) -> list[Job]:
     puts two hands on an account.
     """
     now = clock.now()
-    lease = now + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+    lease = now + datetime.timedelta(seconds=engine_setting("LEASE_SECONDS"))
     params = [str(Job.Status.RUNNING), worker, sql.stamp(lease)]
     params += [str(Job.Status.QUEUED), sql.stamp(now), str(Campaign.Status.PAUSED)]
     params += [sql.stamp(now), limit]
@@ -199,7 +199,7 @@ def renew_many(ids: list[int], worker: str) -> set[int]:
     """Extend the leases of ``ids`` in one UPDATE; the ids this worker still holds."""
     if not ids:
         return set()
-    until = clock.now() + datetime.timedelta(seconds=engine("LEASE_SECONDS"))
+    until = clock.now() + datetime.timedelta(seconds=engine_setting("LEASE_SECONDS"))
     j = functools.partial(sql.column, Job)
     held: set[int] = set()
     with connection.cursor() as cursor:
@@ -272,8 +272,8 @@ def release(job: Job, worker: str) -> None:
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
     """Exponential back-off with jitter; never shorter than what the vendor asked."""
-    base = float(engine("BACKOFF_BASE_SECONDS"))
-    ceiling = float(engine("BACKOFF_MAX_SECONDS"))
+    base = float(engine_setting("BACKOFF_BASE_SECONDS"))
+    ceiling = float(engine_setting("BACKOFF_MAX_SECONDS"))
     delay = min(ceiling, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
     if retry_after is not None:
         delay = max(delay, retry_after + random.uniform(0, 0.5))

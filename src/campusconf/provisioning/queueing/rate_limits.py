@@ -26,7 +26,7 @@ import time
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
 from campusconf.provisioning.models import RateBucket
 from campusconf.services.models import Service
 
@@ -49,7 +49,7 @@ BURST = 1.0
 
 
 def _guard() -> float:
-    return min(0.5, max(0.0, float(engine("RATE_GUARD_SECONDS"))))
+    return min(0.5, max(0.0, float(engine_setting("RATE_GUARD_SECONDS"))))
 
 
 def _per_active(bucket: RateBucket) -> float:
@@ -198,7 +198,7 @@ def reserve_many(
 
 def pace(service: Service, op: str) -> float:
     """Block until the next call of ``op`` may go out; the seconds waited."""
-    if not engine("RATE_LIMITS"):
+    if not engine_setting("RATE_LIMITS"):
         return 0.0
     cat = category(service.vendor, op)
     if cat is None:

@@ -33,10 +33,10 @@ from campusconf.accounts.states import (
 )
 from campusconf.core import clock
 from campusconf.members.models import Member
-from campusconf.provisioning import seats
 from campusconf.provisioning.models import Campaign, Job, Lane
-from campusconf.provisioning.queue import enqueue
-from campusconf.provisioning.seats import WaitingForSeat
+from campusconf.provisioning.queueing.job_queue import enqueue
+from campusconf.provisioning.verbs import seats
+from campusconf.provisioning.verbs.seats import WaitingForSeat
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 

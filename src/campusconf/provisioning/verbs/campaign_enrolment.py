@@ -28,9 +28,9 @@ from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
 from campusconf.core import clock
 from campusconf.members.models import Member
-from campusconf.provisioning import ratelimit
-from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -183,8 +183,8 @@ def run_enrolment(campaign: Campaign, *, now: datetime.datetime | None = None) -
 
 
 def _pace(service: Service) -> datetime.timedelta:
-    cat = ratelimit.category(service.vendor, "create") or "api"
-    rate = ratelimit.limits(service).get(cat, 10.0)
+    cat = rate_limits.category(service.vendor, "create") or "api"
+    rate = rate_limits.limits(service).get(cat, 10.0)
     return datetime.timedelta(seconds=1 / max(rate, 0.01))
 
 

@@ -27,9 +27,9 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
-from campusconf.provisioning.campaigns import cohort
 from campusconf.provisioning.models import Campaign, CampaignSkip
+from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
+from campusconf.provisioning.verbs.campaign_enrolment import cohort
 
 BATCH = 50  # per campaign and pass: latecomers arrive a few at a time
 OPEN = (Campaign.Status.RUNNING, Campaign.Status.DONE)

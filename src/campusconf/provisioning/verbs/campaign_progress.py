@@ -14,9 +14,9 @@ from django.db.models import Count
 
 from campusconf.accounts.models import Account
 from campusconf.core import clock
-from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, Job
-from campusconf.provisioning.seats import waiting_in_campaign
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs.seats import waiting_in_campaign
 from campusconf.services.models import Service
 
 
@@ -82,8 +82,10 @@ class Finish:
 def paced_per_minute(service: Service) -> float:
     """Creates a minute at the engine's pacing of the vendor's limit, counting a
     look-up per account too (the worst case of a campaign with faults)."""
-    per_second = ratelimit.limits(service).get("light" if service.vendor == "zoom" else "api", 1.0)
-    return max(per_second * ratelimit.HEADROOM, 0.01) * 60 / 2
+    per_second = rate_limits.limits(service).get(
+        "light" if service.vendor == "zoom" else "api", 1.0
+    )
+    return max(per_second * rate_limits.HEADROOM, 0.01) * 60 / 2
 
 
 def finish_estimate(
@@ -96,22 +98,22 @@ def finish_estimate(
     paced one). A daily cap (Zoom) holds creates to ``cap`` a vendor day, each starting
     at 00:00 UTC; creates already paused wait for the pause to end first (Z-e)."""
     now = now or clock.now()
-    paused = ratelimit.creates_paused_until(service, now)
-    cap = ratelimit.daily_create_cap(service)
+    paused = rate_limits.creates_paused_until(service, now)
+    cap = rate_limits.daily_create_cap(service)
     if remaining <= 0:
         return Finish(None, paused, cap)
     pace = per_minute if per_minute else paced_per_minute(service)
     start, todo = (paused, remaining) if paused else (now, remaining)
     days = 0
     if cap:
-        left_today = 0 if paused else ratelimit.creates_left_today(service, cap, now)
+        left_today = 0 if paused else rate_limits.creates_left_today(service, cap, now)
         if paused:
             days = math.ceil(remaining / cap) - 1
             todo = remaining - days * cap
         elif remaining > left_today:
             beyond = remaining - left_today
             days = math.ceil(beyond / cap)
-            start = ratelimit.next_reset(now) + datetime.timedelta(days=days - 1)
+            start = rate_limits.next_reset(now) + datetime.timedelta(days=days - 1)
             todo = beyond - (days - 1) * cap
     at = start + datetime.timedelta(minutes=todo / pace)
     if paused and cap:

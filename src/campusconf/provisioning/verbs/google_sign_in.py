@@ -19,7 +19,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
-from campusconf.provisioning.actions import resend_allowed, resend_invitation
+from campusconf.provisioning.verbs.actions import resend_allowed, resend_invitation
 from campusconf.services.models import Service
 
 

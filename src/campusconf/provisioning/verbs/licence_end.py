@@ -43,13 +43,13 @@ from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, DesiredState, State
-from campusconf.provisioning import announce
-from campusconf.provisioning.actions import (
+from campusconf.provisioning.verbs import announce
+from campusconf.provisioning.verbs.actions import (
     deprovision_account,
     reprovision_account,
     suspend_account,
 )
-from campusconf.provisioning.seats import WaitingForSeat
+from campusconf.provisioning.verbs.seats import WaitingForSeat
 from campusconf.services.models import LicenceEndPolicy, Service
 
 log = logging.getLogger("campusconf.provisioning")

@@ -18,14 +18,14 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
-from campusconf.provisioning import announce, seats
-from campusconf.provisioning.actions import (
+from campusconf.provisioning.models import SeatWait
+from campusconf.provisioning.verbs import announce, seats
+from campusconf.provisioning.verbs.actions import (
     NotEligible,
     WaitingForSeat,
     apply_for_service,
     retry_account,
 )
-from campusconf.provisioning.models import SeatWait
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 

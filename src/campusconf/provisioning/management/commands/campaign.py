@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from campusconf.audit.cli import record_cli
-from campusconf.provisioning import campaign_progress, campaigns
 from campusconf.provisioning.models import Campaign
+from campusconf.provisioning.verbs import campaign_enrolment, campaign_progress
 from campusconf.services.models import Service
 
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             service = Service.objects.filter(slug=options["service"]).first()
             if service is None:
                 raise CommandError(f"no service {options['service']!r}")
-            campaign, planned, skipped = campaigns.start_campaign(
+            campaign, planned, skipped = campaign_enrolment.start_campaign(
                 service,
                 roles=options["roles"],
                 created_before=options["created_before"],
@@ -99,13 +99,13 @@ class Command(BaseCommand):
         before = campaign_row.status
         try:
             with transaction.atomic():  # the change and its audit entry together
-                campaigns.set_status(campaign_row, target)
+                campaign_enrolment.set_status(campaign_row, target)
                 record_cli(
                     f"campaign.{campaign_row.status}",
                     campaign_row,
                     f"campaign {verb} {campaign_row.pk}",
                     status_before=before,
                 )
-        except campaigns.CampaignStateError as exc:
+        except campaign_enrolment.CampaignStateError as exc:
             raise CommandError(f"campaign {campaign_row.pk} is {campaign_row.status}") from exc
         self.stdout.write(f"campaign {campaign_row.pk} {campaign_row.status}")

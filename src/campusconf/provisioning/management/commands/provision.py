@@ -7,7 +7,7 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.states import Cause
 from campusconf.audit.cli import record_cli
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
+from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.models import Service
 
 
