@@ -5,7 +5,7 @@ members, and what the reads that notice it cost at the vendor (issue #22).
     uv run python bench/detection_latency.py --members 40000 --hours 6 --per-hour 10 60
 
 A simulated clock drives the engine's real scheduling code against a real database:
-every ``WATCH_SECONDS`` of simulated time ``provisioning.watch.run(now=…)`` picks the
+every ``WATCH_SECONDS`` of simulated time ``provisioning.engine.watch.run(now=…)`` picks the
 due waits of each service within its read allowance, exactly as a worker's schedule
 does, over 40,000 accounts per service. The reads it would make are recorded instead of
 sent: on Zoom an observe job (one single-user read) per wait, which "sees" an activation

@@ -1,5 +1,5 @@
 """The back office's side of campaigns (S10): cohort preview, start, progress and
-failures, on top of the engine's Campaign model and ``provisioning.campaigns``."""
+failures, on top of the engine's Campaign model and ``provisioning.verbs.campaign_enrolment``."""
 
 import datetime
 import re

@@ -1,7 +1,7 @@
 """Changing a service's licence terms (S16), audited with what changed.
 
 The rules the terms drive are the engine's: the seat cap and its queue in
-``provisioning.seats``, the end of the licence in ``provisioning.licence_end``.
+``provisioning.verbs.seats``, the end of the licence in ``provisioning.verbs.licence_end``.
 """
 
 from typing import Any

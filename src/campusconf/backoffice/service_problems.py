@@ -1,8 +1,8 @@
 """The dashboard's banner for a paused service: what the vendor refused, what to fix.
 
 The engine pauses a service whose vendor refuses its credential or a scope
-(``provisioning.service_access``); staff see it here first, on the dashboard and on the
-service's page, in the words of ``provisioning.access_fixes``, the same as their mail.
+(``provisioning.engine.service_access``); staff see it here first, on the dashboard and on the
+service's page, in the words of ``provisioning.engine.access_fixes``, the same as their mail.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def _licence_ending(account: Account) -> NoticeText:
     )
 
 
-# The follow-ups that keep licence_ending's promise (provisioning.licence_end queues them).
+# The follow-ups that keep licence_ending's promise (provisioning.verbs.licence_end queues them).
 def _licence_renewed(account: Account) -> NoticeText:
     service = account.service
     if restored_by_renewal(account):
@@ -203,7 +203,7 @@ def _licence_ended_removed(account: Account) -> NoticeText:
 
 
 def _seat_available(account: Account) -> NoticeText:
-    # Sent by the engine's seat queue (provisioning.seats) when a waiting member gets a seat.
+    # Sent by the engine's seat queue (provisioning.verbs.seats) when a waiting member gets a seat.
     service = account.service.name
     return NoticeText(
         _("A %(service)s licence is now yours") % {"service": service},

@@ -99,7 +99,7 @@ def apply_for_service(
     transaction. Raises AccountAlreadyLive when the member already holds a live one,
     and WaitingForSeat (with the member's ``place``) when the service's seats are all
     taken: the member is then queued, first come first served, and admitted by the
-    engine when a seat frees (``provisioning.seats``).
+    engine when a seat frees (``provisioning.verbs.seats``).
     """
     verdict = check_eligibility(member, service)
     if not verdict.eligible:
