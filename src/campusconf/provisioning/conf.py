@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMITS": True,
     # The end of every wall-clock second in which no call is slotted, so that a call
     # that reaches the vendor this much late still counts in its own second
-    # (ratelimit.py). Late means sent late plus the trip there: 0.1 s was crossed
+    # (queueing/rate_limits.py). Late means sent late plus the trip there: 0.1 s was crossed
     # once by a send 75 ms late to a busy sandbox on 127.0.0.1 (docs/benchmarks.md),
     # and a real vendor is a continent away.
     "RATE_GUARD_SECONDS": 0.2,

@@ -4,7 +4,7 @@ its connector needs is missing.
 Such a failure belongs to the service, not to the member a job was about: retrying the
 job would only meet the same refusal, and failing the account would blame the member.
 So `report` opens the service's `ServiceProblem` (or keeps it open). While it is open,
-``queue.claim_batch`` claims none of the service's jobs, the jobs that met the refusal
+``job_queue.claim_batch`` claims none of the service's jobs, the jobs that met the refusal
 wait without using up an attempt, and the scheduled reconcile passes skip the service.
 The workers' ``service-access`` schedule runs `run`: each open problem that is due gets
 one probe — a token and one read with the service's own credential, by one worker — and

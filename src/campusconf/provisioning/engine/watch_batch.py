@@ -6,7 +6,7 @@ for a call or two a minute, whatever the number of waits.
 A batch read only sorts: an account whose vendor user looks as it did at the last read
 waits on, at no further cost; one that changed (activated, a licence gone, another
 address) or that the batch did not find gets an observe job, whose single read is judged
-like any other (``jobs.look``), so the judgement stays in one place and a change costs
+like any other (``account_job.look``), so the judgement stays in one place and a change costs
 one more read. An account without a vendor id yet goes to its observe job directly.
 """
 

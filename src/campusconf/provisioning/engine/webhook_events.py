@@ -3,7 +3,7 @@
 Each event makes the engine re-read its user now (an observe job for the account), so a
 member who activated sees it within seconds rather than at the next reconcile pass. An
 event is claimed with a compare-and-set before it is acted on, so two workers never act
-on one; its job joins any live job of the account (``queue.enqueue``).
+on one; its job joins any live job of the account (``job_queue.enqueue``).
 """
 
 from __future__ import annotations

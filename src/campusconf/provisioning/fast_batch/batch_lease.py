@@ -1,7 +1,7 @@
 """The leases of a worker's jobs in flight, renewed together from its main thread.
 
 A claim leases each job for ``LEASE_SECONDS``; a worker that stops renewing loses its
-jobs to ``queue.recover_expired``. The pool threads that call vendors never touch the
+jobs to ``job_queue.recover_expired``. The pool threads that call vendors never touch the
 database: right before a call each checks that the lease is fresh and still held,
 and a call whose lease may have lapsed is not sent (``LeaseDoubtful``).
 """

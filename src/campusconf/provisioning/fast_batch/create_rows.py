@@ -52,10 +52,10 @@ class Create:
 
 
 def load_creates(claimed: list[Job]) -> dict[int, Create]:
-    """The claimed jobs that are one create each (``jobs.creates``), by job id.
+    """The claimed jobs that are one create each (``account_job.will_create``), by job id.
 
     Three queries for the batch: the accounts, their members' names with their
-    addresses, the services. Any other job is run by ``runner.run_one``, which reads
+    addresses, the services. Any other job is run by ``worker.run_one``, which reads
     its account itself.
     """
     by_account = {j.account_id: j for j in claimed if j.account_id is not None}

@@ -1,14 +1,14 @@
 """Running a claimed batch of jobs: the creates side by side, settled together.
 
-A worker claims several jobs in one transaction (``queue.claim_batch``). Most of a
-campaign's jobs are a single create (``jobs.creates``): their rate-limit slots are
+A worker claims several jobs in one transaction (``job_queue.claim_batch``). Most of a
+campaign's jobs are a single create (``account_job.will_create``): their rate-limit slots are
 reserved in one bucket update, and each goes out at its slot from the worker's main
 thread over a multiplexer (``connectors.transport.mux``: many requests in flight, no
 thread per call); a connector whose create is more than one request runs it on a
 small thread pool instead. The answers are settled a burst at a time in one
-transaction (``creates.settle_created``: the vendor ids, the transitions, their
+transaction (``create_rows.settle_created``: the vendor ids, the transitions, their
 events and notices, and the jobs). Every other job runs as before, one after another
-(``runner.run_one``). Pool threads touch no database: they only sleep until their
+(``worker.run_one``). Pool threads touch no database: they only sleep until their
 slot, check the lease and call the vendor.
 
 Exactly once still holds: a batch settle that fails is rolled back whole and its

@@ -36,7 +36,7 @@ def retrying(campaign: Campaign) -> tuple[int, str]:
 
     While the vendor answers 5xx nothing is done or failed yet, so without this a
     failing campaign looks idle. A job being retried is still queued or running, was
-    tried (attempts > 0) and kept the error that sent it back (``queue.retry``).
+    tried (attempts > 0) and kept the error that sent it back (``job_queue.retry``).
     """
     jobs = Job.objects.filter(campaign=campaign, status__in=Job.LIVE, attempts__gt=0).exclude(
         last_error=""
