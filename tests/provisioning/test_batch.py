@@ -125,7 +125,7 @@ def test_a_create_whose_lease_was_lost_is_not_sent(make_member, zoom_service, ve
     lease = pipeline.Lease("w", {job.pk})
     lease.renewed -= 3600  # the worker stalled past its lease
     conn = worker.vendors.connector_for(zoom_service)
-    spec = worker.jobs.spec_of(account)
+    spec = worker.account_job.spec_of(account)
     with pytest.raises(pipeline.LeaseDoubtful):
         pipeline._call(conn, spec, None, lease, job.pk)
     assert vendor.zoom_users() == []

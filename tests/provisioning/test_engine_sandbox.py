@@ -61,7 +61,7 @@ def test_a_user_created_before_a_lost_answer_is_linked_not_created_again(
     vendor.faults(lost_response_rate=1.0, scope="zoom")
     account = actions.apply_for_service(make_member(), zoom_service)
     job = Job.objects.get(account=account)
-    claimed = worker.queue.claim("w")
+    claimed = worker.job_queue.claim("w")
     worker.run_one(claimed, "w")
     vendor.faults()
     job.refresh_from_db()
