@@ -140,4 +140,3 @@ def test_a_field_outside_the_lifecycles_list_is_refused(accounts):
             cause=C.ENGINE,
             now=NOW,
         )
-

@@ -312,7 +312,12 @@ def _move_with_seat(
         place = seats.claim_seat_for(account)
         if place is None:
             transition(
-                account, State.REQUESTED, cause=cause, actor=user_of(actor), reason=reason, **changes
+                account,
+                State.REQUESTED,
+                cause=cause,
+                actor=user_of(actor),
+                reason=reason,
+                **changes,
             )
             enqueue(account, Job.Kind.SYNC, lane=lane_for(cause))
         audit_trail.write_for_account(actor, verb, account, reason, before=before, **waiting(place))

@@ -36,7 +36,9 @@ def report_google_sign_in(account: Account, *, actor: Who = None) -> bool:
     with transaction.atomic():
         before = account.state
         reason = Reason.MEMBER_REPORTS_GOOGLE
-        transition(account, State.UNLICENSED, cause=Cause.MEMBER, actor=user_of(actor), reason=reason)
+        transition(
+            account, State.UNLICENSED, cause=Cause.MEMBER, actor=user_of(actor), reason=reason
+        )
         audit_trail.write_for_account(actor, "unlicensed", account, reason, before=before)
         allowed, _why = resend_allowed(account, clock.now())
         if allowed:
