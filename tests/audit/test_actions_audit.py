@@ -90,7 +90,7 @@ def test_a_staff_page_write_and_its_entry_roll_back_together(
         client.post(f"/staff/accounts/{failed_account.pk}/retry/", {"reason": "INQ-7"})
     assert state_of(failed_account) == State.FAILED
     assert not AuditEntry.objects.exists()
-    assert not failed_account.events.filter(to_state=State.REQUESTED).exists()
+    assert not failed_account.events.filter(from_state=State.FAILED).exists()
 
 
 def test_a_members_own_write_is_audited_as_member(client, make_member, make_service):
@@ -154,8 +154,8 @@ def test_an_api_write_and_its_entry_roll_back_together(client, staff, failed_acc
             raise AfterTheEntry(self.action)
 
     monkeypatch.setattr(AuditEntry, "save", fail_on_the_retry)
-    with pytest.raises(AfterTheEntry):
-        api_retry(client, token, failed_account, "nightly retry")
+    # The API answers a failure itself, as a 500 with no detail.
+    assert api_retry(client, token, failed_account, "nightly retry").status_code == 500
     assert state_of(failed_account) == State.FAILED
     assert not AuditEntry.objects.filter(action="account.retry").exists()
 
@@ -211,8 +211,8 @@ def test_a_scim_write_is_audited_as_its_client(client):
 
 def test_a_scim_write_and_its_entry_roll_back_together(client, fail_after_audit):
     token = create_scim_client("entra", ["read", "write"])[1]
-    with pytest.raises(AfterTheEntry):
-        scim_post(client, token, "1234567890")
+    # SCIM answers a failure itself, as a 500 in its error format.
+    assert scim_post(client, token, "1234567890").status_code == 500
     assert not Member.objects.exists()
     assert not AuditEntry.objects.filter(action__startswith="scim.").exists()
 

@@ -38,10 +38,13 @@ def record(
     if not reason or not reason.strip():
         raise ReasonRequired("every audited action needs a reason")
     if isinstance(actor, Actor):
-        details = {**actor.details, **details}
-        actor = actor.user or actor.name
-    person = actor if isinstance(actor, AbstractBaseUser) else None
-    name = person.get_username() if person is not None else actor if isinstance(actor, str) else ""
+        # Its name carries its kind ("roster:alice"), beside the person if there is one.
+        person, name, details = actor.user, actor.name, {**actor.details, **details}
+    else:
+        person = actor if isinstance(actor, AbstractBaseUser) else None
+        name = (
+            person.get_username() if person is not None else actor if isinstance(actor, str) else ""
+        )
     target_type, target_id, target_label = describe(target)
     return AuditEntry.objects.create(
         actor_id=person.pk if person is not None else None,
