@@ -28,6 +28,7 @@ def make_member():
         created_on: datetime.date = datetime.date(2020, 4, 1),
         aliases: tuple[str, ...] = (),
         affiliation: str = "Faculty of Science",
+        affiliation_ja: str = "",
         language: str = "ja",
     ) -> Member:
         n = next(_ids)
@@ -46,6 +47,7 @@ def make_member():
             mail_address=f"{common_id}@g.ecc.example.ac.jp",
             aliases=aliases,
             affiliation=affiliation,
+            affiliation_ja=affiliation_ja,
             preferred_language=language,
         )
 

@@ -4,6 +4,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendor_sandbox.settings")
 
-from vendor_sandbox import fastpath
+from vendor_sandbox.fast import router
 
-application = fastpath.wrap(get_wsgi_application())
+application = router.wrap(get_wsgi_application())

@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from campusconf.connectors import Ok, UserSpec, wire
+from campusconf.connectors import Ok, UserSpec
 from campusconf.connectors.contract import check_webhook
+from campusconf.connectors.transport import http_client
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.conftest import WEBEX_LICENCE, variant_combinations, variant_id
@@ -36,7 +37,7 @@ def on_variant(server: SandboxServer, combo: dict[str, str]) -> Recorder:
     return Recorder(sandbox_rebase(server.url))
 
 
-def zoom_connector(server: SandboxServer, transport: wire.Transport) -> ZoomConnector:
+def zoom_connector(server: SandboxServer, transport: http_client.Transport) -> ZoomConnector:
     zoom = server.creds["zoom"]
     return ZoomConnector(
         ZoomCredentials(zoom["account_id"], zoom["client_id"], zoom["client_secret"]),
@@ -170,12 +171,12 @@ class _Tampering:
     def __init__(self, inner: WireRecorder) -> None:
         self.inner = inner
 
-    def __call__(self, request: wire.Request) -> wire.Response:
+    def __call__(self, request: http_client.Request) -> http_client.Response:
         answer = self.inner(request)
         if request.method == "GET" and "/people/" in request.url and answer.status_code == 200:
             body = json.loads(answer.content)
             body["invitePending"] = "maybe"
-            answer = wire.Response(200, answer.headers, json.dumps(body).encode())
+            answer = http_client.Response(200, answer.headers, json.dumps(body).encode())
             # The recorder saw the sandbox's answer: record the changed one instead.
             seen = self.inner.recorder.exchanges
             seen[-1] = replace(seen[-1], response_body=answer.content)

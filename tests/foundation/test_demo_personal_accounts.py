@@ -46,3 +46,13 @@ def test_the_banner_names_the_member_who_holds_them():
     banner = Command().banner({})
     line = next(line for line in banner.splitlines() if "Personal accounts" in line)
     assert str(holder["common_id"]) in line and str(holder["family_name_ja"]) in line
+
+
+def test_every_sample_member_has_an_affiliation_in_both_languages():
+    from campusconf.demo.sample import sample_members
+
+    rows = sample_members()
+    pairs = {(row["affiliation"], row["affiliation_ja"]) for row in rows}
+    assert ("Faculty of Science", "理学部") in pairs
+    assert all(english and japanese and not japanese.isascii() for english, japanese in pairs)
+    assert len({english for english, _ in pairs}) == len(pairs)  # one Japanese name each

@@ -46,9 +46,11 @@ def test_a_member_is_saved_with_every_field_and_its_addresses_in_order():
         family_name_ja="佐藤",
         given_name_ja="健",
         affiliation="Library",
+        affiliation_ja="附属図書館",
         preferred_language="en",
     )
     stored = Member.objects.get(pk=member.pk)
+    assert stored.affiliation_ja == "附属図書館"
     assert (
         stored.common_id,
         stored.family_name_ja,

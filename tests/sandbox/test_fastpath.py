@@ -1,7 +1,7 @@
 """The lean create path answers exactly as the Django path does.
 
 With limits off and no fault on, ``POST /zoom/v2/users`` and ``POST /webex/v1/people``
-are served by ``vendor_sandbox.fastpath``; a fault that never fires (1 ms of latency)
+are served by ``vendor_sandbox.fast``; a fault that never fires (1 ms of latency)
 sends the same request through Django. Both must give the same status, headers, body
 shape, stored user and invitation mail.
 """

@@ -1,6 +1,6 @@
 """The lean paths answer as Django does with rate limits on, and list pages alike.
 
-``vendor_sandbox.fastpath`` serves creates and ``fastlist`` the plain list pages; a
+``vendor_sandbox.fast`` serves creates and the plain list pages; a
 fault that never fires (1 ms of latency) sends the same requests through Django. Both
 count against the same budgets, so a 429 comes at the same point whichever path serves,
 with the same status, headers and body. The sandbox's counters say which path answered

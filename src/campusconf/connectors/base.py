@@ -13,13 +13,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from campusconf.connectors.outcomes import Outcome
 from campusconf.connectors.tokens import Token
+from campusconf.connectors.transport.http_client import (
+    PerThreadConnections,
+    Request,
+    Response,
+    TransportError,
+)
 
 # The user types every connector speaks in; defined in ``users`` so that ``outcomes``
 # (which carries them) need not import this module, and imported here for callers.
 from campusconf.connectors.users import UserSpec as UserSpec
 from campusconf.connectors.users import UserState as UserState
 from campusconf.connectors.users import VendorUser as VendorUser
-from campusconf.connectors.wire import PerThreadConnections, Request, Response, TransportError
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Exchange:
     """A create as one HTTP request and the reading of its answer, sent by the caller.
 
     The engine sends a batch's creates from one thread over a multiplexer
-    (``wire_mux``) rather than a thread per call. ``read`` turns the answer (or the
+    (``transport.mux``) rather than a thread per call. ``read`` turns the answer (or the
     transport error) into the outcome ``create_user`` would have returned, or None
     when that one answer cannot decide and nothing was done at the vendor (a 401: the
     token expired): the caller then runs ``create_user``, which renews the token.

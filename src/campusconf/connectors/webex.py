@@ -13,7 +13,7 @@ from urllib.parse import quote
 from campusconf.connectors import webex_auth
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.bearer import BearerClient
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     Op,
     Pacer,
@@ -41,15 +41,7 @@ from campusconf.connectors.outcomes import (
     UnknownOutcome,
 )
 from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
-from campusconf.connectors.webex_auth import WebexCredentials
-from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
-from campusconf.connectors.webex_put import put_person
-from campusconf.connectors.webex_wire import (
-    create_body,
-    error_fields,
-    person,
-)
-from campusconf.connectors.wire import (
+from campusconf.connectors.transport.http_client import (
     DEFAULT_TIMEOUT,
     HttpClient,
     Response,
@@ -57,6 +49,14 @@ from campusconf.connectors.wire import (
     Transport,
     TransportError,
 )
+from campusconf.connectors.webex_auth import WebexCredentials
+from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
+from campusconf.connectors.webex_payloads import (
+    create_body,
+    error_fields,
+    person,
+)
+from campusconf.connectors.webex_person_update import put_person
 
 VENDOR = "webex"
 log = logging.getLogger("campusconf.connectors")

@@ -1,6 +1,6 @@
 """What every request on the fast paths checks first, as ``pipeline`` does for Django.
 
-``fastpath`` (creates) and ``fastlist`` (list pages) serve a request only when nothing
+``creates`` and ``list_pages`` serve a request only when nothing
 unusual is asked of it; each check here raises ``Fallback`` to hand it to Django before
 anything is written or counted. ``limits`` counts it against the vendor's budgets with
 ``ratelimit``'s own checks, so both paths share every budget and write the same 429.
@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from vendor_sandbox import counters, faults, groupcommit, ratelimit, scopes, variants
+from vendor_sandbox import counters, faults, ratelimit, scopes, variants
 from vendor_sandbox.conf import CONFIG
 from vendor_sandbox.errors import ApiError, Dialect
-from vendor_sandbox.groupcommit import Fallback
+from vendor_sandbox.fast import group_commit
+from vendor_sandbox.fast.group_commit import Fallback
 
 # Faults that change what a request does; any of them on sends the request to Django.
 FAULT_KEYS = (
@@ -30,7 +31,7 @@ FAULT_KEYS = (
 
 def state(vendor: str) -> tuple[datetime, str]:
     """The sandbox clock's now and the webhook URL; Fallback if a fault or a variant is on."""
-    row = groupcommit.connection().execute(faults.STATE_SQL).fetchone()
+    row = group_commit.connection().execute(faults.STATE_SQL).fetchone()
     if row is None:
         raise Fallback
     cfg, offset, webhook_url, chosen = faults.from_row(row)
@@ -86,7 +87,7 @@ def count_only(*checks: Callable[[ratelimit.Bump], None]) -> None:
     """Count a request that writes nothing else (a list page); raises its 429."""
     if not CONFIG.limits_enabled:
         return
-    refused = groupcommit.commit(lambda conn: limits(conn, *checks))
+    refused = group_commit.commit(lambda conn: limits(conn, *checks))
     if refused is not None:
         raise refused
 

@@ -1,11 +1,11 @@
-"""HTTP/1.1 framing for the multiplexer (wire_mux): a request written out, and an answer's
+"""HTTP/1.1 framing for the multiplexer (``mux``): a request written out, and an answer's
 status line, header fields and chunked body read back. Only what the vendors' answers
 need (RFC 9112): no pipelining, no compression (``Accept-Encoding: identity``).
 """
 
 from __future__ import annotations
 
-from campusconf.connectors.wire import Link, RemoteProtocolError, Request
+from campusconf.connectors.transport.http_client import Link, RemoteProtocolError, Request
 
 
 def encode(request: Request, link: Link) -> bytes:

@@ -24,9 +24,10 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from vendor_sandbox import fastcheck, groupcommit, ratelimit
+from vendor_sandbox import ratelimit
 from vendor_sandbox.conf import CONFIG
-from vendor_sandbox.groupcommit import Fallback
+from vendor_sandbox.fast import checks, group_commit
+from vendor_sandbox.fast.group_commit import Fallback
 
 Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]
 HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
@@ -71,10 +72,10 @@ ZOOM_COUNT = (
 def zoom_list(environ: dict[str, Any], raw: bytes) -> Answer:
     from vendor_sandbox.zoom import oauth, service
 
-    now, _ = fastcheck.state("zoom")
-    account = fastcheck.principal(oauth.authenticate, environ, now)
+    now, _ = checks.state("zoom")
+    account = checks.principal(oauth.authenticate, environ, now)
     params = _params(environ, {"status", "page_size", "next_page_token"})
-    conn = groupcommit.connection()
+    conn = group_commit.connection()
     token = params.get("next_page_token", "")
     if token:
         row = conn.execute(
@@ -96,9 +97,9 @@ def zoom_list(environ: dict[str, Any], raw: bytes) -> Answer:
             raise Fallback
         size, after = min(size, 300), 0
     # Counted before reading, as on the Django path (users.list is "Medium").
-    fastcheck.count_only(lambda bump: ratelimit.check_zoom_qps(account.account_id, "Medium", bump))
+    checks.count_only(lambda bump: ratelimit.check_zoom_qps(account.account_id, "Medium", bump))
     where = (
-        account.account_id, groupcommit.dt(now), groupcommit.dt(service.pending_cutoff(now)),
+        account.account_id, group_commit.dt(now), group_commit.dt(service.pending_cutoff(now)),
         status,
     )  # fmt: skip
     if status == "pending":
@@ -115,7 +116,7 @@ def zoom_list(environ: dict[str, Any], raw: bytes) -> Answer:
     next_token = ""
     if len(rows) > size:
         next_token = secrets.token_urlsafe(24)
-        groupcommit.commit(
+        group_commit.commit(
             lambda c: _save_token(c, next_token, account.account_id, status, size, page, now)
         )
     body = {
@@ -141,12 +142,12 @@ def _save_token(
     """As ``zoom.api.list_users`` does: tokens older than an hour go, the new one is kept."""
     conn.execute(
         "DELETE FROM vendor_sandbox_zoompagetoken WHERE created_at < ?",
-        (groupcommit.dt(now - timedelta(hours=1)),),
+        (group_commit.dt(now - timedelta(hours=1)),),
     )
     conn.execute(
         "INSERT INTO vendor_sandbox_zoompagetoken "
         "(token, account_id, status, page_size, after_seq, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (token, account_id, status, size, page[-1][0], groupcommit.dt(now)),
+        (token, account_id, status, size, page[-1][0], group_commit.dt(now)),
     )
 
 
@@ -171,8 +172,8 @@ WEBEX_COLUMNS = (
 def webex_list(environ: dict[str, Any], raw: bytes) -> Answer:
     from vendor_sandbox.webex import api, service
 
-    now, _ = fastcheck.state("webex")
-    org = fastcheck.principal(api.authenticate, environ, now)
+    now, _ = checks.state("webex")
+    org = checks.principal(api.authenticate, environ, now)
     params = _params(environ, {"max", "cursor"})
     host = environ.get("HTTP_HOST", "")
     if environ.get("SCRIPT_NAME") or not HOST_RE.match(host):
@@ -184,13 +185,13 @@ def webex_list(environ: dict[str, Any], raw: bytes) -> Answer:
         raise Fallback from None
     if not 1 <= size <= CONFIG.webex_page_max:
         raise Fallback
-    fastcheck.count_only(lambda bump: ratelimit.check_webex(org.org_id, "people.list", bump))
+    checks.count_only(lambda bump: ratelimit.check_webex(org.org_id, "people.list", bump))
     rows = (
-        groupcommit.connection()
+        group_commit.connection()
         .execute(
             f"SELECT {WEBEX_COLUMNS} FROM vendor_sandbox_webexperson "  # noqa: S608
             "WHERE org_id = ? AND visible_at <= ? AND id > ? ORDER BY id LIMIT ?",
-            (org.org_id, groupcommit.dt(now), after, size + 1),
+            (org.org_id, group_commit.dt(now), after, size + 1),
         )
         .fetchall()
     )

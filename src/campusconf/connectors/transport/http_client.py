@@ -5,7 +5,7 @@ header models, h11's state machine, its pool), over 90 % of a connector call; th
 engine's pace target leaves about 0.3 ms for a whole call. This module does only
 what those connectors need: a keep-alive connection per thread and origin, connect
 and read time-outs, TLS with the default context, the environment's HTTP proxy
-(wire_proxy.py), and typed transport errors that say whether the request may have
+(``proxy``), and typed transport errors that say whether the request may have
 reached the vendor. (SCIM stays on httpx.)
 
 `Transport` is the seam tests replace: a function from `Request` to `Response`.
@@ -27,7 +27,7 @@ from json import dumps as json_dumps
 from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
-from campusconf.connectors.wire_proxy import Proxy, proxy_for
+from campusconf.connectors.transport.proxy import Proxy, proxy_for
 
 USER_AGENT = "campusconf-connector"
 

@@ -25,7 +25,7 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.wire import HttpClient, Response, TransportError
+from campusconf.connectors.transport.http_client import HttpClient, Response, TransportError
 
 log = logging.getLogger("campusconf.connectors")
 

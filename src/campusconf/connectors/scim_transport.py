@@ -13,7 +13,7 @@ import httpx
 from scim2_client import BaseSyncSCIMClient, RequestNetworkException
 from scim2_models import ScimProvider
 
-# SCIM stays on httpx (scim2-client's client is built for it); same limits as wire.py's.
+# SCIM stays on httpx (scim2-client's client is built for it); same limits as transport.http_client's.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 # Generic servers have no common tracking header; these are the usual ones, then
 # Webex's and Zoom's own.

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import UserSpec, UserState, VendorUser
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     decode_json,
     opt_datetime,
@@ -18,7 +18,7 @@ from campusconf.connectors.http import (
     rate_limited,
 )
 from campusconf.connectors.outcomes import RateLimited, RateScope, Rejected
-from campusconf.connectors.wire import Response
+from campusconf.connectors.transport.http_client import Response
 
 log = logging.getLogger("campusconf.connectors")
 

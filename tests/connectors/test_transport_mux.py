@@ -1,4 +1,4 @@
-"""The multiplexer (wire_mux.py) against real servers on 127.0.0.1: framing, keep-alive,
+"""The multiplexer (transport/mux.py) against real servers on 127.0.0.1: framing, keep-alive,
 lost and late answers, TLS; and a connector's create read from it as from its own call.
 
 A raw server answers each request with the bytes a test scripts, cut into pieces sent
@@ -20,7 +20,7 @@ import pytest
 
 from campusconf.connectors import Created, RateLimited, TransientFailure, UnknownOutcome
 from campusconf.connectors.base import SingleRequestCreate
-from campusconf.connectors.wire import (
+from campusconf.connectors.transport.http_client import (
     ConnectError,
     PerThreadConnections,
     ReadError,
@@ -30,10 +30,10 @@ from campusconf.connectors.wire import (
     Response,
     Timeout,
 )
-from campusconf.connectors.wire_mux import Multiplexer
-from tests.connectors.test_wire import SPEC, USER, FakeZoom, tls_server, zoom
+from campusconf.connectors.transport.mux import Multiplexer
+from tests.connectors.test_transport_http_client import SPEC, USER, FakeZoom, tls_server, zoom
 
-__all__ = ["tls_server"]  # the https server fixture, shared with test_wire
+__all__ = ["tls_server"]  # the https server fixture, shared with test_transport_http_client
 
 BODY = json.dumps(USER).encode()
 CREATED = (
@@ -232,7 +232,7 @@ def test_a_refused_connection_fails_every_waiting_request_at_once() -> None:
 
 @pytest.fixture
 def fake_zoom() -> Iterator[FakeZoom]:
-    from tests.connectors.test_wire import serving
+    from tests.connectors.test_transport_http_client import serving
 
     yield from serving()
 

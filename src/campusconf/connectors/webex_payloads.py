@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import UserSpec, UserState, VendorUser
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     decode_json,
     opt_datetime,
@@ -16,7 +16,7 @@ from campusconf.connectors.http import (
     req_list,
     req_str,
 )
-from campusconf.connectors.wire import Response
+from campusconf.connectors.transport.http_client import Response
 
 # The fields PUT /people/{id} accepts. PUT replaces the whole person, so an
 # update copies these from the current record and changes only what it means to.

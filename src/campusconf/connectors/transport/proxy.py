@@ -1,4 +1,4 @@
-"""Which HTTP proxy wire.py goes through to reach a target, from the environment.
+"""Which HTTP proxy ``http_client`` goes through to reach a target, from the environment.
 
 A university's servers often reach the vendors only through an HTTP proxy, named the
 way urllib, httpx and curl read it: HTTPS_PROXY for https targets, HTTP_PROXY for
@@ -30,7 +30,7 @@ class Proxy:
 def proxy_for(scheme: str, origin: str) -> Proxy | None:
     """The proxy to reach scheme://origin through, or None to connect directly.
 
-    Reads the environment on each call (wire.py calls it once per target). Loopback
+    Reads the environment on each call (``http_client`` calls it once per target). Loopback
     targets are always direct, as Go's net/http does (urllib and httpx on Linux only
     look at NO_PROXY): the sandbox and the tests listen on 127.0.0.1, and a proxy's
     loopback is not ours. Raises ValueError for a proxy URL we cannot use.

@@ -1,4 +1,4 @@
-"""wire.py through the environment's HTTP proxy, against real servers on 127.0.0.1.
+"""transport.http_client through the environment's HTTP proxy, against real servers on 127.0.0.1.
 
 A small proxy answers CONNECT by relaying bytes to the test server (https targets)
 and forwards absolute-URL requests (http targets); it records what it was asked and
@@ -23,8 +23,8 @@ import pytest
 from cryptography import x509
 
 from campusconf.connectors import Created, Ok, TransientFailure
-from campusconf.connectors.wire_proxy import Proxy, proxy_for
-from tests.connectors.test_wire import SPEC, FakeZoom, self_signed, serving, zoom
+from campusconf.connectors.transport.proxy import Proxy, proxy_for
+from tests.connectors.test_transport_http_client import SPEC, FakeZoom, self_signed, serving, zoom
 
 VENDOR = "api.zoom.test"
 PROXY_VARIABLES = ["http_proxy", "https_proxy", "no_proxy", "all_proxy"]

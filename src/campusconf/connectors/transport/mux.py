@@ -27,8 +27,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from campusconf.connectors.http_framing import dechunk, encode, parse_head
-from campusconf.connectors.wire import (
+from campusconf.connectors.transport.framing import dechunk, encode, parse_head
+from campusconf.connectors.transport.http_client import (
     ConnectError,
     Link,
     PerThreadConnections,

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from campusconf.connectors.http import Op
+from campusconf.connectors.http_helpers import Op
 from campusconf.connectors.outcomes import NotFound, Ok, Outcome, RateLimited, Rejected
 from campusconf.connectors.outcomes import UnknownOutcome as Unknown
-from campusconf.connectors.webex_wire import put_body
+from campusconf.connectors.webex_payloads import put_body
 
 log = logging.getLogger("campusconf.connectors")
 

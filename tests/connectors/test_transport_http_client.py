@@ -1,4 +1,4 @@
-"""The connectors' own HTTP transport (wire.py) against real servers on 127.0.0.1.
+"""The connectors' own HTTP client (transport/http_client.py) against real servers on 127.0.0.1.
 
 A small HTTP/1.1 server answers as Zoom would, and can be told how to treat each
 next request: answer, answer and then close the connection without saying so (as a
@@ -33,7 +33,7 @@ from campusconf.connectors import (
     build_connector,
 )
 from campusconf.connectors.base import Connector
-from campusconf.connectors.wire import Response
+from campusconf.connectors.transport.http_client import Response
 
 SPEC = UserSpec("1234567890@g.ecc.example.ac.jp", "Taro", "Yamada", "Taro Yamada")
 USER = {"id": "u1", "email": SPEC.email, "status": "pending", "type": 2}
