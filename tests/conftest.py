@@ -10,8 +10,8 @@ from campusconf.members.models import Member
 from campusconf.services.models import Service
 
 # Shared fixtures live in one place, so every package gets the same session-scoped
-# sandbox and SMTP capture rather than one each.
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.sandbox"]
+# sandbox and SMTP capture rather than one each, and the same signed-in clients.
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.browser", "tests.fixtures.sandbox"]
 
 _ids = itertools.count(1)
 

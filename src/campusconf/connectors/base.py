@@ -172,6 +172,20 @@ class SingleRequestCreate(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchRead(Protocol):
+    """Connectors that read several users by vendor id in one call (Webex's
+    ``GET /people?id=a,b,c``, at most 85 ids): the engine's watch reads waiting
+    accounts together with it (provisioning/watch.py)."""
+
+    max_batch: int
+
+    def get_users(self, vendor_ids: Sequence[str]) -> dict[str, VendorUser] | Outcome:
+        """The users found, by vendor id (an id left out is not found), or the failure.
+        At most ``max_batch`` ids."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProbeAnswer:
     """One read as the go-live check sees it: the outcome (``Ok`` for a 2xx), and what

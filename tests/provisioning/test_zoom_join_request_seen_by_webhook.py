@@ -19,7 +19,7 @@ from campusconf.provisioning import google_sign_in, observe, runner, webhook_eve
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.reconcile import run_pass
 
-from .test_s12_detection import invited, latest_link, press, sign_in_with_google
+from .test_zoom_google_sign_in import invited, latest_link, press, sign_in_with_google
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

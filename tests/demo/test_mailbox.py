@@ -11,7 +11,7 @@ from django.conf import settings
 
 from campusconf.core.processes import Supervisor
 from campusconf.demo.management.commands.demo import mailbox
-from tests.fixtures.sandbox import free_port
+from vendor_sandbox.launcher import free_port
 
 MAILDEV = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "maildev"
 

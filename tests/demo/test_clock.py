@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
 from campusconf.provisioning.schedules import expire_invitations
-from tests.fixtures.sandbox import free_port
+from vendor_sandbox.launcher import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_sixteen_days_pass_for_the_sandbox_and_for_the_invitation(
     assert invited.invitation_sent_at == now - datetime.timedelta(days=16)
     active.refresh_from_db()
     assert active.invitation_sent_at == now
-    offset = sandbox.admin("GET", "clock").json()["offset_seconds"]
+    offset = sandbox.admin_response("GET", "clock").json()["offset_seconds"]
     assert offset == pytest.approx(16 * 86400)
     # What the README promises: the worker's expiry check now sees it expired.
     assert expire_invitations() == 1
