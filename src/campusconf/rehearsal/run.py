@@ -195,6 +195,8 @@ def _set_up(world: Rehearsal) -> None:
     campaigns.create_campaign(
         Service.objects.get(slug="zoom"),
         campaigns.cohort_json(["student"], CUTOFF, (), ()),
+        actor=None,  # the simulated term start, like the engine's own work: no entry
+        reason="",
     )
 
 
