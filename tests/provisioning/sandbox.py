@@ -24,9 +24,9 @@ import httpx
 ADMIN_TOKEN = "engine-tests-admin-token"
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -66,11 +66,15 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def running_sandbox(tmp: Path, cpus: set[int] | None = None, **env: str) -> Iterator[Sandbox]:
+def running_sandbox(
+    tmp: Path, cpus: set[int] | None = None, host: str = "127.0.0.1", **env: str
+) -> Iterator[Sandbox]:
     """The sandbox in its own process group; with ``cpus``, on those CPUs only (a
-    benchmark gives it cores of its own, as a vendor's servers are not ours)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    benchmark gives it cores of its own, as a vendor's servers are not ours); on
+    ``host``, an address of this machine (the multi-host proof gives it one the
+    machines it runs reach)."""
+    port = free_port(host)
+    url = f"http://{host}:{port}"
     environ = {
         **os.environ,
         "SANDBOX_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -80,7 +84,7 @@ def running_sandbox(tmp: Path, cpus: set[int] | None = None, **env: str) -> Iter
         "SANDBOX_THREADS": "16",
         **env,
     }
-    cmd = [sys.executable, "-m", "vendor_sandbox.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "vendor_sandbox.cli", "serve", "--host", host, "--port", str(port)]
     cmd += ["--db", str(tmp / "sandbox.sqlite3")]
     pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     process = subprocess.Popen(cmd, env=environ, start_new_session=True, preexec_fn=pin)
