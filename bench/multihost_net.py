@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PREFIX = "10.231"
 LOCK = Path("/run/lock/campusconf-multihost.lock")  # the runs are root's
@@ -116,12 +117,14 @@ class Network:
         ip("link", "set", self.link(n), "up")
         self._route(n)
 
-    def run_in(self, n: int, hostname: str, argv: list[str], **popen: object) -> subprocess.Popen:  # type: ignore[type-arg]
+    def run_in(
+        self, n: int, hostname: str, argv: list[str], **popen: Any
+    ) -> subprocess.Popen[bytes]:
         """Start ``argv`` on host n, with a hostname of its own (the engine names its
         workers after the host), in a process group of its own."""
         cmd = ["ip", "netns", "exec", self.namespaces[n - 1], "unshare", "--uts"]
         cmd += ["sh", "-c", 'hostname "$0" && exec "$@"', hostname, *argv]
-        return subprocess.Popen(cmd, start_new_session=True, **popen)  # type: ignore[call-overload,no-any-return]
+        return subprocess.Popen(cmd, start_new_session=True, **popen)
 
     def close(self) -> None:
         for ns in self.namespaces:

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 def test_three_hosts_share_one_database_through_a_cut_link_and_killed_workers():
     why = multihost_net.available()
     if why:  # a machine that cannot run it must say so, not pass by skipping
