@@ -75,7 +75,7 @@ def hosts_table(hosts: list[Host], service: Any, marks: dict[str, Any], elapsed:
         ("all hosts", f"users created {totals[0]}, calls {totals[1]}, 429s {totals[2]}"),
         ("wall time, workers started to last job (s)", f"{elapsed:.1f}"),
         (
-            "host 1 cut off (s after start)",
+            "host 1 cut off (s after the first job done)",
             f"{marks.get('cut', 0):.0f} to {marks.get('rejoin', 0):.0f}",
         ),
         ("host 2's workers SIGKILLed (s after the first job done)", f"{marks.get('kill', 0):.0f}"),
