@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
-        raise SystemExit("several machines share one PostgreSQL: set DATABASE_URL=postgres://…")
+        # `make bench` runs every script, on SQLite unless told otherwise: not a failure.
+        print("nothing run: several machines share one PostgreSQL; set DATABASE_URL=postgres://…")
+        return 0
     why = multihost_net.available()
     if why:
         raise SystemExit(f"cannot make the hosts: {why}")
