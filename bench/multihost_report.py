@@ -1,4 +1,5 @@
-"""The per-host table and the checks of bench/multihost.py, after campaign_report's.
+"""The per-host table and the checks of bench/multihost.py, after campaign_report's,
+and what campaign_report reads of the workers of every host (``Fleet``).
 
 Who did what comes from the sandbox (SANDBOX_COUNT_CLIENTS): its counts by client
 address — each host has its own — of calls, 429s and users created (Zoom answers a
@@ -9,15 +10,54 @@ view is the one the proof is about anyway.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import tables
+from bench.bench_db import cpu_seconds_of
 from bench.campaign_report import token_requests
 
 if TYPE_CHECKING:  # the hosts of the run; only their names and addresses are read
     from bench.multihost import Host
 
 STORM = 0.01  # more 429s than this share of the calls is a storm: the pacing did not hold
+
+
+@dataclass
+class Fleet:
+    """What campaign_report.report reads of the worker processes, across every host."""
+
+    kills: int = 0
+    exits: int = 0
+    cuts: int = 0
+    knocked_out: int = 0
+    peak_kb: int = 0
+    cpu: dict[int, float] = field(default_factory=dict)
+    server_cpu: float | None = None
+    started_at: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC)
+    )
+
+    def peak_rss_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+def sample(fleet: Fleet, hosts: list[Host]) -> None:
+    """The workers' peak RSS, and their CPU, while they live (kills and restarts kept)."""
+    for h in hosts:
+        for pid in h.worker_pids():
+            seconds = cpu_seconds_of(pid)
+            if seconds is not None:
+                fleet.cpu[pid] = seconds
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    fleet.peak_kb = max(fleet.peak_kb, int(line.split()[1]))
 
 
 def client_counts(counters: dict[str, Any] | None, address: str) -> tuple[int, int, int]:

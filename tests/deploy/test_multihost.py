@@ -37,8 +37,8 @@ def test_three_hosts_share_one_database_through_a_cut_link_and_killed_workers():
     if why:  # a machine that cannot run it must say so, not pass by skipping
         pytest.fail(f"the multi-host proof cannot run here: {why}")
     args = ["--accounts", "300", "--processes", "1", "--plan", "pro", "--rate-scale", "0.5"]
-    args += ["--batch", "16"]
-    args += ["--cut-after", "2", "--cut-for", "9", "--kill-after", "4", "--deadline", "150"]
+    args += ["--batch", "16", "--enrol-during"]
+    args += ["--cut-after", "2", "--cut-for", "9", "--kill-after", "4", "--deadline", "180"]
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "multihost.py"), *args],
         capture_output=True,
