@@ -3,7 +3,7 @@
 Two bare loops of creates, each on as many connections as the engine has calls in
 flight: ``threaded`` calls the connector's ``create_user`` from that many threads (what
 a simple script does), ``multiplexed`` sends the connector's single-request creates
-from one thread over ``wire_mux`` (what the engine does). The sandbox's raw create rate
+from one thread over ``transport.mux`` (what the engine does). The sandbox's raw create rate
 is the better of the two: the engine is held to the cheapest client, not a slow one.
 Neither loop touches a database.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, SingleRequestCreate, UserSpec
 from campusconf.connectors.factory import build_connector
-from campusconf.connectors.wire_mux import Multiplexer
+from campusconf.connectors.transport.mux import Multiplexer
 from campusconf.provisioning.vendors import split_settings
 
 

@@ -30,11 +30,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from tests.provisioning.sandbox import running_sandbox  # noqa: E402
-
 from campusconf.connectors import Created, Ok, UserSpec  # noqa: E402 - after the path is set
 from campusconf.connectors.base import Connector  # noqa: E402
 from campusconf.connectors.factory import build_connector  # noqa: E402
+from vendor_sandbox.launcher import running_sandbox  # noqa: E402
 
 _serial = itertools.count()
 

@@ -7,9 +7,11 @@ members, and what the reads that notice it cost at the vendor (issue #22).
 A simulated clock drives the engine's real scheduling code against a real database:
 every ``WATCH_SECONDS`` of simulated time ``provisioning.watch.run(now=…)`` picks the
 due waits of each service within its read allowance, exactly as a worker's schedule
-does, over 40,000 accounts per service. What it would queue (an observe job: one
-single-user read) is recorded instead of sent; the read "sees" an activation that
-happened before it, after ``JOB_SECONDS`` (a claim and a vendor answer). The other two
+does, over 40,000 accounts per service. The reads it would make are recorded instead of
+sent: on Zoom an observe job (one single-user read) per wait, which "sees" an activation
+that happened before it after ``JOB_SECONDS`` (a claim and a vendor answer); on Webex
+one ``GET /people?id=…`` per 85 waits (``watch_batch``), each activation it shows then
+read alone by its observe job (one more read, ``2 * JOB_SECONDS``). The other two
 ways an activation is noticed are modelled on their schedules: the reconcile pass, which
 lists every user every ``RECONCILE_MINUTES`` (its pages counted), and, for Zoom, the
 webhook (recorded at once, acted on by the 2-second ``webhooks`` schedule; a share of
@@ -49,6 +51,7 @@ from bench.bench_db import database_url, drop_database  # noqa: E402
 JOB_SECONDS = 1.0  # an observe job: claimed within the worker's poll, one vendor answer
 WEBHOOK_SCHEDULE_SECONDS = 2.0
 WEBHOOK_DROPPED = 0.02
+BATCH = {"webex": 85, "zoom": 1}  # waits one read checks (connectors' max_batch)
 PASS_SECONDS = 90.0  # a pass over 40,000 users lists for about this long before it judges
 WEBEX_PAGE, ZOOM_PAGE = 100, 300  # the connectors' listing page sizes
 
@@ -99,7 +102,7 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
 
     from campusconf.accounts.models import Account
     from campusconf.portal import live
-    from campusconf.provisioning import watch
+    from campusconf.provisioning import watch, watch_batch
     from campusconf.provisioning.conf import engine
     from campusconf.provisioning.models import Watch
 
@@ -112,10 +115,23 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
     clock = {"now": t0}
     queued: list[int] = []
 
+    batched: list[int] = []
+    calls: dict[str, int] = defaultdict(int)
+
     def record(account: Any, *_: Any, **__: Any) -> None:
         queued.append(account.pk)
 
-    watch.enqueue = record  # type: ignore[assignment]  # the read is modelled, not sent
+    def record_batch(service: Any, account_ids: list[int]) -> int:
+        batched.extend(account_ids)
+        n = math.ceil(len(account_ids) / BATCH[service.vendor])
+        calls[service.slug] += n
+        return n
+
+    # The reads are modelled, not sent: one read per observe job; a read of up to 85
+    # Webex people per call (watch_batch), each change it shows then read alone.
+    watch.enqueue = record  # type: ignore[assignment]
+    watch_batch.batch_size = lambda service: BATCH[service.vendor]  # type: ignore[assignment]
+    watch_batch.read = record_batch  # type: ignore[assignment]
 
     activation: dict[int, datetime.datetime] = {}  # account → when the member activated
     invited_at: dict[int, datetime.datetime] = {}
@@ -123,15 +139,17 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
     arrivals: list[tuple[datetime.datetime, int, str]] = []
     detected: dict[int, datetime.datetime] = {}
     reads = {slug: defaultdict(int) for slug in services}  # minute → watch reads
+    checked: dict[str, int] = defaultdict(int)  # waits checked, by any read
     for slug, service in services.items():
         pks = list(Account.objects.filter(service=service).values_list("pk", flat=True))
         rng.shuffle(pks)
         old, fresh = pks[: args.old], pks[args.old :]
         rows = []
         webhooks = watch.has_webhooks(service)
+        top = watch.ceiling(len(old), BATCH[service.vendor], watch.reads_per_minute(service))
         for pk in old:
             since = t0 - datetime.timedelta(days=rng.uniform(1, 30))
-            seconds = watch.interval((t0 - since).total_seconds(), webhooks)
+            seconds = watch.interval((t0 - since).total_seconds(), webhooks, top)
             nxt = (
                 t0 + datetime.timedelta(seconds=rng.uniform(0, seconds))
                 if seconds
@@ -193,11 +211,21 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
                         settle(pk, at + datetime.timedelta(seconds=PASS_SECONDS))
                 passes[slug] = at + reconcile
         queued.clear()
+        batched.clear()
+        calls.clear()
         watch.run(now=now)
         minute = int((now - t0).total_seconds() // 60)
         for pk in queued:
             reads[service_of[pk]][minute] += 1
+            checked[service_of[pk]] += 1
             settle(pk, now + datetime.timedelta(seconds=JOB_SECONDS))
+        for slug, n in calls.items():
+            reads[slug][minute] += n
+        for pk in batched:
+            checked[service_of[pk]] += 1
+            if pk in activation and activation[pk] <= now and pk not in detected:
+                reads[service_of[pk]][minute] += 1  # the observe job's own read
+                settle(pk, now + datetime.timedelta(seconds=2 * JOB_SECONDS))
         now += tick
     elapsed = time.monotonic() - started
 
@@ -241,6 +269,7 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
                 "missed": missed,
                 "fresh": _dist(lat_fresh),
                 "all": _dist(lat_all),
+                "checked": checked[slug] / minutes,
                 "watch_mean": mean_reads,
                 "watch_max": max(watch_reads),
                 "allowance": watch.reads_per_minute(service),
@@ -261,7 +290,7 @@ def _dist(values: list[float]) -> str:
     def q(p: float) -> float:
         return values[min(len(values) - 1, int(p * len(values)))]
 
-    return f"{q(0.5):.0f} / {q(0.95):.0f} / {values[-1]:.0f} s (n={len(values)})"
+    return f"{q(0.5):.0f} / {q(0.95):.0f} / {q(0.99):.0f} / {values[-1]:.0f} s (n={len(values)})"
 
 
 def main() -> int:
@@ -298,19 +327,20 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(
         f"{args.members:,} members, an account at each service; {args.old} waits 1-30 days "
-        f"old; {args.hours} h simulated; latency to the member's page, p50 / p95 / max"
+        f"old; {args.hours} h simulated; latency to the member's page, p50 / p95 / p99 / max"
     )
     print(
         "| service | new invitations / h | activations seen | latency, invited < 1 day | "
-        "latency, all | watch reads / min (mean, max; allowance) | listing pages / min | "
-        "share of the vendor's read rate |"
+        "latency, all | waits checked / min | watch reads / min (mean, max; allowance) | "
+        "listing pages / min | share of the vendor's read rate |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['service']} | {r['per_hour']:.0f} | {r['activations']}"
             f"{' (' + str(r['missed']) + ' missed)' if r['missed'] else ''} | {r['fresh']} | "
-            f"{r['all']} | {r['watch_mean']:.1f}, {r['watch_max']}; {r['allowance']} | "
+            f"{r['all']} | {r['checked']:.1f} | "
+            f"{r['watch_mean']:.1f}, {r['watch_max']}; {r['allowance']} | "
             f"{r['list_per_min']:.1f} | {r['share']:.1f} % of {r['read_rate']:.0f}/min |"
         )
     print(f"simulation  {sum(r['elapsed'] for r in rows) / 2:.0f} s of wall time")

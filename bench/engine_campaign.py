@@ -51,7 +51,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 from bench import tables  # noqa: E402 - after the path is set
 from bench.bench_db import Backends, cpu_seconds_of, database_url, drop_database  # noqa: E402
 from bench.campaign_report import report, settled_counters  # noqa: E402
-from tests.provisioning.sandbox import (  # noqa: E402
+
+from vendor_sandbox.launcher import (  # noqa: E402
     connector_settings,
     running_sandbox,
     vendor_env,
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "SANDBOX_WORKERS": "4",
     }
     try:
-        with running_sandbox(tmp, sandbox_cpus, **sandbox_env) as sandbox:
+        with running_sandbox(tmp, cpus=sandbox_cpus, **sandbox_env) as sandbox:
             creds = sandbox.credentials()
             env = {
                 **os.environ,

@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench.bench_db import database_url, drop_database  # noqa: E402
-from tests.provisioning.sandbox import (  # noqa: E402
+
+from vendor_sandbox.launcher import (  # noqa: E402
     connector_settings,
     running_sandbox,
     vendor_env,

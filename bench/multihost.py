@@ -46,7 +46,8 @@ from bench import multihost_net, multihost_report  # noqa: E402 - after the path
 from bench.bench_db import database_url, drop_database  # noqa: E402
 from bench.campaign_report import report, settled_counters  # noqa: E402
 from bench.engine_campaign import populate  # noqa: E402
-from tests.provisioning.sandbox import (  # noqa: E402
+
+from vendor_sandbox.launcher import (  # noqa: E402
     connector_settings,
     free_port,
     running_sandbox,

@@ -49,7 +49,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench import tables  # noqa: E402 - after the path is set
 from bench.bench_db import database_url, drop_database  # noqa: E402
-from tests.provisioning.sandbox import (  # noqa: E402
+
+from vendor_sandbox.launcher import (  # noqa: E402
     connector_settings,
     free_port,
     running_sandbox,
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         "SANDBOX_RATE_SCALE": "1",
     }
     try:
-        with running_sandbox(tmp, None, **sandbox_env) as sandbox:
+        with running_sandbox(tmp, **sandbox_env) as sandbox:
             creds = sandbox.credentials()
             env = {
                 **os.environ,

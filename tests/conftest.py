@@ -10,8 +10,8 @@ from campusconf.members.models import Member
 from campusconf.services.models import Service
 
 # Shared fixtures live in one place, so every package gets the same session-scoped
-# sandbox and SMTP capture rather than one each.
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.sandbox"]
+# sandbox and SMTP capture rather than one each, and the same signed-in clients.
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.browser", "tests.fixtures.sandbox"]
 
 _ids = itertools.count(1)
 
@@ -28,6 +28,7 @@ def make_member():
         created_on: datetime.date = datetime.date(2020, 4, 1),
         aliases: tuple[str, ...] = (),
         affiliation: str = "Faculty of Science",
+        affiliation_ja: str = "",
         language: str = "ja",
     ) -> Member:
         n = next(_ids)
@@ -46,6 +47,7 @@ def make_member():
             mail_address=f"{common_id}@g.ecc.example.ac.jp",
             aliases=aliases,
             affiliation=affiliation,
+            affiliation_ja=affiliation_ja,
             preferred_language=language,
         )
 

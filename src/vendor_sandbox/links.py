@@ -30,9 +30,18 @@ PATHS = {
 
 def new(kind: str, email: str, target: str, now: datetime | None = None) -> str:
     """Create a link and return its absolute URL (built on the public base URL)."""
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     row = {"token": token, "kind": kind, "email": email, "target": target}
     sql.insert("link", {**row, "created_at": now or clock.now(), "used_at": None})
+    return url(kind, token)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def url(kind: str, token: str) -> str:
+    """The link's absolute URL, on the public base URL."""
     return f"{CONFIG.public_url}{PATHS[kind]}{token}"
 
 

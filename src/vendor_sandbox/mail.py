@@ -44,18 +44,38 @@ def send(
     ``context["links"]`` maps button labels to absolute URLs; the same mapping is kept on
     the row so tests and the admin page can follow links without parsing HTML.
     """
-    ctx = {"org_name": CONFIG.org_name, "to": to, **context}
-    status = "queued" if CONFIG.smtp_port else "recorded"
-    links = dict(context.get("links", {}))  # type: ignore[call-overload]
-    row = {"vendor": vendor, "kind": kind, "to": to, "subject": subject, "template": template}
-    row.update(context=ctx, links=links, created_at=now or clock.now(), status=status, error="")
-    mail_id = sql.insert("mail", row)
+    mail_id = sql.insert("mail", row(vendor, kind, to, subject, template, context, now))
     if CONFIG.smtp_port:
-        transaction.on_commit(lambda: _enqueue(mail_id))
+        transaction.on_commit(lambda: enqueue(mail_id))
     return mail_id
 
 
-def _enqueue(mail_id: int) -> None:
+def row(
+    vendor: str,
+    kind: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    now: datetime | None = None,
+) -> dict[str, object]:
+    """The mail's row as stored, for ``send`` and for the fast path's own connection."""
+    ctx = {"org_name": CONFIG.org_name, "to": to, **context}
+    status = "queued" if CONFIG.smtp_port else "recorded"
+    links = dict(context.get("links", {}))  # type: ignore[call-overload]
+    fields = {"vendor": vendor, "kind": kind, "to": to, "subject": subject, "template": template}
+    return {
+        **fields,
+        "context": ctx,
+        "links": links,
+        "created_at": now or clock.now(),
+        "status": status,
+        "error": "",
+    }
+
+
+def enqueue(mail_id: int) -> None:
+    """Hand a committed mail to the sender thread (started on first use)."""
     global _started
     with _start_lock:
         if not _started:

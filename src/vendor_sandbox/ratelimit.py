@@ -1,7 +1,7 @@
 """Vendor rate limits, counted in the shared DB so they hold across worker processes.
 
 The checks take the function that counts (``bump``): the Django path counts through
-Django's connection, one commit per count; the fast path (``vendor_sandbox.fastpath``)
+Django's connection, one commit per count; the fast path (``vendor_sandbox.fast``)
 counts on its own SQLite connection inside its group commit. Both run the same SQL on
 the same table, so they share every budget, and the same checks write the same 429s.
 """

@@ -109,7 +109,7 @@ def test_a_session_flag_from_sign_in_grants_access(client):
 @pytest.mark.django_db
 def test_staff_sign_in_is_through_the_university_not_a_password(client, staff_user):
     """Passwords are for the break-glass superuser only (tests/signin/test_staff_login.py)."""
-    from tests.backoffice.conftest import STAFF_PASSWORD
+    from tests.fixtures.accounts import STAFF_PASSWORD
 
     page = client.get("/staff/login/")
     assert page.status_code == 200

@@ -211,8 +211,8 @@ def test_help_desk_remedy_ends_with_the_member_active(
     from campusconf.portal.models import Inquiry
     from campusconf.provisioning import actions, runner, vendors
     from campusconf.provisioning.reconcile import run_pass
-    from tests.fixtures.sandbox import link
-    from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
+    from tests.fixtures.sandbox import browse_against_sandbox, link
+    from vendor_sandbox.launcher import connector_settings
 
     browse_against_sandbox(settings, monkeypatch, sandbox.creds)
     zoom = make_service(
@@ -353,7 +353,7 @@ def test_a_whole_campaign_against_the_faulty_sandbox(
 
     from campusconf.provisioning import campaigns, runner, vendors
     from campusconf.provisioning.models import Campaign
-    from tests.provisioning.sandbox import connector_settings, vendor_env
+    from vendor_sandbox.launcher import connector_settings, vendor_env
 
     settings.CAMPUSCONF_ENGINE = {
         **settings.CAMPUSCONF_ENGINE,

@@ -21,9 +21,9 @@ from campusconf.provisioning import actions, runner, schedules, vendors
 from campusconf.provisioning.reconcile import run_pass
 from campusconf.services.models import Service
 from tests.fixtures.browser import shot
-from tests.fixtures.sandbox import activate_webex, html_part, text_part
-from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
+from tests.fixtures.sandbox import activate_webex, browse_against_sandbox, html_part, text_part
 from tests.signin.browser_session import sign_in_browser_as
+from vendor_sandbox.launcher import connector_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -29,8 +29,9 @@ from campusconf.connectors.scim import ScimConnector
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.recording import HttpxRecorder, Recorder, WireRecorder, sandbox_rebase
-from tests.fixtures.sandbox import SandboxServer, activate_webex, activate_zoom
+from tests.fixtures.sandbox import activate_webex, activate_zoom
 from vendor_sandbox import variants
+from vendor_sandbox.launcher import Sandbox
 
 WEBEX_LICENCE = "Meeting - Webex Enterprise Edition"
 
@@ -102,7 +103,7 @@ def scim_server() -> Iterator[tuple[str, str]]:
         process.wait(timeout=10)
 
 
-def _on_variant(server: SandboxServer, combo: dict[str, str] | None) -> Recorder:
+def _on_variant(server: Sandbox, combo: dict[str, str] | None) -> Recorder:
     """The sandbox (already reset by the ``sandbox`` fixture) set to ``combo``."""
     changed = {k: v for k, v in (combo or {}).items() if v != variants.DEFAULTS[k]}
     if changed:
@@ -110,7 +111,7 @@ def _on_variant(server: SandboxServer, combo: dict[str, str] | None) -> Recorder
     return Recorder(sandbox_rebase(server.url))
 
 
-def _webex_case(server: SandboxServer, combo: dict[str, str] | None) -> Iterator[ConnectorCase]:
+def _webex_case(server: Sandbox, combo: dict[str, str] | None) -> Iterator[ConnectorCase]:
     recorder = _on_variant(server, combo)
     transport = WireRecorder(recorder)
     webex = server.creds["webex"]
@@ -127,7 +128,7 @@ def _webex_case(server: SandboxServer, combo: dict[str, str] | None) -> Iterator
     recorder.assert_conforms()
 
 
-def _zoom_case(server: SandboxServer, combo: dict[str, str] | None) -> Iterator[ConnectorCase]:
+def _zoom_case(server: Sandbox, combo: dict[str, str] | None) -> Iterator[ConnectorCase]:
     recorder = _on_variant(server, combo)
     transport = WireRecorder(recorder)
     zoom = server.creds["zoom"]
@@ -145,7 +146,7 @@ def _zoom_case(server: SandboxServer, combo: dict[str, str] | None) -> Iterator[
 
 
 def _scim_case(
-    server: SandboxServer, combo: dict[str, str] | None, vendor: str
+    server: Sandbox, combo: dict[str, str] | None, vendor: str
 ) -> Iterator[ConnectorCase]:
     """The SCIM connector at the vendor's own SCIM API, with the vendor's profile."""
     recorder = _on_variant(server, combo)
@@ -166,13 +167,13 @@ def _scim_case(
 
 
 @pytest.fixture
-def webex_sandbox_case(sandbox: SandboxServer) -> Iterator[ConnectorCase]:
+def webex_sandbox_case(sandbox: Sandbox) -> Iterator[ConnectorCase]:
     """The Webex connector on the documented sandbox (for Webex-only tests)."""
     yield from _webex_case(sandbox, None)
 
 
 @pytest.fixture
-def zoom_sandbox_case(sandbox: SandboxServer) -> Iterator[ConnectorCase]:
+def zoom_sandbox_case(sandbox: Sandbox) -> Iterator[ConnectorCase]:
     yield from _zoom_case(sandbox, None)
 
 
@@ -201,7 +202,7 @@ def connector_case(request: pytest.FixtureRequest) -> Iterator[ConnectorCase]:
         yield ConnectorCase("scim", connector, lambda _user: None)
         connector.close()
         return
-    server: SandboxServer = request.getfixturevalue("sandbox")  # reset for each test
+    server: Sandbox = request.getfixturevalue("sandbox")  # reset for each test
     if kind.startswith("scim-"):
         yield from _scim_case(server, combo, kind.removeprefix("scim-"))
     else:

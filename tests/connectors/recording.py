@@ -1,6 +1,6 @@
 """Transports that record every exchange a connector has, for the contract checks.
 
-Webex and Zoom send over ``wire.py``; SCIM over httpx. Each recorder wraps the real
+Webex and Zoom send over ``transport.http_client``; SCIM over httpx. Each recorder wraps the real
 transport, so the connector talks to the live server exactly as it would without it,
 and keeps each request with the answer it got. ``Recorder.problems`` holds every one
 against the vendor contracts (``campusconf.connectors.contract``).
@@ -12,8 +12,8 @@ import threading
 
 import httpx
 
-from campusconf.connectors import wire
 from campusconf.connectors.contract import Exchange, Rebase, check
+from campusconf.connectors.transport import http_client
 
 
 def sandbox_rebase(sandbox_url: str) -> dict[str, str]:
@@ -53,13 +53,15 @@ class Recorder:
 
 
 class WireRecorder:
-    """A ``wire.Transport``: the real per-thread connections, each exchange recorded."""
+    """A ``http_client.Transport``: the real per-thread connections, each exchange recorded."""
 
-    def __init__(self, recorder: Recorder, timeout: wire.Timeout = wire.DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, recorder: Recorder, timeout: http_client.Timeout = http_client.DEFAULT_TIMEOUT
+    ) -> None:
         self.recorder = recorder
-        self._real = wire.PerThreadConnections(timeout)
+        self._real = http_client.PerThreadConnections(timeout)
 
-    def __call__(self, request: wire.Request) -> wire.Response:
+    def __call__(self, request: http_client.Request) -> http_client.Response:
         response = self._real(request)  # a transport error is no answer: nothing to check
         self.recorder.add(
             Exchange(

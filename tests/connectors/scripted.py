@@ -2,8 +2,8 @@
 
 The answers are written from the wire formats in docs/vendors.md; they let the
 classifier tests cover faults a live server will not produce on demand. A
-`Script` is a `wire.Transport`: the connector hands it each request it would
-have sent, and it answers (or raises a `wire.TransportError`) from the script.
+`Script` is a `http_client.Transport`: the connector hands it each request it would
+have sent, and it answers (or raises a `http_client.TransportError`) from the script.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from campusconf.connectors.wire import Request, Response
+from campusconf.connectors.transport.http_client import Request, Response
 
 Answer = Response | Exception
 

@@ -18,6 +18,7 @@ from campusconf.connectors import (
     UserState,
     VendorUser,
 )
+from campusconf.connectors.base import BatchRead
 from tests.connectors.conftest import ConnectorCase
 
 
@@ -122,6 +123,31 @@ def test_listing_pages_through_every_user(connector_case: ConnectorCase):
     assert not any(u.licensed for u in unlicensed)
 
 
+def test_webex_reads_many_people_by_id_as_it_reads_one(webex_sandbox_case: ConnectorCase):
+    """``GET /people?id=a,b,c`` (base.BatchRead, docs/vendors.md W-i): the people found, the
+    same as read one by one; an id not found is left out."""
+    connector_case = webex_sandbox_case
+    connector = connector_case.connector
+    assert isinstance(connector, BatchRead) and connector.max_batch == 85
+    ids = []
+    for licensed in (True, False):
+        created = connector.create_user(_spec(connector_case, licensed=licensed))
+        assert isinstance(created, Created) and created.user.vendor_id
+        ids.append(created.user.vendor_id)
+    gone = connector.create_user(_spec(connector_case))
+    assert isinstance(gone, Created) and gone.user.vendor_id
+    assert isinstance(connector.delete(gone.user.vendor_id), Ok)
+
+    found = connector.get_users([*ids, gone.user.vendor_id])
+    assert isinstance(found, dict), found
+    assert sorted(found) == sorted(ids)  # the deleted one is left out: not found
+    for vendor_id in ids:
+        one = _fetch(connector_case, vendor_id)
+        many = found[vendor_id]
+        assert (many.email, many.state, many.licensed) == (one.email, one.state, one.licensed)
+    assert found[ids[0]].licensed and not found[ids[1]].licensed
+
+
 def test_reinvite_follows_the_declared_capabilities(connector_case: ConnectorCase):
     connector = connector_case.connector
     created = connector.create_user(_spec(connector_case))
@@ -224,12 +250,12 @@ def test_webex_reactivate_survives_a_put_that_failed_half_way(
     case.activate(created.user)
     assert isinstance(connector.deactivate(vendor_id), Ok)
 
-    sandbox.admin("PUT", "faults", json={"webex_put_partial_rate": 1.0}).raise_for_status()
+    sandbox.admin_response("PUT", "faults", json={"webex_put_partial_rate": 1.0}).raise_for_status()
     # The PUT and the connector's one attempt to put the person back both fail half-way.
     assert isinstance(connector.reactivate(vendor_id), UnknownOutcome)
     half = _fetch(case, vendor_id)
     assert half.state is UserState.ACTIVE and not half.licensed  # what the fault left
-    sandbox.admin("DELETE", "faults").raise_for_status()
+    sandbox.admin_response("DELETE", "faults").raise_for_status()
 
     # The engine's retry: sign-in is on already, and the licence is given back.
     back = _user(connector.reactivate(vendor_id))

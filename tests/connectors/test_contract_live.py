@@ -19,24 +19,26 @@ from typing import Any
 import httpx
 import pytest
 
-from campusconf.connectors import Ok, UserSpec, wire
+from campusconf.connectors import Ok, UserSpec
 from campusconf.connectors.contract import check_webhook
+from campusconf.connectors.transport import http_client
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.conftest import WEBEX_LICENCE, variant_combinations, variant_id
 from tests.connectors.recording import HttpxRecorder, Recorder, WireRecorder, sandbox_rebase
-from tests.fixtures.sandbox import SandboxServer, activate_zoom, unique_email
+from tests.fixtures.sandbox import activate_zoom, unique_email
 from vendor_sandbox import variants
+from vendor_sandbox.launcher import Sandbox
 
 
-def on_variant(server: SandboxServer, combo: dict[str, str]) -> Recorder:
+def on_variant(server: Sandbox, combo: dict[str, str]) -> Recorder:
     changed = {k: v for k, v in combo.items() if v != variants.DEFAULTS[k]}
     if changed:
         server.set_variants(**changed)
     return Recorder(sandbox_rebase(server.url))
 
 
-def zoom_connector(server: SandboxServer, transport: wire.Transport) -> ZoomConnector:
+def zoom_connector(server: Sandbox, transport: http_client.Transport) -> ZoomConnector:
     zoom = server.creds["zoom"]
     return ZoomConnector(
         ZoomCredentials(zoom["account_id"], zoom["client_id"], zoom["client_secret"]),
@@ -50,7 +52,7 @@ def zoom_connector(server: SandboxServer, transport: wire.Transport) -> ZoomConn
     "combo", [pytest.param(c, id=variant_id(c)) for c in variant_combinations("webex")]
 )
 def test_webex_activation_job_and_errors_keep_the_contract(
-    sandbox: SandboxServer, combo: dict[str, str]
+    sandbox: Sandbox, combo: dict[str, str]
 ) -> None:
     recorder = on_variant(sandbox, combo)
     webex = sandbox.creds["webex"]
@@ -80,7 +82,7 @@ def test_webex_activation_job_and_errors_keep_the_contract(
     "combo", [pytest.param(c, id=variant_id(c)) for c in variant_combinations("zoom")]
 )
 def test_zoom_address_check_summary_and_errors_keep_the_contract(
-    sandbox: SandboxServer, combo: dict[str, str]
+    sandbox: Sandbox, combo: dict[str, str]
 ) -> None:
     recorder = on_variant(sandbox, combo)
     transport = WireRecorder(recorder)
@@ -126,21 +128,21 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver(sandbox: SandboxServer) -> Iterator[type[_Receiver]]:
+def receiver(sandbox: Sandbox) -> Iterator[type[_Receiver]]:
     handler = type("Receiver", (_Receiver,), {"received": [], "arrived": threading.Condition()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/zoom/events"
-    sandbox.admin("PUT", "webhook", json={"url": url}).raise_for_status()
+    sandbox.admin_response("PUT", "webhook", json={"url": url}).raise_for_status()
     yield handler
-    sandbox.admin("PUT", "webhook", json={"url": ""}).raise_for_status()
+    sandbox.admin_response("PUT", "webhook", json={"url": ""}).raise_for_status()
     server.shutdown()
     server.server_close()
 
 
 def test_the_zoom_webhooks_the_sandbox_sends_keep_the_contract(
-    sandbox: SandboxServer, receiver: type[_Receiver]
+    sandbox: Sandbox, receiver: type[_Receiver]
 ) -> None:
     """Z-g: the sandbox's deliveries, as Zoom's contract describes them."""
     transport = WireRecorder(Recorder(sandbox_rebase(sandbox.url)))
@@ -170,19 +172,19 @@ class _Tampering:
     def __init__(self, inner: WireRecorder) -> None:
         self.inner = inner
 
-    def __call__(self, request: wire.Request) -> wire.Response:
+    def __call__(self, request: http_client.Request) -> http_client.Response:
         answer = self.inner(request)
         if request.method == "GET" and "/people/" in request.url and answer.status_code == 200:
             body = json.loads(answer.content)
             body["invitePending"] = "maybe"
-            answer = wire.Response(200, answer.headers, json.dumps(body).encode())
+            answer = http_client.Response(200, answer.headers, json.dumps(body).encode())
             # The recorder saw the sandbox's answer: record the changed one instead.
             seen = self.inner.recorder.exchanges
             seen[-1] = replace(seen[-1], response_body=answer.content)
         return answer
 
 
-def test_a_sandbox_answer_outside_the_contract_fails_the_check(sandbox: SandboxServer) -> None:
+def test_a_sandbox_answer_outside_the_contract_fails_the_check(sandbox: Sandbox) -> None:
     recorder = Recorder(sandbox_rebase(sandbox.url))
     inner = WireRecorder(recorder)
     webex = sandbox.creds["webex"]

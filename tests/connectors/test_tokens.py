@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from campusconf.connectors import AuthProblem, NotAuthorised, Ok, UserSpec
 from campusconf.connectors.tokens import MemoryTokenStore, Token
+from campusconf.connectors.transport.http_client import Request, Response
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
-from campusconf.connectors.wire import Request, Response
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.scripted import reply
 

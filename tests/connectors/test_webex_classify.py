@@ -22,9 +22,9 @@ from campusconf.connectors import (
     UserSpec,
     UserState,
     VendorUser,
-    wire,
 )
 from campusconf.connectors.tokens import MemoryTokenStore
+from campusconf.connectors.transport import http_client
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from tests.connectors.scripted import Script, reply
 
@@ -134,7 +134,7 @@ def test_429_and_423_carry_retry_after(status):
 
 
 def test_time_out_on_a_write_is_unknown():
-    script = Script().on("POST", "/v1/people", wire.ReadTimeout("slow"))
+    script = Script().on("POST", "/v1/people", http_client.ReadTimeout("slow"))
     assert isinstance(webex(script).create_user(SPEC), UnknownOutcome)
 
 
@@ -334,7 +334,7 @@ def test_a_failed_put_that_took_effect_is_ok():
             reply(200, disabled),
             reply(200, {**disabled, "loginEnabled": True}),
         )
-        .on("PUT", "/v1/people/P1", wire.ReadTimeout("lost"))
+        .on("PUT", "/v1/people/P1", http_client.ReadTimeout("lost"))
     )
     outcome = webex(script).reactivate("P1")
     assert isinstance(outcome, Ok) and outcome.user is not None

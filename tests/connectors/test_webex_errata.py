@@ -155,3 +155,28 @@ def test_a_create_sends_no_calling_data_and_a_400_is_still_looked_up():
     assert isinstance(outcome, UnknownOutcome)
     sent = script.calls[-1]
     assert "callingData" not in sent.params and "callingData" not in json.loads(sent.content)
+
+
+def test_a_read_by_id_list_without_licences_leaves_the_licence_unknown():
+    # W-i: Cisco's "List People" says GET /people?id= leaves out "administrative fields
+    # like licenses, roles". Then the licence is unknown (partial), never "unlicensed".
+    bare = person(pid="P2", invitePending="false", loginEnabled="true")
+    del bare["licenses"]
+    body = {"items": [person(), bare], "notFoundIds": ["P3"]}
+    script = Script().on("GET", "/v1/people", reply(200, body))
+    found = webex(script).get_users(["P1", "P2", "P3"])
+    assert isinstance(found, dict) and sorted(found) == ["P1", "P2"]
+    p1, p2 = found["P1"], found["P2"]
+    assert (p1.state, p1.licensed, p1.partial) == (UserState.PENDING, True, False)
+    assert (p2.state, p2.partial) == (UserState.ACTIVE, True)
+    assert script.calls[-1].params["id"] == "P1,P2,P3"
+
+
+def test_a_read_by_id_list_without_the_invitation_flags_is_refused():
+    # W-i: should such a list leave out invitePending/loginEnabled too, it cannot tell
+    # pending from active: Rejected, and the watch reads one person at a time.
+    record = person()
+    del record["invitePending"]
+    script = Script().on("GET", "/v1/people", reply(200, {"items": [record]}))
+    outcome = webex(script).get_users(["P1"])
+    assert isinstance(outcome, Rejected) and "invitePending" in outcome.reason

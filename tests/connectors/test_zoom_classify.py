@@ -25,8 +25,8 @@ from campusconf.connectors import (
     UserSpec,
     UserState,
     VendorUser,
-    wire,
 )
+from campusconf.connectors.transport import http_client
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 from tests.connectors.scripted import Script, reply
 
@@ -181,7 +181,11 @@ def test_5xx_is_transient_on_reads_and_unknown_on_create():
 
 @pytest.mark.parametrize(
     "error",
-    [wire.ReadTimeout("slow"), wire.ReadError("reset"), wire.RemoteProtocolError("closed")],
+    [
+        http_client.ReadTimeout("slow"),
+        http_client.ReadError("reset"),
+        http_client.RemoteProtocolError("closed"),
+    ],
 )
 def test_a_write_without_answer_is_unknown_and_a_read_transient(error):
     script = Script().on("POST", "/v2/users", error).on("GET", "/v2/users/u1", error)
@@ -191,7 +195,7 @@ def test_a_write_without_answer_is_unknown_and_a_read_transient(error):
 
 
 def test_a_refused_connection_is_transient_even_for_a_write():
-    script = Script().on("POST", "/v2/users", wire.ConnectError("refused"))
+    script = Script().on("POST", "/v2/users", http_client.ConnectError("refused"))
     assert isinstance(zoom(script).create_user(SPEC), TransientFailure)
 
 
@@ -436,7 +440,7 @@ def test_every_login_type_is_read_and_none_fails_the_user(types, names):
     assert outcome.user.login_types == names and not outcome.user.partial
 
 
-def _zoom_user(status: str, user_type: int) -> wire.Response:
+def _zoom_user(status: str, user_type: int) -> http_client.Response:
     record = {"id": "u1", "email": SPEC.email, "status": status, "type": user_type}
     return reply(200, record, TRACK)
 

@@ -108,6 +108,10 @@ def test_an_upgrade_keeps_every_row_and_the_new_columns_get_their_values():
         "invited",
     ]
     assert Member.objects.count() == 3 and AccountEvent.objects.count() == 3
+    # Members from before the Japanese affiliation show the English one (members.0002).
+    assert set(Member.objects.values_list("affiliation", "affiliation_ja")) == {
+        ("Faculty of Science", "")
+    }
     assert Account.objects.get(state="invited").vendor_user_id == "zoom-1"
     assert Job.objects.get().kind == "create"
     # The release gave SCIM clients rights; an existing client keeps what it could do.

@@ -5,6 +5,8 @@ from campusconf.directory.tokens import create_scim_client
 SCIM_JSON = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# Ours, for the affiliation's Japanese name (docs/directory.md).
+CAMPUSCONF = "urn:ietf:params:scim:schemas:extension:campusconf:2.0:User"
 
 
 @pytest.fixture

@@ -56,6 +56,39 @@ def test_a_clean_roster_is_imported_and_a_second_run_writes_nothing():
     assert again.ok and again.writes == 0 and again.unchanged == 2
 
 
+def test_the_japanese_affiliation_is_imported_and_changed_and_an_old_roster_still_imports():
+    header = HEADER.replace(",affiliation,", ",affiliation,affiliation_ja,")
+
+    def with_ja(n: int, affiliation_ja: str) -> str:
+        cells = row(n).split(",")
+        cells.insert(HEADER.split(",").index("affiliation") + 1, affiliation_ja)
+        return ",".join(cells)
+
+    report = import_roster(io.StringIO(f"{header}\n{with_ja(1, '文学部')}\n{with_ja(2, '')}\n"))
+    assert report.ok and report.created == 2
+    names = dict(Member.objects.values_list("common_id", "affiliation_ja"))
+    assert names == {"1000000001": "文学部", "1000000002": ""}
+    # A Japanese name that changes is a change like any other.
+    again = import_roster(io.StringIO(f"{header}\n{with_ja(1, '文学研究科')}\n{with_ja(2, '')}\n"))
+    assert again.ok and again.updated == 1 and again.unchanged == 1
+    assert Member.objects.get(common_id="1000000001").affiliation_ja == "文学研究科"
+    # A file from before the column: it imports; the missing column is an empty cell.
+    old = import_roster(roster(row(3)))
+    assert old.ok and old.created == 1
+    assert Member.objects.get(common_id="1000000003").affiliation_ja == ""
+
+
+def test_a_japanese_affiliation_without_the_english_one_is_refused():
+    header = HEADER.replace(",affiliation,", ",affiliation,affiliation_ja,")
+    line = row(1, affiliation="").replace(",,student,", ",,理学部,student,", 1)
+    report = import_roster(io.StringIO(f"{header}\n{line}\n"))
+    assert not report.applied
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (2, "affiliation_ja", "affiliation_ja_alone")
+    ]
+    assert Member.objects.count() == 0
+
+
 def test_every_bad_row_is_reported_with_its_line_and_field_and_nothing_is_written():
     text = roster(
         row(1),

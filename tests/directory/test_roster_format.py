@@ -58,6 +58,7 @@ def test_a_clean_row_becomes_this_member():
         {
             **GOOD,
             "family_name_latin": "  Yamada ",
+            "affiliation_ja": " 文学部 ",
             "roles": "staff, faculty;staff",
             "aliases": "h.yamada@example.ac.jp; hy@example.ac.jp",
             "preferred_language": "EN",
@@ -74,6 +75,7 @@ def test_a_clean_row_becomes_this_member():
         family_name_latin="Yamada",
         given_name_latin="Hanako",
         affiliation="Faculty of Letters",
+        affiliation_ja="文学部",
         roles="faculty staff",
         university_account_created_on=datetime.date(2021, 4, 1),
         preferred_language="en",
@@ -91,12 +93,31 @@ def test_a_clean_row_becomes_this_member():
         "family_name_latin": "Yamada",
         "given_name_latin": "Hanako",
         "affiliation": "Faculty of Letters",
+        "affiliation_ja": "文学部",
         "roles": "faculty staff",
         "status": "left",
         "left_on": datetime.date(2026, 3, 31),
         "university_account_created_on": datetime.date(2021, 4, 1),
         "preferred_language": "en",
     }
+
+
+def test_a_roster_without_the_japanese_affiliation_column_still_reads():
+    """Files made before the column existed: HEADER has no affiliation_ja."""
+    assert "affiliation_ja" not in HEADER
+    rows = list(read_rows([HEADER, ",".join(GOOD[name] for name in HEADER.split(","))]))
+    assert rows[0] == (None, [])
+    row, errors = rows[1]
+    assert errors == []
+    assert (row.affiliation, row.affiliation_ja) == ("Faculty of Letters", "")
+
+
+def test_the_japanese_affiliation_column_is_read():
+    header = HEADER.replace(",affiliation,", ",affiliation,affiliation_ja,")
+    cells = {**GOOD, "affiliation_ja": "文学部"}
+    row, errors = list(read_rows([header, ",".join(cells[n] for n in header.split(","))]))[1]
+    assert errors == []
+    assert (row.affiliation, row.affiliation_ja) == ("Faculty of Letters", "文学部")
 
 
 def test_blank_status_and_language_mean_active_and_japanese():
@@ -131,6 +152,20 @@ ROW_ERRORS = [
     ({"given_name_latin": ""}, [("given_name_latin", "required", "This field is required.")]),
     ({"family_name_ja": "山" * 101}, [("family_name_ja", "too_long", "At most 100 characters.")]),
     ({"affiliation": "a" * 201}, [("affiliation", "too_long", "At most 200 characters.")]),
+    (
+        {"affiliation_ja": "理" * 201},
+        [("affiliation_ja", "too_long", "At most 200 characters.")],
+    ),
+    (
+        {"affiliation": "", "affiliation_ja": "理学部"},
+        [
+            (
+                "affiliation_ja",
+                "affiliation_ja_alone",
+                "A Japanese affiliation needs the English one in the affiliation column.",
+            )
+        ],
+    ),
     ({"roles": " ; "}, [("roles", "required", "A member needs at least one role.")]),
     (
         {"roles": "student dean alumni"},

@@ -10,7 +10,7 @@ from django.utils import timezone
 from campusconf.directory.models import ScimClient, ScimUser
 from campusconf.directory.tokens import revoke_scim_client
 from campusconf.members.models import Member
-from tests.directory.conftest import ENTERPRISE, user_payload
+from tests.directory.conftest import CAMPUSCONF, ENTERPRISE, USER_SCHEMA, user_payload
 
 pytestmark = pytest.mark.django_db
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -157,6 +157,40 @@ def test_patch_with_a_value_filter_path_and_without_a_path(scim):
     assert (member.family_name_latin, member.affiliation) == ("Suzuki", "Faculty of Law")
 
 
+def test_the_affiliations_japanese_name_comes_from_our_extension(scim):
+    user = create(
+        scim,
+        schemas=[USER_SCHEMA, ENTERPRISE, CAMPUSCONF],
+        **{CAMPUSCONF: {"departmentJa": "理学部"}},
+    )
+    member = Member.objects.get(common_id="1234567890")
+    assert (member.affiliation, member.affiliation_ja) == ("Faculty of Science", "理学部")
+    # The client reads back what it wrote.
+    assert scim("get", f"/Users/{user['id']}").json()[CAMPUSCONF] == {"departmentJa": "理学部"}
+    ops = patch(
+        {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Faculty of Law"},
+        {"op": "replace", "path": f"{CAMPUSCONF}:departmentJa", "value": "法学部"},
+    )
+    response = scim("patch", f"/Users/{user['id']}", ops)
+    assert response.status_code in (200, 204), response.content
+    member.refresh_from_db()
+    assert (member.affiliation, member.affiliation_ja) == ("Faculty of Law", "法学部")
+    removal = patch({"op": "remove", "path": f"{CAMPUSCONF}:departmentJa"})
+    assert scim("patch", f"/Users/{user['id']}", removal).status_code in (200, 204)
+    member.refresh_from_db()
+    assert (member.affiliation, member.affiliation_ja) == ("Faculty of Law", "")
+
+
+def test_a_user_added_to_with_the_extension_by_patch_gets_the_japanese_name(scim):
+    """Entra ID adds an attribute to an existing user with a PATCH "add" and a path."""
+    user = create(scim)
+    assert Member.objects.get().affiliation_ja == ""
+    ops = patch({"op": "add", "path": f"{CAMPUSCONF}:departmentJa", "value": "理学部"})
+    response = scim("patch", f"/Users/{user['id']}", ops)
+    assert response.status_code in (200, 204), response.content
+    assert Member.objects.get().affiliation_ja == "理学部"
+
+
 def test_put_replaces_and_delete_marks_the_member_left(scim):
     user = create(scim)
     replacement = user_payload(name={"familyName": "Sato", "givenName": "Hanako"})
@@ -245,8 +279,11 @@ def test_discovery_endpoints(scim):
     assert config["filter"]["supported"] and config["sort"]["supported"]
     types = {t["name"] for t in scim("get", "/ResourceTypes").json()["Resources"]}
     assert types == {"User", "Group"}
-    schemas = {s["id"] for s in scim("get", "/Schemas").json()["Resources"]}
+    user_type = scim("get", "/ResourceTypes/User").json()
+    assert {e["schema"] for e in user_type["schemaExtensions"]} == {ENTERPRISE, CAMPUSCONF}
+    schemas = {s["id"]: s for s in scim("get", "/Schemas").json()["Resources"]}
     assert ENTERPRISE in schemas
+    assert [a["name"] for a in schemas[CAMPUSCONF]["attributes"]] == ["departmentJa"]
 
 
 def test_scim_token_command_prints_the_token_alone_on_its_last_line(client):

@@ -6,49 +6,17 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.utils import timezone
 
-from campusconf.accounts.lifecycle import open_account, transition
+from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
-
-# How the engine reaches each state from "requested" (machine causes only).
-PATHS: dict[State, list[State]] = {
-    State.REQUESTED: [],
-    State.INVITED: [State.INVITED],
-    State.CONVERSION_PENDING: [State.CONVERSION_PENDING],
-    State.HELD_ELSEWHERE: [State.HELD_ELSEWHERE],
-    State.INVITATION_EXPIRED: [State.INVITED, State.INVITATION_EXPIRED],
-    State.ACTIVE: [State.INVITED, State.ACTIVE],
-    State.UNLICENSED: [State.INVITED, State.UNLICENSED],
-    State.FAILED: [State.FAILED],
-    State.SUSPENDED: [State.INVITED, State.ACTIVE, State.SUSPENDED],
-    State.REMOVED: [State.REMOVED],
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def database_before_any_browser(django_db_setup):
     """Create the test database before a session-scoped browser starts its event loop,
     whichever test happens to run first."""
-
-
-@pytest.fixture
-def account_in():
-    """``account_in(member, service, State.X, **facts)``: an account walked to that state."""
-
-    def make(member, service, state: State, **facts) -> Account:
-        account = open_account(member, service, cause=Cause.MEMBER)
-        for target in PATHS[state]:
-            cause = Cause.STAFF if target == State.SUSPENDED else Cause.ENGINE
-            transition(account, target, cause=cause)
-        if facts:
-            Account.objects.filter(pk=account.pk).update(**facts)
-            account.refresh_from_db()
-        return account
-
-    return make
 
 
 @pytest.fixture
@@ -64,11 +32,6 @@ def zoom_google_reported(account_in, make_service):
         return account
 
     return make
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from campusconf.accounts.states import State
 from campusconf.provisioning import runner, schedules, vendors
 from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.browser import shot
-from tests.fixtures.sandbox import link
+from tests.fixtures.sandbox import browse_against_sandbox, link
 from tests.portal.help_images import help_shot, mail_shot
 from tests.portal.screens import shot_both
-from tests.provisioning.sandbox import browse_against_sandbox, connector_settings
+from vendor_sandbox.launcher import connector_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

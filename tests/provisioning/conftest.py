@@ -5,8 +5,7 @@ from typing import Any
 import pytest
 
 from campusconf.provisioning import vendors
-
-from .sandbox import Sandbox, connector_settings, running_sandbox, vendor_env
+from vendor_sandbox.launcher import Sandbox, connector_settings, running_sandbox, vendor_env
 
 
 @pytest.fixture(scope="session")

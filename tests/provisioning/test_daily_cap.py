@@ -23,8 +23,7 @@ from campusconf.accounts.states import State
 from campusconf.portal.next_step import next_step
 from campusconf.provisioning import actions, campaign_progress, ratelimit, runner, vendors
 from campusconf.provisioning.models import Campaign, Job
-
-from .sandbox import Sandbox, connector_settings, running_sandbox, vendor_env
+from vendor_sandbox.launcher import Sandbox, connector_settings, running_sandbox, vendor_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CAP = 2

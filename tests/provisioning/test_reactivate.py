@@ -10,8 +10,7 @@ from campusconf.accounts.states import Cause, State
 from campusconf.provisioning import actions, runner
 from campusconf.provisioning.models import Job
 from tests.fixtures.sandbox import activate_webex, activate_zoom
-
-from .sandbox import Sandbox
+from vendor_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .sandbox import Sandbox, free_port
+from vendor_sandbox.launcher import Sandbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "campusconf.cli"]

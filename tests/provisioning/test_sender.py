@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 
 from campusconf.connectors.base import Exchange
-from campusconf.connectors.wire import PerThreadConnections, Response, Timeout
-from campusconf.connectors.wire_mux import Multiplexer
+from campusconf.connectors.transport.http_client import PerThreadConnections, Response, Timeout
+from campusconf.connectors.transport.mux import Multiplexer
 from campusconf.provisioning.lease import Lease, LeaseDoubtful
 from campusconf.provisioning.sender import Sender
-from tests.connectors.test_wire_mux import RawServer, post
+from tests.connectors.test_transport_mux import RawServer, post
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
 from campusconf.provisioning import actions, runner, service_access, vendors
 from campusconf.provisioning.models import Job, ServiceProblem, VendorToken
-
-from .sandbox import Sandbox
+from vendor_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WEBEX_SCOPES = ["spark-admin:people_read", "spark-admin:people_write", "spark-admin:licenses_read"]

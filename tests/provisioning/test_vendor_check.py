@@ -18,8 +18,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campusconf.provisioning import vendors
-
-from .sandbox import Sandbox, free_port
+from vendor_sandbox.launcher import Sandbox, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

@@ -76,19 +76,34 @@ def test_a_member_looking_brings_the_check_forward_once_per_interval(
 
 
 def test_checks_stay_within_the_read_allowance(
-    make_member: Any, webex_service: Any, settings: Any
+    make_member: Any, zoom_service: Any, settings: Any
 ) -> None:
-    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "WATCH_READ_SHARE": 0.01}
-    assert watch.reads_per_minute(webex_service) == 3  # 1 % of 300 a minute
-    accounts = [invited(make_member, webex_service) for _ in range(5)]
+    settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "WATCH_READ_SHARE": 0.001}
+    assert watch.reads_per_minute(zoom_service) == 1  # 0.1 % of 1,800 "light" a minute
+    accounts = [invited(make_member, zoom_service) for _ in range(3)]
     Job.objects.all().delete()
-    later = timezone.now() + datetime.timedelta(seconds=200)
-    ticks = [later + datetime.timedelta(seconds=5 * n) for n in range(24)]  # two minutes
-    first = sum(watch.run(now=t) for t in ticks[:12])
-    assert first == 3  # five due, three reads in any minute of runs
-    assert sum(watch.run(now=t) for t in ticks[12:]) == 2
-    assert Job.objects.filter(kind=Job.Kind.OBSERVE).count() == 5
+    later = timezone.now() + datetime.timedelta(seconds=700)  # Zoom's first check: 600 s
+    ticks = [later + datetime.timedelta(seconds=5 * n) for n in range(36)]  # three minutes
+    assert [sum(watch.run(now=t) for t in ticks[m * 12 : m * 12 + 12]) for m in range(3)] == [
+        1,
+        1,
+        1,
+    ]  # one read a minute, one wait each: Zoom reads users one at a time
+    assert Job.objects.filter(kind=Job.Kind.OBSERVE).count() == 3
     assert {j.account_id for j in Job.objects.all()} == {a.pk for a in accounts}
+
+
+def test_the_back_off_stops_at_the_ceiling_of_reads_of_many() -> None:
+    day = 24 * 3600
+    # 1,000 waits, 85 a read, 15 reads a minute: 12 reads, 48 s; twice that is 96 s.
+    assert watch.ceiling(1000, 85, 15) == 96
+    assert watch.ceiling(10_000, 85, 15) == 944  # 118 reads
+    assert watch.ceiling(10_000, 1, 15) is None  # one at a time: the back-off as before
+    assert watch.interval(3 * day, webhooks=False, ceiling=96) == 180  # never below the first
+    assert watch.interval(3 * day, webhooks=False, ceiling=944) == 944  # 1,440 without it
+    assert watch.interval(20 * day, webhooks=False, ceiling=944) == 944  # still watched
+    assert watch.interval(0, webhooks=False, ceiling=944) == 180
+    assert watch.interval(20 * day, webhooks=False, ceiling=1800) is None  # the pass's turn
 
 
 def test_a_resend_ends_the_wait_and_the_new_invitation_begins_another(

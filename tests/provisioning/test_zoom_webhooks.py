@@ -25,9 +25,9 @@ from campusconf.provisioning import runner, schedules, webhook_events
 from campusconf.provisioning.models import Job, WebhookEvent
 from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.sandbox import _post_form
-from tests.provisioning.sandbox import free_port
+from vendor_sandbox.launcher import free_port
 
-from .test_s12_detection import invited, latest_link
+from .test_zoom_google_sign_in import invited, latest_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TRANSACTION_CONTROL = re.compile(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b")

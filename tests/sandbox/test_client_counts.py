@@ -8,25 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.sandbox import start_sandbox
-
-
-def _other(server) -> dict[str, int]:
-    time.sleep(1.1)  # each sandbox process flushes its counts every 0.5 s
-    return dict(server.admin("GET", "counters").json()["other"])
+from vendor_sandbox.launcher import running_sandbox
 
 
 @pytest.mark.parametrize("on", [True, False])
 def test_requests_are_counted_by_client_address_only_when_asked(tmp_path: Path, on: bool) -> None:
-    env = {"SANDBOX_COUNT_CLIENTS": "1" if on else "0", "SANDBOX_WORKERS": "1"}
-    with start_sandbox(tmp_path, env=env) as server, server.zoom() as zoom:
-        created = zoom.post(
-            "/users",
-            json={"action": "create", "user_info": {"email": "a@example.ac.jp", "type": 1}},
-        )
-        assert created.status_code == 201, created.text
-        assert zoom.get("/users/nobody@example.ac.jp").status_code == 404
-        other = _other(server)
+    settings = {"SANDBOX_COUNT_CLIENTS": "1" if on else "0", "SANDBOX_WORKERS": "1"}
+    with running_sandbox(tmp_path, SANDBOX_LIMITS="0", **settings) as sandbox:
+        with sandbox.zoom() as zoom:
+            created = zoom.post(
+                "/users",
+                json={"action": "create", "user_info": {"email": "a@example.ac.jp", "type": 1}},
+            )
+            assert created.status_code == 201, created.text
+            assert zoom.get("/users/nobody@example.ac.jp").status_code == 404
+        time.sleep(1.1)  # each sandbox process flushes its counts every 0.5 s
+        other = sandbox.counters()["other"]
     clients = {k: n for k, n in other.items() if k.startswith("client ")}
     if not on:
         assert clients == {}

@@ -11,18 +11,19 @@ import pytest
 
 from campusconf.connectors import ListingFailed
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
-from tests.fixtures.sandbox import SandboxServer, start_sandbox, unique_email
+from tests.fixtures.sandbox import start_sandbox, unique_email
+from vendor_sandbox.launcher import Sandbox
 
 MEETING = "Meeting - Webex Enterprise Edition"
 
 
-def _create_zoom(server: SandboxServer, email: str):
+def _create_zoom(server: Sandbox, email: str):
     with server.zoom() as z:
         info = {"email": email, "type": 2, "first_name": "Taro", "last_name": "Yamada"}
         return z.post("/users", json={"action": "create", "user_info": info})
 
 
-def test_a_paid_zoom_account_elsewhere_is_refused_as_documented(sandbox: SandboxServer) -> None:
+def test_a_paid_zoom_account_elsewhere_is_refused_as_documented(sandbox: Sandbox) -> None:
     email = unique_email("paid")
     sandbox.seed_personal("zoom", email, paid=True)
     resp = _create_zoom(sandbox, email)
@@ -32,7 +33,7 @@ def test_a_paid_zoom_account_elsewhere_is_refused_as_documented(sandbox: Sandbox
     assert sandbox.mails(email) == []  # no invitation, no join request
 
 
-def test_a_paid_zoom_account_elsewhere_answers_1009_when_switched(sandbox: SandboxServer) -> None:
+def test_a_paid_zoom_account_elsewhere_answers_1009_when_switched(sandbox: Sandbox) -> None:
     sandbox.set_variants(zoom_account_elsewhere="code_1009")
     email = unique_email("paid")
     sandbox.seed_personal("zoom", email, paid=True)
@@ -42,21 +43,23 @@ def test_a_paid_zoom_account_elsewhere_answers_1009_when_switched(sandbox: Sandb
 
 
 def test_a_free_zoom_account_gets_the_join_request_and_a_released_one_an_invitation(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     free, released = unique_email("free"), unique_email("released")
     sandbox.seed_personal("zoom", free)
     sandbox.seed_personal("zoom", released, paid=True)
-    sandbox.admin("DELETE", "personal-accounts", params={"vendor": "zoom", "email": released})
+    sandbox.admin_response(
+        "DELETE", "personal-accounts", params={"vendor": "zoom", "email": released}
+    )
     assert _create_zoom(sandbox, free).status_code == 201
     assert _create_zoom(sandbox, released).status_code == 201
     assert [m["kind"] for m in sandbox.mails(free)] == ["zoom_join"]
     assert [m["kind"] for m in sandbox.mails(released)] == ["zoom_activate"]
 
 
-def test_webex_adds_a_free_account_only_on_a_verified_domain(sandbox: SandboxServer) -> None:
+def test_webex_adds_a_free_account_only_on_a_verified_domain(sandbox: Sandbox) -> None:
     claimed, refused = "claimed@verified.example.jp", "refused@free.example.com"
-    answer = sandbox.admin(
+    answer = sandbox.admin_response(
         "PUT", "webex-domains", json={"verified_domains": ["verified.example.jp"]}
     )
     assert answer.json() == {"verified_domains": ["verified.example.jp"]}
@@ -70,11 +73,11 @@ def test_webex_adds_a_free_account_only_on_a_verified_domain(sandbox: SandboxSer
     assert no.status_code == 409 and no.json()["trackingId"].startswith("ROUTER_")
     assert sandbox.mails(refused) == []
     sandbox.reset()
-    assert sandbox.admin("GET", "webex-domains").json() == {"verified_domains": ["*"]}
+    assert sandbox.admin_response("GET", "webex-domains").json() == {"verified_domains": ["*"]}
 
 
 def test_webex_admin_flags_are_strings_by_default_and_booleans_when_switched(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     with sandbox.webex() as w:
         made = w.post("/people", json={"emails": [unique_email("wa")], "displayName": "A"})
@@ -91,13 +94,13 @@ def test_webex_admin_flags_are_strings_by_default_and_booleans_when_switched(
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     env = {"SANDBOX_WEBEX_PAGE_MAX": "2", "SANDBOX_WEBEX_LICENCE_UNITS": "1"}
     with start_sandbox(Path(tmp_path_factory.mktemp("small")), env=env) as server:
         yield server
 
 
-def test_a_max_above_the_limit_is_clamped_not_refused(small: SandboxServer) -> None:
+def test_a_max_above_the_limit_is_clamped_not_refused(small: Sandbox) -> None:
     small.reset()
     with small.webex() as w:
         for i in range(3):
@@ -120,7 +123,7 @@ def test_a_max_above_the_limit_is_clamped_not_refused(small: SandboxServer) -> N
     assert emails == [f"clamp{i}@example.ac.jp" for i in range(3)]
 
 
-def test_a_licence_patch_that_can_do_only_part_answers_206(small: SandboxServer) -> None:
+def test_a_licence_patch_that_can_do_only_part_answers_206(small: Sandbox) -> None:
     small.reset()
     licences = small.creds["webex"]["licenses"]
     meeting, messaging = licences[MEETING], licences["Messaging"]

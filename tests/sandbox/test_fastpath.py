@@ -1,7 +1,7 @@
 """The lean create path answers exactly as the Django path does.
 
 With limits off and no fault on, ``POST /zoom/v2/users`` and ``POST /webex/v1/people``
-are served by ``vendor_sandbox.fastpath``; a fault that never fires (1 ms of latency)
+are served by ``vendor_sandbox.fast``; a fault that never fires (1 ms of latency)
 sends the same request through Django. Both must give the same status, headers, body
 shape, stored user and invitation mail.
 """
@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from tests.fixtures.sandbox import SandboxServer, unique_email
+from tests.fixtures.sandbox import unique_email
+from vendor_sandbox.launcher import Sandbox
 
 VOLATILE = {"id", "email", "emails", "created", "lastModified", "created_at", "user_created_at"}
 
@@ -27,7 +28,7 @@ def _zoom_create(z: httpx.Client, email: str, action: str = "create") -> httpx.R
     return z.post("/users", json={"action": action, "user_info": info})
 
 
-def _both(sandbox: SandboxServer, vendor: str, create: Any) -> tuple[Any, Any]:
+def _both(sandbox: Sandbox, vendor: str, create: Any) -> tuple[Any, Any]:
     fast = create(unique_email("fast"))
     sandbox.set_faults(latency_ms=1, scope=vendor)  # forces the Django path
     slow = create(unique_email("slow"))
@@ -35,7 +36,7 @@ def _both(sandbox: SandboxServer, vendor: str, create: Any) -> tuple[Any, Any]:
     return fast, slow
 
 
-def test_zoom_create_same_on_both_paths(sandbox: SandboxServer) -> None:
+def test_zoom_create_same_on_both_paths(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         for action in ("create", "custCreate"):
             fast, slow = _both(sandbox, "zoom", lambda e, a=action: (e, _zoom_create(z, e, a)))
@@ -57,7 +58,7 @@ def test_zoom_create_same_on_both_paths(sandbox: SandboxServer) -> None:
             assert again.status_code == 409 and again.json()["code"] == 1005
 
 
-def test_webex_create_same_on_both_paths(sandbox: SandboxServer) -> None:
+def test_webex_create_same_on_both_paths(sandbox: Sandbox) -> None:
     licence = sandbox.creds["webex"]["licenses"]["Meeting - Webex Enterprise Edition"]
     with sandbox.webex() as w:
 
@@ -79,14 +80,14 @@ def test_webex_create_same_on_both_paths(sandbox: SandboxServer) -> None:
         )
 
 
-def test_an_expired_token_is_refused_on_the_fast_path(sandbox: SandboxServer) -> None:
+def test_an_expired_token_is_refused_on_the_fast_path(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         sandbox.move_clock(seconds=3601)
         resp = _zoom_create(z, unique_email("late"))
         assert resp.status_code == 401 and resp.json()["code"] == 124
 
 
-def test_concurrent_creates_of_one_address_make_one_user(sandbox: SandboxServer) -> None:
+def test_concurrent_creates_of_one_address_make_one_user(sandbox: Sandbox) -> None:
     """Within one group commit, a second insert of an address rolls back alone."""
     email = unique_email("race")
     others = [unique_email(f"o{i}-") for i in range(6)]
@@ -96,6 +97,6 @@ def test_concurrent_creates_of_one_address_make_one_user(sandbox: SandboxServer)
     assert sorted(r.status_code for r in same) == [201] + [409] * 5
     assert all(r.json()["code"] == 1005 for r in same if r.status_code == 409)
     assert all(r.status_code == 201 for r in rest)
-    stored = sandbox.admin("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
+    stored = sandbox.admin_response("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
     assert [u["email"] for u in stored].count(email) == 1
     assert {u["email"] for u in stored} >= set(others)

@@ -1,6 +1,6 @@
 """The lean paths answer as Django does with rate limits on, and list pages alike.
 
-``vendor_sandbox.fastpath`` serves creates and ``fastlist`` the plain list pages; a
+``vendor_sandbox.fast`` serves creates and the plain list pages; a
 fault that never fires (1 ms of latency) sends the same requests through Django. Both
 count against the same budgets, so a 429 comes at the same point whichever path serves,
 with the same status, headers and body. The sandbox's counters say which path answered
@@ -18,13 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.sandbox import SandboxServer, start_sandbox, unique_email
+from tests.fixtures.sandbox import start_sandbox, unique_email
+from vendor_sandbox.launcher import Sandbox
 
 VOLATILE_HEADERS = {"date", "x-zm-trackingid", "trackingid"}
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     env = {
         "SANDBOX_LIMITS": "on",
         "SANDBOX_ZOOM_PLAN": "Pro",
@@ -36,10 +37,10 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]
         yield server
 
 
-def _fast(server: SandboxServer) -> dict[str, int]:
+def _fast(server: Sandbox) -> dict[str, int]:
     """Answers given by the fast paths so far, by vendor, method, endpoint and status."""
     time.sleep(0.6)  # each worker process flushes its counts every 0.5 s
-    other = server.admin("GET", "counters").json()["other"]
+    other = server.admin_response("GET", "counters").json()["other"]
     return {k.removeprefix("fastpath "): v for k, v in other.items() if k.startswith("fastpath ")}
 
 
@@ -53,7 +54,7 @@ def _headers(resp: httpx.Response) -> list[tuple[str, str]]:
     return [(k, v) for k, v in raw if k not in VOLATILE_HEADERS]
 
 
-def _django(server: SandboxServer, vendor: str) -> Any:
+def _django(server: Sandbox, vendor: str) -> Any:
     """A block whose requests Django serves (a fault on that never fires)."""
 
     class Block:
@@ -72,7 +73,7 @@ def _zoom_create(z: httpx.Client, email: str, action: str = "create") -> httpx.R
     return z.post("/users", json={"action": action, "user_info": info})
 
 
-def test_zoom_daily_cap_is_shared_and_refused_alike(limited: SandboxServer) -> None:
+def test_zoom_daily_cap_is_shared_and_refused_alike(limited: Sandbox) -> None:
     limited.move_clock(days=1)  # a fresh day of the cap (and tokens issued after it)
     with limited.zoom() as z:
         before = _fast(limited)
@@ -96,12 +97,12 @@ def test_zoom_daily_cap_is_shared_and_refused_alike(limited: SandboxServer) -> N
     assert fast_429.headers["X-RateLimit-Type"] == "Daily-limit"
     assert fast_429.headers["Retry-After"].endswith("T00:00:00Z")
     assert served == {"zoom POST users.create 201": 3, "zoom POST users.create 429": 1}
-    stored = limited.admin("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
+    stored = limited.admin_response("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
     refused = {fast_429.request.content, slow_429.request.content}
     assert not any(u["email"].encode() in body for u in stored for body in refused)
 
 
-def test_webex_budget_is_shared_and_refused_alike(limited: SandboxServer) -> None:
+def test_webex_budget_is_shared_and_refused_alike(limited: Sandbox) -> None:
     if time.time() % 60 > 45:  # the six requests below must share one minute's budget
         time.sleep(61 - time.time() % 60)
     licence = limited.creds["webex"]["licenses"]["Meeting - Webex Enterprise Edition"]
@@ -152,7 +153,7 @@ def _first_429(send: Callable[[], httpx.Response], tries: int = 6) -> httpx.Resp
 
 
 @pytest.mark.parametrize("what", ["create", "list"])
-def test_zoom_per_second_limit_refused_alike(limited: SandboxServer, what: str) -> None:
+def test_zoom_per_second_limit_refused_alike(limited: Sandbox, what: str) -> None:
     with limited.zoom() as z:
 
         def send() -> httpx.Response:
@@ -210,7 +211,7 @@ def _wire(resp: httpx.Response) -> tuple[list[tuple[str, str]], bytes]:
     return _headers(resp), body
 
 
-def test_zoom_list_pages_are_the_same_bytes(sandbox: SandboxServer) -> None:
+def test_zoom_list_pages_are_the_same_bytes(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         for i in range(7):
             info = {"email": unique_email(f"l{i}-"), "type": 1 + i % 2, "first_name": f"N{i}"}
@@ -233,7 +234,7 @@ def test_zoom_list_pages_are_the_same_bytes(sandbox: SandboxServer) -> None:
         assert "Europe/Paris" in b"".join(r.content for r in fast + slow).decode()
 
 
-def test_webex_list_pages_are_the_same_bytes(sandbox: SandboxServer) -> None:
+def test_webex_list_pages_are_the_same_bytes(sandbox: Sandbox) -> None:
     licence = sandbox.creds["webex"]["licenses"]["Meeting - Webex Enterprise Edition"]
     with sandbox.webex() as w:
         for i in range(5):

@@ -10,11 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.sandbox import SandboxServer, start_sandbox
+from tests.fixtures.sandbox import start_sandbox
+from vendor_sandbox.launcher import Sandbox
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     env = {
         "SANDBOX_LIMITS": "on",
         "SANDBOX_RATE_SCALE": "0.1",  # Pro: Light 3/s, Medium 2/s
@@ -29,7 +30,7 @@ def _burst(client: httpx.Client, n: int, *args: str) -> list[httpx.Response]:
     return [client.get(*args) for _ in range(n)]
 
 
-def test_zoom_qps_429(limited: SandboxServer) -> None:
+def test_zoom_qps_429(limited: Sandbox) -> None:
     with limited.zoom() as z:
         time.sleep(1 - time.time() % 1)  # start at the top of a second
         answers = _burst(z, 6, "/users")
@@ -47,7 +48,7 @@ def test_zoom_qps_429(limited: SandboxServer) -> None:
     assert r.headers["Retry-After"] == "1"
 
 
-def test_zoom_daily_create_cap(limited: SandboxServer) -> None:
+def test_zoom_daily_create_cap(limited: Sandbox) -> None:
     statuses = []
     with limited.zoom() as z:
         for i in range(6):
@@ -66,11 +67,11 @@ def test_zoom_daily_create_cap(limited: SandboxServer) -> None:
         z.headers["Authorization"] = f"Bearer {limited.zoom_token()}"
         info = {"email": "capnext@example.ac.jp", "type": 1}
         assert z.post("/users", json={"action": "create", "user_info": info}).status_code == 201
-    counters = limited.admin("GET", "counters").json()
+    counters = limited.admin_response("GET", "counters").json()
     assert counters["rate_limited"] >= 2
 
 
-def test_webex_per_minute_429(limited: SandboxServer) -> None:
+def test_webex_per_minute_429(limited: Sandbox) -> None:
     with limited.webex() as w:
         answers = _burst(w, 7, "/licenses")
     r = next(r for r in answers if r.status_code == 429)
@@ -79,7 +80,7 @@ def test_webex_per_minute_429(limited: SandboxServer) -> None:
     assert set(r.json()) == {"message", "errors", "trackingId"}
 
 
-def test_error_rate_is_seeded_and_repeats(sandbox: SandboxServer) -> None:
+def test_error_rate_is_seeded_and_repeats(sandbox: Sandbox) -> None:
     def run() -> list[int]:
         sandbox.set_faults(seed=11, error_rate=0.5, scope="webex")
         with sandbox.webex() as w:
@@ -88,10 +89,10 @@ def test_error_rate_is_seeded_and_repeats(sandbox: SandboxServer) -> None:
     first, second = run(), run()
     assert first == second
     assert {500, 502, 503} & set(first) and 200 in first
-    sandbox.admin("DELETE", "faults")
+    sandbox.admin_response("DELETE", "faults")
 
 
-def test_latency_and_timeout(sandbox: SandboxServer) -> None:
+def test_latency_and_timeout(sandbox: Sandbox) -> None:
     sandbox.set_faults(latency_ms=300)
     with sandbox.webex() as w:
         start = time.monotonic()
@@ -100,30 +101,30 @@ def test_latency_and_timeout(sandbox: SandboxServer) -> None:
     sandbox.set_faults(latency_ms=0, timeout_rate=1.0, timeout_seconds=2.0)
     with sandbox.zoom() as z, pytest.raises(httpx.ReadTimeout):
         z.get("/users", timeout=0.5)
-    sandbox.admin("DELETE", "faults")
+    sandbox.admin_response("DELETE", "faults")
 
 
-def test_lost_response_commits_the_change(sandbox: SandboxServer) -> None:
+def test_lost_response_commits_the_change(sandbox: Sandbox) -> None:
     sandbox.set_faults(lost_response_rate=1.0)
     with sandbox.zoom() as z:
         info = {"email": "lost@example.ac.jp", "type": 1}
         with pytest.raises(httpx.RemoteProtocolError):
             z.post("/users", json={"action": "custCreate", "user_info": info})
-        sandbox.admin("DELETE", "faults")
+        sandbox.admin_response("DELETE", "faults")
         assert z.get("/users/lost@example.ac.jp").json()["status"] == "active"
 
 
-def test_webex_400_although_created(sandbox: SandboxServer) -> None:
+def test_webex_400_although_created(sandbox: Sandbox) -> None:
     sandbox.set_faults(webex_400_after_create_rate=1.0)
     with sandbox.webex() as w:
         resp = w.post("/people", json={"emails": ["quirk@example.ac.jp"], "displayName": "Q"})
         assert resp.status_code == 400 and "trackingId" in resp.json()
-        sandbox.admin("DELETE", "faults")
+        sandbox.admin_response("DELETE", "faults")
         found = w.get("/people", params={"email": "quirk@example.ac.jp"}).json()["items"]
         assert len(found) == 1
 
 
-def test_eventual_consistency(sandbox: SandboxServer) -> None:
+def test_eventual_consistency(sandbox: Sandbox) -> None:
     sandbox.set_faults(consistency_delay_seconds=30)
     with sandbox.zoom() as z:
         info = {"email": "late@example.ac.jp", "type": 1}
@@ -137,15 +138,15 @@ def test_eventual_consistency(sandbox: SandboxServer) -> None:
     sandbox.move_clock(seconds=31)
     with sandbox.zoom() as z:
         assert z.get("/users/late@example.ac.jp").status_code == 200
-    sandbox.admin("DELETE", "faults")
+    sandbox.admin_response("DELETE", "faults")
 
 
-def test_admin_api_needs_token_and_validates(sandbox: SandboxServer) -> None:
+def test_admin_api_needs_token_and_validates(sandbox: Sandbox) -> None:
     assert httpx.post(f"{sandbox.url}/_admin/reset").status_code == 401
-    assert sandbox.admin("PUT", "faults", json={"error_rate": 2}).status_code == 400
-    assert sandbox.admin("PUT", "faults", json={"nonsense": 1}).status_code == 400
-    assert sandbox.admin("PUT", "faults", content=b"{x").status_code == 400
-    users = sandbox.admin("GET", "users").json()
+    assert sandbox.admin_response("PUT", "faults", json={"error_rate": 2}).status_code == 400
+    assert sandbox.admin_response("PUT", "faults", json={"nonsense": 1}).status_code == 400
+    assert sandbox.admin_response("PUT", "faults", content=b"{x").status_code == 400
+    users = sandbox.admin_response("GET", "users").json()
     assert set(users) == {"webex", "zoom", "personal"}
-    clock = sandbox.admin("POST", "clock", json={"advance_days": 2}).json()
+    clock = sandbox.admin_response("POST", "clock", json={"advance_days": 2}).json()
     assert clock["offset_seconds"] == pytest.approx(172800)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.browser import shot
-from tests.fixtures.sandbox import SandboxServer, SmtpCapture, link
+from tests.fixtures.sandbox import SmtpCapture, link
+from vendor_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.browser
 GOOD = "Campus2020pass"
 
 
-def _zoom_create(sandbox: SandboxServer, email: str) -> str:
+def _zoom_create(sandbox: Sandbox, email: str) -> str:
     with sandbox.zoom() as z:
         info = {"email": email, "type": 2, "first_name": "Hanako", "last_name": "Sato"}
         resp = z.post("/users", json={"action": "create", "user_info": info})
@@ -19,14 +20,14 @@ def _zoom_create(sandbox: SandboxServer, email: str) -> str:
         return str(resp.json()["id"])
 
 
-def _zoom_user(sandbox: SandboxServer, email: str) -> dict:
+def _zoom_user(sandbox: Sandbox, email: str) -> dict:
     # The admin dump, not GET /users/{email}: Zoom answers a pending user with its id
     # and the time of the call alone (Errata Z-c), no status.
-    users = sandbox.admin("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
+    users = sandbox.admin_response("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
     return dict(next(u for u in users if u["email"] == email))
 
 
-def _webex_create(sandbox: SandboxServer, email: str) -> dict:
+def _webex_create(sandbox: Sandbox, email: str) -> dict:
     lic = sandbox.creds["webex"]["licenses"]["Meeting - Webex Enterprise Edition"]
     with sandbox.webex() as w:
         body = {"emails": [email], "displayName": "Taro Yamada", "licenses": [lic]}
@@ -114,7 +115,7 @@ def test_webex_convert_then_forgot_password(sandbox, smtp_capture: SmtpCapture, 
     page.get_by_role("heading", name="Welcome, Taro Yamada").wait_for()
     with sandbox.webex() as w:
         assert w.get(f"/people/{person['id']}").json()["invitePending"] == "false"
-    assert sandbox.admin("GET", "personal-accounts").json()["items"] == []
+    assert sandbox.admin_response("GET", "personal-accounts").json()["items"] == []
 
 
 def test_webex_invitation_expires_after_15_days(sandbox, smtp_capture: SmtpCapture, page) -> None:

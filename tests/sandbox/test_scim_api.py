@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.fixtures.sandbox import SandboxServer, unique_email
+from tests.fixtures.sandbox import unique_email
+from vendor_sandbox.launcher import Sandbox
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 CISCO = "urn:scim:schemas:extension:cisco:webexidentity:2.0:User"
@@ -17,12 +18,12 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def webex_scim(sandbox: SandboxServer) -> httpx.Client:
+def webex_scim(sandbox: Sandbox) -> httpx.Client:
     headers = {"Authorization": f"Bearer {sandbox.creds['webex']['token']}"}
     return httpx.Client(base_url=sandbox.creds["webex"]["scim_base_url"], headers=headers)
 
 
-def zoom_scim(sandbox: SandboxServer) -> httpx.Client:
+def zoom_scim(sandbox: Sandbox) -> httpx.Client:
     headers = {"Authorization": f"Bearer {sandbox.zoom_token()}"}
     return httpx.Client(base_url=sandbox.creds["zoom"]["scim_base_url"], headers=headers)
 
@@ -47,7 +48,7 @@ def scim_error(resp: httpx.Response, status: int, scim_type: str | None = None) 
 
 
 def test_a_webex_create_needs_user_type_and_answers_with_ciscos_extensions(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     address = unique_email("wscim")
     with webex_scim(sandbox) as scim:
@@ -72,7 +73,7 @@ def test_a_webex_create_needs_user_type_and_answers_with_ciscos_extensions(
     assert decoded == f"ciscospark://us/PEOPLE/{user['id']}"
 
 
-def test_webex_scim_patch_put_and_delete_change_the_person(sandbox: SandboxServer) -> None:
+def test_webex_scim_patch_put_and_delete_change_the_person(sandbox: Sandbox) -> None:
     address = unique_email("wpatch")
     with webex_scim(sandbox) as scim:
         user = scim.post("/Users", json=new_user(address, userType="user")).json()
@@ -102,7 +103,7 @@ def test_webex_scim_patch_put_and_delete_change_the_person(sandbox: SandboxServe
 
 
 def test_webex_scim_refuses_another_org_an_unknown_filter_and_a_bad_token(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     base = sandbox.creds["webex"]["scim_base_url"]
     other = base.replace("/scim/", "/scim/x").rsplit("/v2", 1)[0] + "/v2"
@@ -113,7 +114,7 @@ def test_webex_scim_refuses_another_org_an_unknown_filter_and_a_bad_token(
 
 
 def test_a_zoom_scim_user_carries_zooms_extension_and_its_licence_as_user_type(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     address = unique_email("zscim")
     with zoom_scim(sandbox) as scim:
@@ -138,7 +139,7 @@ def test_a_zoom_scim_user_carries_zooms_extension_and_its_licence_as_user_type(
     assert (rest["status"], rest["type"], rest["login_types"]) == ("inactive", 1, [101])
 
 
-def test_zoom_scim_refuses_a_bad_body_and_changes_nothing(sandbox: SandboxServer) -> None:
+def test_zoom_scim_refuses_a_bad_body_and_changes_nothing(sandbox: Sandbox) -> None:
     with zoom_scim(sandbox) as scim:
         before = scim.get("/Users").json()["totalResults"]
         scim_error(scim.post("/Users", json={"userName": "a@example.ac.jp"}), 400)

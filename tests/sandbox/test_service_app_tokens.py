@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 
-from tests.fixtures.sandbox import SandboxServer, unique_email
+from tests.fixtures.sandbox import unique_email
+from vendor_sandbox.launcher import Sandbox
 
 DAY = 86400
 
 
-def zoom_token(server: SandboxServer, secret: str | None = None) -> httpx.Response:
+def zoom_token(server: Sandbox, secret: str | None = None) -> httpx.Response:
     zoom = server.creds["zoom"]
     pair = f"{zoom['client_id']}:{secret or zoom['client_secret']}".encode()
     return httpx.post(
@@ -25,18 +26,18 @@ def zoom_token(server: SandboxServer, secret: str | None = None) -> httpx.Respon
     )
 
 
-def zoom_get(server: SandboxServer, token: str, path: str = "/users") -> httpx.Response:
+def zoom_get(server: Sandbox, token: str, path: str = "/users") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
     return httpx.get(server.creds["zoom"]["base_url"] + path, headers=headers)
 
 
-def change_app(server: SandboxServer, vendor: str, **changes: Any) -> dict[str, Any]:
-    resp = server.admin("PUT", "credentials", json={"vendor": vendor, **changes})
+def change_app(server: Sandbox, vendor: str, **changes: Any) -> dict[str, Any]:
+    resp = server.admin_response("PUT", "credentials", json={"vendor": vendor, **changes})
     assert resp.status_code == 200, resp.text
     return dict(resp.json())
 
 
-def test_a_new_zoom_token_knocks_out_the_previous_one(sandbox: SandboxServer) -> None:
+def test_a_new_zoom_token_knocks_out_the_previous_one(sandbox: Sandbox) -> None:
     first = zoom_token(sandbox).json()["access_token"]
     assert zoom_get(sandbox, first).status_code == 200
     second = zoom_token(sandbox).json()["access_token"]
@@ -49,7 +50,7 @@ def test_a_new_zoom_token_knocks_out_the_previous_one(sandbox: SandboxServer) ->
 
 
 def test_the_reported_tolerance_and_the_current_page_are_variants(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     sandbox.set_variants(zoom_token_reissue="grace")
     first = zoom_token(sandbox).json()["access_token"]
@@ -63,7 +64,7 @@ def test_the_reported_tolerance_and_the_current_page_are_variants(
     assert zoom_get(sandbox, first).status_code == zoom_get(sandbox, second).status_code == 200
 
 
-def test_a_zoom_token_expires_on_the_sandbox_clock(sandbox: SandboxServer) -> None:
+def test_a_zoom_token_expires_on_the_sandbox_clock(sandbox: Sandbox) -> None:
     answer = zoom_token(sandbox).json()
     assert answer["expires_in"] == 3600
     assert set(answer["scope"].split()) == {"user:read:admin", "user:write:admin", "user:master"}
@@ -72,7 +73,7 @@ def test_a_zoom_token_expires_on_the_sandbox_clock(sandbox: SandboxServer) -> No
     assert expired.status_code == 401 and expired.json()["message"] == "Access token is expired."
 
 
-def test_a_zoom_app_without_a_scope_is_refused_as_zoom_does(sandbox: SandboxServer) -> None:
+def test_a_zoom_app_without_a_scope_is_refused_as_zoom_does(sandbox: Sandbox) -> None:
     before = zoom_token(sandbox).json()["access_token"]
     change_app(sandbox, "zoom", scopes=["user:read:admin"])
     token = zoom_token(sandbox).json()
@@ -99,7 +100,7 @@ def test_a_zoom_app_without_a_scope_is_refused_as_zoom_does(sandbox: SandboxServ
 
 
 def test_a_deactivated_zoom_app_gets_no_token_and_its_tokens_stop(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     token = zoom_token(sandbox).json()["access_token"]
     change_app(sandbox, "zoom", disabled=True)
@@ -109,15 +110,15 @@ def test_a_deactivated_zoom_app_gets_no_token_and_its_tokens_stop(
     change_app(sandbox, "zoom", disabled=False)
     assert zoom_get(sandbox, token).status_code == 200
     sandbox.reset()
-    assert sandbox.admin("GET", "credentials").json()["zoom"]["scopes"] == [
+    assert sandbox.admin_response("GET", "credentials").json()["zoom"]["scopes"] == [
         "user:read:admin",
         "user:write:admin",
         "user:master",
     ]
 
 
-def test_a_rotated_zoom_secret_refuses_the_old_one(sandbox: SandboxServer) -> None:
-    old = sandbox.admin("GET", "credentials").json()["zoom"]["client_secret"]
+def test_a_rotated_zoom_secret_refuses_the_old_one(sandbox: Sandbox) -> None:
+    old = sandbox.admin_response("GET", "credentials").json()["zoom"]["client_secret"]
     new = change_app(sandbox, "zoom", rotate_secret=True)["zoom"]["client_secret"]
     try:
         assert new != old
@@ -132,7 +133,7 @@ def test_a_rotated_zoom_secret_refuses_the_old_one(sandbox: SandboxServer) -> No
         _put_secret_back(sandbox, "zoom", old)
 
 
-def _put_secret_back(server: SandboxServer, vendor: str, secret: str) -> None:
+def _put_secret_back(server: Sandbox, vendor: str, secret: str) -> None:
     """The session's sandbox is shared: other tests use the credentials it started with."""
     import sqlite3
 
@@ -144,8 +145,8 @@ def _put_secret_back(server: SandboxServer, vendor: str, secret: str) -> None:
 # --- Webex service app ------------------------------------------------------------------
 
 
-def refresh(server: SandboxServer, refresh_token: str, secret: str | None = None) -> httpx.Response:
-    webex = server.admin("GET", "credentials").json()["webex"]
+def refresh(server: Sandbox, refresh_token: str, secret: str | None = None) -> httpx.Response:
+    webex = server.admin_response("GET", "credentials").json()["webex"]
     form = {
         "grant_type": "refresh_token",
         "client_id": webex["client_id"],
@@ -155,17 +156,17 @@ def refresh(server: SandboxServer, refresh_token: str, secret: str | None = None
     return httpx.post(webex["base_url"] + "/access_token", data=form)
 
 
-def people(server: SandboxServer, token: str, method: str = "GET", **kw: Any) -> httpx.Response:
+def people(server: Sandbox, token: str, method: str = "GET", **kw: Any) -> httpx.Response:
     url = server.creds["webex"]["base_url"] + "/people"
     return httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kw)
 
 
 def test_webex_service_app_tokens_expire_and_a_used_refresh_token_lives_on(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
-    first = sandbox.admin("GET", "credentials").json()["webex"]
+    first = sandbox.admin_response("GET", "credentials").json()["webex"]
     assert first["access_token_expires_at"] > time.time()
-    webex = sandbox.admin("GET", "credentials").json()["webex"]
+    webex = sandbox.admin_response("GET", "credentials").json()["webex"]
     assert webex["access_token"] and webex["refresh_token"] and webex["client_id"]
     # A token of its own, issued now (the session's sandbox may have issued others on a
     # moved clock): 14 days from now, and the refresh token's 90 days start again.
@@ -194,12 +195,12 @@ def test_webex_service_app_tokens_expire_and_a_used_refresh_token_lives_on(
     assert gone.headers["trackingid"].startswith("ROUTER_")
 
 
-def test_webex_refresh_with_a_wrong_secret_is_refused(sandbox: SandboxServer) -> None:
-    webex = sandbox.admin("GET", "credentials").json()["webex"]
+def test_webex_refresh_with_a_wrong_secret_is_refused(sandbox: Sandbox) -> None:
+    webex = sandbox.admin_response("GET", "credentials").json()["webex"]
     assert refresh(sandbox, webex["refresh_token"], secret="0" * 64).status_code == 401
 
 
-def test_a_webex_token_without_a_scope_is_refused_with_403(sandbox: SandboxServer) -> None:
+def test_a_webex_token_without_a_scope_is_refused_with_403(sandbox: Sandbox) -> None:
     webex = change_app(sandbox, "webex", scopes=["spark-admin:people_read"])["webex"]
     token = webex["access_token"]
     assert people(sandbox, token).status_code == 200
@@ -217,8 +218,8 @@ def test_a_webex_token_without_a_scope_is_refused_with_403(sandbox: SandboxServe
     assert people(sandbox, token, "POST", json=body).status_code == 200
 
 
-def test_a_revoked_webex_authorisation_refuses_both_tokens(sandbox: SandboxServer) -> None:
-    webex = sandbox.admin("GET", "credentials").json()["webex"]
+def test_a_revoked_webex_authorisation_refuses_both_tokens(sandbox: Sandbox) -> None:
+    webex = sandbox.admin_response("GET", "credentials").json()["webex"]
     change_app(sandbox, "webex", disabled=True)
     assert people(sandbox, webex["access_token"]).status_code == 401
     assert refresh(sandbox, webex["refresh_token"]).status_code == 400
@@ -226,6 +227,6 @@ def test_a_revoked_webex_authorisation_refuses_both_tokens(sandbox: SandboxServe
     assert people(sandbox, webex["access_token"]).status_code == 200
 
 
-def test_the_fixed_org_token_still_reads_and_writes(sandbox: SandboxServer) -> None:
+def test_the_fixed_org_token_still_reads_and_writes(sandbox: Sandbox) -> None:
     with sandbox.webex() as client:
         assert client.get("/people", params={"max": 1}).status_code == 200

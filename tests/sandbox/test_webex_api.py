@@ -7,7 +7,8 @@ import re
 
 import httpx
 
-from tests.fixtures.sandbox import SandboxServer, SmtpCapture, link, text_part, unique_email
+from tests.fixtures.sandbox import SmtpCapture, link, text_part, unique_email
+from vendor_sandbox.launcher import Sandbox
 
 
 def _error_shape(resp: httpx.Response, status: int) -> dict:
@@ -20,7 +21,7 @@ def _error_shape(resp: httpx.Response, status: int) -> dict:
     return body
 
 
-def test_create_get_update_delete(sandbox: SandboxServer, smtp_capture: SmtpCapture) -> None:
+def test_create_get_update_delete(sandbox: Sandbox, smtp_capture: SmtpCapture) -> None:
     lic = sandbox.creds["webex"]["licenses"]["Meeting - Webex Enterprise Edition"]
     email = unique_email("wx")
     with sandbox.webex() as w:
@@ -60,7 +61,7 @@ def test_create_get_update_delete(sandbox: SandboxServer, smtp_capture: SmtpCapt
     assert link(mail, "Activate").startswith(sandbox.url + "/webex/activate/")
 
 
-def test_list_filters_and_link_paging(sandbox: SandboxServer) -> None:
+def test_list_filters_and_link_paging(sandbox: Sandbox) -> None:
     with sandbox.webex() as w:
         ids = []
         for i in range(5):
@@ -87,7 +88,7 @@ def test_list_filters_and_link_paging(sandbox: SandboxServer) -> None:
         _error_shape(w.get("/people", params={"max": "0"}), 400)
 
 
-def test_licenses_and_patch(sandbox: SandboxServer) -> None:
+def test_licenses_and_patch(sandbox: Sandbox) -> None:
     licenses = sandbox.creds["webex"]["licenses"]
     meeting = licenses["Meeting - Webex Enterprise Edition"]
     with sandbox.webex() as w:
@@ -108,7 +109,7 @@ def test_licenses_and_patch(sandbox: SandboxServer) -> None:
         _error_shape(bad, 400)
 
 
-def test_activation_job_resends(sandbox: SandboxServer, smtp_capture: SmtpCapture) -> None:
+def test_activation_job_resends(sandbox: Sandbox, smtp_capture: SmtpCapture) -> None:
     org = sandbox.creds["webex"]["org_id"]
     with sandbox.webex() as w:
         w.post("/people", json={"emails": ["job@example.ac.jp"], "displayName": "J"})
@@ -128,7 +129,7 @@ def test_activation_job_resends(sandbox: SandboxServer, smtp_capture: SmtpCaptur
     smtp_capture.wait_for("job@example.ac.jp", "invited you", after=before)
 
 
-def test_bad_input_gets_webex_errors(sandbox: SandboxServer) -> None:
+def test_bad_input_gets_webex_errors(sandbox: Sandbox) -> None:
     base = sandbox.creds["webex"]["base_url"]
     _error_shape(httpx.get(f"{base}/people"), 401)
     _error_shape(httpx.get(f"{base}/people", headers={"Authorization": "Bearer nope"}), 401)

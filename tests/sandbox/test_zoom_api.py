@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 
-from tests.fixtures.sandbox import SandboxServer, SmtpCapture, free_port, link, unique_email
+from tests.fixtures.sandbox import SmtpCapture, link, unique_email
+from vendor_sandbox.launcher import Sandbox, free_port
 
 
 def _zoom_error(resp: httpx.Response, status: int, code: int) -> dict:
@@ -27,7 +28,7 @@ def _create(z: httpx.Client, email: str, action: str = "create", utype: int = 2)
     return z.post("/users", json={"action": action, "user_info": info})
 
 
-def test_oauth_token(sandbox: SandboxServer) -> None:
+def test_oauth_token(sandbox: Sandbox) -> None:
     zoom = sandbox.creds["zoom"]
     basic = base64.b64encode(f"{zoom['client_id']}:{zoom['client_secret']}".encode()).decode()
     params = {"grant_type": "account_credentials", "account_id": zoom["account_id"]}
@@ -53,7 +54,7 @@ def test_oauth_token(sandbox: SandboxServer) -> None:
     _zoom_error(httpx.get(f"{zoom['base_url']}/users"), 401, 124)
 
 
-def test_create_and_lookups(sandbox: SandboxServer, smtp_capture: SmtpCapture) -> None:
+def test_create_and_lookups(sandbox: Sandbox, smtp_capture: SmtpCapture) -> None:
     email = unique_email("zm")
     with sandbox.zoom() as z:
         resp = _create(z, email)
@@ -86,7 +87,7 @@ def test_create_and_lookups(sandbox: SandboxServer, smtp_capture: SmtpCapture) -
     assert link(mail, "Activate Zoom Account").startswith(sandbox.url + "/zoom/activate/")
 
 
-def test_active_user_update_status_delete(sandbox: SandboxServer) -> None:
+def test_active_user_update_status_delete(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         user_id = _create(z, "auto@example.ac.jp", "custCreate").json()["id"]
         user = z.get(f"/users/{user_id}").json()
@@ -110,7 +111,7 @@ def test_active_user_update_status_delete(sandbox: SandboxServer) -> None:
         _zoom_error(z.delete("/users/auto@example.ac.jp", params={"action": "nuke"}), 400, 300)
 
 
-def test_paging_and_token_expiry(sandbox: SandboxServer) -> None:
+def test_paging_and_token_expiry(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         for i in range(7):
             _create(z, f"pg{i}@example.ac.jp", "ssoCreate")
@@ -129,7 +130,7 @@ def test_paging_and_token_expiry(sandbox: SandboxServer) -> None:
         _zoom_error(z.get("/users", params={"next_page_token": stale}), 400, 300)
 
 
-def test_pending_expiry_and_reinvite(sandbox: SandboxServer, smtp_capture: SmtpCapture) -> None:
+def test_pending_expiry_and_reinvite(sandbox: Sandbox, smtp_capture: SmtpCapture) -> None:
     with sandbox.zoom() as z:
         _create(z, "late@example.ac.jp")
         sandbox.move_clock(days=30.01)
@@ -142,7 +143,7 @@ def test_pending_expiry_and_reinvite(sandbox: SandboxServer, smtp_capture: SmtpC
     smtp_capture.wait_for("late@example.ac.jp", "Activate Zoom Account", after=before)
 
 
-def test_validation_errors(sandbox: SandboxServer) -> None:
+def test_validation_errors(sandbox: Sandbox) -> None:
     with sandbox.zoom() as z:
         body = _zoom_error(_create(z, "not-an-address"), 400, 300)
         assert body["errors"] == [{"field": "user_info.email", "message": "Invalid field."}]
@@ -190,11 +191,13 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhooks_are_signed(sandbox: SandboxServer) -> None:
+def test_webhooks_are_signed(sandbox: Sandbox) -> None:
     server = HTTPServer(("127.0.0.1", free_port()), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        sandbox.admin("PUT", "webhook", json={"url": f"http://127.0.0.1:{server.server_port}/hook"})
+        sandbox.admin_response(
+            "PUT", "webhook", json={"url": f"http://127.0.0.1:{server.server_port}/hook"}
+        )
         # Saving the receiver sent Zoom's endpoint.url_validation challenge: not our event.
         _Receiver.event.clear()
         _Receiver.got.clear()
@@ -213,14 +216,14 @@ def test_webhooks_are_signed(sandbox: SandboxServer) -> None:
         assert event["payload"]["object"]["id"] == user_id
         assert set(event["payload"]["object"]) == {"id", "email", "first_name", "last_name", "type"}
     finally:
-        sandbox.admin("PUT", "webhook", json={"url": ""})
+        sandbox.admin_response("PUT", "webhook", json={"url": ""})
         server.shutdown()
 
 
-def test_webhook_receiver_down_does_not_fail_api(sandbox: SandboxServer) -> None:
-    sandbox.admin("PUT", "webhook", json={"url": f"http://127.0.0.1:{free_port()}/gone"})
+def test_webhook_receiver_down_does_not_fail_api(sandbox: Sandbox) -> None:
+    sandbox.admin_response("PUT", "webhook", json={"url": f"http://127.0.0.1:{free_port()}/gone"})
     try:
         with sandbox.zoom() as z:
             assert _create(z, "nohook@example.ac.jp", "custCreate").status_code == 201
     finally:
-        sandbox.admin("PUT", "webhook", json={"url": ""})
+        sandbox.admin_response("PUT", "webhook", json={"url": ""})

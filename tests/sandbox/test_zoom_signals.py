@@ -18,14 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.sandbox import (
-    SandboxServer,
-    _latest_link,
-    _post_form,
-    activate_zoom,
-    free_port,
-    unique_email,
-)
+from tests.fixtures.sandbox import _latest_link, _post_form, activate_zoom, unique_email
+from vendor_sandbox.launcher import Sandbox, free_port
 
 
 def _create(z: httpx.Client, email: str, action: str = "create") -> str:
@@ -50,7 +44,7 @@ def _wait_for(probe: Callable[[], Any], what: str, seconds: float = 20) -> Any:
 
 
 def test_a_pending_user_read_alone_is_its_id_and_the_time_of_the_call(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     email = unique_email("pend")
     with sandbox.zoom() as z:
@@ -68,7 +62,7 @@ def test_a_pending_user_read_alone_is_its_id_and_the_time_of_the_call(
 
 
 def test_the_full_variant_sends_every_field_with_the_time_of_the_call(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     sandbox.set_variants(zoom_pending_user_get="full")
     email = unique_email("full")
@@ -82,20 +76,20 @@ def test_the_full_variant_sends_every_field_with_the_time_of_the_call(
     assert _when(alone["created_at"]) > _when(listed["created_at"])
 
 
-def _google(sandbox: SandboxServer, email: str) -> httpx.Response:
+def _google(sandbox: Sandbox, email: str) -> httpx.Response:
     """The member presses "Sign in with Google" on the activation page."""
     url = _latest_link(sandbox, email, "Activate Zoom Account")
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         return _post_form(client, url, {"action": "google"})
 
 
-def _org_user(sandbox: SandboxServer, email: str) -> dict[str, Any]:
-    users = sandbox.admin("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
+def _org_user(sandbox: Sandbox, email: str) -> dict[str, Any]:
+    users = sandbox.admin_response("GET", "users", params={"vendor": "zoom"}).json()["zoom"]
     return next(u for u in users if u["email"] == email)
 
 
-def _personal(sandbox: SandboxServer, email: str) -> list[dict[str, Any]]:
-    items = sandbox.admin("GET", "personal-accounts").json()["items"]
+def _personal(sandbox: Sandbox, email: str) -> list[dict[str, Any]]:
+    items = sandbox.admin_response("GET", "personal-accounts").json()["items"]
     return [a for a in items if a["email"] == email]
 
 
@@ -108,7 +102,7 @@ def _personal(sandbox: SandboxServer, email: str) -> list[dict[str, Any]]:
     ],
 )
 def test_sign_in_with_google_as_each_variant_has_it(
-    sandbox: SandboxServer, choice: str, status: str, user_type: int, personal: bool
+    sandbox: Sandbox, choice: str, status: str, user_type: int, personal: bool
 ) -> None:
     sandbox.set_variants(zoom_google_activation=choice)
     email = unique_email("g")
@@ -128,7 +122,7 @@ def test_sign_in_with_google_as_each_variant_has_it(
 
 
 def test_check_user_email_counts_only_e_mail_sign_ups_in_the_account(
-    sandbox: SandboxServer,
+    sandbox: Sandbox,
 ) -> None:
     inside, pending, outside, sso = (unique_email(p) for p in ("in", "pe", "out", "sso"))
     sandbox.seed_personal("zoom", outside)
@@ -143,7 +137,7 @@ def test_check_user_email_counts_only_e_mail_sign_ups_in_the_account(
     assert answers == {inside: True, pending: False, outside: False, sso: False}
 
 
-def test_a_password_activation_is_an_e_mail_sign_up(sandbox: SandboxServer) -> None:
+def test_a_password_activation_is_an_e_mail_sign_up(sandbox: Sandbox) -> None:
     email = unique_email("pw")
     with sandbox.zoom() as z:
         _create(z, email)
@@ -155,7 +149,7 @@ def test_a_password_activation_is_an_e_mail_sign_up(sandbox: SandboxServer) -> N
 
 @pytest.mark.parametrize("login_type", [24, 27, 97, 98, 11, 21, 23, 555])
 def test_a_join_request_keeps_the_sign_in_method_of_the_account_that_joins(
-    sandbox: SandboxServer, login_type: int
+    sandbox: Sandbox, login_type: int
 ) -> None:
     """How the sandbox produces any login type (Z-f): a personal account signed in with
     it (the admin API) accepts the university's join request."""
@@ -186,24 +180,24 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hook_port(sandbox: SandboxServer) -> Iterator[int]:
+def hook_port(sandbox: Sandbox) -> Iterator[int]:
     port = free_port()
-    sandbox.admin("PUT", "webhook", json={"url": f"http://127.0.0.1:{port}/hook"})
+    sandbox.admin_response("PUT", "webhook", json={"url": f"http://127.0.0.1:{port}/hook"})
     _Hook.got = []
     yield port
-    sandbox.admin("PUT", "webhook", json={"url": ""})
+    sandbox.admin_response("PUT", "webhook", json={"url": ""})
 
 
-def _delivery(sandbox: SandboxServer) -> dict[str, Any]:
-    [latest] = sandbox.admin("GET", "webhook").json()["deliveries"]["latest"]
+def _delivery(sandbox: Sandbox) -> dict[str, Any]:
+    [latest] = sandbox.admin_response("GET", "webhook").json()["deliveries"]["latest"]
     return dict(latest)
 
 
-def _sandbox_now(sandbox: SandboxServer) -> str:
-    return str(sandbox.admin("GET", "clock").json()["now"])
+def _sandbox_now(sandbox: Sandbox) -> str:
+    return str(sandbox.admin_response("GET", "clock").json()["now"])
 
 
-def _tried(sandbox: SandboxServer, attempts: int) -> dict[str, Any]:
+def _tried(sandbox: Sandbox, attempts: int) -> dict[str, Any]:
     return dict(
         _wait_for(
             lambda: (d := _delivery(sandbox))["attempts"] >= attempts and d,
@@ -213,7 +207,7 @@ def _tried(sandbox: SandboxServer, attempts: int) -> dict[str, Any]:
 
 
 def test_a_receiver_that_never_answers_gets_three_retries_then_the_event_is_dropped(
-    sandbox: SandboxServer, hook_port: int
+    sandbox: Sandbox, hook_port: int
 ) -> None:
     with sandbox.zoom() as z:
         _create(z, unique_email("drop"), "custCreate")
@@ -231,9 +225,7 @@ def test_a_receiver_that_never_answers_gets_three_retries_then_the_event_is_drop
     assert _delivery(sandbox)["attempts"] == 4  # dropped for good: never tried again
 
 
-def test_a_receiver_back_before_the_retry_gets_the_event(
-    sandbox: SandboxServer, hook_port: int
-) -> None:
+def test_a_receiver_back_before_the_retry_gets_the_event(sandbox: Sandbox, hook_port: int) -> None:
     email = unique_email("back")
     with sandbox.zoom() as z:
         _create(z, email, "custCreate")
@@ -273,21 +265,21 @@ class _Validator(BaseHTTPRequestHandler):
 
 
 @pytest.mark.parametrize("wrong", [False, True], ids=["answered", "wrong-hash"])
-def test_saving_a_receiver_sends_zooms_validation_challenge(
-    sandbox: SandboxServer, wrong: bool
-) -> None:
+def test_saving_a_receiver_sends_zooms_validation_challenge(sandbox: Sandbox, wrong: bool) -> None:
     _Validator.secret = sandbox.creds["zoom"]["webhook_secret_token"]
     _Validator.wrong = wrong
     server = HTTPServer(("127.0.0.1", free_port()), _Validator)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/hook"
-        saved = sandbox.admin("PUT", "webhook", json={"url": url}).json()
+        saved = sandbox.admin_response("PUT", "webhook", json={"url": url}).json()
     finally:
-        sandbox.admin("PUT", "webhook", json={"url": ""})
+        sandbox.admin_response("PUT", "webhook", json={"url": ""})
         server.shutdown()
         server.server_close()
     assert saved["validation"]["validated"] is not wrong
-    dead = sandbox.admin("PUT", "webhook", json={"url": f"http://127.0.0.1:{free_port()}/"})
-    sandbox.admin("PUT", "webhook", json={"url": ""})
+    dead = sandbox.admin_response(
+        "PUT", "webhook", json={"url": f"http://127.0.0.1:{free_port()}/"}
+    )
+    sandbox.admin_response("PUT", "webhook", json={"url": ""})
     assert dead.json()["validation"]["validated"] is False

@@ -125,12 +125,19 @@ ERROR: dict[str, Any] = {
     "required": ["error"],
     "properties": {"error": {"type": "string"}},
 }
+# The member's affiliation: the English name (the key campaigns and eligibility match
+# on) and the Japanese name, "" when the directory gave none; a script picks its own.
+AFFILIATION: dict[str, Any] = {
+    "affiliation": {"type": "string", "maxLength": 200},
+    "affiliation_ja": {"type": "string", "maxLength": 200},
+}
 ACCOUNT: dict[str, Any] = {
     "type": "object",
     "required": ["id", "common_id", "service", "state", "desired_state"],
     "properties": {
         "id": {"type": "integer"},
         "common_id": {"type": "string", "pattern": "^[0-9]{10}$"},
+        **AFFILIATION,
         "service": {"type": "string"},
         "state": {"type": "string", "enum": STATES},
         "desired_state": {"type": "string", "enum": ["present", "absent"]},
@@ -199,6 +206,7 @@ INQUIRY: dict[str, Any] = {
     "properties": {
         "id": {"type": "integer"},
         "common_id": {"type": "string"},
+        **AFFILIATION,  # as it was when the member asked
         "service": {"type": "string", "nullable": True},
         "account_id": {"type": "integer", "nullable": True},
         "topic": {"type": "string"},

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campusconf.backoffice.campaigns import Cohort, parse_common_ids
 from campusconf.backoffice.forms import ReasonField
-from campusconf.members.models import Member
+from campusconf.members import affiliations
 from campusconf.services.models import Service
 
 ROLES = [("faculty", _("faculty")), ("staff", _("staff")), ("student", _("student"))]
@@ -15,8 +15,8 @@ MAX_UPLOAD = 2 * 1024 * 1024
 
 
 def _affiliations() -> list[tuple[str, str]]:
-    names = Member.objects.exclude(affiliation="").values_list("affiliation", flat=True)
-    return [(a, a) for a in sorted(set(names))]
+    # The value stays the English name (the cohort's key); the label is the reader's.
+    return affiliations.choices()
 
 
 class CohortForm(forms.Form):

@@ -21,7 +21,16 @@ from campusconf.services.models import Service
 
 INVITED = "invited"
 LEFT_OUT = "left_out"
-CSV_COLUMNS = ["common_id", "name_ja", "name_latin", "affiliation", "roles", "outcome", "reason"]
+CSV_COLUMNS = [
+    "common_id",
+    "name_ja",
+    "name_latin",
+    "affiliation",
+    "affiliation_ja",
+    "roles",
+    "outcome",
+    "reason",
+]
 SESSION_KEY = "campaign_previews"
 KEPT = 5  # previews a staff member can go back to (language switch, another tab)
 
@@ -91,6 +100,7 @@ def csv_rows(service: Service, cohort: Cohort) -> Iterator[list[str]]:
             m.display_name_ja if m else "",
             m.display_name_latin if m else "",
             m.affiliation if m else "",
+            m.affiliation_ja if m else "",
             m.roles if m else "",
             row.outcome,
             row.reason,

@@ -13,13 +13,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from campusconf.connectors.outcomes import Outcome
 from campusconf.connectors.tokens import Token
+from campusconf.connectors.transport.http_client import (
+    PerThreadConnections,
+    Request,
+    Response,
+    TransportError,
+)
 
 # The user types every connector speaks in; defined in ``users`` so that ``outcomes``
 # (which carries them) need not import this module, and imported here for callers.
 from campusconf.connectors.users import UserSpec as UserSpec
 from campusconf.connectors.users import UserState as UserState
 from campusconf.connectors.users import VendorUser as VendorUser
-from campusconf.connectors.wire import PerThreadConnections, Request, Response, TransportError
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Exchange:
     """A create as one HTTP request and the reading of its answer, sent by the caller.
 
     The engine sends a batch's creates from one thread over a multiplexer
-    (``wire_mux``) rather than a thread per call. ``read`` turns the answer (or the
+    (``transport.mux``) rather than a thread per call. ``read`` turns the answer (or the
     transport error) into the outcome ``create_user`` would have returned, or None
     when that one answer cannot decide and nothing was done at the vendor (a 401: the
     token expired): the caller then runs ``create_user``, which renews the token.
@@ -164,6 +169,20 @@ class SingleRequestCreate(Protocol):
         """Get what a create needs to be one request — the service's token, Webex's
         licence id — on the caller's thread (the engine's main thread, which may use the
         database and wait for the vendor once). None when done, else the failure."""
+        ...
+
+
+@runtime_checkable
+class BatchRead(Protocol):
+    """Connectors that read several users by vendor id in one call (Webex's
+    ``GET /people?id=a,b,c``, at most 85 ids): the engine's watch reads waiting
+    accounts together with it (provisioning/watch.py)."""
+
+    max_batch: int
+
+    def get_users(self, vendor_ids: Sequence[str]) -> dict[str, VendorUser] | Outcome:
+        """The users found, by vendor id (an id left out is not found), or the failure.
+        At most ``max_batch`` ids."""
         ...
 
 

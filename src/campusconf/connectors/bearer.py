@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from campusconf.connectors.base import ProbeAnswer
-from campusconf.connectors.http import Op, Pacer, Reply, probe_answer, send
+from campusconf.connectors.http_helpers import Op, Pacer, Reply, probe_answer, send
 from campusconf.connectors.outcomes import NotAuthorised, Outcome
 from campusconf.connectors.tokens import Token, TokenKeeper, send_with_token
-from campusconf.connectors.wire import HttpClient, Response, TransportError
+from campusconf.connectors.transport.http_client import HttpClient, Response, TransportError
 
 
 class BearerClient:

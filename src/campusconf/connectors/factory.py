@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from campusconf.connectors import wire
 from campusconf.connectors.base import Connector
-from campusconf.connectors.http import Pacer
+from campusconf.connectors.http_helpers import Pacer
 from campusconf.connectors.tokens import TokenStore
+from campusconf.connectors.transport import http_client
 from campusconf.connectors.webex import WebexConnector, WebexCredentials
 from campusconf.connectors.zoom import ZoomConnector, ZoomCredentials
 
@@ -63,7 +63,9 @@ def build_connector(
         SCIM API), licence_entitlement (generic), licence_id or licence_name and
         people_base_url (webex); secrets token.
     """
-    limit = wire.DEFAULT_TIMEOUT if timeout is None else wire.Timeout(timeout, timeout)
+    limit = (
+        http_client.DEFAULT_TIMEOUT if timeout is None else http_client.Timeout(timeout, timeout)
+    )
     if kind == "webex":
         expires = secrets.get("expires_at", "")
         try:
@@ -116,7 +118,7 @@ def build_connector(
         # which every worker start and every command paid, and most services are not SCIM.
         import httpx
 
-        from campusconf.connectors import scim, scim_http
+        from campusconf.connectors import scim, scim_transport
         from campusconf.connectors.scim_profiles import PROFILES
 
         profile = settings.get("profile") or "generic"
@@ -133,7 +135,9 @@ def build_connector(
             licence_name=settings.get("licence_name", ""),
             people_base_url=settings.get("people_base_url", ""),
             pacer=pacer,
-            timeout=scim_http.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(float(timeout)),
+            timeout=scim_transport.DEFAULT_TIMEOUT
+            if timeout is None
+            else httpx.Timeout(float(timeout)),
         )
     raise ConnectorConfigError(
         f"unknown connector kind {kind!r}; expected one of {KINDS}", key="kind", kind="setting"

@@ -6,7 +6,7 @@ One connector for any SCIM 2.0 server, with a profile for what differs between t
 (``/identity/scim/{orgId}/v2``) wants ``userType`` on create, answers with Cisco's
 extensions and keeps licences in its Licenses API (``scim_webex_licences.py``).
 
-It runs scim2-client's sync client over httpx (``scim_http.py``). There is no
+It runs scim2-client's sync client over httpx (``scim_transport.py``). There is no
 pending state to re-invite: SCIM has no invitations.
 """
 
@@ -24,7 +24,7 @@ from scim2_client import RequestNetworkException, SCIMClientException
 from scim2_models import Error, ListResponse, SCIMException, User
 
 from campusconf.connectors.base import Capabilities, UserSpec, VendorUser
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     Op,
     Pacer,
     contract_failure,
@@ -45,14 +45,14 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
     UnknownOutcome,
 )
-from campusconf.connectors.scim_http import (
+from campusconf.connectors.scim_profiles import PROFILES, ScimProfile
+from campusconf.connectors.scim_transport import (
     DEFAULT_TIMEOUT,
     BearerAuth,
     HttpxEngine,
     Token,
     tracking,
 )
-from campusconf.connectors.scim_profiles import PROFILES, ScimProfile
 from campusconf.connectors.scim_webex_licences import WebexLicences
 
 VENDOR = "scim"

@@ -13,7 +13,7 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from campusconf.connectors.http import Op
+from campusconf.connectors.http_helpers import Op
 from campusconf.connectors.outcomes import Ok, Outcome, Rejected
 
 # Sends one People/Licenses API request and answers its JSON object, or the outcome of

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from campusconf.connectors.outcomes import Outcome, TransientFailure
-from campusconf.connectors.wire import Response, TransportError
+from campusconf.connectors.transport.http_client import Response, TransportError
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from campusconf.connectors import webex_auth
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.bearer import BearerClient
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     Op,
     Pacer,
@@ -41,15 +41,7 @@ from campusconf.connectors.outcomes import (
     UnknownOutcome,
 )
 from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
-from campusconf.connectors.webex_auth import WebexCredentials
-from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
-from campusconf.connectors.webex_put import put_person
-from campusconf.connectors.webex_wire import (
-    create_body,
-    error_fields,
-    person,
-)
-from campusconf.connectors.wire import (
+from campusconf.connectors.transport.http_client import (
     DEFAULT_TIMEOUT,
     HttpClient,
     Response,
@@ -57,10 +49,19 @@ from campusconf.connectors.wire import (
     Transport,
     TransportError,
 )
+from campusconf.connectors.webex_auth import WebexCredentials
+from campusconf.connectors.webex_licences import LicenceChoice, patch_licence
+from campusconf.connectors.webex_payloads import (
+    create_body,
+    error_fields,
+    person,
+)
+from campusconf.connectors.webex_person_update import put_person
 
 VENDOR = "webex"
 log = logging.getLogger("campusconf.connectors")
 MAX_PAGE = 1000  # UNCONFIRMED by Webex; the sandbox's maximum
+MAX_IDS = 85  # GET /people?id=…: Cisco's OpenAPI, "Accepts up to 85 person IDs" (W-i)
 TOKEN_MARGIN = 300.0  # seconds before expiry at which the access token is renewed
 # A 429 or 423 without Retry-After: webexpythonsdk waits 15 seconds then (W-e).
 DEFAULT_RETRY_AFTER = 15.0
@@ -82,6 +83,7 @@ CAPABILITIES = Capabilities(
 
 class WebexConnector(BearerClient):
     capabilities = CAPABILITIES
+    max_batch = MAX_IDS  # base.BatchRead
 
     def __init__(
         self,
@@ -233,6 +235,37 @@ class WebexConnector(BearerClient):
 
     def get_user(self, vendor_id: str) -> Outcome:
         return self._person_outcome(Op.GET, "GET", f"/people/{quote(vendor_id, safe='')}")
+
+    def get_users(self, vendor_ids: Sequence[str]) -> dict[str, VendorUser] | Outcome:
+        """``base.BatchRead``: one ``GET /people?id=…``. Cisco says such a list leaves out
+        presence and "administrative fields like licenses, roles" (W-i): a person without
+        ``licenses`` is partial (its licence unknown, not absent); one without the
+        invitation flags cannot tell pending from active, and the read is ``Rejected``."""
+        if not 1 <= len(vendor_ids) <= MAX_IDS:
+            raise ValueError(f"between 1 and {MAX_IDS} ids, not {len(vendor_ids)}")
+        licence = self._licence()
+        if not isinstance(licence, str):
+            return licence
+        params = {"id": ",".join(vendor_ids), "max": MAX_IDS}
+        reply = self._request(Op.GET, "GET", "/people", params=params)
+        if not isinstance(reply, Reply):
+            return reply
+        meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
+        try:
+            items = req_list(req_dict(reply.body, "people list"), "items")
+            records = [req_dict(i, "person") for i in items]
+            if any("invitePending" not in r or "loginEnabled" not in r for r in records):
+                reason = "GET /people?id= answered without invitePending/loginEnabled (W-i)"
+                return Rejected(reason=reason, vendor_code="W-i", **meta)
+            users = [self._listed(r, licence) for r in records]
+        except ContractError as exc:
+            return contract_failure(Op.GET, VENDOR, str(exc), reply.tracking_id, reply.status)
+        return {u.vendor_id: u for u in users if u.vendor_id}
+
+    @staticmethod
+    def _listed(record: Mapping[str, Any], licence: str) -> VendorUser:
+        user = person(record, licence)
+        return user if "licenses" in record else replace(user, partial=True)
 
     def iter_users(self, page_size: int | None = None) -> Iterator[VendorUser]:
         licence = self._licence()

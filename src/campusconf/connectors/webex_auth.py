@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     Op,
     contract_failure,
@@ -35,8 +35,8 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
 )
 from campusconf.connectors.tokens import Token
-from campusconf.connectors.webex_wire import error_fields
-from campusconf.connectors.wire import HttpClient, Response, TransportError
+from campusconf.connectors.transport.http_client import HttpClient, Response, TransportError
+from campusconf.connectors.webex_payloads import error_fields
 
 VENDOR = "webex"
 PEOPLE_READ = "spark-admin:people_read"

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from campusconf.connectors.http import ContractError, Op, Reply, contract_failure
+from campusconf.connectors.http_helpers import ContractError, Op, Reply, contract_failure
 from campusconf.connectors.outcomes import Ok, Outcome, Rejected
-from campusconf.connectors.webex_wire import choose_licence, licences_after_patch
+from campusconf.connectors.webex_payloads import choose_licence, licences_after_patch
 
 VENDOR = "webex"
 SCOPE = "spark-admin:licenses_read"

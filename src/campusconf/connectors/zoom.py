@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
-from campusconf.connectors import zoom_auth, zoom_wire
+from campusconf.connectors import zoom_auth, zoom_payloads
 from campusconf.connectors.base import Capabilities, Exchange, UserSpec, UserState, VendorUser
 from campusconf.connectors.bearer import BearerClient
-from campusconf.connectors.http import (
+from campusconf.connectors.http_helpers import (
     ContractError,
     Op,
     Pacer,
@@ -40,7 +40,7 @@ from campusconf.connectors.outcomes import (
     UnknownOutcome,
 )
 from campusconf.connectors.tokens import MemoryTokenStore, Token, TokenKeeper, TokenStore
-from campusconf.connectors.wire import (
+from campusconf.connectors.transport.http_client import (
     DEFAULT_TIMEOUT,
     HttpClient,
     Response,
@@ -132,17 +132,17 @@ class ZoomConnector(BearerClient):
         refused = zoom_auth.refusal(answer)
         if refused is not None:
             return refused
-        code, message = zoom_wire.error_fields(answer)
+        code, message = zoom_payloads.error_fields(answer)
         reason = message or f"HTTP {status}"
         vendor_code = None if code is None else str(code)
         meta: dict[str, Any] = {"tracking_id": tracking, "http_status": status}
         if status == 429:
-            return zoom_wire.rate_limited_answer(answer, reason, tracking)
-        if code in zoom_wire.NOT_FOUND_CODES or (status == 404 and code is None):
+            return zoom_payloads.rate_limited_answer(answer, reason, tracking)
+        if code in zoom_payloads.NOT_FOUND_CODES or (status == 404 and code is None):
             return NotFound(reason=reason, vendor_code=vendor_code, **meta)
-        if code in zoom_wire.HELD_ELSEWHERE_CODES:
+        if code in zoom_payloads.HELD_ELSEWHERE_CODES:
             return HeldElsewhere(reason=reason, vendor_code=vendor_code, **meta)
-        if code in zoom_wire.EXISTS_CODES or (status == 409 and code is None):
+        if code in zoom_payloads.EXISTS_CODES or (status == 409 and code is None):
             return AlreadyExists(reason=reason, vendor_code=vendor_code, **meta)
         if status >= 500:
             # A create that failed inside Zoom may still have created the
@@ -172,7 +172,7 @@ class ZoomConnector(BearerClient):
             return reply
         try:
             # A single read without "status" is a pending user (Zoom's Get a user).
-            user = zoom_wire.user(req_dict(reply.body, "user"), UserState.PENDING, asked)
+            user = zoom_payloads.user(req_dict(reply.body, "user"), UserState.PENDING, asked)
         except ContractError as exc:
             return contract_failure(op, VENDOR, str(exc), reply.tracking_id, reply.status)
         meta: dict[str, Any] = {"tracking_id": reply.tracking_id, "http_status": reply.status}
@@ -187,7 +187,7 @@ class ZoomConnector(BearerClient):
     # --- the Connector protocol ---------------------------------------------------
 
     def create_user(self, spec: UserSpec) -> Outcome:
-        body = zoom_wire.create_body(spec)
+        body = zoom_payloads.create_body(spec)
         return self._user_outcome(Op.CREATE, "/users", created=True, asked=spec.email, json=body)
 
     def create_exchange(self, spec: UserSpec) -> Exchange | None:
@@ -196,7 +196,7 @@ class ZoomConnector(BearerClient):
             return None
         headers = {"Authorization": f"Bearer {token.access_token}"}
         request = self._client.build(
-            "POST", "/users", headers=headers, json=zoom_wire.create_body(spec)
+            "POST", "/users", headers=headers, json=zoom_payloads.create_body(spec)
         )
 
         def read(answer: Response | TransportError) -> Outcome | None:
@@ -243,7 +243,7 @@ class ZoomConnector(BearerClient):
                 params["next_page_token"] = page_token
             fetch = functools.partial(self._request, Op.LIST, "GET", "/users", params=params)
             reply = page_with_retries(fetch, self._sleep)
-            if isinstance(reply, Rejected) and zoom_wire.is_expired_page_token(reply):
+            if isinstance(reply, Rejected) and zoom_payloads.is_expired_page_token(reply):
                 restarts += 1
                 if restarts > LIST_RESTARTS:
                     raise ListingFailed(reply)
@@ -254,7 +254,7 @@ class ZoomConnector(BearerClient):
             try:
                 body = req_dict(reply.body, "user list")
                 users = [
-                    zoom_wire.user(req_dict(u, "user"), status) for u in req_list(body, "users")
+                    zoom_payloads.user(req_dict(u, "user"), status) for u in req_list(body, "users")
                 ]
                 page_token = opt_str(body, "next_page_token")
             except ContractError as exc:
@@ -307,7 +307,7 @@ class ZoomConnector(BearerClient):
         return self._write(Op.UPDATE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
 
     def set_licence(self, vendor_id: str, licensed: bool) -> Outcome:
-        body = {"type": zoom_wire.LICENSED if licensed else zoom_wire.BASIC}
+        body = {"type": zoom_payloads.LICENSED if licensed else zoom_payloads.BASIC}
         return self._write(Op.LICENCE, "PATCH", f"/users/{quote(vendor_id, safe='@')}", json=body)
 
     def deactivate(self, vendor_id: str) -> Outcome:

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from campusconf.connectors import zoom_wire
-from campusconf.connectors.http import (
+from campusconf.connectors import zoom_payloads
+from campusconf.connectors.http_helpers import (
     ContractError,
     Op,
     contract_failure,
@@ -33,7 +33,12 @@ from campusconf.connectors.outcomes import (
     TransientFailure,
 )
 from campusconf.connectors.tokens import Token
-from campusconf.connectors.wire import HttpClient, Response, TransportError, basic_auth
+from campusconf.connectors.transport.http_client import (
+    HttpClient,
+    Response,
+    TransportError,
+    basic_auth,
+)
 
 VENDOR = "zoom"
 # "Invalid access token, does not contain scopes:[…]": 4711 as Zoom answers it (with
@@ -58,7 +63,7 @@ def missing_scopes(message: str) -> tuple[str, ...]:
 
 def refusal(answer: Response) -> NotAuthorised | None:
     """A refused token (401) or a missing scope (code 4700/4711, whatever the status)."""
-    code, message = zoom_wire.error_fields(answer)
+    code, message = zoom_payloads.error_fields(answer)
     status = answer.status_code
     meta: dict[str, Any] = {
         "tracking_id": answer.headers.get("x-zm-trackingid"),
@@ -80,7 +85,7 @@ def refusal(answer: Response) -> NotAuthorised | None:
 
 def token_refused(answer: Response) -> bool:
     """A 401 that a new token may cure (not a missing scope: a new token would lack it too)."""
-    return answer.status_code == 401 and zoom_wire.error_fields(answer)[0] not in SCOPE_CODES
+    return answer.status_code == 401 and zoom_payloads.error_fields(answer)[0] not in SCOPE_CODES
 
 
 def fetcher(

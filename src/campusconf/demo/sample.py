@@ -57,12 +57,12 @@ GIVEN = [
     ("誠", "Makoto"),
     ("直子", "Naoko"),
 ]
-AFFILIATIONS = [
-    "Faculty of Letters",
-    "Faculty of Science",
-    "Faculty of Engineering",
-    "Graduate School of Information Science",
-    "Information Technology Center",
+AFFILIATIONS = [  # (English, Japanese)
+    ("Faculty of Letters", "文学部"),
+    ("Faculty of Science", "理学部"),
+    ("Faculty of Engineering", "工学部"),
+    ("Graduate School of Information Science", "情報科学研究科"),
+    ("Information Technology Center", "情報基盤センター"),
 ]
 
 # The seed's Zoom campaign invited students who held a university account on 3/24 (S10).
@@ -107,6 +107,7 @@ def sample_members(count: int = 60) -> list[dict[str, object]]:
         family_ja, family = FAMILY[index % len(FAMILY)]
         given_ja, given = GIVEN[(index * 7) % len(GIVEN)]
         spec = _spec(index)
+        affiliation, affiliation_ja = AFFILIATIONS[index % len(AFFILIATIONS)]
         common_id = common_id_for(index)
         aliases = [f"{given.lower()}.{family.lower()}{index}@{domain}"] if index % 4 == 0 else []
         rows.append(
@@ -116,7 +117,8 @@ def sample_members(count: int = 60) -> list[dict[str, object]]:
                 "given_name_ja": given_ja,
                 "family_name_latin": family,
                 "given_name_latin": given,
-                "affiliation": AFFILIATIONS[index % len(AFFILIATIONS)],
+                "affiliation": affiliation,
+                "affiliation_ja": affiliation_ja,
                 "roles": spec.roles,
                 "university_account_created_on": spec.created_on,
                 "mail_address": f"{common_id}@{domain}",

@@ -26,6 +26,7 @@ COLUMNS: tuple[str, ...] = (
     "family_name_latin",
     "given_name_latin",
     "affiliation",
+    "affiliation_ja",
     "roles",
     "university_account_created_on",
     "mail_address",
@@ -49,6 +50,7 @@ MAX_LENGTHS = {
     "family_name_latin": 100,
     "given_name_latin": 100,
     "affiliation": 200,
+    "affiliation_ja": 200,
 }
 LANGUAGES = ("ja", "en")
 # ASCII digits only: \d would let full-width digits from a spreadsheet through.
@@ -81,6 +83,7 @@ class RosterRow:
     family_name_latin: str
     given_name_latin: str
     affiliation: str
+    affiliation_ja: str
     roles: str
     university_account_created_on: datetime.date
     preferred_language: str
@@ -99,6 +102,7 @@ class RosterRow:
             self.family_name_latin,
             self.given_name_latin,
             self.affiliation,
+            self.affiliation_ja,
             self.roles,
             self.status,
             self.left_on,
@@ -113,6 +117,7 @@ MEMBER_FIELDS: tuple[str, ...] = (
     "family_name_latin",
     "given_name_latin",
     "affiliation",
+    "affiliation_ja",
     "roles",
     "status",
     "left_on",
@@ -176,6 +181,13 @@ def parse_row(
     for name, limit in MAX_LENGTHS.items():
         if len(value[name]) > limit:
             fail(name, "too_long", _("At most %(limit)d characters.") % {"limit": limit})
+    if value["affiliation_ja"] and not value["affiliation"]:
+        # The English name is the key campaigns and eligibility match on.
+        fail(
+            "affiliation_ja",
+            "affiliation_ja_alone",
+            _("A Japanese affiliation needs the English one in the affiliation column."),
+        )
     words = [w for w in LIST_SEPARATORS.split(value["roles"]) if w]
     unknown = sorted({w for w in words if w not in ALL_ROLES})
     if not words:
@@ -225,6 +237,7 @@ def parse_row(
             family_name_latin=share(value["family_name_latin"]),
             given_name_latin=value["given_name_latin"],
             affiliation=share(value["affiliation"]),
+            affiliation_ja=share(value["affiliation_ja"]),
             roles=share(" ".join(sorted(set(words)))),
             university_account_created_on=share(created_on),
             preferred_language=share(language),

@@ -46,6 +46,7 @@ def register_member(
     family_name_ja: str = "",
     given_name_ja: str = "",
     affiliation: str = "",
+    affiliation_ja: str = "",
     preferred_language: str = "ja",
 ) -> Member:
     """Create a member with its addresses, or raise ValidationError and save nothing."""
@@ -60,6 +61,7 @@ def register_member(
         family_name_latin=family_name_latin,
         given_name_latin=given_name_latin,
         affiliation=affiliation,
+        affiliation_ja=affiliation_ja,
         roles=role_text,
         university_account_created_on=university_account_created_on,
         preferred_language=preferred_language,

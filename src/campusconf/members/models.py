@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.members.roles import ROLE_LABELS, parse_roles, validate_roles
@@ -11,6 +12,17 @@ common_id_validator = RegexValidator(
     message=_("A common ID is exactly 10 digits."),
     code="common_id_format",
 )
+
+
+def affiliation_label(english: str, japanese: str, language: str | None = None) -> str:
+    """The Japanese name for a Japanese reader when the directory gave one, else English.
+
+    ``language`` defaults to the active one (the page's or the mail's).
+    """
+    language = language or translation.get_language() or "ja"
+    if language.startswith("ja") and japanese:
+        return japanese
+    return english or japanese
 
 
 class Member(models.Model):
@@ -31,7 +43,10 @@ class Member(models.Model):
     given_name_ja = models.CharField(_("given name (Japanese)"), max_length=100, blank=True)
     family_name_latin = models.CharField(_("family name (Latin)"), max_length=100)
     given_name_latin = models.CharField(_("given name (Latin)"), max_length=100)
+    # The English name is the key campaigns and eligibility match on; the Japanese one
+    # is only shown (affiliation_label), so a member without it still matches.
     affiliation = models.CharField(_("affiliation"), max_length=200, blank=True)
+    affiliation_ja = models.CharField(_("affiliation (Japanese)"), max_length=200, blank=True)
     roles = models.CharField(_("roles"), max_length=64, validators=[validate_roles])
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
@@ -73,6 +88,11 @@ class Member(models.Model):
     @property
     def display_name_latin(self) -> str:
         return f"{self.given_name_latin} {self.family_name_latin}".strip()
+
+    @property
+    def affiliation_label(self) -> str:
+        """The affiliation in the reader's language, for pages and mails."""
+        return affiliation_label(self.affiliation, self.affiliation_ja)
 
     @property
     def role_list(self) -> list[str]:

@@ -37,7 +37,7 @@ def suggested_text(member: Member, service: Service | None, topic: str) -> str:
     name = (member.display_name_ja if japanese else "") or member.display_name_latin
     lines = [
         _("I am %(name)s of %(affiliation)s.")
-        % {"name": name, "affiliation": member.affiliation or _("(affiliation)")},
+        % {"name": name, "affiliation": member.affiliation_label or _("(affiliation)")},
         _("My common ID is %(common_id)s.") % {"common_id": member.common_id},
     ]
     service_name = service.name if service else ""
@@ -77,6 +77,7 @@ def open_inquiry(
             account_state=account.state if account else "",
             account_facts=account_facts(account),
             affiliation=member.affiliation,
+            affiliation_ja=member.affiliation_ja,
             common_id=member.common_id,
             what_happened=what_happened.strip(),
         )

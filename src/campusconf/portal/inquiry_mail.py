@@ -59,7 +59,7 @@ def _text(inquiry: Inquiry, event: str, body: str, language: str) -> tuple[str, 
             % {
                 "id": inquiry.common_id,
                 "name": member.display_name_ja or member.display_name_latin,
-                "affiliation": inquiry.affiliation or "—",
+                "affiliation": inquiry.affiliation_label or "—",
             },
             gettext("Service: %(service)s") % {"service": inquiry.service or "—"},
             gettext("Topic: %(topic)s") % {"topic": inquiry.get_topic_display()},

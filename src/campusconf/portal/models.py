@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.members.models import Member
+from campusconf.members.models import Member, affiliation_label
 from campusconf.services.models import Service
 
 
@@ -38,6 +38,7 @@ class Inquiry(models.Model):
     account_state = models.CharField(_("account state when asked"), max_length=20, blank=True)
     account_facts = models.JSONField(_("account facts when asked"), default=dict, blank=True)
     affiliation = models.CharField(_("affiliation"), max_length=200)
+    affiliation_ja = models.CharField(_("affiliation (Japanese)"), max_length=200, blank=True)
     common_id = models.CharField(_("common ID"), max_length=10)
     what_happened = models.TextField(_("what happened"))
     status = models.CharField(
@@ -54,6 +55,11 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.common_id} {self.topic} ({self.status})"
+
+    @property
+    def affiliation_label(self) -> str:
+        """The affiliation as it was when asked, in the reader's language."""
+        return affiliation_label(self.affiliation, self.affiliation_ja)
 
     def account_state_label(self) -> str:
         """The state as the reader's language names it; the stored code is for machines."""

@@ -3,7 +3,7 @@
 A worker claims several jobs in one transaction (``queue.claim_batch``). Most of a
 campaign's jobs are a single create (``jobs.creates``): their rate-limit slots are
 reserved in one bucket update, and each goes out at its slot from the worker's main
-thread over a multiplexer (``connectors.wire_mux``: many requests in flight, no
+thread over a multiplexer (``connectors.transport.mux``: many requests in flight, no
 thread per call); a connector whose create is more than one request runs it on a
 small thread pool instead. The answers are settled a burst at a time in one
 transaction (``creates.settle_created``: the vendor ids, the transitions, their
@@ -31,7 +31,7 @@ from django.db import connections
 from campusconf.accounts import lifecycle
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, Exchange, SingleRequestCreate, UserSpec
-from campusconf.connectors.wire import Response, TransportError
+from campusconf.connectors.transport.http_client import Response, TransportError
 from campusconf.core import clock
 from campusconf.provisioning import jobs, queue, ratelimit, steps, vendors
 from campusconf.provisioning.conf import engine

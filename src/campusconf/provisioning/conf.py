@@ -37,13 +37,15 @@ DEFAULTS: dict[str, Any] = {
     # look for due checks, the share of the vendor's read rate those checks may spend,
     # the first interval (where the vendor sends no webhooks, and where it does: then
     # the check only catches an event the vendor dropped), the age after which the
-    # interval doubles, and how soon a member with the portal open is checked.
+    # interval doubles, how soon a member with the portal open is checked, and how far
+    # ahead a read of many waits at once (Webex) fills up with waits not yet due.
     "WATCH_SECONDS": 5,
     "WATCH_READ_SHARE": 0.05,
     "WATCH_FIRST_SECONDS": 180,
     "WATCH_FIRST_SECONDS_WEBHOOKS": 600,
     "WATCH_DOUBLING_SECONDS": 24 * 3600,
     "WATCH_LOOKING_SECONDS": 30,
+    "WATCH_GATHER_SECONDS": 60,
 }
 
 

@@ -4,7 +4,7 @@ The worker's main thread owns the database: it claims, loads and settles. Were i
 also to send and read the calls, every claim and every settle would leave the
 connections idle for as long as the database took — a settle on PostgreSQL waits on
 the server for most of its time — and the vendor's capacity would go unused that
-long. So the multiplexer (``connectors.wire_mux``) runs here, on the sender thread,
+long. So the multiplexer (``connectors.transport.mux``) runs here, on the sender thread,
 which touches no database: it sends each request when its rate-limit slot comes,
 right after checking that the job's lease is fresh and still held, and hands every
 answer back through a queue. The main thread waits on that queue, which costs it no
@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from queue import Empty, SimpleQueue
 
 from campusconf.connectors.base import Exchange
-from campusconf.connectors.wire import Response, TransportError
-from campusconf.connectors.wire_mux import Multiplexer
+from campusconf.connectors.transport.http_client import Response, TransportError
+from campusconf.connectors.transport.mux import Multiplexer
 from campusconf.provisioning.lease import Lease, LeaseDoubtful
 
 log = logging.getLogger("campusconf.provisioning")

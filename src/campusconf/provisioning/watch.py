@@ -1,14 +1,16 @@
-"""Accounts waiting on their member, read one at a time: often while the wait is young or
-the member has the portal open, rarely later (issue #22: an activation reaches the
-member's page within a minute where the vendor sends webhooks, five where it does not).
+"""Accounts waiting on their member, read often while the wait is young or the member
+has the portal open, rarely later (issue #22: an activation reaches the member's page
+within a minute where the vendor sends webhooks, five where it does not).
 
 A ``Watch`` row exists while an account waits (invited, conversion pending, unlicensed);
 the lifecycle's signals write and delete it in the transaction of the state change. The
-workers' ``watch`` schedule queues an observe job (one single-user read) for each due
-row, at most ``WATCH_READ_SHARE`` of the vendor's read rate a minute, most overdue
-first, and moves the row's next check by the back-off. The reconcile pass, which lists
-every user every ``RECONCILE_MINUTES``, still catches everything else: a wait older than
-that interval is left to it unless the member is looking at the portal.
+workers' ``watch`` schedule takes the due rows, most overdue first, within
+``WATCH_READ_SHARE`` of the vendor's read rate a minute, and moves each row's next check
+by the back-off: an observe job (one single-user read) each, or, where the vendor reads
+many users by id in one call (Webex), reads of up to 85 that send only the changed ones
+on to an observe job (``watch_batch``). The reconcile pass, which lists every user every
+``RECONCILE_MINUTES``, still catches everything else: a wait whose back-off reaches that
+interval is left to it unless the member is looking at the portal.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db import transaction
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
 from campusconf.core import clock
-from campusconf.provisioning import ratelimit
+from campusconf.provisioning import ratelimit, watch_batch
 from campusconf.provisioning.conf import engine
 from campusconf.provisioning.models import Job, Lane, Watch
 from campusconf.provisioning.queue import enqueue
@@ -42,24 +44,41 @@ def has_webhooks(service: Service) -> bool:
     return bool((service.connector_settings or {}).get("webhook_secret_env"))
 
 
-def interval(age: float, webhooks: bool) -> float | None:
+def interval(age: float, webhooks: bool, ceiling: float | None = None) -> float | None:
     """Seconds to the next check of a wait ``age`` seconds old; None once the reconcile
-    pass comes round as often (the back-off doubles every ``WATCH_DOUBLING_SECONDS``)."""
+    pass comes round as often (the back-off doubles every ``WATCH_DOUBLING_SECONDS``).
+    ``ceiling``: where waits are read many at once, the back-off stops there (``ceiling``)."""
     first = float(engine("WATCH_FIRST_SECONDS_WEBHOOKS" if webhooks else "WATCH_FIRST_SECONDS"))
     doublings = max(0, int(age // float(engine("WATCH_DOUBLING_SECONDS"))))
     seconds = first * 2 ** min(doublings, 30)
+    if ceiling is not None:
+        seconds = min(seconds, max(first, ceiling))
     return None if seconds >= 60 * float(engine("RECONCILE_MINUTES")) else seconds
 
 
+def ceiling(waits: int, size: int, per_minute: int) -> float | None:
+    """Where the back-off stops for a service whose reads check ``size`` waits each: twice
+    the time its allowance (``per_minute`` reads) takes to check all ``waits`` once, so
+    every wait is read that often on half the allowance, the other half left to young
+    waits and members who look. None for reads of one (the back-off runs its course)."""
+    if size <= 1:
+        return None
+    return 2 * 60 * math.ceil(waits / size) / per_minute
+
+
 def next_check(
-    since: datetime.datetime, now: datetime.datetime, webhooks: bool
+    since: datetime.datetime,
+    now: datetime.datetime,
+    webhooks: bool,
+    ceiling: float | None = None,
 ) -> datetime.datetime:
-    seconds = interval((now - since).total_seconds(), webhooks)
+    seconds = interval((now - since).total_seconds(), webhooks, ceiling)
     return now + (LEFT_TO_RECONCILE if seconds is None else datetime.timedelta(seconds=seconds))
 
 
 def reads_per_minute(service: Service) -> int:
-    """The checks a service's watch may spend a minute: a share of its single-read rate."""
+    """The reads a service's watch may make a minute (each of one wait, or of many):
+    a share of its single-read rate."""
     cat = ratelimit.category(service.vendor, "get")
     rate = ratelimit.limits(service).get(cat or "", 0.0)
     return max(1, math.floor(float(engine("WATCH_READ_SHARE")) * rate * 60))
@@ -146,37 +165,66 @@ def allowance_at(per_minute: int, now: datetime.datetime) -> int:
     )
 
 
+def due_rows(service: Service, now: datetime.datetime, calls: int, size: int) -> list[Watch]:
+    """The rows a run reads with at most ``calls`` reads of ``size`` waits each, most
+    overdue first. A read of several (``size`` > 1) costs one call however many it
+    carries, so it fills up with the waits due within ``WATCH_GATHER_SECONDS`` too: read
+    a little early, they come due together afterwards, and the calls stay few."""
+    rows = Watch.objects.filter(service=service).order_by("next_check_at")
+    due = list(rows.filter(next_check_at__lte=now).values_list("pk", flat=True)[: calls * size])
+    if not due or size == 1:
+        return list(rows.filter(pk__in=due))
+    gather = now + datetime.timedelta(seconds=float(engine("WATCH_GATHER_SECONDS")))
+    return list(rows.filter(next_check_at__lte=gather)[: math.ceil(len(due) / size) * size])
+
+
+def claim(
+    service: Service, rows: list[Watch], now: datetime.datetime, top: float | None = None
+) -> list[int]:
+    """Move each row's next check by the back-off (stopping at ``top``); the accounts whose
+    move this run made (a compare-and-set: another worker's run, or a new wait, may have
+    moved one)."""
+    webhooks = has_webhooks(service)
+    won: list[int] = []
+    with transaction.atomic():
+        for watch in rows:
+            if Watch.objects.filter(pk=watch.pk, next_check_at=watch.next_check_at).update(
+                checked_at=now, next_check_at=next_check(watch.since, now, webhooks, top)
+            ):
+                won.append(watch.account_id)
+    return won
+
+
 def run(now: datetime.datetime | None = None) -> int:
-    """Queue an observe job for each due wait, within each service's read allowance."""
+    """Check the due waits of each service within its read allowance: an observe job
+    each, or reads of many at once where the vendor has them (``watch_batch``). The
+    number of waits checked."""
     from campusconf.provisioning import service_access
 
     now = now or clock.now()
-    queued = 0
+    checked = 0
     for service in Service.objects.filter(enabled=True):
         if service_access.paused(service.pk):
             continue  # its vendor is asked nothing until the credential works again
-        allowance = allowance_at(reads_per_minute(service), now)
-        if allowance <= 0:
+        per_minute = reads_per_minute(service)
+        calls = allowance_at(per_minute, now)
+        rows = Watch.objects.filter(service=service)
+        if calls <= 0 or not rows.filter(next_check_at__lte=now).exists():
             continue
-        due = list(
-            Watch.objects.filter(service=service, next_check_at__lte=now).order_by("next_check_at")[
-                :allowance
-            ]
-        )
-        if not due:
+        size = watch_batch.batch_size(service)
+        top = ceiling(rows.count(), size, per_minute) if size > 1 else None
+        accounts = claim(service, due_rows(service, now, calls, size), now, top)
+        if not accounts:
             continue
-        webhooks = has_webhooks(service)
-        with transaction.atomic():
-            for watch in due:
-                changed = Watch.objects.filter(
-                    pk=watch.pk, next_check_at=watch.next_check_at
-                ).update(checked_at=now, next_check_at=next_check(watch.since, now, webhooks))
-                if changed:  # else another worker's run (or a new wait) moved it
-                    enqueue(
-                        Account(pk=watch.account_id, service_id=service.pk),
-                        Job.Kind.OBSERVE,
-                        lane=Lane.ENGINE,
-                    )
-                    queued += 1
-        log.debug("watch %s: %d checks queued", service.slug, len(due))
-    return queued
+        if size > 1:
+            watch_batch.read(service, accounts)
+        else:
+            for account_id in accounts:
+                enqueue(
+                    Account(pk=account_id, service_id=service.pk),
+                    Job.Kind.OBSERVE,
+                    lane=Lane.ENGINE,
+                )
+        log.debug("watch %s: %d checked", service.slug, len(accounts))
+        checked += len(accounts)
+    return checked

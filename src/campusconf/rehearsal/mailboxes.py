@@ -19,7 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from campusconf.rehearsal.sandbox import free_port
+from vendor_sandbox.launcher import free_port
 
 
 @dataclass

@@ -16,7 +16,7 @@ from campusconf.portal.models import Inquiry
 from campusconf.provisioning.models import VendorCallCount
 from campusconf.rehearsal.cohort import SimMember
 from campusconf.rehearsal.mailboxes import Mailboxes
-from campusconf.rehearsal.sandbox import Sandbox
+from vendor_sandbox.launcher import Sandbox
 
 # Zoom Pro's daily cap on creates (docs/vendors.md, Z-e); Webex has no daily cap.
 ZOOM_DAILY_CREATES = 1500

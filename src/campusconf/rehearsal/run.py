@@ -30,16 +30,15 @@ from campusconf.rehearsal.engine import Engine
 from campusconf.rehearsal.mailboxes import Mailboxes, running_mailboxes
 from campusconf.rehearsal.measures import Measures, measure_day, measure_end
 from campusconf.rehearsal.mix import Mix
-from campusconf.rehearsal.sandbox import (
-    Sandbox,
-    connector_settings,
-    running_sandbox,
-    vendor_environment,
-)
 from campusconf.services.models import Service
 from campusconf.signin.members import user_for
+from vendor_sandbox.launcher import Sandbox, connector_settings, running_sandbox, vendor_env
 
 log = logging.getLogger("campusconf.rehearsal")
+
+# The sandbox's secrets go in variables of the rehearsal's own, apart from those a
+# configured service reads.
+SECRETS_PREFIX = "CAMPUSCONF_REHEARSAL"
 
 # The notices CampusConf sends of its own accord; the manual process had none of them.
 OWN_NOTICES = ("invitation_expiring", "invitation_expired", "wrong_activation", "held_elsewhere")
@@ -122,7 +121,16 @@ def rehearse(options: Options) -> Measures:
     cohort = draw_cohort(mix, options.members, options.seed)
     with contextlib.ExitStack() as stack:
         boxes = stack.enter_context(running_mailboxes())
-        sandbox = stack.enter_context(running_sandbox(options.workdir, boxes.port, options.seed))
+        sandbox = stack.enter_context(
+            running_sandbox(
+                options.workdir,
+                smtp_port=boxes.port,
+                SANDBOX_FAULT_SEED=str(options.seed),
+                # One process: the rehearsal's engine calls the vendor one request at a time.
+                SANDBOX_WORKERS="1",
+                SANDBOX_THREADS="8",
+            )
+        )
         stack.enter_context(_environment(sandbox, boxes))
         stack.enter_context(clock.installed())
         if options.manual:
@@ -135,7 +143,7 @@ def rehearse(options: Options) -> Measures:
 @contextlib.contextmanager
 def _environment(sandbox: Sandbox, boxes: Mailboxes) -> Iterator[None]:
     saved = dict(os.environ)
-    os.environ.update(vendor_environment(sandbox.creds))
+    os.environ.update(vendor_env(sandbox.creds, SECRETS_PREFIX))
     engine_settings = {**settings.CAMPUSCONF_ENGINE, "RECONCILE_MINUTES": 30}
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
@@ -170,11 +178,11 @@ def _set_up(world: Rehearsal) -> None:
             end_to_end_encryption=True,
             invitation_validity_days=days,
             eligible_roles="faculty staff student",
-            connector_settings=connector_settings(slug, creds),
+            connector_settings=connector_settings(slug, creds, SECRETS_PREFIX),
         )
         service.full_clean()
         service.save()
-    world.sandbox.set_faults(world.options.mix.sandbox_faults())
+    world.sandbox.set_faults(**world.options.mix.sandbox_faults())
     world.boxes.refusing_senders.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
     register(world.cohort)
     for sim in world.cohort:
@@ -201,7 +209,7 @@ def _play(world: Rehearsal) -> Measures:
     try:
         for n in range(1, mix.days * per_day + 1):
             clock.advance(tick.total_seconds())
-            world.sandbox.advance_clock(tick.total_seconds())
+            world.sandbox.move_clock(seconds=tick.total_seconds())
             engine.tick()
             _await_mail(world)
             now = clock.now()

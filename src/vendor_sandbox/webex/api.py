@@ -95,7 +95,7 @@ def _check_org_and_licenses(ctx: Ctx, body: dict[str, Any]) -> None:
             raise webex_invalid(f"Invalid license id '{sorted(wanted - known)[0]}'.")
 
 
-def _apply(person: WebexPerson, body: dict[str, Any]) -> None:
+def apply_fields(person: WebexPerson, body: dict[str, Any]) -> None:
     """Full replace, as Webex's PUT does: fields left out are emptied."""
     person.display_name = body.get("displayName") or ""
     person.first_name = body.get("firstName", "")
@@ -104,6 +104,14 @@ def _apply(person: WebexPerson, body: dict[str, Any]) -> None:
     person.roles = body.get("roles", [])
     person.licenses = body.get("licenses", [])
     person.extra = {k: body[k] for k in service.EXTRA_FIELDS if k in body}
+
+
+def apply_create_fields(person: WebexPerson, body: dict[str, Any]) -> None:
+    """A new person's fields: as PUT sets them, with the names as the display name when
+    the create gives none."""
+    apply_fields(person, body)
+    if not person.display_name:
+        person.display_name = f"{person.first_name} {person.last_name}".strip()
 
 
 def parse_create(body: dict[str, Any]) -> str:
@@ -132,9 +140,7 @@ def create_person(ctx: Ctx) -> HttpResponse:
             errors=[{"description": f"{email} holds a Webex account outside this organization"}],
         )
     person = WebexPerson(person_id=service.new_person_id(), org=org, email=email or "")
-    _apply(person, body)
-    if not person.display_name:
-        person.display_name = f"{person.first_name} {person.last_name}".strip()
+    apply_create_fields(person, body)
     person.created = person.last_modified = ctx.now
     person.visible_at = ctx.now
     delay = float(ctx.faults["consistency_delay_seconds"])
@@ -217,7 +223,7 @@ def update_person(ctx: Ctx, person_id: str) -> HttpResponse:
         body = {k: v for k, v in body.items() if k not in LIST_OF_STR | LIST_OF_OBJ}
         body["emails"] = [person.email]
         ctx.after_commit_error = ApiError(500, "Internal server error.")
-    _apply(person, body)
+    apply_fields(person, body)
     if "loginEnabled" in body:
         person.login_enabled = body["loginEnabled"]
     person.last_modified = ctx.now

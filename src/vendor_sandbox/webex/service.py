@@ -26,6 +26,16 @@ EXTRA_FIELDS = (
     "title",
 )
 ACTIVE_WINDOW = timedelta(minutes=10)
+INVITATION_LINK = "webex_activate"
+INVITATION_MAIL = "webex_invite"  # the mail's kind and its template
+
+
+def invitation_subject(org_name: str) -> str:
+    return f"{org_name} has invited you to Cisco Webex"
+
+
+def invitation_context(url: str, display_name: str) -> dict[str, object]:
+    return {"links": {"Activate": url}, "display_name": display_name}
 
 
 def new_person_id() -> str:
@@ -110,14 +120,14 @@ def invite(person: WebexPerson, org: WebexOrg, now: datetime) -> None:
             {"links": {"Review": url}},
         )
     else:
-        url = links.new("webex_activate", person.email, person.person_id, now)
+        url = links.new(INVITATION_LINK, person.email, person.person_id, now)
         mail.send(
             "webex",
-            "webex_invite",
+            INVITATION_MAIL,
             person.email,
-            f"{org.name} has invited you to Cisco Webex",
-            "webex_invite",
-            {"links": {"Activate": url}, "display_name": person.display_name},
+            invitation_subject(org.name),
+            INVITATION_MAIL,
+            invitation_context(url, person.display_name),
         )
 
 

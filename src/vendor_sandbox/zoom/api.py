@@ -23,7 +23,6 @@ from vendor_sandbox.zoom import oauth, service
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACTIONS = {"create", "autoCreate", "custCreate", "ssoCreate"}
 USER_TYPES = {1, 2, 4, 99}
-LOGIN_BY_ACTION = {"autoCreate": [100], "custCreate": [99], "ssoCreate": [101]}
 CREATE_FIELDS = {"email", "type", "first_name", "last_name", "display_name", "password", "feature"}
 PATCH_STR = {
     "first_name", "last_name", "display_name", "dept", "job_title", "company", "location",
@@ -149,16 +148,12 @@ def create_user(ctx: Ctx) -> HttpResponse:
         visible_at=ctx.now,
         action=action,
     )
-    user.display_name = info.get("display_name") or f"{user.first_name} {user.last_name}".strip()
+    user.display_name = service.display_name(info)
+    user.status, user.verified, user.login_types = service.created_state(action)
     if action == "create":
-        user.status = "pending"
         user.invited_at = ctx.now
-    else:
-        user.status = "active"
-        user.verified = 0 if action == "custCreate" else 1
-        user.login_types = LOGIN_BY_ACTION[action]
-        if password:
-            user.password_hash = make_password(password)
+    elif password:
+        user.password_hash = make_password(password)
     delay = float(ctx.faults["consistency_delay_seconds"])
     if delay and faults.draw(ctx.faults, "consistency_rate"):
         user.visible_at = ctx.now + timedelta(seconds=delay)

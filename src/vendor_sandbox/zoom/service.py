@@ -16,10 +16,34 @@ LOGIN_EMAIL = 100
 LOGIN_GOOGLE = 1
 LOGIN_API = 99
 ROLE_NAMES = {"0": "Owner", "1": "Admin", "2": "Member"}
+LOGIN_BY_ACTION = {"autoCreate": [100], "custCreate": [99], "ssoCreate": [101]}
+# An invitation's link kind, mail kind and template all have this name.
+ACTIVATION = "zoom_activate"
+ACTIVATION_SUBJECT = "Activate Zoom Account"
 
 
 def new_user_id() -> str:
     return secrets.token_urlsafe(16)
+
+
+def display_name(info: dict[str, Any]) -> str:
+    """The display name a create gives, or the first and last names when it gives none."""
+    first, last = info.get("first_name", ""), info.get("last_name", "")
+    return str(info.get("display_name") or f"{first} {last}".strip())
+
+
+def created_state(action: str) -> tuple[str, int, list[int]]:
+    """Status, ``verified`` and sign-in methods of a user a create ``action`` makes:
+    ``create`` invites (pending until activated); the others make an active user."""
+    if action == "create":
+        return "pending", 0, []
+    return "active", 0 if action == "custCreate" else 1, LOGIN_BY_ACTION[action]
+
+
+def activation_context(first_name: str, email: str, url: str) -> dict[str, object]:
+    """The activation mail's context: its one button and the link in its text."""
+    links = {"Activate Zoom Account": url}
+    return {"first_name": first_name, "email": email, "links": links, "activate_url": url}
 
 
 def pending_cutoff(now: datetime) -> datetime:
@@ -123,19 +147,17 @@ def invite(
         user.invited_at = now
         user.save(update_fields=["invited_at"])
         personal = PersonalAccount.objects.filter(vendor="zoom", email=user.email).exists()
-    ctx: dict[str, object] = {"first_name": user.first_name, "email": user.email}
     if personal and not activation_only:
         url = links.new("zoom_join", user.email, user.user_id, now)
+        ctx: dict[str, object] = {"first_name": user.first_name, "email": user.email}
         ctx["links"] = {"Approve Request": url}
         ctx["approve_url"] = url
         subject = f"{CONFIG.org_name} invited you to join their Zoom account"
         mail.send("zoom", "zoom_join", user.email, subject, "zoom_join", ctx, now)
     else:
-        url = links.new("zoom_activate", user.email, user.user_id, now)
-        ctx["links"] = {"Activate Zoom Account": url}
-        ctx["activate_url"] = url
-        subject = "Activate Zoom Account"
-        mail.send("zoom", "zoom_activate", user.email, subject, "zoom_activate", ctx, now)
+        url = links.new(ACTIVATION, user.email, user.user_id, now)
+        ctx = activation_context(user.first_name, user.email, url)
+        mail.send("zoom", ACTIVATION, user.email, ACTIVATION_SUBJECT, ACTIVATION, ctx, now)
 
 
 def send_reset(email: str, target: str, now: datetime) -> None:

@@ -31,6 +31,8 @@ def _account(a: Account) -> dict[str, Any]:
     return {
         "id": a.pk,
         "common_id": a.member.common_id,
+        "affiliation": a.member.affiliation,
+        "affiliation_ja": a.member.affiliation_ja,
         "service": a.service.slug,
         "state": a.state,
         "desired_state": a.desired_state,
@@ -73,6 +75,8 @@ def _inquiry(i: Inquiry) -> dict[str, Any]:
     return {
         "id": i.pk,
         "common_id": i.common_id,
+        "affiliation": i.affiliation,
+        "affiliation_ja": i.affiliation_ja,
         "service": i.service.slug if i.service else None,
         "account_id": i.account_id,
         "topic": i.topic,

@@ -17,6 +17,7 @@ from campusconf.backoffice.campaign_forms import CohortForm, StartForm
 from campusconf.backoffice.forms import ReasonForm
 from campusconf.core.csv_export import csv_download
 from campusconf.core.staff_access import staff_required
+from campusconf.members import affiliations
 from campusconf.members.roles import ROLE_LABELS
 from campusconf.provisioning.models import Campaign
 
@@ -134,6 +135,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "cohort_roles": ", ".join(
                 str(ROLE_LABELS.get(role, role)) for role in campaign.cohort.get("roles") or []
+            ),
+            "cohort_affiliations": ", ".join(
+                affiliations.labels(campaign.cohort.get("affiliations") or [])
             ),
             "progress": campaigns.progress(campaign),
             "reason_form": ReasonForm(),

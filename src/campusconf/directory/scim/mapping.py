@@ -8,7 +8,8 @@
   others are aliases;
 - roles: the core ``roles`` values (else the words of ``userType``), or the Groups
   named faculty / staff / student when CAMPUSCONF_SCIM_ROLES_FROM is ``groups``;
-- affiliation: the enterprise department (else organization);
+- affiliation: the enterprise department (else organization); its Japanese name: our
+  extension's departmentJa (scim/schema.py);
 - preferredLanguage: ja or en; active=false: the member has left, today.
 """
 
@@ -24,6 +25,7 @@ from django.utils import timezone
 from scim2_models import InvalidValueException, UniquenessException
 
 from campusconf.directory.models import ScimUser
+from campusconf.directory.scim.schema import CAMPUSCONF, DEPARTMENT_JA
 from campusconf.members.models import Member, MemberAddress
 from campusconf.members.roles import ALL_ROLES
 
@@ -88,6 +90,7 @@ def member_fields(data: dict[str, Any], group_names: list[str]) -> tuple[dict[st
         "affiliation": str(enterprise.get("department") or enterprise.get("organization") or "")[
             :200
         ],
+        "affiliation_ja": str((data.get(CAMPUSCONF) or {}).get(DEPARTMENT_JA) or "")[:200],
         "roles": " ".join(roles_of(data, group_names)),
         "preferred_language": language if language in ("ja", "en") else "ja",
     }

@@ -32,11 +32,11 @@ from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation, Target
 from scim2_server.service import ScimService
-from scim2_server.utils import load_default_resource_types, load_default_schemas
 
 from campusconf.directory.models import ScimClient
 from campusconf.directory.scim.context import ScimCall, current, scim_call
 from campusconf.directory.scim.guard import record_hold
+from campusconf.directory.scim.schema import resource_types, schemas
 from campusconf.directory.scim.storage import DirectoryStorage
 from campusconf.directory.tokens import authenticate_scim_client
 
@@ -85,8 +85,8 @@ class DirectoryService(ScimService):
 class DirectoryApplication(BaseApplication):
     def __init__(self) -> None:
         provider = ScimProvider.from_discovery(
-            load_default_schemas().values(),
-            load_default_resource_types().values(),
+            schemas(),
+            resource_types(),
             config=service_provider_config(),
         )
         super().__init__(provider, DirectoryService(provider))
