@@ -9,6 +9,8 @@
   steady pace, the same server's bare page.
 - ``closed-my`` / ``closed-healthz`` (closed loop): every user signs in once, then asks
   that one page again as soon as the last answer came, with no pause.
+- ``closed-card`` (closed loop): every user signs in, applies for the first service and
+  then asks its waiting card's refresh (the live card's poll) with no pause.
 
 Members come from ``RUSH_FIRST_ID`` on, one per user, in the order users start.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ SERVICES = [s for s in os.environ.get("RUSH_SERVICES", "zoom,webex").split(",") 
 HEALTH_PER_SECOND = float(os.environ.get("RUSH_HEALTH_PER_SECOND", "2"))
 
 _next_member = itertools.count()
+CARD_URL = re.compile(r'hx-get="(/my/services/[^"]+/card/[^"]*)"')
 
 # The closed loops' own record: Locust's rate counts from the first user's start, which
 # takes in the sign-ins; these count from the moment every user is signed in.
@@ -189,5 +193,42 @@ elif MODE == "closed-healthz":
         def page(self) -> None:
             self.client.get("/healthz", name="closed GET /healthz")
 
+elif MODE == "closed-card":
+
+    class ClosedCard(Member):
+        """A member with a waiting card open, its refresh asked with no pause: what an
+        idle live card costs the server (204 until the card changes, then the new card,
+        whose version the next refresh sends, as htmx does)."""
+
+        wait_time = constant(0)
+        card = ""
+
+        def on_start(self) -> None:
+            self.sign_in()
+            self.apply(SERVICES[0])
+            self.follow(self.client.get("/my/", name="GET /my/ (before the card loop)").text)
+            ready()
+
+        def follow(self, text: str) -> None:
+            found = CARD_URL.search(text or "")
+            if found:
+                self.card = found.group(1).replace("&amp;", "&")
+
+        @task
+        def poll(self) -> None:
+            if not self.card:
+                self.my("closed GET /my/ (no waiting card)")
+                return
+            with self.client.get(
+                self.card,
+                headers={"HX-Request": "true"},
+                name="closed GET card",
+                catch_response=True,
+            ) as answer:
+                if answer.status_code == 200:
+                    self.follow(answer.text)
+                elif answer.status_code != 204:
+                    answer.failure(f"card answered {answer.status_code}")
+
 else:
-    raise SystemExit(f"RUSH_MODE {MODE!r}: rush, closed-my or closed-healthz")
+    raise SystemExit(f"RUSH_MODE {MODE!r}: rush, closed-my, closed-card or closed-healthz")

@@ -53,6 +53,7 @@ class SandboxConfig:
     max_body_bytes: int
     workers: int
     threads: int
+    count_clients: bool  # count requests by client address too (the multi-host proof)
 
 
 def load() -> SandboxConfig:
@@ -91,6 +92,7 @@ def load() -> SandboxConfig:
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),
         workers=int(_env("WORKERS", "2")),
         threads=int(_env("THREADS", "8")),
+        count_clients=_flag("COUNT_CLIENTS", False),
     )
 
 

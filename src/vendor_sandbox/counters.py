@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections import Counter as _Tally
+from typing import Any
 
 from django.db import connection
 
@@ -53,3 +54,22 @@ def _loop() -> None:
             flush()
         except Exception:  # the DB may be busy or reset; the next tick retries
             log.exception("counter flush failed")
+
+
+def by_client(app: Any) -> Any:
+    """The WSGI app, counting each request as ``client <address> <method> <status>`` too.
+
+    Several machines share one sandbox in the multi-host proof: the vendor's own counts
+    say what was asked, these say who asked it, and who was answered 429.
+    """
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        who = f"client {environ.get('REMOTE_ADDR', '-')} {environ.get('REQUEST_METHOD', '-')}"
+
+        def start(status: str, headers: Any, *exc_info: Any) -> Any:
+            hit(f"{who} {status.split(' ', 1)[0]}")
+            return start_response(status, headers, *exc_info)
+
+        return app(environ, start)
+
+    return counted

@@ -36,9 +36,9 @@ class SandboxError(RuntimeError):
     """The sandbox did not start or refused an admin call."""
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -137,10 +137,17 @@ class Sandbox:
 
 @contextlib.contextmanager
 def running_sandbox(
-    workdir: Path, *, smtp_port: int = 0, cpus: set[int] | None = None, **settings: str
+    workdir: Path,
+    *,
+    smtp_port: int = 0,
+    cpus: set[int] | None = None,
+    host: str = "127.0.0.1",
+    **settings: str,
 ) -> Iterator[Sandbox]:
-    """The sandbox on a free 127.0.0.1 port until the block ends, its database, credentials
-    and log in ``workdir`` (whatever an earlier run left there is removed first).
+    """The sandbox on a free port of ``host`` until the block ends, its database,
+    credentials and log in ``workdir`` (whatever an earlier run left there is removed
+    first). ``host`` is an address of this machine: 127.0.0.1, or one that other network
+    namespaces reach (the multi-host proof, bench/multihost.py).
 
     ``smtp_port``: where it hands its mails (0: it sends none). ``cpus``: the CPUs it may
     run on (a benchmark gives it cores of its own, as a vendor's servers are not ours).
@@ -153,8 +160,8 @@ def running_sandbox(
     )
     for stale in (db, creds_file, *workdir.glob("sandbox.sqlite3-*")):
         stale.unlink(missing_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    port = free_port(host)
+    url = f"http://{host}:{port}"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
@@ -186,7 +193,7 @@ def running_sandbox(
     pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [*cli, "serve", "--db", str(db), "--port", str(port)],
+        [*cli, "serve", "--db", str(db), "--host", host, "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

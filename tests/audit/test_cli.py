@@ -58,7 +58,9 @@ def test_a_roster_import_is_audited_and_a_dry_run_is_not():
     assert not AuditEntry.objects.filter(action="directory.roster_import").exists()
     cli("import-roster", str(ROSTER))
     entry = AuditEntry.objects.get(action="directory.roster_import")
-    assert entry.actor_name == f"cli:{ME}"
+    # The roster acted, started from the command line by this OS user.
+    assert (entry.actor_name, entry.actor_kind) == (f"roster:cli:{ME}", "roster")
+    assert (entry.details["started_by"], entry.details["os_user"]) == ("cli", ME)
     assert entry.details["rows"] > 0
     assert entry.details["created"] == entry.details["rows"]
     assert entry.details["file"] == str(ROSTER)

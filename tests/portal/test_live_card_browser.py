@@ -56,10 +56,14 @@ def test_the_card_changes_from_invited_to_active_without_a_reload(
     }[language]
     # A mark on this very document: a reload would lose it.
     page.evaluate("window.notReloaded = true")
+    confirmation = page.locator("#message-card-webex")  # "We received your application…"
+    assert confirmation.is_visible()
     before = smtp_capture.count()
     worker.drain(max_seconds=60)
     assert state_of(member, "webex") == State.INVITED
     page.locator("#service-webex.state-invited").wait_for(timeout=20_000)
+    # It spoke of the card as it was ("being created"): it goes with that card.
+    confirmation.wait_for(state="detached", timeout=5_000)
     assert page.get_by_test_id("waiting-webex").is_visible()
     if invited:
         assert badge.inner_text() == invited

@@ -17,7 +17,9 @@ BEFORE, AFTER = datetime.date(2025, 4, 1), datetime.date(2026, 4, 10)
 
 
 def _enrolled(service, **cohort):
-    campaign = campaign_enrolment.create_campaign(service, campaign_enrolment.cohort_json(**cohort))
+    campaign = campaign_enrolment.create_campaign(
+        service, campaign_enrolment.cohort_json(**cohort), actor=None, reason=""
+    )
     campaign_enrolment.enroll_due()
     campaign.refresh_from_db()
     return campaign

@@ -42,7 +42,9 @@ def test_campaign_start_and_status_changes_are_audited(make_member, zoom_service
     campaign = Campaign.objects.get()
     start = AuditEntry.objects.get(action="campaign.start")
     assert (start.actor_name, start.target_id) == (ACTOR, str(campaign.pk))
-    assert start.details["planned"] == 2
+    # Written with the campaign row, before the enrolment: the row keeps the count.
+    assert start.details["cohort"]["roles"] == ["student"]
+    assert campaign.planned == 2
     cli("campaign", "pause", str(campaign.pk))
     paused = AuditEntry.objects.get(action="campaign.paused")
     assert paused.details["status_before"] in ("running", "enrolling")

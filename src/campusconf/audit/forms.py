@@ -1,14 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-KINDS = [
-    ("", _("anyone")),
-    ("member", _("members")),
-    ("staff", _("IT staff")),
-    ("system", _("the system")),
-    ("scim", _("SCIM clients")),
-    ("cli", _("the command line")),
-]
+from campusconf.audit.actors import Kind
+
+KINDS = [("", _("anyone")), *Kind.choices]
 
 
 class AuditFilterForm(forms.Form):

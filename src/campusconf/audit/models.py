@@ -5,6 +5,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from campusconf.audit.actors import kind_of_name
+
 
 class AuditEntryIsFinal(Exception):
     """An audit entry was about to be changed or deleted; the log only grows."""
@@ -54,10 +56,5 @@ class AuditEntry(models.Model):
 
     @property
     def actor_kind(self) -> str:
-        """member, staff, system, scim or cli: the audit log's filter of the same name."""
-        for kind in ("cli", "scim"):
-            if self.actor_name.startswith(f"{kind}:"):
-                return kind
-        if self.actor is None:
-            return "system"
-        return "staff" if getattr(self.actor, "is_staff", False) else "member"
+        """One of ``actors.Kind``: the audit log's filter of the same name."""
+        return kind_of_name(self.actor_name, self.actor).value

@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from campusconf.audit.actors import PREFIXES, Kind
 from campusconf.audit.models import AuditEntry
 
 
@@ -11,19 +12,19 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-# Who acted, told apart by how ``record`` and ``record_cli`` write the actor: a user
-# (staff or not), or a name with a prefix for what is not a person.
-PREFIXED = {"cli": "cli:", "scim": "scim:"}
-
-
 def _kind(kind: str) -> Q:
-    if kind in PREFIXED:
-        return Q(actor_name__startswith=PREFIXED[kind])
-    if kind == "staff":
-        return Q(actor__is_staff=True)
-    if kind == "member":
-        return Q(actor__isnull=False, actor__is_staff=False)
-    not_prefixed = ~Q(actor_name__startswith="cli:") & ~Q(actor_name__startswith="scim:")
+    """Who acted, told apart as ``actors.kind_of_name`` does: a name with a prefix for
+    what is not a person, else the user (staff or not), else the system."""
+    prefixed = {str(k): p for k, p in PREFIXES.items()}
+    if kind in prefixed:
+        return Q(actor_name__startswith=prefixed[kind])
+    not_prefixed = Q()
+    for prefix in prefixed.values():
+        not_prefixed &= ~Q(actor_name__startswith=prefix)
+    if kind == Kind.STAFF:
+        return Q(actor__is_staff=True) & not_prefixed
+    if kind == Kind.MEMBER:
+        return Q(actor__isnull=False, actor__is_staff=False) & not_prefixed
     return Q(actor__isnull=True) & not_prefixed  # "system"
 
 

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
-from campusconf.audit.log import record
 from campusconf.members.models import Member
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
 from campusconf.provisioning.verbs import campaign_enrolment as engine
@@ -90,19 +88,11 @@ def start(
     reason: str,
     start_at: datetime.datetime | None = None,
 ) -> Campaign:
-    """Record the campaign; the workers enrol it (at ``start_at``, or at once)."""
-    with transaction.atomic():
-        campaign = engine.create_campaign(service, cohort.as_json(), start_at=start_at)
-        record(
-            actor,
-            "campaign.start",
-            campaign,
-            reason,
-            service=service.slug,
-            cohort=cohort.as_json(),
-            start_at=start_at.isoformat() if start_at else None,
-        )
-    return campaign
+    """Record the campaign and its audit entry; the workers enrol it (at ``start_at``,
+    or at once)."""
+    return engine.create_campaign(
+        service, cohort.as_json(), actor=actor, reason=reason, start_at=start_at
+    )
 
 
 CampaignStateError = engine.CampaignStateError
@@ -110,10 +100,8 @@ CampaignStateError = engine.CampaignStateError
 
 def change_status(campaign: Campaign, status: str, *, actor: AbstractBaseUser, reason: str) -> None:
     """Pause, resume or cancel; raises CampaignStateError (nothing changed) when the
-    campaign cannot make that move. The audit entry names the status it landed in."""
-    before = campaign.status
-    engine.set_status(campaign, status)
-    record(actor, f"campaign.{campaign.status}", campaign, reason, status_before=before)
+    campaign cannot make that move. The engine's action writes the audit entry."""
+    engine.set_status(campaign, status, actor=actor, reason=reason)
 
 
 @dataclass

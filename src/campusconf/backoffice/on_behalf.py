@@ -2,19 +2,18 @@
 
 The desk goes through the engine's own verb, ``apply_for_service``, as the CLI's
 ``campusconf provision`` does, so eligibility and the seat cap are decided in one
-place; this module only adds the staff member's reason to the audit log, in the same
-transaction as the application.
+place, and the verb writes the staff member's reason to the audit log in the same
+transaction as the application; this module turns its refusals into the desk's words.
 """
 
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
-from campusconf.audit.log import record
+from campusconf.audit.actors import Actor
 from campusconf.members.models import Member
 from campusconf.provisioning.verbs.actions import (
     AccountAlreadyLive,
@@ -42,29 +41,18 @@ class ApplyQueued(Exception):
 def apply_on_behalf(
     member: Member, service: Service, *, actor: AbstractBaseUser, reason: str
 ) -> Account:
-    place = None
     try:
-        with transaction.atomic():
-            account: Account | None = None
-            try:
-                account = apply_for_service(
-                    member, service, cause=Cause.STAFF, actor=actor, reason=reason
-                )
-            except WaitingForSeat as wait:
-                # Not a refusal: the queue row must commit, so the staff action is
-                # audited with the place it got.
-                place = wait.place
-            record(
-                actor,
-                "account.apply",
-                account if account is not None else member,
-                reason,
-                member=member.common_id,
-                service=service.slug,
-                state_after=account.state if account is not None else "",
-                **({} if place is None else {"waiting_for_seat": place}),
-                origin="account_desk",
-            )
+        # The action audits itself ("account.apply"), with the place in the seat queue
+        # when all seats are taken: not a refusal, and that row is kept.
+        account = apply_for_service(
+            member,
+            service,
+            cause=Cause.STAFF,
+            actor=Actor.person(actor, origin="account_desk"),
+            reason=reason,
+        )
+    except WaitingForSeat as wait:
+        raise ApplyQueued(wait.place) from wait
     except NotEligible as refusal:
         log.info("apply refused: member=%s service=%s", member.common_id, service.slug)
         raise ApplyRefused(
@@ -80,7 +68,4 @@ def apply_on_behalf(
                 "state": refusal.account.get_state_display(),
             }
         ) from refusal
-    if place is not None:
-        raise ApplyQueued(place)
-    assert account is not None
     return account

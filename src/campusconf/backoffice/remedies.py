@@ -1,5 +1,6 @@
-"""Staff actions on one account: each one goes through the engine's action and is
-audited in the same transaction, so a remedy never happens without its reason.
+"""Staff actions on one account: each one goes through the engine's action, which
+writes the audit entry in its own transaction, so a remedy never happens without its
+reason.
 
 The back office never changes account rows itself; the engine owns the lifecycle,
 the job queue and the vendor calls.
@@ -12,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models, transaction
+from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
+from campusconf.audit.actors import Actor
 from campusconf.audit.log import record
 from campusconf.provisioning.verbs.seats import WaitingForSeat
 
@@ -126,7 +128,6 @@ def apply_remedy(
 ) -> None:
     remedy = REMEDIES[slug]
     action = engine_action(remedy.engine_action)
-    before = account.state
     if not legal(account, remedy):
         # An old page, a second tab, or a hand-made POST: refused before anything runs.
         log.info("remedy %s refused: account=%s is %s", slug, account.pk, account.state)
@@ -134,32 +135,16 @@ def apply_remedy(
             _("“%(what)s” is not possible while the account is %(state)s.")
             % {"what": remedy.label, "state": account.get_state_display()}
         )
-    place = None
+    who = Actor.person(actor, **{"origin": "account_desk", **context})
     try:
-        with transaction.atomic():
-            try:
-                action(account, cause=Cause.STAFF, actor=actor, reason=reason)
-            except WaitingForSeat as wait:
-                # Not a refusal: the member is queued (that row must commit), so the
-                # staff action is audited with the place it got.
-                place = wait.place
-            account.refresh_from_db()
-            record(
-                actor,
-                f"account.{slug}",
-                account,
-                reason,
-                member=account.member.common_id,
-                service=account.service.slug,
-                state_before=before,
-                state_after=account.state,
-                **({} if place is None else {"waiting_for_seat": place}),
-                **{"origin": "account_desk", **context},
-            )
+        # The action audits itself ("account.<verb>"), with the place in the seat queue
+        # when it got one instead: that is not a refusal, and it is committed.
+        action(account, cause=Cause.STAFF, actor=who, reason=reason)
+    except WaitingForSeat as wait:
+        raise RemedyQueued(wait.place) from wait
     except (IllegalTransition, AccountAlreadyLive) as refusal:
         raise RemedyRefused(str(refusal)) from refusal
-    if place is not None:
-        raise RemedyQueued(place)
+    account.refresh_from_db()
 
 
 # One click retries at most this many accounts, so the request stays short; the page

@@ -11,7 +11,6 @@ class PortalConfig(AppConfig):
         # that call for a notice and queues it in the same transaction. Imported here:
         # outbox imports models, which the app registry is not ready for at import time.
         from campusconf.accounts.lifecycle import account_transitioned, accounts_transitioned
-        from campusconf.portal import member_audit
         from campusconf.portal.outbox import (
             on_renewal_told,
             on_told,
@@ -25,8 +24,6 @@ class PortalConfig(AppConfig):
 
         account_transitioned.connect(on_transition, dispatch_uid="portal-notices")
         accounts_transitioned.connect(on_transitions, dispatch_uid="portal-notices-batch")
-        # Members act one account at a time; the engine's batches carry no member cause.
-        account_transitioned.connect(member_audit.on_transition, dispatch_uid="portal-member-audit")
         # The engine announces what members must hear; it cannot import the portal.
         member_told.connect(on_told, dispatch_uid="portal-notices-told")
         renewal_told.connect(on_renewal_told, dispatch_uid="portal-notices-renewal")

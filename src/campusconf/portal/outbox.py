@@ -22,6 +22,7 @@ import smtplib
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import Cause, State
@@ -200,6 +201,19 @@ def mailbox_refuses(member: Member) -> bool:
         status=Notice.Status.PENDING,
         last_error__startswith=MAILBOX_REFUSED,
     ).exists()
+
+
+def refused_for_account() -> Exists:
+    """``mailbox_refuses`` for one account, as an annotation of an Account query: /my/
+    reads the member's accounts anyway, and a notice always belongs to an account, so
+    the page learns it without a statement of its own."""
+    return Exists(
+        Notice.objects.filter(
+            account=OuterRef("pk"),
+            status=Notice.Status.PENDING,
+            last_error__startswith=MAILBOX_REFUSED,
+        )
+    )
 
 
 def _claim(notice: Notice, now: datetime.datetime) -> bool:

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string, select_template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
-from django.utils.http import urlencode
+from django.utils.http import parse_etags, quote_etag, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,7 +28,7 @@ from campusconf.portal.forms import InquiryForm, MemberReplyForm
 from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_text
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
-from campusconf.portal.outbox import mailbox_refuses
+from campusconf.portal.outbox import refused_for_account
 from campusconf.provisioning.engine import watch
 from campusconf.provisioning.verbs import actions, google_sign_in, seats
 from campusconf.services.catalogue import enabled_services
@@ -77,18 +77,30 @@ def _enabled_service(slug: str) -> Service:
     return get_object_or_404(Service, slug=slug, enabled=True)
 
 
+def _card_message(slug: str) -> str:
+    """The tag of a confirmation about one card: the page shows it above the cards, and
+    the card's refresh removes it once the card has moved on (``card``)."""
+    return f"card-{slug}"
+
+
 @member_required
 def my_services(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     now = clock.now()
     prefetch_related_objects([member], "addresses")
     accounts = {}
-    for account in Account.objects.filter(member=member):
+    mailbox_refused = False
+    for account in Account.objects.filter(member=member).annotate(
+        mailbox_refused=refused_for_account()
+    ):
         account.member = member  # the cards read its addresses: no second fetch
         accounts[account.service_id] = account
+        mailbox_refused = mailbox_refused or account.mailbox_refused
     services = enabled_services()
     steps = [next_step(member, s, accounts.get(s.pk), now) for s in services]
     _looking(steps)
+    # Reading them here leaves them for the template: they are cleared after the answer.
+    noted = {m.extra_tags for m in messages.get_messages(request) if m.extra_tags}
     return render(
         request,
         "portal/my_services.html",
@@ -97,7 +109,11 @@ def my_services(request: HttpRequest) -> HttpResponse:
             "steps": steps,
             "poll_seconds": live.POLL_SECONDS,
             # The university's server refuses the member's mail: say so above the cards.
-            "mailbox_refused": mailbox_refuses(member),
+            "mailbox_refused": mailbox_refused,
+            # The cards a confirmation above is about: their refresh takes it away.
+            "noted_cards": {
+                s.service.slug for s in steps if _card_message(s.service.slug) in noted
+            },
         },
     )
 
@@ -112,20 +128,52 @@ def _looking(steps: list[NextStep]) -> None:
 @member_required
 def card(request: HttpRequest, slug: str) -> HttpResponse:
     """One service's card, for its own refresh (htmx): 204 while it shows what it did
-    (``live.version``), else the card and, for the page's live region, what changed."""
-    member, service = _member(request), _enabled_service(slug)
+    (``live.version``), else the card and, for the page's live region, what changed.
+
+    The version is the card's validator: sent as ``?v=`` (htmx swaps nothing on 204) or
+    as ``If-None-Match`` (304, for a client that revalidates; htmx would swap a 304 in
+    as an empty card). An unchanged card is told from the account's row alone."""
+    member = _member(request)
+    # The cached catalogue: a poll costs no read of the services.
+    service = next((s for s in enabled_services() if s.slug == slug), None)
+    if service is None:
+        raise Http404
     account = Account.objects.filter(member=member, service=service).first()
+    asked = parse_etags(request.headers.get("If-None-Match", ""))
+    shown = request.GET.get("v", "") or (asked[0].strip('"') if len(asked) == 1 else "")
+    if live.unchanged(account, shown):
+        assert account is not None  # for the type checker: unchanged() says so
+        watch.looked_at([account.pk])
+        return _unchanged_card(request, shown)
+    prefetch_related_objects([member], "addresses")
+    if account is not None:
+        account.member = member  # the card reads its addresses: no second fetch
     step = next_step(member, service, account, clock.now())
     _looking([step])
-    shown = request.GET.get("v", "")
-    if shown and shown == live.version(step):
-        response = HttpResponse(status=204)
-    else:
-        # The state's words as the badge shows them, for the live region's sentence.
-        news = render_to_string("portal/state_label.html", {"step": step}).strip() if shown else ""
-        context = {"step": step, "poll_seconds": live.POLL_SECONDS, "news": news}
-        response = render(request, "portal/_card.html", context)
+    version = live.version(step)
+    if shown and shown == version:
+        return _unchanged_card(request, shown)
+    # The state's words as the badge shows them, for the live region's sentence.
+    news = render_to_string("portal/state_label.html", {"step": step}).strip() if shown else ""
+    context = {
+        "step": step,
+        "poll_seconds": live.POLL_SECONDS,
+        "news": news,
+        # The confirmation above the cards was about the card as it was: it goes (an
+        # out-of-band delete, sent only when the page said it shows one).
+        "drop_message": _card_message(slug) if news and request.GET.get("m") else "",
+    }
+    response = render(request, "portal/_card.html", context)
+    if version:
+        response["ETag"] = quote_etag(version)
     # A card is the member's own state: no cache, shared or private, may keep it.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def _unchanged_card(request: HttpRequest, shown: str) -> HttpResponse:
+    response = HttpResponse(status=204 if request.GET.get("v") else 304)
+    response["ETag"] = quote_etag(shown)
     patch_cache_control(response, no_store=True, private=True)
     return response
 
@@ -140,7 +188,9 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(refusal))
     except AccountAlreadyLive:
         messages.info(
-            request, _("You already have an account at %(service)s.") % {"service": service.name}
+            request,
+            _("You already have an account at %(service)s.") % {"service": service.name},
+            extra_tags=_card_message(service.slug),
         )
     except actions.WaitingForSeat as wait:
         messages.info(
@@ -150,12 +200,14 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                 "we will write to you when a licence is yours."
             )
             % {"service": service.name, "place": wait.place},
+            extra_tags=_card_message(service.slug),
         )
     else:
         messages.success(
             request,
             _("We received your application for %(service)s. Your account is being created.")
             % {"service": service.name},
+            extra_tags=_card_message(service.slug),
         )
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 
@@ -198,6 +250,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
                 request,
                 _("A new invitation for %(service)s is on its way to %(address)s.")
                 % {"service": service.name, "address": member.mail_address},
+                extra_tags=_card_message(service.slug),
             )
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 
@@ -222,6 +275,7 @@ def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
                     "“Confirm and Switch”."
                 )
                 % {"address": member.mail_address},
+                extra_tags=_card_message(service.slug),
             )
         else:
             messages.info(
@@ -230,6 +284,7 @@ def chose_google(request: HttpRequest, slug: str) -> HttpResponse:
                     "Thank you, we have noted it. A new mail can be sent once the waiting "
                     "time below has passed; or fix it yourself at Zoom as described below."
                 ),
+                extra_tags=_card_message(service.slug),
             )
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 
@@ -253,6 +308,7 @@ def released(request: HttpRequest, slug: str) -> HttpResponse:
                 request,
                 _("We are asking %(service)s again to create your account.")
                 % {"service": service.name},
+                extra_tags=_card_message(service.slug),
             )
     return redirect(reverse("portal:my_services") + f"#service-{service.slug}")
 

@@ -196,6 +196,8 @@ def _set_up(world: Rehearsal) -> None:
     campaign_enrolment.create_campaign(
         Service.objects.get(slug="zoom"),
         campaign_enrolment.cohort_json(["student"], CUTOFF, (), ()),
+        actor=None,  # the simulated term start, like the engine's own work: no entry
+        reason="",
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest
@@ -40,8 +40,18 @@ def saml_enabled() -> bool:
     return bool(getattr(settings, "CAMPUSCONF_SAML_ENABLED", False))
 
 
+def user_with_member(backend: ModelBackend, user_id: Any) -> User | None:
+    """``ModelBackend.get_user`` with the member row in the same statement: every request
+    of a signed-in member reads both (``middleware.MemberStatusMiddleware``)."""
+    user = User._default_manager.select_related("member").filter(pk=user_id).first()
+    return user if user is not None and backend.user_can_authenticate(user) else None
+
+
 class DevelopmentSessionBackend(ModelBackend):
     """Holds the sessions the development sign-in starts; it authenticates nobody."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        return user_with_member(self, user_id)
 
     def authenticate(
         self,
@@ -96,12 +106,15 @@ class MemberOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc,unused-
         events.note(self.request, facts)
         return user
 
-    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
-        return ModelBackend.get_user(self, user_id)
+    def get_user(self, user_id: Any) -> User | None:
+        return user_with_member(self, user_id)
 
 
 class MemberSaml2Backend(Saml2Backend):  # type: ignore[misc,unused-ignore]  # an untyped library
     """SAML 2.0: takes only the identity that ``views.SamlAcs`` bound to an accepted IdP."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        return user_with_member(self, user_id)
 
     def authenticate(
         self,

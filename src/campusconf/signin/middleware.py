@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -26,8 +27,13 @@ class MemberStatusMiddleware:
         member = None
         if user is not None and user.is_authenticated:
             # The whole row, kept on the request: the portal's pages need it too, and
-            # reading it once saves each of them a statement.
-            member = Member.objects.filter(user_id=user.pk).first()
+            # reading it once saves each of them a statement. The members' sign-in
+            # backends read it with the user (``backends.user_with_member``).
+            joined = Member.user.field.remote_field
+            if joined.is_cached(user):
+                member = cast(Member | None, joined.get_cached_value(user))
+            else:
+                member = Member.objects.filter(user_id=user.pk).first()
             if member and member.status == Member.Status.LEFT:
                 logout(request)
                 member = None

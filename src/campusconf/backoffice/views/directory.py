@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campusconf.audit.actors import Actor
 from campusconf.audit.log import record
 from campusconf.backoffice.directory_forms import (
     HoldDecisionForm,
@@ -51,25 +52,14 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
             return redirect("backoffice:directory_roster")
         report = import_roster(
             io.StringIO(pending["text"]),
+            actor=Actor.person(request.user),  # type: ignore[arg-type]  # staff_required
+            reason=pending["reason"],
             full=pending["full"],
             allow_mass_change=pending["allow_mass_change"],
+            digest=pending["digest"],
         )
         if report.applied:
             del request.session[PENDING_ROSTER]
-            record(
-                request.user,
-                "directory.roster_import",
-                None,
-                pending["reason"],
-                full=pending["full"],
-                allow_mass_change=pending["allow_mass_change"],
-                digest=pending["digest"],
-                rows=report.rows,
-                created=report.created,
-                updated=report.updated,
-                addresses_changed=report.addresses_changed,
-                left=report.left,
-            )
             messages.success(request, _("The roster is applied."))
             return redirect("backoffice:directory_roster")
         # The directory changed since the dry run: show why, and start over.
@@ -85,7 +75,12 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
             full = form.cleaned_data["full"]
             allow = full and form.cleaned_data["allow_mass_change"]
             report = import_roster(
-                io.StringIO(text), full=full, dry_run=True, allow_mass_change=allow
+                io.StringIO(text),
+                actor=Actor.person(request.user),  # type: ignore[arg-type]  # staff_required
+                reason=form.cleaned_data["reason"],
+                full=full,
+                dry_run=True,
+                allow_mass_change=allow,
             )
             if report.ok:
                 pending = {

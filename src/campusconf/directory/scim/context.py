@@ -40,12 +40,6 @@ class ScimCall:
     held: HoldRequest | None = None
     deactivations: list[int] = field(default_factory=list)
 
-    @property
-    def actor(self) -> str:
-        if self.approved_by is not None:
-            return str(self.approved_by.get_username())
-        return f"scim:{self.client.name}" if self.client is not None else "scim"
-
 
 _current: ContextVar[ScimCall | None] = ContextVar("campusconf_scim_call", default=None)
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from scim2_models import ConflictException, ForbiddenException
 
+from campusconf.audit.actors import Actor
 from campusconf.audit.log import record
 from campusconf.audit.models import AuditEntry
 from campusconf.directory.models import HeldDeactivation, ScimClient, ScimUser
@@ -110,7 +111,7 @@ def record_hold(client: ScimClient | None, held: HoldRequest) -> HeldDeactivatio
                 base_version=held.base_version,
             )
             record(
-                f"scim:{client.name}",
+                Actor.scim(client.name),
                 "scim.user.deactivation_held",
                 hold,
                 f"SCIM request from {client.name}, past the mass-change limit",

@@ -20,13 +20,14 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models.functions import Lower
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from scim2_models import InvalidValueException, UniquenessException
 
 from campusconf.directory.models import ScimUser
 from campusconf.directory.scim.schema import CAMPUSCONF, DEPARTMENT_JA
-from campusconf.members.models import Member, MemberAddress
+from campusconf.members.actions import AddressTaken, save_directory_member
+from campusconf.members.models import Member
 from campusconf.members.roles import ALL_ROLES
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -116,43 +117,20 @@ def sync_member(
 ) -> Member:
     """Create or update the member a SCIM user feeds; raise a SCIM error and change nothing.
 
-    Runs inside the request's transaction: an error rolls back what came before.
+    Runs inside the request's transaction: an error rolls back what came before. The
+    rules (addresses unique whatever their case, valid, the common ID fixed) are
+    ``members.actions``'; this only says them in SCIM's words.
     """
-    today = today or timezone.localdate()
-    if member is None:
-        member = Member.objects.filter(common_id=common_id).first()
-    if member is None:
-        member = Member(common_id=common_id, university_account_created_on=today)
-    elif member.common_id != common_id:
-        raise InvalidValueException(detail="the common ID of a member cannot change")
-    for name, value in fields.items():
-        setattr(member, name, value)
-    if active:
-        member.status, member.left_on = Member.Status.ACTIVE, None
-    elif member.status != Member.Status.LEFT:
-        member.status, member.left_on = Member.Status.LEFT, today
-    lowered = [a.lower() for a in addresses]
-    taken = MemberAddress.objects.annotate(key=Lower("address")).filter(key__in=lowered)
-    if member.pk is not None:
-        taken = taken.exclude(member=member)
-    clash = taken.first()
-    if clash is not None:
-        raise UniquenessException(detail=f"{clash.address} is already used by another member")
-    for address in addresses:
+    # SCIM's errors are for the client's logs, in English whatever the site's language.
+    with translation.override("en"):
         try:
-            MemberAddress(address=address).clean_fields(exclude=["member"])
-        except Exception as error:
-            raise InvalidValueException(detail=f"{address} is not a valid address") from error
-    member.save()
-    current = sorted((a.address, a.is_primary) for a in member.addresses.all())
-    wanted = sorted((a, i == 0) for i, a in enumerate(addresses))
-    if current != wanted:
-        member.addresses.all().delete()
-        MemberAddress.objects.bulk_create(
-            MemberAddress(member=member, address=a, is_primary=i == 0)
-            for i, a in enumerate(addresses)
-        )
-    return member
+            return save_directory_member(
+                member, common_id, fields, addresses, active=active, today=today
+            )
+        except AddressTaken as error:
+            raise UniquenessException(detail="; ".join(error.messages)) from error
+        except ValidationError as error:
+            raise InvalidValueException(detail="; ".join(error.messages)) from error
 
 
 def pending_records() -> Any:

@@ -28,6 +28,7 @@ from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison
 from scim2_server.service import ScimService
 from scim2_server.storage import ScimStorage, SearchPage
 
+from campusconf.audit.actors import Actor
 from campusconf.audit.log import record
 from campusconf.directory.models import HeldDeactivation, ScimGroup, ScimUser
 from campusconf.directory.scim import filters
@@ -278,7 +279,9 @@ class DirectoryStorage(ScimStorage):
 
 def _audit(operation: str, row: ScimUser | ScimGroup, deactivated: bool = False) -> None:
     """One audit entry per SCIM write, naming the client (or the staff member who
-    approved a held deactivation)."""
+    approved a held deactivation), in the operation's transaction with the write. Each
+    operation (create, update, delete) is SCIM's action; the members it feeds are
+    written by ``members.actions`` (``mapping.sync_member``)."""
     call = current()
     kind = "user" if isinstance(row, ScimUser) else "group"
     client = call.client.name if call.client is not None else ""
@@ -288,9 +291,8 @@ def _audit(operation: str, row: ScimUser | ScimGroup, deactivated: bool = False)
     if call.approved_by is not None:
         details["approved"] = True
     reason = call.approved_reason or f"SCIM request from {client or 'an unnamed client'}"
-    record(
-        call.approved_by or call.actor, f"{AUDIT_PREFIX}{kind}.{operation}", row, reason, **details
-    )
+    actor = Actor.person(call.approved_by) if call.approved_by is not None else Actor.scim(client)
+    record(actor, f"{AUDIT_PREFIX}{kind}.{operation}", row, reason, **details)
 
 
 def _fitting(data: dict[str, Any], name: str) -> str:

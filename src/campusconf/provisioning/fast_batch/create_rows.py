@@ -4,7 +4,8 @@
 the creates need for the whole batch in three queries. ``settle_created`` records the
 vendor ids, moves the accounts, writes their events and finishes the jobs in one
 transaction, and tells the receivers of state changes (the portal's notices) of the
-whole batch at once, inside it. The worker's main thread does this for every job, so
+whole batch at once, inside it; the moves are ``lifecycle.transition_many``'s, the one
+writer of an account's state. The worker's main thread does this for every job, so
 its CPU per job is the engine's ceiling: values rather than model instances, and
 statements per batch rather than per job.
 """
@@ -12,7 +13,6 @@ statements per batch rather than per job.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from campusconf.accounts import lifecycle
-from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State, allowed_causes
 from campusconf.connectors import outcomes as o
@@ -120,7 +120,7 @@ def _people(cursor: Any, member_ids: list[int]) -> dict[int, _Person]:
 def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None:
     """Record every vendor id, move each account on and finish each job: one transaction.
 
-    The same checks as ``lifecycle.transition``, made on rows locked and re-read here;
+    The moves are ``lifecycle.transition_many``'s, on rows it locked and read here;
     an account someone moved meanwhile keeps its state (their change queued its own
     work) but still gets the vendor id, and its job ends. The moves' receivers (the
     portal's notices) hear of the whole batch at once, in the same transaction.
@@ -128,49 +128,41 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
     Four statements for the whole batch, whatever its size: the jobs still held end
     (one UPDATE that also says which were held), the accounts are locked and read,
     each kind of move is one UPDATE that writes the vendor ids too, and the events
-    are one INSERT. Hand-written, because the ORM spent more CPU building them than
-    the database spent running them.
+    are one INSERT.
     """
     now = clock.now()
     with transaction.atomic():
         _commit_without_waiting_for_disk()
         held = _end_held_jobs([c.job.id for c, _ in created], worker, now)
-        locked = _lock_accounts([c.account_id for c, _ in created])
-        events: list[AccountEvent] = []
-        # Accounts moved alike share one UPDATE (normally the whole batch: invited);
-        # those that do not move (someone moved them meanwhile) only get the vendor id.
-        moves: dict[tuple[State, tuple[tuple[str, Any], ...]], list[_Ids]] = {}
-        unmoved: list[_Ids] = []
+        locked = lifecycle.lock_many([c.account_id for c, _ in created], "activated_at")
+        moves: list[lifecycle.Move] = []
+        unmoved: list[tuple[int, str, str]] = []
         for create, out in created:
             row = locked.get(create.account_id)
             if row is None:
                 continue
             state, activated_at = row
-            ids = (create.account_id, out.user.vendor_id or "", out.user.email)
+            vendor = (out.user.vendor_id or "", out.user.email)
             days = create.service.invitation_validity_days
             target, changes = account_job.arrival(out.user, now, activated_at, days)
             if create.job.id not in held or Cause.ENGINE not in allowed_causes(
                 State(state), target
             ):
-                unmoved.append(ids)
+                unmoved.append((create.account_id, *vendor))
                 continue
-            events.append(
-                AccountEvent(
-                    account_id=create.account_id,
-                    from_state=state,
-                    to_state=target,
-                    cause=Cause.ENGINE,
-                    reason_code=Reason.VENDOR_USER_CREATED,
-                    reason_params={},
+            moves.append(
+                lifecycle.Move(
+                    create.account_id, state, target, tuple(sorted(changes.items())), vendor
                 )
             )
-            moves.setdefault((target, tuple(sorted(changes.items()))), []).append(ids)
-        for (state, same), rows in moves.items():
-            _update_accounts(rows, now, {"state": state, **dict(same)})
-        _update_accounts(unmoved, now, {})
-        if events:
-            _insert_events(events, now)
-            lifecycle.accounts_transitioned.send(sender=Account, events=events)
+        lifecycle.transition_many(
+            moves,
+            cause=Cause.ENGINE,
+            reason=Reason.VENDOR_USER_CREATED,
+            own_fields=VENDOR_FACTS,
+            now=now,
+        )
+        lifecycle.note_many(unmoved, VENDOR_FACTS, now=now)
     if log.isEnabledFor(logging.INFO):
         for create, out in created:
             log.info(
@@ -185,7 +177,8 @@ def settle_created(created: list[tuple[Create, o.Created]], worker: str) -> None
             job_queue.finish(create.job, worker)  # asked for again meanwhile: queued once more
 
 
-_Ids = tuple[int, str, str]  # account id, vendor id, address at the vendor
+# What each created account gets of its vendor user, moved or not.
+VENDOR_FACTS = ("vendor_user_id", "vendor_address")
 
 
 def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]:
@@ -211,55 +204,6 @@ def _end_held_jobs(job_ids: list[int], worker: str, now: Any) -> dict[int, bool]
     return held
 
 
-def _lock_accounts(account_ids: list[int]) -> dict[int, tuple[str, Any]]:
-    """Each account's state and activation time, the rows locked until the commit."""
-    a = functools.partial(sql.column, Account)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    read = sql.reader(Account, ("id", "state", "activated_at"))
-    locked: dict[int, tuple[str, Any]] = {}
-    with connection.cursor() as cursor:
-        for chunk in sql.chunks(account_ids):
-            ids, params = sql.in_list(a("id"), chunk)
-            cursor.execute(
-                f"SELECT {a('id')}, {a('state')}, {a('activated_at')} "  # noqa: S608 - the model's own table and columns
-                f"FROM {sql.table(Account)} WHERE {ids}{lock}",
-                params,
-            )
-            for pk, state, activated_at in map(read, cursor.fetchall()):
-                locked[pk] = (state, activated_at)
-    return locked
-
-
-def _update_accounts(rows: list[_Ids], now: Any, changes: dict[str, Any]) -> None:
-    """Write each row's vendor id and address, and ``changes`` to them all: one UPDATE.
-
-    The vendor ids go in with the move rather than before it, so each account gets
-    one new row version, not two (on PostgreSQL every index is written again for each).
-    """
-    if not rows:
-        return
-    a = functools.partial(sql.column, Account)
-    sets = [f"{a('vendor_user_id')} = v.vendor_id", f"{a('vendor_address')} = v.address"]
-    values: list[Any] = []
-    for name, value in {**changes, "updated_at": now}.items():
-        sets.append(f"{a(name)} = %s")
-        values.append(sql.prepared(Account, name, value))
-    table = sql.table(Account)
-    with connection.cursor() as cursor:
-        for chunk in sql.chunks(rows):
-            source, params = sql.rows(Account, ("id", "vendor_user_id", "vendor_address"), chunk)
-            # The ids once more, as a condition on the table: PostgreSQL cannot tell how
-            # many rows the JSON holds, and without it joined them to a scan of every
-            # account (5 ms a settle at 20,000 accounts, growing with them).
-            ids, id_params = sql.in_list(f"{table}.{a('id')}", [row[0] for row in chunk])
-            cursor.execute(
-                f"WITH v (id, vendor_id, address) AS ({source}) "  # noqa: S608 - the model's own table and columns
-                f"UPDATE {table} SET {', '.join(sets)} FROM v "
-                f"WHERE {table}.{a('id')} = v.id AND {ids}",
-                params + values + id_params,
-            )
-
-
 def _commit_without_waiting_for_disk() -> None:
     """On PostgreSQL, this settle's commit does not wait for its WAL to reach the disk.
 
@@ -275,35 +219,3 @@ def _commit_without_waiting_for_disk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _insert_events(events: list[AccountEvent], now: Any) -> None:
-    """Write the batch's events with one multi-row INSERT, and give each its id.
-
-    What ``bulk_create`` does, without preparing every value of every row through its
-    field (that cost a fifth of the main thread's time per job). Rows come back in the
-    order given, as ``bulk_create`` also relies on, on both databases.
-    """
-    names = (
-        *("account", "from_state", "to_state", "cause", "actor"),
-        *("reason_code", "reason_params", "created_at"),
-    )
-    stamp = sql.stamp(now)
-    # PostgreSQL reads the rows from one JSON document, where the parameters are an
-    # object already; SQLite stores JSON as text.
-    as_json = connection.vendor == "postgresql"
-    values = [
-        (
-            *(e.account_id, str(e.from_state), str(e.to_state), str(e.cause), None),
-            *(str(e.reason_code), e.reason_params if as_json else json.dumps(e.reason_params)),
-            stamp,
-        )
-        for e in events
-    ]
-    returned = sql.insert(
-        AccountEvent, names, values, f"RETURNING {sql.column(AccountEvent, 'id')}"
-    )
-    alias = connection.alias  # a proxy: each read of it costs a thread-local look-up
-    for event, (pk,) in zip(events, returned, strict=True):
-        event.pk, event.created_at = pk, now
-        event._state.adding, event._state.db = False, alias

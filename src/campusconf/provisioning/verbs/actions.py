@@ -1,9 +1,9 @@
 """The verbs every caller uses: portal, back office, JSON API, SCIM and the CLI.
 
 Each action changes the account through ``lifecycle.transition`` (or
-``open_account``) and queues the job that carries the change out, in ONE
-transaction: either both commit or neither does. An illegal move raises
-``IllegalTransition`` and changes nothing.
+``open_account``), queues the job that carries the change out and writes the audit
+entry naming its actor and reason (``audit_trail``), in ONE transaction: all commit or
+none does. An illegal move raises ``IllegalTransition`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -35,7 +34,8 @@ from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning.models import Campaign, Job, Lane
 from campusconf.provisioning.queueing.job_queue import enqueue
-from campusconf.provisioning.verbs import seats
+from campusconf.provisioning.verbs import audit_trail, seats
+from campusconf.provisioning.verbs.audit_trail import Who, user_of, waiting
 from campusconf.provisioning.verbs.seats import WaitingForSeat
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
@@ -66,7 +66,7 @@ RESEND_PER_DAY = 3
 RELEASED_MIN_INTERVAL = datetime.timedelta(minutes=5)
 RELEASED_PER_DAY = 5
 
-User = AbstractBaseUser | None
+User = Who  # a user, an audit Actor, or None: the engine itself
 
 
 class NotEligible(Exception):
@@ -104,11 +104,14 @@ def apply_for_service(
     verdict = check_eligibility(member, service)
     if not verdict.eligible:
         raise NotEligible(verdict.reason)
+    account: Account | None = None
     with transaction.atomic():
         # The seat cap (S16): decided under the service row's lock, in this transaction.
         place = seats.claim_seat(member, service, campaign=campaign)
         if place is None:
-            account = open_account(member, service, cause=cause, actor=actor, reason=reason)
+            account = open_account(
+                member, service, cause=cause, actor=user_of(actor), reason=reason
+            )
             Application.objects.create(
                 member=member,
                 service=service,
@@ -117,9 +120,22 @@ def apply_for_service(
                 decided_at=clock.now(),
             )
             enqueue(account, Job.Kind.SYNC, lane=lane_for(cause, campaign), campaign=campaign)
-    if place is not None:
-        # Raised after the commit, so the member's place in the queue is kept.
-        raise WaitingForSeat(service, place)
+        if actor is not None:
+            audit_trail.write(
+                actor,
+                "apply",
+                account or member,
+                reason,
+                before="",
+                after=account.state if account is not None else "",
+                member=member.common_id,
+                service=service.slug,
+                **waiting(place),
+            )
+    if place is not None or account is None:
+        # Raised after the commit, so the member's place in the queue is kept (and
+        # the account is always opened when no place was given).
+        raise WaitingForSeat(service, place or 0)
     return account
 
 
@@ -219,12 +235,15 @@ def _move(
     cause: Cause,
     actor: User,
     reason: Because,
+    verb: str,
     kind: str = Job.Kind.SYNC,
     **changes: object,
 ) -> Account:
+    before = account.state
     with transaction.atomic():
-        transition(account, target, cause=cause, actor=actor, reason=reason, **changes)
+        transition(account, target, cause=cause, actor=user_of(actor), reason=reason, **changes)
         enqueue(account, kind, lane=lane_for(cause))
+        audit_trail.write_for_account(actor, verb, account, reason, before=before)
     return account
 
 
@@ -244,6 +263,7 @@ def resend_invitation(
         cause=cause,
         actor=actor,
         reason=reason or Reason.RESEND,
+        verb="resend",
         kind=Job.Kind.REINVITE,
     )
 
@@ -260,7 +280,7 @@ def retry_account(
     if not _can_retry(account, cause):
         raise IllegalTransition(account.state, State.REQUESTED, cause)
     return _move_with_seat(
-        account, cause=cause, actor=actor, reason=reason or Reason.RETRY, changes={}
+        account, cause=cause, actor=actor, reason=reason or Reason.RETRY, changes={}, verb="retry"
     )
 
 
@@ -284,13 +304,23 @@ def _move_with_seat(
     actor: User,
     reason: Because,
     changes: dict[str, object],
+    verb: str,
 ) -> Account:
     """Back to requested, if the account holds or gets a seat; else WaitingForSeat."""
+    before = account.state
     with transaction.atomic():
         place = seats.claim_seat_for(account)
         if place is None:
-            transition(account, State.REQUESTED, cause=cause, actor=actor, reason=reason, **changes)
+            transition(
+                account,
+                State.REQUESTED,
+                cause=cause,
+                actor=user_of(actor),
+                reason=reason,
+                **changes,
+            )
             enqueue(account, Job.Kind.SYNC, lane=lane_for(cause))
+        audit_trail.write_for_account(actor, verb, account, reason, before=before, **waiting(place))
     if place is not None:
         # Raised after the commit, so the member's place in the queue is kept.
         raise WaitingForSeat(account.service, place)
@@ -311,6 +341,7 @@ def deprovision_account(
         # Only the intent changes here; the state moves when the job removed the user.
         Account.objects.filter(pk=account.pk).update(desired_state=DesiredState.ABSENT)
         enqueue(locked, lane=lane_for(cause))
+        audit_trail.write_for_account(actor, "deprovision", locked, reason, before=locked.state)
     account.refresh_from_db()
     return account
 
@@ -322,7 +353,12 @@ def suspend_account(
     if not _can_suspend(account, cause):
         raise IllegalTransition(account.state, State.SUSPENDED, cause)
     return _move(
-        account, State.SUSPENDED, cause=cause, actor=actor, reason=reason or Reason.SUSPEND
+        account,
+        State.SUSPENDED,
+        cause=cause,
+        actor=actor,
+        reason=reason or Reason.SUSPEND,
+        verb="suspend",
     )
 
 
@@ -343,6 +379,7 @@ def reprovision_account(
         actor=actor,
         reason=reason or Reason.REPROVISION,
         changes={"desired_state": DesiredState.PRESENT},
+        verb="reprovision",
     )
 
 
@@ -352,4 +389,5 @@ def reconcile_account(
     """Re-read this one account at the vendor now and apply what it shows."""
     with transaction.atomic():
         enqueue(account, Job.Kind.OBSERVE, lane=lane_for(cause))
+        audit_trail.write_for_account(actor, "reconcile", account, reason, before=account.state)
     return account

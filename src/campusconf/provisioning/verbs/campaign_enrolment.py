@@ -26,11 +26,13 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive, transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason, Why
 from campusconf.accounts.states import LIVE_STATES, Cause, DesiredState, State
+from campusconf.audit.log import record
 from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
 from campusconf.provisioning.queueing import rate_limits
 from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
+from campusconf.provisioning.verbs.audit_trail import Who, actor_of
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -95,18 +97,33 @@ def create_campaign(
     service: Service,
     cohort: dict[str, Any],
     *,
+    actor: Who,
+    reason: str,
     start_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> Campaign:
-    """Record a campaign; the workers enrol it at ``start_at`` (or at once)."""
+    """Record a campaign and its audit entry (``campaign.start``, unless the engine's
+    own); the workers enrol it at ``start_at`` (or at once)."""
     now = now or clock.now()
     scheduled = start_at is not None and start_at > now
-    return Campaign.objects.create(
-        service=service,
-        cohort=cohort,
-        status=Status.SCHEDULED if scheduled else Status.ENROLLING,
-        start_at=start_at,
-    )
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            service=service,
+            cohort=cohort,
+            status=Status.SCHEDULED if scheduled else Status.ENROLLING,
+            start_at=start_at,
+        )
+        if actor is not None:
+            record(
+                actor_of(actor),
+                "campaign.start",
+                campaign,
+                reason,
+                service=service.slug,
+                cohort=cohort,
+                start_at=start_at.isoformat() if start_at else None,
+            )
+    return campaign
 
 
 def start_campaign(
@@ -118,6 +135,8 @@ def start_campaign(
     common_ids: Sequence[str] = (),
     dry_run: bool = False,
     start_at: datetime.datetime | None = None,
+    actor: Who = None,
+    reason: str = "",
 ) -> tuple[Campaign | None, int, int]:
     """The CLI's start: record the campaign and, unless scheduled, enrol it here.
 
@@ -132,6 +151,8 @@ def start_campaign(
     campaign = create_campaign(
         service,
         cohort_json(roles, created_before, affiliations, common_ids),
+        actor=actor,
+        reason=reason,
         start_at=start_at,
     )
     if campaign.status == Status.ENROLLING:
@@ -296,7 +317,9 @@ ALLOWED = {
 }
 
 
-def set_status(campaign: Campaign, status: str) -> None:
+def set_status(campaign: Campaign, status: str, *, actor: Who, reason: str) -> None:
+    """Pause, resume or cancel, with the audit entry naming the status it landed in;
+    raises CampaignStateError (nothing changed) when the campaign cannot move so."""
     target = Status(status)
     if target not in ALLOWED:
         raise CampaignStateError(f"campaign {campaign.pk}: no move to {status}")
@@ -309,6 +332,14 @@ def set_status(campaign: Campaign, status: str) -> None:
         if target == Status.RUNNING and current.enrolled_at is None:
             target = Status.ENROLLING
         Campaign.objects.filter(pk=campaign.pk).update(status=target)
+        if actor is not None:
+            record(
+                actor_of(actor),
+                f"campaign.{target}",
+                campaign,
+                reason,
+                status_before=str(current.status),
+            )
     if target in (Status.RUNNING, Status.ENROLLING):
         _restamp(campaign)  # a resume, whether or not the enrolment had finished
     if target == Status.CANCELLED:

@@ -11,7 +11,6 @@ one transaction. The fresh mail is Zoom's join request for the personal account
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from campusconf.accounts.lifecycle import IllegalTransition, transition
@@ -19,11 +18,13 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
+from campusconf.provisioning.verbs import audit_trail
 from campusconf.provisioning.verbs.actions import resend_allowed, resend_invitation
+from campusconf.provisioning.verbs.audit_trail import Who, user_of
 from campusconf.services.models import Service
 
 
-def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = None) -> bool:
+def report_google_sign_in(account: Account, *, actor: Who = None) -> bool:
     """Record the member's report on an invited Zoom account and, when the resend limits
     allow it now, queue the fresh invitation with it; returns whether it was queued.
 
@@ -33,13 +34,12 @@ def report_google_sign_in(account: Account, *, actor: AbstractBaseUser | None = 
     if account.service.vendor != Service.Vendor.ZOOM or account.state != State.INVITED:
         raise IllegalTransition(account.state, State.UNLICENSED, Cause.MEMBER)
     with transaction.atomic():
+        before = account.state
+        reason = Reason.MEMBER_REPORTS_GOOGLE
         transition(
-            account,
-            State.UNLICENSED,
-            cause=Cause.MEMBER,
-            actor=actor,
-            reason=Reason.MEMBER_REPORTS_GOOGLE,
+            account, State.UNLICENSED, cause=Cause.MEMBER, actor=user_of(actor), reason=reason
         )
+        audit_trail.write_for_account(actor, "unlicensed", account, reason, before=before)
         allowed, _why = resend_allowed(account, clock.now())
         if allowed:
             resend_invitation(

@@ -5,10 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from campusconf.audit.cli import record_cli
+from campusconf.audit.actors import Actor
 from campusconf.directory.roster import RosterReport, import_roster, mass_change_limit
 
 SHOWN_ERRORS = 200  # enough to fix a file in one go, without flooding a terminal
@@ -34,29 +33,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
-            # utf-8-sig: spreadsheets often write a byte-order mark first.
-            # One transaction: the import and its audit entry commit together.
-            with path.open(encoding="utf-8-sig", newline="") as stream, transaction.atomic():
+            # utf-8-sig: spreadsheets often write a byte-order mark first. The import
+            # writes its audit entry, the CLI operator as its starter.
+            with path.open(encoding="utf-8-sig", newline="") as stream:
                 report = import_roster(
                     stream,
+                    actor=Actor.cli(),
+                    reason=f"import-roster {path}",
                     full=options["full"],
                     dry_run=options["dry_run"],
                     allow_mass_change=options["allow_mass_change"],
+                    file=str(path),
                 )
-                if report.applied:
-                    record_cli(
-                        "directory.roster_import",
-                        None,
-                        f"import-roster {path}",
-                        file=str(path),
-                        full=options["full"],
-                        allow_mass_change=options["allow_mass_change"],
-                        rows=report.rows,
-                        created=report.created,
-                        updated=report.updated,
-                        addresses_changed=report.addresses_changed,
-                        left=report.left,
-                    )
         except OSError as error:
             raise CommandError(
                 _("Cannot read %(file)s: %(error)s") % {"file": path, "error": error}

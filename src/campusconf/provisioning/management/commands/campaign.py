@@ -2,10 +2,9 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
 
-from campusconf.audit.cli import record_cli
+from campusconf.audit.actors import Actor
 from campusconf.provisioning.models import Campaign
 from campusconf.provisioning.verbs import campaign_enrolment, campaign_progress
 from campusconf.services.models import Service
@@ -54,20 +53,12 @@ class Command(BaseCommand):
                 common_ids=options["common_ids"],
                 dry_run=options["dry_run"],
                 start_at=options["start_at"],
+                actor=Actor.cli(),
+                reason=f"campaign start {service.slug}",
             )
             if campaign is None:
                 self.stdout.write(f"dry run: {planned} members would be invited")
                 return
-            record_cli(
-                "campaign.start",
-                campaign,
-                f"campaign start {service.slug}",
-                service=service.slug,
-                cohort=campaign.cohort,
-                start_at=campaign.start_at.isoformat() if campaign.start_at else None,
-                planned=planned,
-                skipped=skipped,
-            )
             if campaign.status == Campaign.Status.SCHEDULED:
                 assert campaign.start_at is not None
                 when = timezone.localtime(campaign.start_at).isoformat()
@@ -96,16 +87,10 @@ class Command(BaseCommand):
         if campaign_row is None:
             raise CommandError(f"no campaign {options['id']}")
         target = {"pause": "paused", "resume": "running", "cancel": "cancelled"}[verb]
-        before = campaign_row.status
         try:
-            with transaction.atomic():  # the change and its audit entry together
-                campaign_enrolment.set_status(campaign_row, target)
-                record_cli(
-                    f"campaign.{campaign_row.status}",
-                    campaign_row,
-                    f"campaign {verb} {campaign_row.pk}",
-                    status_before=before,
-                )
+            campaign_enrolment.set_status(
+                campaign_row, target, actor=Actor.cli(), reason=f"campaign {verb} {campaign_row.pk}"
+            )
         except campaign_enrolment.CampaignStateError as exc:
             raise CommandError(f"campaign {campaign_row.pk} is {campaign_row.status}") from exc
         self.stdout.write(f"campaign {campaign_row.pk} {campaign_row.status}")

@@ -1,11 +1,10 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.states import Cause
-from campusconf.audit.cli import record_cli
+from campusconf.audit.actors import Actor
 from campusconf.members.models import Member
 from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.models import Service
@@ -29,24 +28,12 @@ class Command(BaseCommand):
         account = None
         place = None
         try:
-            with transaction.atomic():  # the application and its audit entry together
-                try:
-                    account = apply_for_service(
-                        member, service, cause=Cause.STAFF, reason=options["reason"]
-                    )
-                except WaitingForSeat as wait:
-                    place = wait.place  # not a refusal: the queue row commits
-                outcome: dict[str, object] = (
-                    {"state_after": account.state} if account else {"waiting_for_seat": place}
-                )
-                record_cli(
-                    "account.apply",
-                    account or member,
-                    options["reason"],
-                    member=member.common_id,
-                    service=service.slug,
-                    **outcome,
-                )
+            # The action writes the audit entry, the CLI operator as its actor.
+            account = apply_for_service(
+                member, service, cause=Cause.STAFF, actor=Actor.cli(), reason=options["reason"]
+            )
+        except WaitingForSeat as wait:
+            place = wait.place  # not a refusal: the queue row and its entry are kept
         except (NotEligible, AccountAlreadyLive) as exc:
             raise CommandError(str(exc)) from exc
         if account is None:
