@@ -213,7 +213,7 @@ def test_a_429_does_not_pull_slots_already_given_beyond_its_wait_forward(make_se
 
 
 def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_service):
-    from campusconf.provisioning.ops.metrics import snapshot
+    from campusconf.provisioning.ops.metrics import engine_state
     from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "pro"})
@@ -221,7 +221,7 @@ def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_ser
     until = timezone.now() + datetime.timedelta(hours=3)
     rate_limits.pause_creates(service, until, "daily create cap")
     assert job_queue.claim("w") is None  # the service's jobs wait for the reset
-    assert "PAUSED" in " ".join(snapshot().services["zoom"]["buckets"])
+    assert "PAUSED" in " ".join(engine_state().services["zoom"]["buckets"])
     with pytest.raises(rate_limits.ServicePaused):
         rate_limits.reserve(service, "light")
 

@@ -18,16 +18,16 @@ from campusconf.services.models import Service
 
 
 @dataclass
-class Snapshot:
+class EngineState:
     jobs_by_status: dict[str, int]
     lag: float
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def snapshot() -> Snapshot:
+def engine_state() -> EngineState:
     now = clock.now()
     jobs = {row["status"]: row["n"] for row in Job.objects.values("status").annotate(n=Count("id"))}
-    snap = Snapshot(jobs, lag_seconds(now))
+    snap = EngineState(jobs, lag_seconds(now))
     for service in Service.objects.order_by("display_order", "slug"):
         live = Job.objects.filter(service=service)
         buckets = []
