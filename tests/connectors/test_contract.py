@@ -244,11 +244,12 @@ def test_restore_address_puts_the_university_address_and_the_licence_back(
 ):
     """S9: the member changed the address at the vendor and lost the licence with it."""
     case, connector = connector_case, connector_case.connector
-    if not isinstance(connector, RestoresAddress):
-        pytest.skip("only connectors that can put an address back have this call (Webex)")
     spec = _spec(case)
     created = connector.create_user(spec)
     assert isinstance(created, Created), created
+    if not isinstance(connector, RestoresAddress):
+        # (After the create: each case's recorder expects at least one exchange.)
+        pytest.skip("only connectors that can put an address back have this call (Webex)")
     vendor_id = created.user.vendor_id
     assert vendor_id is not None
     case.activate(created.user)
