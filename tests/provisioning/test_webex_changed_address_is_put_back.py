@@ -17,7 +17,7 @@ from campusconf.provisioning.reconcile import run_pass
 from campusconf.rehearsal import vendor_pages
 from campusconf.signin.members import sign_in_user
 
-from .test_s12_detection import invited, latest_link
+from .test_zoom_google_sign_in import invited, latest_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,7 +20,7 @@ from campusconf.provisioning.models import Job
 from campusconf.provisioning.reconcile import run_pass
 from campusconf.provisioning.steps import Retry, give_up_account
 
-from .test_s12_detection import invited
+from .test_zoom_google_sign_in import invited
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
