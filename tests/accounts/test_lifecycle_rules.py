@@ -38,6 +38,7 @@ WHO_MAY = {
     ("requested", "conversion_pending"): "ERV",
     ("requested", "active"): "ERV",
     ("requested", "held_elsewhere"): "ERV",
+    ("requested", "unlicensed"): "ERV",
     ("requested", "failed"): "ERV",
     ("requested", "removed"): "MSERV",
     ("invited", "active"): "ERV",
@@ -97,7 +98,7 @@ def test_the_hand_table_knows_every_state():
     assert sorted(STATES) == sorted(State.values)
     assert sorted(LETTERS.values()) == sorted(Cause.values)
     restricted = [pair for pair, who in WHO_MAY.items() if who != "MSERV"]
-    assert len(WHO_MAY) == 39 and len(restricted) == 22
+    assert len(WHO_MAY) == 40 and len(restricted) == 23
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(STATES, STATES)))

@@ -18,7 +18,7 @@ from campusconf.connectors import (
     UserState,
     VendorUser,
 )
-from campusconf.connectors.base import BatchRead
+from campusconf.connectors.base import BatchRead, RestoresAddress
 from tests.connectors.conftest import ConnectorCase
 
 
@@ -262,3 +262,32 @@ def test_webex_reactivate_survives_a_put_that_failed_half_way(
     assert (back.vendor_id, back.state, back.licensed) == (vendor_id, UserState.ACTIVE, True)
     seen = _fetch(case, vendor_id)
     assert (seen.state, seen.licensed) == (UserState.ACTIVE, True)
+
+
+def test_restore_address_puts_the_university_address_and_the_licence_back(
+    connector_case: ConnectorCase,
+):
+    """S9: the member changed the address at the vendor and lost the licence with it."""
+    case, connector = connector_case, connector_case.connector
+    spec = _spec(case)
+    created = connector.create_user(spec)
+    assert isinstance(created, Created), created
+    if not isinstance(connector, RestoresAddress):
+        # (After the create: each case's recorder expects at least one exchange.)
+        pytest.skip("only connectors that can put an address back have this call (Webex)")
+    vendor_id = created.user.vendor_id
+    assert vendor_id is not None
+    case.activate(created.user)
+    # The member's change as the vendor leaves it: another address, no licence.
+    assert isinstance(connector.restore_address(vendor_id, "moved@private.example"), Ok)
+    assert isinstance(connector.set_licence(vendor_id, False), Ok)
+    assert _fetch(case, vendor_id).email == "moved@private.example"
+
+    back = _user(connector.restore_address(vendor_id, spec.email))
+    assert (back.email.lower(), back.licensed) == (spec.email.lower(), True)
+    seen = _fetch(case, vendor_id)
+    assert (seen.email.lower(), seen.licensed, seen.state) == (
+        spec.email.lower(),
+        True,
+        UserState.ACTIVE,
+    )

@@ -19,7 +19,8 @@ from campusconf.provisioning.models import Campaign
 from campusconf.services.models import Service
 from tests.fixtures.browser import shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The policy and the pages' scripts do not depend on the database (the SQLite pass checks them).
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
 WATCH_VIOLATIONS = """
 window.__cspViolations = [];

@@ -10,7 +10,8 @@ import pytest
 from tests.security.test_authorization_matrix import world  # noqa: F401
 from tests.signin.browser_session import sign_in_browser_as
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Focus rings are CSS: they do not depend on the database (the SQLite pass checks them).
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
 # The focused element's ring, and the first opaque background behind it (its parent's
 # and up: the ring is drawn outside the element).

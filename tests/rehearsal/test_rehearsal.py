@@ -23,14 +23,6 @@ MEMBERS = int(os.environ.get("CAMPUSCONF_REHEARSAL_MEMBERS", "200"))
     reason="the rehearsal measures what members meet, not the database: it runs once per "
     "CI run, in the SQLite pass (PostgreSQL under load is the 2,000-account soak's)",
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "S9 is not repaired: a member who changes the address at Webex after activating "
-        "ends unlicensed and asks the help desk (docs/rehearsal.md, issue #23); in the "
-        "default mix of 200 (seed 1) one member does"
-    ),
-)
 def test_members_are_active_by_day_15_without_staff(tmp_path):
     result = rehearse(Options(members=MEMBERS, seed=1, mix=load_mix(), workdir=tmp_path))
     (tmp_path / "report.html").write_text(html_report([result], seed=1, mix_name="default"))

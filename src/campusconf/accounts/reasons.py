@@ -61,8 +61,30 @@ class Reason(models.TextChoices):
         "address_changed",
         _("the address at the vendor was changed to %(address)s (S9)"),
     )
+    ADDRESS_BEING_RESTORED = (
+        "address_being_restored",
+        _(
+            "the address at the vendor was changed to %(address)s (S9); the university "
+            "address and the licence are being put back"
+        ),
+    )
+    ADDRESS_RESTORED = (
+        "address_restored",
+        _(
+            "the address at the vendor had been changed to %(address)s (S9); the university "
+            "address and the licence were put back"
+        ),
+    )
+    ADDRESS_NOT_RESTORED = (
+        "address_not_restored",
+        _("the vendor would not put the university address back (S9): %(detail)s"),
+    )
     MEMBER_ACTIVATED = "member_activated", _("the member activated the account")
     FOUND_ACTIVE = "found_active", _("found active at the vendor after all")
+    FOUND_PENDING = (
+        "found_pending",
+        _("found at the vendor after all, its invitation pending (S15)"),
+    )
     SIGN_IN_DISABLED = "sign_in_disabled", _("sign-in disabled at the vendor")
     VENDOR_WEBHOOK = "vendor_webhook", _("%(vendor)s webhook: %(event)s")
     # The member's own moves on the portal.

@@ -54,6 +54,11 @@ TRANSITIONS: dict[tuple[State, State], tuple[frozenset[Cause], str]] = {
         "take in (Zoom: a paid account elsewhere; Webex: a free account on an unverified "
         "domain); the member must release it",
     ),
+    (S.REQUESTED, S.UNLICENSED): (
+        MACHINE,
+        "the member changed the address at the vendor and the vendor would not take "
+        "the university address back (S9)",
+    ),
     (S.REQUESTED, S.FAILED): (MACHINE, "vendor refused, or retries exhausted"),
     (S.REQUESTED, S.REMOVED): (ANYONE, "withdrawn before the vendor user existed"),
     (S.INVITED, S.ACTIVE): (MACHINE, "member activated (S6)"),

@@ -157,6 +157,18 @@ class Exchange:
 
 
 @runtime_checkable
+class RestoresAddress(Protocol):
+    """Connectors whose admin can put a user's address back (Webex: an admin's
+    ``PUT /people/{id}`` writes ``emails``; docs/vendors.md, "A changed address")."""
+
+    def restore_address(self, vendor_id: str, address: str) -> Outcome:
+        """Make ``address`` the user's only address again and give the service's
+        licence back. Ok(user) as it now is; Rejected when the vendor will not (the
+        address is another user's, several addresses); other failures as usual."""
+        ...
+
+
+@runtime_checkable
 class SingleRequestCreate(Protocol):
     """Connectors whose create is one request (Webex, Zoom; not SCIM's client)."""
 

@@ -337,6 +337,24 @@ class WebexConnector(BearerClient):
             return licence
         return patch_licence(self._request, vendor_id, licence, licensed)
 
+    def restore_address(self, vendor_id: str, address: str) -> Outcome:
+        # The member changed the address on their profile (S9) and Webex took the
+        # organisation's licences with it; an admin's PUT may write ``emails`` (Cisco's
+        # "Update a Person"), and the licence is given back as for any person.
+        out = self._put(Op.UPDATE, vendor_id, {"emails": [address]})
+        if not isinstance(out, Ok) or out.user is None:
+            return out
+        if out.user.licensed:
+            return out
+        licensed = self.set_licence(vendor_id, True)
+        if not isinstance(licensed, Ok):
+            return licensed
+        return Ok(
+            user=replace(out.user, licensed=True),
+            tracking_id=licensed.tracking_id,
+            http_status=licensed.http_status,
+        )
+
     def deactivate(self, vendor_id: str) -> Outcome:
         return self._put(Op.DEACTIVATE, vendor_id, {"loginEnabled": False})
 

@@ -28,6 +28,10 @@ ENDING_SOON = datetime.timedelta(days=30)
 # The reasons of a move to unlicensed that mean "signed in with Google" (S12): the
 # vendor saw it, or the member said so where Zoom cannot show it.
 GOOGLE_REASONS = frozenset({Reason.GOOGLE_SIGN_IN, Reason.MEMBER_REPORTS_GOOGLE})
+# The reasons of a move to unlicensed that mean "the address was changed" (S9).
+ADDRESS_REASONS = frozenset(
+    {Reason.ADDRESS_CHANGED, Reason.ADDRESS_BEING_RESTORED, Reason.ADDRESS_NOT_RESTORED}
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class NextStep:
     # Unlicensed, but the user is active in the university's account at the member's
     # address: the resend gives the licence back, no mail is needed.
     licence_only: bool = False
+    # Unlicensed after a changed address (S9) that the vendor would not let us put back:
+    # only the member can, on their profile at the vendor.
+    address_refused: bool = False
     facts: dict[str, object] = field(default_factory=dict)
 
 
@@ -103,6 +110,8 @@ def unlicensed_cause(account: Account) -> str:
     )
     if why in GOOGLE_REASONS:
         return "google"
+    if why in ADDRESS_REASONS or account.last_error_reason == Reason.ADDRESS_NOT_RESTORED:
+        return "address"
     member_addresses = {
         account.member.mail_address.lower(),
         *map(str.lower, account.member.alias_addresses),
@@ -233,6 +242,7 @@ def next_step(
             resend_refusal=refusal,
             unlicensed_cause=cause,
             licence_only=licence_only(service, account, cause),
+            address_refused=account.last_error_reason == Reason.ADDRESS_NOT_RESTORED,
             mail=invitation_mail(service, account, conversion=False),
         )
     if state == State.ACTIVE:

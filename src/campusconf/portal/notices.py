@@ -122,6 +122,49 @@ def _wrong_activation(account: Account) -> NoticeText:
     )
 
 
+def _address_restored(account: Account) -> NoticeText:
+    # One mail for the whole repair: the move to unlicensed before it sent none (S9).
+    service = account.service.name
+    return NoticeText(
+        _("Your %(service)s account has its university licence again") % {"service": service},
+        [
+            _(
+                "The mail address of your %(service)s account had been changed, and with it "
+                "the account lost the university licence."
+            )
+            % {"service": service},
+            _(
+                "We have put %(address)s back as its address and given the licence back. "
+                "Sign in with %(address)s and your password as before; you do not need to do "
+                "anything else."
+            )
+            % {"address": account.member.mail_address},
+            _("The university licence stays only with your university address: please keep it."),
+        ],
+    )
+
+
+def _address_not_restored(account: Account) -> NoticeText:
+    service = account.service.name
+    return NoticeText(
+        _("Your %(service)s account has no university licence") % {"service": service},
+        [
+            _(
+                "The mail address of your %(service)s account was changed to %(changed)s, so "
+                "it no longer carries the university licence, and %(service)s would not let "
+                "us change it back."
+            )
+            % {"service": service, "changed": account.vendor_address},
+            _(
+                "Only you can: sign in to %(service)s, open “Edit profile”, enter %(address)s "
+                "as the email address and press “Save”. Then press “I changed it back” in the "
+                "portal, and we give the licence back."
+            )
+            % {"service": service, "address": account.member.mail_address},
+        ],
+    )
+
+
 def _held_elsewhere(account: Account) -> NoticeText:
     # The invitation the member waits for will not come until they act (Z-d, W-f).
     if account.service.vendor == Service.Vendor.ZOOM:
@@ -223,6 +266,8 @@ KINDS: dict[str, Callable[[Account], NoticeText]] = {
     "invitation_expired": _invitation_expired,
     "wrong_activation": _wrong_activation,
     "held_elsewhere": _held_elsewhere,
+    "address_restored": _address_restored,
+    "address_not_restored": _address_not_restored,
     "licence_ending": _licence_ending,
     "licence_renewed": _licence_renewed,
     "licence_ended_suspended": _licence_ended_suspended,

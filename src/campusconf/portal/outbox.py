@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from campusconf.accounts.models import Account, AccountEvent
+from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
 from campusconf.members.models import Member
@@ -63,6 +64,8 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "invitation_expired": frozenset({State.INVITATION_EXPIRED}),
     "wrong_activation": frozenset({State.UNLICENSED}),
     "held_elsewhere": frozenset({State.HELD_ELSEWHERE}),
+    "address_restored": frozenset({State.ACTIVE}),
+    "address_not_restored": frozenset({State.UNLICENSED}),
     "licence_ending": frozenset({State.INVITED, State.CONVERSION_PENDING, State.ACTIVE}),
     # Requested too: a renewal restores a suspended account through requested, and the
     # notice may be sent before the job has reactivated it.
@@ -73,6 +76,11 @@ STILL_APPLIES: dict[str, frozenset[str] | None] = {
     "licence_ended_removed": None,  # the removal was decided; the job may not have run yet
     "seat_available": None,  # the seat was given; worth saying whatever happened since
 }
+
+
+# A changed address the engine is putting back (S9) is told once, by the mail of its
+# outcome: "address_restored", or the engine's "address_not_restored".
+QUIET_UNLICENSED = frozenset({Reason.ADDRESS_BEING_RESTORED, Reason.ADDRESS_NOT_RESTORED})
 
 
 def _moment(value: datetime.datetime | None) -> str:
@@ -105,9 +113,13 @@ def _due(event: AccountEvent, expires_at: datetime.datetime | None) -> tuple[str
         return "invitation_sent", _event_key(event)
     if target == State.INVITATION_EXPIRED:
         return "invitation_expired", _moment(expires_at)
+    if target == State.UNLICENSED and event.reason_code in QUIET_UNLICENSED:
+        return None
     if target == State.UNLICENSED and event.cause != Cause.MEMBER:
         # (A member who reported the wrong activation needs no mail saying so.)
         return "wrong_activation", _event_key(event)
+    if target == State.ACTIVE and event.reason_code == Reason.ADDRESS_RESTORED:
+        return "address_restored", _event_key(event)
     if target == State.HELD_ELSEWHERE:
         return "held_elsewhere", _event_key(event)
     return None

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.models import Account
-from campusconf.accounts.states import Cause
+from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.portal import live
@@ -240,6 +240,11 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     if not allowed:
         messages.error(request, reason)
     else:
+        # A user who signed in gets no new invitation: the job gives the licence back
+        # (and, after a changed address, the address too; S9, S13).
+        repair = (
+            account.state == State.UNLICENSED and account.observed_state == Account.Observed.ACTIVE
+        )
         try:
             actions.resend_invitation(account, cause=Cause.MEMBER, actor=_actor(request))
         except actions.IllegalTransition:
@@ -248,7 +253,13 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("A new invitation for %(service)s is on its way to %(address)s.")
+                _(
+                    "We are giving your %(service)s account its university licence back; "
+                    "no mail is needed. This page shows it within a minute."
+                )
+                % {"service": service.name}
+                if repair
+                else _("A new invitation for %(service)s is on its way to %(address)s.")
                 % {"service": service.name, "address": member.mail_address},
                 extra_tags=_card_message(service.slug),
             )

@@ -23,10 +23,12 @@ from campusconf.rehearsal import vendor_pages
 from campusconf.rehearsal.cohort import Pending, SimMember
 
 HOUR = datetime.timedelta(hours=1)
+# A card's opening tag; its body runs to the next card (a card holds sections of its
+# own, such as Zoom's two possible mails, so its first "</section>" is not its end).
 CARD = re.compile(
     r'<section class="service-card[^"]*" id="service-(?P<slug>[\w-]+)"[^>]*'
     r'data-next-step="(?P<kind>\w+)" data-can-resend="(?P<resend>yes|no)"'
-    r'(?: data-mailbox="(?P<mailbox>\w+)")?[^>]*>(?P<body>.*?)</section>',
+    r'(?: data-mailbox="(?P<mailbox>\w+)")?[^>]*>',
     re.S,
 )
 VENDOR_OF_LABEL = {
@@ -166,9 +168,17 @@ def _change_address(world: World, sim: SimMember, now: datetime.datetime) -> Non
 
 
 def cards(html: str) -> list[Card]:
+    found = list(CARD.finditer(html))
+    ends = [m.start() for m in found[1:]] + [len(html)]
     return [
-        Card(m["slug"], m["kind"], m["resend"] == "yes", m["mailbox"] == "refused", m["body"])
-        for m in CARD.finditer(html)
+        Card(
+            m["slug"],
+            m["kind"],
+            m["resend"] == "yes",
+            m["mailbox"] == "refused",
+            html[m.end() : end],
+        )
+        for m, end in zip(found, ends, strict=True)
     ]
 
 

@@ -21,10 +21,17 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.connectors import outcomes as o
-from campusconf.connectors.base import Connector, UserSpec, UserState, VendorUser
+from campusconf.connectors.base import (
+    Connector,
+    RestoresAddress,
+    UserSpec,
+    UserState,
+    VendorUser,
+)
 from campusconf.core import clock
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import address_restore, observe, vendors
 from campusconf.provisioning.engine import held_elsewhere as held
-from campusconf.provisioning.engine import observe, vendors
 from campusconf.provisioning.engine.steps import Done, Retry, Step, count_call, failure_step
 from campusconf.provisioning.models import Job
 from campusconf.provisioning.queueing.job_queue import enqueue
@@ -191,6 +198,10 @@ def provision(conn: Connector, account: Account, job: Job) -> Step:
             return failure_step(account.service_id, out, "reactivate")
         Account.objects.filter(pk=account.pk).update(vendor_user_id="")  # gone: create
         account.vendor_user_id, user = "", None
+    if user is not None and isinstance(conn, RestoresAddress) and moved(user, account):
+        # A resend for a member who changed the address at the vendor (S9): a new
+        # invitation cannot help a person who signed in; the address put back does.
+        return address_restore.restore(conn, account, user, addresses_of(account)[0])
     if user is not None and needs_licence(user, account):
         # Active in the organisation but without the licence (S12 by Google sign-in,
         # or a licence taken at the vendor): the member asked again, so give it back.
@@ -296,12 +307,46 @@ def suspend(conn: Connector, account: Account) -> Step:
     return Done("deactivated")
 
 
+def moved(user: VendorUser, account: Account) -> bool:
+    """The active vendor user is no longer at the member's university address (S9): at
+    one that is not theirs, or at an alias without the licence. (Reconcile, which has
+    no primary address, tells the alias case by the address it knew: ``observe``.)"""
+    addresses = [a.lower() for a in addresses_of(account)]
+    if user.state != UserState.ACTIVE or user.partial or not user.email or not addresses:
+        return False
+    email = user.email.lower()
+    return email != addresses[0] and (email not in addresses or not user.licensed)
+
+
+def fresh(account: Account, now: datetime.datetime) -> float:
+    """Seconds left of the window in which a vendor may not list a user it has just
+    created (S15); reconcile leaves such accounts alone for as long (FRESH_SECONDS)."""
+    window = datetime.timedelta(seconds=float(engine_setting("FRESH_SECONDS")))
+    return max(0.0, (account.updated_at + window - now).total_seconds())
+
+
 def look(conn: Connector, account: Account) -> Step:
     user, step = locate(conn, account)
     if step is not None:
         return step
+    now = clock.now()
+    restorable = isinstance(conn, RestoresAddress)
+    if (
+        isinstance(conn, RestoresAddress)
+        and user is not None
+        and account.state == State.UNLICENSED
+        and account.last_error_reason != Reason.ADDRESS_NOT_RESTORED
+        and moved(user, account)
+    ):
+        return address_restore.restore(conn, account, user, addresses_of(account)[0])
+    left = fresh(account, now)
+    if user is None and left and account.state not in (State.FAILED, State.REMOVED):
+        # A check right after the create (Zoom's user.created webhook) may not find the
+        # user yet: look again once the window has passed, as reconcile would, rather
+        # than conclude it is gone and invite again. No attempt is used up.
+        return Retry("the vendor does not list the new user yet (S15)", left + 1.0, count=False)
     addresses = {a.lower() for a in addresses_of(account)}
-    verdict = observe.judge(account, user, addresses, clock.now())
+    verdict = observe.judge(account, user, addresses, now, restorable=restorable)
     apply_verdict(account, verdict)
     return Done("observed")
 
@@ -314,6 +359,13 @@ def apply_verdict(account: Account, verdict: observe.Verdict) -> None:
             Account.objects.filter(pk=account.pk).update(**verdict.changes)
             return
         changes: dict[str, Any] = verdict.changes
+        if verdict.target == State.INVITED and account.invitation_expires_at is None:
+            # Failed before its invitation was recorded, found pending after all (S15).
+            now = clock.now()
+            days = account.service.invitation_validity_days
+            changes.update(
+                invitation_sent_at=now, invitation_expires_at=now + datetime.timedelta(days=days)
+            )
         transition(account, verdict.target, cause=Cause.RECONCILE, reason=verdict.reason, **changes)
         if verdict.needs_job:
             enqueue(account)

@@ -83,19 +83,42 @@ def wrong_way(user: VendorUser, addresses: Container[str]) -> Reason | Why | Non
     return None
 
 
+def address_moved(account: Facts, user: VendorUser, addresses: Container[str]) -> bool:
+    """The member changed the address of their active vendor user (S9): to one that is
+    not theirs, or from the address we knew to an alias, losing the licence with it."""
+    if user.state != UserState.ACTIVE or user.partial or not user.email:
+        return False
+    email = user.email.lower()
+    if email not in addresses:
+        return True
+    known = account.vendor_address.lower()
+    return not user.licensed and bool(known) and known != email
+
+
 def judge(
-    account: Account, user: VendorUser | None, addresses: Container[str], now: datetime.datetime
+    account: Account,
+    user: VendorUser | None,
+    addresses: Container[str],
+    now: datetime.datetime,
+    *,
+    restorable: bool = False,
 ) -> Verdict:
     """The transition and observed fields ``user`` calls for; empty when nothing changed.
 
     ``addresses`` are the member's addresses, lower-cased. Accounts in requested,
     suspended or removed belong to their job, and get only observed fields.
+    ``restorable``: the service's connector can put a changed address back (S9).
     """
-    return judge_facts(Facts.of(account, now), user, addresses, now)
+    return judge_facts(Facts.of(account, now), user, addresses, now, restorable=restorable)
 
 
 def judge_facts(
-    account: Facts, user: VendorUser | None, addresses: Container[str], now: datetime.datetime
+    account: Facts,
+    user: VendorUser | None,
+    addresses: Container[str],
+    now: datetime.datetime,
+    *,
+    restorable: bool = False,
 ) -> Verdict:
     """``judge`` on an account's ``Facts``; ``now`` only dates an activation."""
     v = Verdict()
@@ -135,10 +158,27 @@ def judge_facts(
     elif user.state == UserState.PENDING:
         if state in WAITING and expired:
             v.target, v.reason = State.INVITATION_EXPIRED, Reason.INVITATION_EXPIRED
+        elif (
+            state == State.FAILED and not expired and account.desired_state == DesiredState.PRESENT
+        ):
+            # The job gave up while the vendor did not list the user yet (S15): the
+            # invitation it sent stands, and the member can still use its link.
+            v.target, v.reason = State.INVITED, Reason.FOUND_PENDING
     elif user.state == UserState.ACTIVE and not user.partial:
         # (An active user whose licence or address was left out decides nothing.)
         wrong = wrong_way(user, addresses)
-        if wrong is not None and state in (State.INVITED, State.ACTIVE):
+        if (
+            restorable
+            and state in (State.INVITED, State.ACTIVE)
+            and account.desired_state == DesiredState.PRESENT
+            and address_moved(account, user, addresses)
+        ):
+            # S9 where an admin may put the address back: the job does, at once; the
+            # member hears of it once, when it is done (or when the vendor refuses).
+            v.target = State.UNLICENSED
+            v.reason = Why(Reason.ADDRESS_BEING_RESTORED, address=user.email)
+            v.needs_job = True
+        elif wrong is not None and state in (State.INVITED, State.ACTIVE):
             v.target, v.reason = State.UNLICENSED, wrong
         elif wrong is None and state in (*WAITING, State.INVITATION_EXPIRED, State.UNLICENSED):
             v.target, v.reason = State.ACTIVE, Reason.MEMBER_ACTIVATED

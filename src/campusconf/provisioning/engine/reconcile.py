@@ -24,7 +24,7 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import IllegalTransition
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
-from campusconf.connectors.base import Connector, VendorUser
+from campusconf.connectors.base import Connector, RestoresAddress, VendorUser
 from campusconf.connectors.outcomes import ListingFailed, NotAuthorised
 from campusconf.core import clock
 from campusconf.members.models import Member
@@ -58,6 +58,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
     verdicts: list[tuple[int, observe.Verdict]] = []
     unmatched: list[VendorUser] = []
     judge = observe.judge_facts
+    restorable = isinstance(conn, RestoresAddress)
     try:
         for user in listing:
             record.seen += 1
@@ -66,7 +67,7 @@ def run_pass(service: Service, *, approve: bool = False) -> ReconcilePass:
                 unmatched.append(user)
                 continue
             seen.add(pk)
-            verdict = judge(snap.accounts[pk], user, snap.addresses(pk), now)
+            verdict = judge(snap.accounts[pk], user, snap.addresses(pk), now, restorable=restorable)
             if not verdict.empty:
                 verdicts.append((pk, verdict))
     except ListingFailed as exc:
