@@ -18,7 +18,7 @@ from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Connector, SingleRequestCreate, UserSpec
 from campusconf.connectors.factory import build_connector
 from campusconf.connectors.transport.mux import Multiplexer
-from campusconf.provisioning.vendors import split_settings
+from campusconf.provisioning.engine.vendors import split_settings
 
 
 def _connector(service: Any) -> Connector:

@@ -45,11 +45,11 @@ def report(
     from django.db.models import Count
 
     from campusconf.accounts.models import Account
-    from campusconf.provisioning import ratelimit
     from campusconf.provisioning.models import Job, RateBucket, ServiceProblem
+    from campusconf.provisioning.queueing import rate_limits
 
     limit = (
-        ratelimit.limits(service).get("light") if args.limits and args.vendor == "zoom" else None
+        rate_limits.limits(service).get("light") if args.limits and args.vendor == "zoom" else None
     )
     users = sandbox.zoom_users() if args.vendor == "zoom" else sandbox.webex_people()
     # The bare loops' own users (…@raw.example.org) are not the engine's.

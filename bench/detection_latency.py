@@ -5,7 +5,7 @@ members, and what the reads that notice it cost at the vendor (issue #22).
     uv run python bench/detection_latency.py --members 40000 --hours 6 --per-hour 10 60
 
 A simulated clock drives the engine's real scheduling code against a real database:
-every ``WATCH_SECONDS`` of simulated time ``provisioning.watch.run(now=…)`` picks the
+every ``WATCH_SECONDS`` of simulated time ``provisioning.engine.watch.run(now=…)`` picks the
 due waits of each service within its read allowance, exactly as a worker's schedule
 does, over 40,000 accounts per service. The reads it would make are recorded instead of
 sent: on Zoom an observe job (one single-user read) per wait, which "sees" an activation
@@ -102,16 +102,16 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
 
     from campusconf.accounts.models import Account
     from campusconf.portal import live
-    from campusconf.provisioning import watch, watch_batch
-    from campusconf.provisioning.conf import engine
+    from campusconf.provisioning.conf import engine_setting
+    from campusconf.provisioning.engine import watch, watch_batch
     from campusconf.provisioning.models import Watch
 
     rng = random.Random(args.seed)
     Watch.objects.all().delete()
     t0 = timezone.now()
     end = t0 + datetime.timedelta(hours=args.hours)
-    tick = datetime.timedelta(seconds=int(engine("WATCH_SECONDS")))
-    reconcile = datetime.timedelta(minutes=int(engine("RECONCILE_MINUTES")))
+    tick = datetime.timedelta(seconds=int(engine_setting("WATCH_SECONDS")))
+    reconcile = datetime.timedelta(minutes=int(engine_setting("RECONCILE_MINUTES")))
     clock = {"now": t0}
     queued: list[int] = []
 
@@ -232,9 +232,9 @@ def simulate(services: dict[str, Any], args: argparse.Namespace, per_hour: float
     poll = float(live.POLL_SECONDS)
     rows_out = []
     for slug, service in services.items():
-        from campusconf.provisioning import ratelimit
+        from campusconf.provisioning.queueing import rate_limits
 
-        limits = ratelimit.limits(service)
+        limits = rate_limits.limits(service)
         read_rate = 60 * limits["light" if slug == "zoom" else "api"]
         list_rate = 60 * limits["medium" if slug == "zoom" else "api"]
         accounts = args.members

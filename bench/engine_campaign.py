@@ -287,8 +287,9 @@ def run(
 ) -> int:
     from bench import bare_loops
 
-    from campusconf.provisioning import campaigns, schedules
+    from campusconf.provisioning.engine import schedules
     from campusconf.provisioning.models import Job, Schedule
+    from campusconf.provisioning.verbs import campaign_enrolment
 
     extra: dict[str, Any] = {"timeout_seconds": 2, "plan": args.plan, "rate_scale": args.rate_scale}
     if not args.limits:
@@ -311,7 +312,7 @@ def run(
     schedules.ensure()
     Schedule.objects.update(next_run_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     t0 = time.monotonic()
-    _, planned, _ = campaigns.start_campaign(service, roles=["student"])
+    _, planned, _ = campaign_enrolment.start_campaign(service, roles=["student"])
     t_queued = time.monotonic() - t0
     if args.faults:
         sandbox.faults(**FAULTS)
@@ -373,12 +374,14 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
 
     from django.db import connection
 
-    from campusconf.provisioning import batch, campaigns, runner
+    from campusconf.provisioning import worker
+    from campusconf.provisioning.fast_batch import pipeline
     from campusconf.provisioning.models import Job
+    from campusconf.provisioning.verbs import campaign_enrolment
 
     extra = {"timeout_seconds": 5, "rate_limits": {"light": 1e6, "medium": 1e6, "api": 1e6}}
     service = populate(args.accounts, args.vendor, connector_settings(args.vendor, creds, **extra))
-    _, planned, _ = campaigns.start_campaign(service, roles=["student"])
+    _, planned, _ = campaign_enrolment.start_campaign(service, roles=["student"])
     # Timed by the main thread's CPU clock: waiting for answers is not CPU.
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
     main_cpu_s = 0.0
@@ -393,8 +396,8 @@ def main_cpu(args: argparse.Namespace, creds: dict[str, Any]) -> int:
         ThreadPoolExecutor(args.concurrency, "vendor-call") as pool,
         connection.execute_wrapper(count),
     ):
-        pipe = batch.Pipeline(
-            runner.worker_id(), pool, args.batch, runner.run_one, connections=args.concurrency
+        pipe = pipeline.Pipeline(
+            worker.worker_id(), pool, args.batch, worker.run_one, connections=args.concurrency
         )
         live = Job.objects.filter(status__in=["queued", "running"])
         while time.monotonic() - wall0 < args.deadline:

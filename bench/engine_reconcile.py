@@ -178,8 +178,8 @@ def run(n: int, creds: dict[str, object], seeded: float, pgid: int, args: Any) -
 
     from campusconf.accounts.models import Account
     from campusconf.members.models import Member, MemberAddress
-    from campusconf.provisioning import vendors
-    from campusconf.provisioning.reconcile import run_pass
+    from campusconf.provisioning.engine import vendors
+    from campusconf.provisioning.engine.reconcile import run_pass
     from campusconf.services.models import Service
 
     settings = connector_settings("zoom", creds, timeout_seconds=60)

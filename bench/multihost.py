@@ -230,7 +230,7 @@ def campaign(
         import django
 
         django.setup()
-        from campusconf.provisioning import schedules
+        from campusconf.provisioning.engine import schedules
         from campusconf.provisioning.models import Job, Schedule
 
         extra = {"timeout_seconds": 2, "plan": args.plan, "rate_scale": args.rate_scale}
@@ -284,11 +284,11 @@ def enrol(service: Any, into: dict[str, Any]) -> None:
     """Queue the campaign (a thread of its own, with its own connection)."""
     from django.db import connection
 
-    from campusconf.provisioning import campaigns
+    from campusconf.provisioning.verbs import campaign_enrolment
 
     t = time.monotonic()
     try:
-        _, into["planned"], _ = campaigns.start_campaign(service, roles=["student"])
+        _, into["planned"], _ = campaign_enrolment.start_campaign(service, roles=["student"])
         into["seconds"] = time.monotonic() - t
         say(f"campaign of {into['planned']} queued")
     finally:

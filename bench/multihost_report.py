@@ -78,8 +78,8 @@ def between(marks: dict[str, Any], first: str, last: str, address: str) -> tuple
 
 
 def hosts_table(hosts: list[Host], service: Any, marks: dict[str, Any], elapsed: float) -> int:
-    from campusconf.provisioning import ratelimit
     from campusconf.provisioning.models import Job
+    from campusconf.provisioning.queueing import rate_limits
 
     rows: list[tuple[str, Any]] = []
     totals = [0, 0, 0]
@@ -102,7 +102,7 @@ def hosts_table(hosts: list[Host], service: Any, marks: dict[str, Any], elapsed:
         between(marks, "at cut", "at rejoin", h.net.address(h.n))[2] for h in hosts[1:]
     )
     after_rejoin = between(marks, "at rejoin", "after", hosts[0].net.address(1))[2]
-    limit = ratelimit.limits(service)["light"]
+    limit = rate_limits.limits(service)["light"]
     done = Job.objects.filter(status="done")
     finished = sorted(done.values_list("finished_at", flat=True))
     span = (finished[-1] - finished[0]).total_seconds() if len(finished) > 1 else 0.0

@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def measure(args: argparse.Namespace, tmp: Path, env: dict[str, str], sandbox: Any) -> int:
-    from campusconf.provisioning import campaigns
+    from campusconf.provisioning.verbs import campaign_enrolment
     from campusconf.services.models import Service
 
     t0 = time.monotonic()
@@ -265,7 +265,7 @@ def measure(args: argparse.Namespace, tmp: Path, env: dict[str, str], sandbox: A
     try:
         wait_healthy(url, web)
         campaign_service = Service.objects.get(slug=args.campaign_service)
-        _, planned, _ = campaigns.start_campaign(campaign_service, roles=["student"])
+        _, planned, _ = campaign_enrolment.start_campaign(campaign_service, roles=["student"])
         print(f"# campaign of {planned:,} on {args.campaign_service} started")
         before = sandbox.admin("GET", "counters")
         if args.closed_only:

@@ -4,8 +4,8 @@ from django.urls import include, path
 from campusconf.core import views as core_views
 from campusconf.core.metrics_access import metrics_guard
 from campusconf.portal import front
-from campusconf.provisioning.metrics import metrics_view
-from campusconf.provisioning.webhooks import zoom_webhook
+from campusconf.provisioning.engine.webhook_receiver import zoom_webhook
+from campusconf.provisioning.ops.metrics import metrics_view
 from campusconf.signin.urls import external_urlpatterns as signin_external_urls
 
 urlpatterns = [

@@ -82,7 +82,7 @@ def test_member_actions_are_logged_and_every_kind_of_actor_can_be_filtered(
     client, staff, make_member, make_service
 ):
     from campusconf.audit.cli import record_cli
-    from campusconf.provisioning import actions
+    from campusconf.provisioning.verbs import actions
     from campusconf.signin.members import user_for
 
     member = make_member()

@@ -10,8 +10,9 @@ def held_pass(make_member, make_service, sandbox, settings, monkeypatch):
     more than the guard (1) lets a pass deprovision alone."""
     from campusconf.directory.models import LeaverNotice
     from campusconf.members.actions import mark_left
-    from campusconf.provisioning import actions, reconcile, vendors
+    from campusconf.provisioning.engine import reconcile, vendors
     from campusconf.provisioning.models import ReconcilePass
+    from campusconf.provisioning.verbs import actions
     from vendor_sandbox.launcher import connector_settings, vendor_env
 
     settings.CAMPUSCONF_ENGINE = {**settings.CAMPUSCONF_ENGINE, "GUARD_MAX": 1}

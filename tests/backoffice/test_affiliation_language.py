@@ -116,8 +116,8 @@ def test_the_api_gives_both_names(client, staff_user, scientist, make_service, m
 def test_a_campaigns_page_names_its_cohorts_affiliations_in_the_readers_language(
     staff_client, scientist, make_service, language, shown
 ):
-    from campusconf.provisioning.campaigns import cohort_json
     from campusconf.provisioning.models import Campaign
+    from campusconf.provisioning.verbs.campaign_enrolment import cohort_json
 
     cohort = cohort_json((), None, ["Faculty of Science"], ())
     campaign = Campaign.objects.create(service=make_service(), cohort=cohort)

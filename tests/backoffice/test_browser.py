@@ -145,8 +145,8 @@ def test_campaign_from_cohort_to_live_progress(
 ):
     from campusconf.accounts.lifecycle import transition
     from campusconf.accounts.states import Cause
-    from campusconf.provisioning import campaigns
     from campusconf.provisioning.models import Campaign, Job
+    from campusconf.provisioning.verbs import campaign_enrolment
 
     service = make_service()
     for _ in range(5):
@@ -166,7 +166,7 @@ def test_campaign_from_cohort_to_live_progress(
     page.wait_for_selector("#progress #enrolling")  # the request only recorded it
     shot(page, "backoffice-campaign-enrolling-en")
     campaign = Campaign.objects.get()
-    campaigns.enroll_due()  # what the workers' "campaigns" schedule does
+    campaign_enrolment.enroll_due()  # what the workers' "campaigns" schedule does
     # A locator, not wait_for_function: its string would be eval'd, which the CSP forbids.
     expect(page.locator("#progress .done-count")).to_have_text("0 / 5", timeout=8000)
 
@@ -209,8 +209,10 @@ def test_help_desk_remedy_ends_with_the_member_active(
 
     from campusconf.accounts.models import Account
     from campusconf.portal.models import Inquiry
-    from campusconf.provisioning import actions, runner, vendors
-    from campusconf.provisioning.reconcile import run_pass
+    from campusconf.provisioning import worker
+    from campusconf.provisioning.engine import vendors
+    from campusconf.provisioning.engine.reconcile import run_pass
+    from campusconf.provisioning.verbs import actions
     from tests.fixtures.sandbox import browse_against_sandbox, link
     from vendor_sandbox.launcher import connector_settings
 
@@ -225,10 +227,10 @@ def test_help_desk_remedy_ends_with_the_member_active(
 
     def engine_settles(reconcile=False):
         # What the workers do: run the jobs, and a reconcile pass notices the vendor.
-        runner.drain(max_seconds=60)
+        worker.drain(max_seconds=60)
         if reconcile:
             run_pass(zoom)
-            runner.drain(max_seconds=60)
+            worker.drain(max_seconds=60)
 
     def state():
         return Account.objects.get(member=member, service=zoom).state
@@ -351,8 +353,10 @@ def test_a_whole_campaign_against_the_faulty_sandbox(
     import csv
     import io
 
-    from campusconf.provisioning import campaigns, runner, vendors
+    from campusconf.provisioning import worker
+    from campusconf.provisioning.engine import vendors
     from campusconf.provisioning.models import Campaign
+    from campusconf.provisioning.verbs import campaign_enrolment
     from vendor_sandbox.launcher import connector_settings, vendor_env
 
     settings.CAMPUSCONF_ENGINE = {
@@ -386,9 +390,9 @@ def test_a_whole_campaign_against_the_faulty_sandbox(
     page.wait_for_selector("#progress #enrolling")
     campaign = Campaign.objects.get()
 
-    campaigns.enroll_due()  # the workers: enrol, then run the jobs
-    runner.drain(max_seconds=60)
-    campaigns.enroll_due()  # ... and close the campaign once no work is left
+    campaign_enrolment.enroll_due()  # the workers: enrol, then run the jobs
+    worker.drain(max_seconds=60)
+    campaign_enrolment.enroll_due()  # ... and close the campaign once no work is left
     vendors.close_all()
     campaign.refresh_from_db()
     assert (campaign.status, campaign.planned, campaign.skipped) == ("done", 6, 1)

@@ -12,8 +12,8 @@ from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.campaigns import Cohort, parse_common_ids
 from campusconf.backoffice.tokens import issue_token
-from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.verbs import campaign_enrolment as engine
 
 pytestmark = pytest.mark.django_db
 
@@ -280,7 +280,8 @@ def test_two_campaigns_share_the_service_and_members_go_first(
     """The queue claims in run_after order: each campaign's jobs are spaced at the
     service's create rate, so two campaigns alternate; a member's own application is
     in the member lane and goes before both."""
-    from campusconf.provisioning import actions, queue
+    from campusconf.provisioning.queueing import job_queue
+    from campusconf.provisioning.verbs import actions
 
     # 10 s between a campaign's jobs, so the few milliseconds between the two starts
     # cannot reorder them.
@@ -302,9 +303,9 @@ def test_two_campaigns_share_the_service_and_members_go_first(
     later = timezone.now() + datetime.timedelta(hours=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     order = []
-    while job := queue.claim("test"):
+    while job := job_queue.claim("test"):
         order.append(job.campaign_id or "member")
-        queue.finish(job, "test")
+        job_queue.finish(job, "test")
     assert order[0] == "member"
     assert order[1:] == [first.pk, second.pk] * 4
     assert len(staff) == len(students) == 4

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from campusconf.accounts.reasons import Reason, Why, error_fields
 from campusconf.accounts.states import State
-from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.queueing import rate_limits
 from tests.fixtures.browser import shot
 from tests.signin.browser_session import sign_in_browser_as
 
@@ -69,12 +69,12 @@ def test_a_campaign_held_by_the_daily_cap_says_when_it_resumes(
     page = staff_page
     zoom = make_service(slug="zoom", vendor="zoom", name_en="Zoom", name_ja="Zoom")
     campaign = Campaign.objects.create(service=zoom, planned=3)
-    from campusconf.provisioning import actions
+    from campusconf.provisioning.verbs import actions
 
     for _ in range(3):
         actions.apply_for_service(make_member(), zoom, campaign=campaign)
-    reset = ratelimit.next_reset(timezone.now())
-    ratelimit.pause_creates(zoom, reset, "You have exceeded the daily rate limit")
+    reset = rate_limits.next_reset(timezone.now())
+    rate_limits.pause_creates(zoom, reset, "You have exceeded the daily rate limit")
     page.click("form.langswitch button[value=en]")
     page.goto(f"{live_server.url}/staff/campaigns/{campaign.pk}/")
     paused = page.inner_text("dd.paused-until")

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import actions, runner, schedules, vendors
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import schedules, vendors
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.verbs import actions
 from campusconf.services.models import Service
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import activate_webex, browse_against_sandbox, html_part, text_part
@@ -56,9 +58,9 @@ def webex(live_server, settings, sandbox, smtp_capture, monkeypatch, make_servic
 
 
 def engine_settles(service):
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     run_pass(service)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
 
 
 def workers_run(*names):
@@ -90,7 +92,7 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
     english, japanese = make_member(language="en"), make_member(language="ja")
     for member in (english, japanese):
         actions.apply_for_service(member, webex)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     activate_webex(sandbox, english.mail_address)  # the other stays invited
     engine_settles(webex)
     assert Account.objects.get(member=english).state == State.ACTIVE
@@ -148,7 +150,7 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
     assert Account.objects.get(member=english).state == State.ACTIVE
     clock.move(1)
     workers_run("licence-end")
-    runner.drain(max_seconds=60)  # the suspension jobs reach the vendor
+    worker.drain(max_seconds=60)  # the suspension jobs reach the vendor
     for member in (english, japanese):
         assert Account.objects.get(member=member).state == State.SUSPENDED
     account = Account.objects.get(member=english)
@@ -192,7 +194,7 @@ def test_licence_end_notice_then_suspension_on_a_moved_clock(
 def test_a_member_waits_for_a_seat_then_leaves_the_queue(
     page, live_server, settings, make_member, make_service
 ):
-    from campusconf.provisioning.seats import WaitingForSeat, place_in_queue
+    from campusconf.provisioning.verbs.seats import WaitingForSeat, place_in_queue
 
     settings.DEBUG = True
     settings.CAMPUSCONF_DEV_LOGIN = True

@@ -60,7 +60,7 @@ def test_the_api_gives_the_last_error_in_the_callers_language_and_its_code(
     client, staff_user, make_member, make_service, language, message
 ):
     from campusconf.backoffice.tokens import issue_token
-    from campusconf.provisioning.steps import give_up_account
+    from campusconf.provisioning.engine.steps import give_up_account
 
     account = open_account(make_member(), make_service(), cause=Cause.MEMBER)
     give_up_account(account.pk, "User is disabled [tracking Z1]", "1120")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from campusconf.accounts.lifecycle import open_account, transition
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning.steps import give_up_account
+from campusconf.provisioning.engine.steps import give_up_account
 from tests.fixtures.browser import shot
 from tests.signin.browser_session import sign_in_browser_as
 

@@ -12,10 +12,10 @@ from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import campaigns
 from campusconf.backoffice.campaigns import Cohort
 from campusconf.backoffice.remedies import retry_all
-from campusconf.provisioning import actions
-from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.seats import place_in_queue
+from campusconf.provisioning.verbs import actions
+from campusconf.provisioning.verbs import campaign_enrolment as engine
+from campusconf.provisioning.verbs.seats import place_in_queue
 
 pytestmark = pytest.mark.django_db
 

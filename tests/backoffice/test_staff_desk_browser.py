@@ -148,7 +148,7 @@ def test_the_audit_log_by_kind_of_actor_and_staff_pages_without_member_footer(
     staff_page, live_server, make_member, make_service, language, size
 ):
     from campusconf.audit.log import record
-    from campusconf.provisioning import actions
+    from campusconf.provisioning.verbs import actions
     from campusconf.signin.members import user_for
 
     page = staff_page

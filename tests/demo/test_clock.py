@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning.schedules import expire_invitations
+from campusconf.provisioning.engine.schedules import expire_invitations
 from vendor_sandbox.launcher import free_port
 
 pytestmark = pytest.mark.django_db

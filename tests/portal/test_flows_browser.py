@@ -12,8 +12,9 @@ import pytest
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import runner, schedules, vendors
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import schedules, vendors
+from campusconf.provisioning.engine.reconcile import run_pass
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import browse_against_sandbox, link
 from tests.portal.help_images import help_shot, mail_shot
@@ -71,10 +72,10 @@ def sign_in(page, live_server, member):
 
 
 def engine_settles(service=None):
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     if service is not None:
         run_pass(service)
-        runner.drain(max_seconds=60)
+        worker.drain(max_seconds=60)
 
 
 def state_of(member, slug):

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import ratelimit
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.queueing import rate_limits
 from tests.portal.screens import shot_both
 from tests.portal.test_browser import dev_sign_in
 
@@ -61,8 +61,8 @@ def test_a_create_waiting_for_the_daily_reset_says_when(
     _, zoom = zoom_and_webex(make_service)
     member = make_member(language="en")
     account_in(member, zoom, State.REQUESTED)
-    reset = ratelimit.next_reset(timezone.now())
-    ratelimit.pause_creates(zoom, reset, "You have exceeded the daily rate limit")
+    reset = rate_limits.next_reset(timezone.now())
+    rate_limits.pause_creates(zoom, reset, "You have exceeded the daily rate limit")
     dev_sign_in(page, live_server, member)
     card = page.locator("#service-zoom").inner_text()
     shown = timezone.localtime(reset).strftime("%Y-%m-%d %H:%M")

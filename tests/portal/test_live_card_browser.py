@@ -10,7 +10,8 @@ import time
 import pytest
 
 from campusconf.accounts.states import State
-from campusconf.provisioning import runner, schedules
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import schedules
 from campusconf.provisioning.models import ReconcilePass
 from tests.fixtures.browser import shot
 from tests.fixtures.sandbox import link
@@ -23,7 +24,7 @@ def watch_until(member, slug: str, state: State, rounds: int = 60) -> None:
     """The workers' watch schedule and its observe jobs, round after round."""
     for _ in range(rounds):
         schedules.run("watch")
-        runner.drain(max_seconds=30)
+        worker.drain(max_seconds=30)
         if state_of(member, slug) == state:
             return
         time.sleep(0.5)  # the watch's shortened interval is a second
@@ -58,7 +59,7 @@ def test_the_card_changes_from_invited_to_active_without_a_reload(
     confirmation = page.locator("#message-card-webex")  # "We received your application…"
     assert confirmation.is_visible()
     before = smtp_capture.count()
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     assert state_of(member, "webex") == State.INVITED
     page.locator("#service-webex.state-invited").wait_for(timeout=20_000)
     # It spoke of the card as it was ("being created"): it goes with that card.

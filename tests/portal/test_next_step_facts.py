@@ -14,8 +14,13 @@ from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import Cause, State
-from campusconf.portal.next_step import Mail, next_step, unlicensed_cause, zoom_join_expected
-from campusconf.provisioning import ratelimit
+from campusconf.portal.next_step import (
+    InvitationMail,
+    next_step,
+    unlicensed_cause,
+    zoom_join_expected,
+)
+from campusconf.provisioning.queueing import rate_limits
 
 pytestmark = pytest.mark.django_db
 
@@ -98,21 +103,21 @@ def test_the_mails_each_vendor_sends(make_member, make_service, account_in, now)
     address = member.mail_address
     webex, zoom = make_service(), make_service(slug="zoom", vendor="zoom")
     invited = next_step(member, webex, account_in(member, webex, State.INVITED), now, ALLOWED)
-    assert invited.mail == Mail(
+    assert invited.mail == InvitationMail(
         "Cisco Webex", f"{UNIVERSITY} has invited you to Cisco Webex", "Activate", address
     )
     # Webex's API shows a conversion request like an invitation: both mails are named.
-    assert invited.other_mail == Mail(
+    assert invited.other_mail == InvitationMail(
         "Cisco Webex", "Convert to Enterprise Account", "Review", address
     )
     other = make_member()
     zoom_step = next_step(other, zoom, account_in(other, zoom, State.INVITED), now, ALLOWED)
-    assert zoom_step.mail == Mail(
+    assert zoom_step.mail == InvitationMail(
         "Zoom", "Activate Zoom Account", "Activate Zoom Account", other.mail_address
     )
     # Zoom's API shows a join request (an address with its own account, S7) like an
     # invitation too: both mails are named.
-    assert zoom_step.other_mail == Mail(
+    assert zoom_step.other_mail == InvitationMail(
         "Zoom",
         f"{UNIVERSITY} invited you to join their Zoom account",
         "Approve Request",
@@ -120,7 +125,7 @@ def test_the_mails_each_vendor_sends(make_member, make_service, account_in, now)
     )
     third = make_member()
     joining = account_in(third, zoom, State.CONVERSION_PENDING, vendor_address="t@example.jp")
-    assert next_step(third, zoom, joining, now, ALLOWED).mail == Mail(
+    assert next_step(third, zoom, joining, now, ALLOWED).mail == InvitationMail(
         "Zoom",
         f"{UNIVERSITY} invited you to join their Zoom account",
         "Approve Request",
@@ -179,7 +184,7 @@ def test_a_requested_account_shows_when_the_vendor_takes_creates_again(
     account = account_in(member, service, State.REQUESTED)
     assert next_step(member, service, account, now, ALLOWED).facts == {"paused_until": None}
     until = now + datetime.timedelta(hours=5)
-    ratelimit.pause_creates(service, until, "daily cap")
+    rate_limits.pause_creates(service, until, "daily cap")
     assert next_step(member, service, account, now, ALLOWED).facts == {"paused_until": until}
 
 
@@ -244,7 +249,7 @@ def test_the_unlicensed_step_names_the_activation_mail(make_member, make_service
     member, service = make_member(), make_service(slug="zoom", vendor="zoom")
     account = account_in(member, service, State.UNLICENSED)
     step = next_step(member, service, account, now, ALLOWED)
-    assert step.mail == Mail(
+    assert step.mail == InvitationMail(
         "Zoom", "Activate Zoom Account", "Activate Zoom Account", member.mail_address
     )
     assert Account.objects.get(pk=account.pk).state == "unlicensed"  # asking changes nothing
@@ -289,6 +294,6 @@ def test_the_pause_is_judged_at_the_time_asked_about(make_member, make_service, 
     member, service = make_member(), make_service(slug="zoom", vendor="zoom")
     account = account_in(member, service, State.REQUESTED)
     until = timezone.now() - datetime.timedelta(hours=1)
-    ratelimit.pause_creates(service, until, "daily cap")
+    rate_limits.pause_creates(service, until, "daily cap")
     earlier = until - datetime.timedelta(hours=1)
     assert next_step(member, service, account, earlier, ALLOWED).facts == {"paused_until": until}

@@ -13,7 +13,7 @@ from campusconf.accounts.states import Cause, State
 from campusconf.portal import outbox
 from campusconf.portal.models import Notice
 from campusconf.portal.notices import queue_notice
-from campusconf.provisioning import schedules
+from campusconf.provisioning.engine import schedules
 
 pytestmark = pytest.mark.django_db
 

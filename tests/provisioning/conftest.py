@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from campusconf.provisioning import vendors
+from campusconf.provisioning.engine import vendors
 from vendor_sandbox.launcher import Sandbox, connector_settings, running_sandbox, vendor_env
 
 

@@ -10,8 +10,9 @@ from django.utils import timezone, translation
 from campusconf.accounts.lifecycle import IllegalTransition, transition
 from campusconf.accounts.models import Account, AccountEvent, Application
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import actions, queue
 from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.queueing import job_queue
+from campusconf.provisioning.verbs import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def service(make_service):
 
 
 def live_job(account):
-    return Job.objects.get(account=account, status__in=queue.LIVE)
+    return Job.objects.get(account=account, status__in=job_queue.LIVE)
 
 
 def at(account, state):

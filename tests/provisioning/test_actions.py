@@ -10,8 +10,9 @@ from django.utils import timezone
 from campusconf.accounts.lifecycle import AccountAlreadyLive, IllegalTransition, transition
 from campusconf.accounts.models import Account, Application
 from campusconf.accounts.states import Cause, DesiredState, State
-from campusconf.provisioning import actions, queue
 from campusconf.provisioning.models import Job, Lane, RateBucket
+from campusconf.provisioning.queueing import job_queue
+from campusconf.provisioning.verbs import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def service(make_service):
 
 
 def live_jobs(account):
-    return list(Job.objects.filter(account=account, status__in=queue.LIVE))
+    return list(Job.objects.filter(account=account, status__in=job_queue.LIVE))
 
 
 def test_apply_opens_the_account_records_the_application_and_queues_one_job(make_member, service):
@@ -117,10 +118,10 @@ def test_a_second_request_joins_the_live_job(make_member, service):
 
 def test_work_asked_for_while_a_job_runs_runs_again_after(make_member, service):
     account = actions.apply_for_service(make_member(), service)
-    job = queue.claim("w1")
+    job = job_queue.claim("w1")
     assert job is not None
     actions.deprovision_account(account, cause=Cause.STAFF)
-    queue.finish(job, "w1")
+    job_queue.finish(job, "w1")
     [again] = live_jobs(account)
     assert again.pk == job.pk and again.status == Job.Status.QUEUED
     account.refresh_from_db()
@@ -133,106 +134,106 @@ def test_claim_serves_members_before_bulk_work(make_member, service):
     campaign = Campaign.objects.create(service=service)
     bulk = actions.apply_for_service(make_member(), service, cause=Cause.STAFF, campaign=campaign)
     own = actions.apply_for_service(make_member(), service, cause=Cause.MEMBER)
-    first = queue.claim("w")
+    first = job_queue.claim("w")
     assert first is not None and first.account_id == own.pk
-    second = queue.claim("w")
+    second = job_queue.claim("w")
     assert second is not None and second.account_id == bulk.pk
 
 
 def test_a_lease_that_expires_gives_the_job_to_another_worker(make_member, service):
     actions.apply_for_service(make_member(), service)
-    job = queue.claim("dead")
-    assert job is not None and queue.claim("other") is None
+    job = job_queue.claim("dead")
+    assert job is not None and job_queue.claim("other") is None
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
-    assert queue.recover_expired() == 1
-    again = queue.claim("other")
+    assert job_queue.recover_expired() == 1
+    again = job_queue.claim("other")
     assert again is not None and again.pk == job.pk and again.attempts == 2
-    queue.finish(job, "dead")  # the dead worker's late answer changes nothing
+    job_queue.finish(job, "dead")  # the dead worker's late answer changes nothing
     again.refresh_from_db()
     assert again.status == Job.Status.RUNNING
 
 
 def test_backoff_grows_and_honours_retry_after():
-    assert queue.backoff(1) <= queue.backoff(6) * 2
-    assert queue.backoff(1, retry_after=30) >= 30
+    assert job_queue.backoff(1) <= job_queue.backoff(6) * 2
+    assert job_queue.backoff(1, retry_after=30) >= 30
 
 
 def test_the_shared_bucket_spaces_calls_at_the_vendor_rate(make_service):
-    from campusconf.provisioning import ratelimit
+    from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
     t = 1_000_000.0
-    waits = [ratelimit.reserve(service, "light", now=t) for _ in range(161)]
-    rate = 80 * ratelimit.HEADROOM
+    waits = [rate_limits.reserve(service, "light", now=t) for _ in range(161)]
+    rate = 80 * rate_limits.HEADROOM
     # Two seconds' worth of calls at one instant: the last waits two seconds.
     assert waits[-1] == pytest.approx(160 / rate, rel=0.05)
     assert all(b >= a for a, b in itertools.pairwise(waits))
 
 
 def test_after_a_quiet_spell_no_second_gets_more_than_the_paced_rate(make_service):
-    from campusconf.provisioning import ratelimit
+    from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
     t = 1_000_000.0
-    ratelimit.reserve(service, "light", now=t)
+    rate_limits.reserve(service, "light", now=t)
     # An hour idle, then a campaign's batch: the first call goes at once, and every
     # second from it holds the paced rate and one, leaving 3 % of the vendor's 80 for
     # calls that leave late.
-    waits = ratelimit.reserve_many(service, "light", 400, now=t + 3600)
+    waits = rate_limits.reserve_many(service, "light", 400, now=t + 3600)
     assert waits[0] == 0.0
     for start in (0.0, 0.5, 1.0, 2.0):
         in_window = sum(1 for w in waits if start <= w < start + 1.0)
-        assert in_window <= 80 * ratelimit.HEADROOM + 1 < 80
+        assert in_window <= 80 * rate_limits.HEADROOM + 1 < 80
 
 
 def test_a_burst_of_429s_pushes_the_bucket_back_once_not_once_per_answer(make_service):
-    from campusconf.provisioning import ratelimit
+    from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
     t = 1_000_000.0
-    ratelimit.reserve_many(service, "light", 10, now=t)  # the calls in flight
+    rate_limits.reserve_many(service, "light", 10, now=t)  # the calls in flight
     # All ten come back 429 together, each asking for one second.
     for i in range(10):
-        ratelimit.vendor_said_wait(service, "create", 1.0, now=t + 0.01 * i)
-    [wait] = ratelimit.reserve_many(service, "light", 1, now=t + 0.1)
+        rate_limits.vendor_said_wait(service, "create", 1.0, now=t + 0.01 * i)
+    [wait] = rate_limits.reserve_many(service, "light", 1, now=t + 0.1)
     # The next call goes about a second after the answers, not ten seconds.
     assert 0.9 <= wait <= 1.1
     assert RateBucket.objects.get(service=service, category="light").rate_limited == 10
 
 
 def test_a_429_does_not_pull_slots_already_given_beyond_its_wait_forward(make_service):
-    from campusconf.provisioning import ratelimit
+    from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "business"})
     t = 1_000_000.0
-    waits = ratelimit.reserve_many(service, "light", 400, now=t)  # five seconds' worth
-    ratelimit.vendor_said_wait(service, "create", 1.0, now=t)
-    [wait] = ratelimit.reserve_many(service, "light", 1, now=t)
-    assert wait == pytest.approx(waits[-1] + 1 / (80 * ratelimit.HEADROOM), rel=0.01)
+    waits = rate_limits.reserve_many(service, "light", 400, now=t)  # five seconds' worth
+    rate_limits.vendor_said_wait(service, "create", 1.0, now=t)
+    [wait] = rate_limits.reserve_many(service, "light", 1, now=t)
+    assert wait == pytest.approx(waits[-1] + 1 / (80 * rate_limits.HEADROOM), rel=0.01)
 
 
 def test_a_daily_cap_pauses_the_service_and_status_says_so(make_member, make_service):
-    from campusconf.provisioning import ratelimit
-    from campusconf.provisioning.metrics import snapshot
+    from campusconf.provisioning.ops.metrics import engine_state
+    from campusconf.provisioning.queueing import rate_limits
 
     service = make_service(slug="zoom", vendor="zoom", connector_settings={"plan": "pro"})
     actions.apply_for_service(make_member(), service)
     until = timezone.now() + datetime.timedelta(hours=3)
-    ratelimit.pause_creates(service, until, "daily create cap")
-    assert queue.claim("w") is None  # the service's jobs wait for the reset
-    assert "PAUSED" in " ".join(snapshot().services["zoom"]["buckets"])
-    with pytest.raises(ratelimit.ServicePaused):
-        ratelimit.reserve(service, "light")
+    rate_limits.pause_creates(service, until, "daily create cap")
+    assert job_queue.claim("w") is None  # the service's jobs wait for the reset
+    assert "PAUSED" in " ".join(engine_state().services["zoom"]["buckets"])
+    with pytest.raises(rate_limits.ServicePaused):
+        rate_limits.reserve(service, "light")
 
 
 def test_a_job_whose_account_row_is_gone_just_ends(make_member, service):
-    from campusconf.provisioning import runner
+    from campusconf.provisioning import worker
 
     account = actions.apply_for_service(make_member(), service)
-    job = queue.claim("w")
+    job = job_queue.claim("w")
     Job.objects.filter(pk=job.pk).update(account=None)
     job.refresh_from_db()
-    runner.run_one(job, "w")
+    worker.run_one(job, "w")
     job.refresh_from_db()
     assert job.status == Job.Status.DONE
     assert account.pk

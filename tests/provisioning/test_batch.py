@@ -10,8 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import State
-from campusconf.provisioning import actions, queue, ratelimit, runner
+from campusconf.provisioning import worker
 from campusconf.provisioning.models import Job, Lane, RateBucket
+from campusconf.provisioning.queueing import job_queue, rate_limits
+from campusconf.provisioning.verbs import actions
 
 
 @pytest.fixture
@@ -23,15 +25,15 @@ def offline(make_service):
 def test_a_batch_claim_takes_the_most_urgent_jobs_once_each(make_member, offline):
     accounts = [actions.apply_for_service(make_member(), offline) for _ in range(5)]
     Job.objects.filter(account=accounts[4]).update(lane=Lane.BULK)
-    first = queue.claim_batch("w1", 3)
-    second = queue.claim_batch("w2", 3)
+    first = job_queue.claim_batch("w1", 3)
+    second = job_queue.claim_batch("w2", 3)
     assert [j.account_id for j in first] == [a.pk for a in accounts[:3]]
     assert [j.account_id for j in second] == [accounts[3].pk, accounts[4].pk]
-    assert queue.claim_batch("w3", 3) == []
+    assert job_queue.claim_batch("w3", 3) == []
     for job in first:
         job.refresh_from_db()
         assert (job.status, job.worker, job.attempts) == (Job.Status.RUNNING, "w1", 1)
-    assert queue.renew_many([j.pk for j in first + second], "w1") == {j.pk for j in first}
+    assert job_queue.renew_many([j.pk for j in first + second], "w1") == {j.pk for j in first}
 
 
 @pytest.mark.django_db
@@ -39,8 +41,8 @@ def test_reserving_many_slots_gives_what_single_reservations_give(make_service):
     one = make_service(slug="a", vendor="zoom", connector_settings={"plan": "business"})
     many = make_service(slug="b", vendor="zoom", connector_settings={"plan": "business"})
     t = 2_000_000.0
-    singles = [ratelimit.reserve(one, "light", now=t) for _ in range(50)]
-    batched = ratelimit.reserve_many(many, "light", 50, now=t)
+    singles = [rate_limits.reserve(one, "light", now=t) for _ in range(50)]
+    batched = rate_limits.reserve_many(many, "light", 50, now=t)
     assert batched == pytest.approx(singles)
     assert all(b >= a for a, b in itertools.pairwise(batched))
 
@@ -53,17 +55,17 @@ def test_the_daily_create_cap_is_counted_ahead_and_pauses_before_the_vendor_does
         slug="zoom", vendor="zoom", connector_settings={"plan": "pro", "daily_create_cap": 5}
     )
     noon = datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC).timestamp()
-    assert len(ratelimit.reserve_many(service, "light", 3, now=noon, creates=3)) == 3
+    assert len(rate_limits.reserve_many(service, "light", 3, now=noon, creates=3)) == 3
     # Only two creates are left today: the list is cut, and the service pauses.
-    assert len(ratelimit.reserve_many(service, "light", 3, now=noon + 1, creates=3)) == 2
+    assert len(rate_limits.reserve_many(service, "light", 3, now=noon + 1, creates=3)) == 2
     bucket = RateBucket.objects.get(service=service, category="light")
     assert bucket.paused_until == datetime.datetime(2026, 11, 23, tzinfo=datetime.UTC)
     assert "daily create cap of 5" in bucket.pause_reason
-    with pytest.raises(ratelimit.ServicePaused):
-        ratelimit.reserve(service, "light", now=noon + 2, create=True)
+    with pytest.raises(rate_limits.ServicePaused):
+        rate_limits.reserve(service, "light", now=noon + 2, create=True)
     # After the reset the count starts again.
     tomorrow = datetime.datetime(2026, 11, 23, 0, 0, 5, tzinfo=datetime.UTC).timestamp()
-    assert len(ratelimit.reserve_many(service, "light", 4, now=tomorrow, creates=4)) == 4
+    assert len(rate_limits.reserve_many(service, "light", 4, now=tomorrow, creates=4)) == 4
     bucket.refresh_from_db()
     assert (bucket.day, bucket.day_count) == (datetime.date(2026, 11, 23), 4)
 
@@ -78,7 +80,7 @@ def test_a_batch_of_creates_runs_side_by_side_and_settles_in_few_statements(
     members = [make_member() for _ in range(20)]
     accounts = [actions.apply_for_service(m, zoom_service) for m in members]
     with CaptureQueriesContext(connection) as queries:
-        assert runner.drain(max_seconds=60) == 20
+        assert worker.drain(max_seconds=60) == 20
     assert not Job.objects.exclude(status=Job.Status.DONE).exists()
     for account in accounts:
         account.refresh_from_db()
@@ -116,25 +118,25 @@ def test_a_batch_of_creates_runs_side_by_side_and_settles_in_few_statements(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_create_whose_lease_was_lost_is_not_sent(make_member, zoom_service, vendor):
-    from campusconf.provisioning import batch
+    from campusconf.provisioning.fast_batch import pipeline
 
     account = actions.apply_for_service(make_member(), zoom_service)
-    [job] = queue.claim_batch("w", 5)
-    lease = batch.Lease("w", {job.pk})
+    [job] = job_queue.claim_batch("w", 5)
+    lease = pipeline.Lease("w", {job.pk})
     lease.renewed -= 3600  # the worker stalled past its lease
-    conn = runner.vendors.connector_for(zoom_service)
-    spec = runner.jobs.spec_of(account)
-    with pytest.raises(batch.LeaseDoubtful):
-        batch._call(conn, spec, None, lease, job.pk)
+    conn = worker.vendors.connector_for(zoom_service)
+    spec = worker.account_job.spec_of(account)
+    with pytest.raises(pipeline.LeaseDoubtful):
+        pipeline._call(conn, spec, None, lease, job.pk)
     assert vendor.zoom_users() == []
 
 
 def claim_creates(accounts, worker="w"):
     """Claim the accounts' jobs and load them as the pipeline does."""
-    from campusconf.provisioning import creates
+    from campusconf.provisioning.fast_batch import create_rows
 
-    claimed = queue.claim_batch(worker, len(accounts) + 5)
-    loaded = creates.load_creates(claimed)
+    claimed = job_queue.claim_batch(worker, len(accounts) + 5)
+    loaded = create_rows.load_creates(claimed)
     assert len(loaded) == len(accounts)
     return list(loaded.values())
 
@@ -152,12 +154,12 @@ def answers(loaded):
 @pytest.mark.django_db
 def test_a_batch_settle_queues_a_notice_for_every_transition_in_one_insert(make_member, offline):
     from campusconf.portal.models import Notice
-    from campusconf.provisioning import creates
+    from campusconf.provisioning.fast_batch import create_rows
 
     accounts = [actions.apply_for_service(make_member(), offline) for _ in range(6)]
     loaded = claim_creates(accounts)
     with CaptureQueriesContext(connection) as queries:
-        creates.settle_created(answers(loaded), "w")
+        create_rows.settle_created(answers(loaded), "w")
     for account in accounts:
         [event] = AccountEvent.objects.filter(account=account, to_state=State.INVITED)
         notice = Notice.objects.get(account=account, kind="invitation_sent")
@@ -177,13 +179,13 @@ def test_a_batch_settle_queues_a_notice_for_every_transition_in_one_insert(make_
 @pytest.mark.django_db
 def test_a_batch_settle_that_rolls_back_leaves_no_notice_event_or_move(make_member, offline):
     from campusconf.portal.models import Notice
-    from campusconf.provisioning import creates
+    from campusconf.provisioning.fast_batch import create_rows
 
     accounts = [actions.apply_for_service(make_member(), offline) for _ in range(4)]
     loaded = claim_creates(accounts)
     before = set(Notice.objects.values_list("pk", flat=True))
     with pytest.raises(RuntimeError), transaction.atomic():
-        creates.settle_created(answers(loaded), "w")
+        create_rows.settle_created(answers(loaded), "w")
         raise RuntimeError("the batch's transaction fails after the settle")
     assert set(Notice.objects.values_list("pk", flat=True)) == before
     assert not AccountEvent.objects.filter(to_state=State.INVITED).exists()
@@ -197,7 +199,7 @@ def test_a_batch_settle_that_rolls_back_leaves_no_notice_event_or_move(make_memb
 def test_a_receiver_that_fails_undoes_the_whole_batch_settle(make_member, offline):
     from campusconf.accounts.lifecycle import accounts_transitioned
     from campusconf.portal.models import Notice
-    from campusconf.provisioning import creates
+    from campusconf.provisioning.fast_batch import create_rows
 
     accounts = [actions.apply_for_service(make_member(), offline) for _ in range(3)]
     loaded = claim_creates(accounts)
@@ -208,7 +210,7 @@ def test_a_receiver_that_fails_undoes_the_whole_batch_settle(make_member, offlin
     accounts_transitioned.connect(refuse, dispatch_uid="test-refuse")
     try:
         with pytest.raises(RuntimeError):
-            creates.settle_created(answers(loaded), "w")
+            create_rows.settle_created(answers(loaded), "w")
     finally:
         accounts_transitioned.disconnect(dispatch_uid="test-refuse")
     assert not Notice.objects.filter(kind="invitation_sent").exists()

@@ -9,8 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from campusconf.accounts.states import State
-from campusconf.provisioning import actions, batch, runner, vendors
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.fast_batch import pipeline
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.verbs import actions
 
 
 class CountingPool(ThreadPoolExecutor):
@@ -23,7 +26,7 @@ class CountingPool(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-def run(pipe: batch.Pipeline) -> None:
+def run(pipe: pipeline.Pipeline) -> None:
     deadline = time.monotonic() + 30
     while (pipe.step() or pipe.busy) and time.monotonic() < deadline:
         pass
@@ -52,7 +55,7 @@ def test_creates_go_out_over_the_multiplexer_once_the_token_is_known(
     service = zoom_service if vendor_name == "zoom" else webex_service
     users = vendor.zoom_users if vendor_name == "zoom" else vendor.webex_people
     with CountingPool() as pool:
-        pipe = batch.Pipeline("w", pool, 20, runner.run_one)
+        pipe = pipeline.Pipeline("w", pool, 20, worker.run_one)
         first = invite(make_member, service, 1)
         run(pipe)
         # The service's token (Zoom: fetched; Webex: the environment's, stored) and
@@ -71,7 +74,7 @@ def test_a_token_the_vendor_no_longer_takes_is_renewed_once_and_the_creates_sent
     make_member, zoom_service, vendor
 ):
     with CountingPool() as pool:
-        pipe = batch.Pipeline("w", pool, 20, runner.run_one)
+        pipe = pipeline.Pipeline("w", pool, 20, worker.run_one)
         first = invite(make_member, zoom_service, 1)
         run(pipe)
         # Two hours on at Zoom: the cached token has expired there, not here.
@@ -94,15 +97,15 @@ def test_a_create_not_sent_for_a_doubtful_lease_goes_back_to_the_queue(
     make_member, zoom_service, vendor, monkeypatch
 ):
     with CountingPool() as pool:
-        pipe = batch.Pipeline("w", pool, 20, runner.run_one)
+        pipe = pipeline.Pipeline("w", pool, 20, worker.run_one)
         invite(make_member, zoom_service, 1)
         run(pipe)  # the token is known: the next create goes to the multiplexer
         [account] = invite(make_member, zoom_service, 1)
 
-        def stalled(self: batch.Lease, job_id: int) -> None:
-            raise batch.LeaseDoubtful(f"job {job_id}")
+        def stalled(self: pipeline.Lease, job_id: int) -> None:
+            raise pipeline.LeaseDoubtful(f"job {job_id}")
 
-        monkeypatch.setattr(batch.Lease, "check", stalled)
+        monkeypatch.setattr(pipeline.Lease, "check", stalled)
         pipe.step()
         pipe.drain()
         pipe.close()
@@ -118,7 +121,7 @@ def test_lost_answers_on_the_multiplexer_are_looked_up_not_created_twice(
     make_member, zoom_service, vendor
 ):
     with CountingPool() as pool:
-        pipe = batch.Pipeline("w", pool, 40, runner.run_one)
+        pipe = pipeline.Pipeline("w", pool, 40, worker.run_one)
         first = invite(make_member, zoom_service, 1)
         run(pipe)
         # Every answer lost after the vendor acted: each create's outcome is unknown.
@@ -131,7 +134,7 @@ def test_lost_answers_on_the_multiplexer_are_looked_up_not_created_twice(
         vendor.faults()
         pipe.close()
     vendors.close_all()
-    runner.drain(max_seconds=30)  # the retries look each user up first
+    worker.drain(max_seconds=30)  # the retries look each user up first
     assert_invited_once(first + rest, vendor.zoom_users())
 
 
@@ -148,7 +151,7 @@ def test_only_the_settle_commits_without_waiting_for_the_disk(make_member, zoom_
     invite(make_member, zoom_service, 5)
     before = setting() if connection.vendor == "postgresql" else None
     with CaptureQueriesContext(connection) as queries:
-        assert runner.drain(max_seconds=30) == 5
+        assert worker.drain(max_seconds=30) == 5
     relaxed = [q["sql"] for q in queries if "synchronous_commit" in q["sql"]]
     if connection.vendor != "postgresql":
         assert relaxed == []  # SQLite's WAL with synchronous=NORMAL already commits so

@@ -6,9 +6,9 @@ import pytest
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import campaigns
-from campusconf.provisioning.campaign_latecomers import invite_latecomers, latecomers
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
+from campusconf.provisioning.verbs import campaign_enrolment
+from campusconf.provisioning.verbs.campaign_latecomers import invite_latecomers, latecomers
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +17,10 @@ BEFORE, AFTER = datetime.date(2025, 4, 1), datetime.date(2026, 4, 10)
 
 
 def _enrolled(service, **cohort):
-    campaign = campaigns.create_campaign(
-        service, campaigns.cohort_json(**cohort), actor=None, reason=""
+    campaign = campaign_enrolment.create_campaign(
+        service, campaign_enrolment.cohort_json(**cohort), actor=None, reason=""
     )
-    campaigns.enroll_due()
+    campaign_enrolment.enroll_due()
     campaign.refresh_from_db()
     return campaign
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import runner
+from campusconf.provisioning import worker
 from campusconf.provisioning.models import Campaign, Job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def test_provision_then_a_worker_invites(make_member, zoom_service, vendor):
         cli("provision", member.common_id, "zoom")
     with pytest.raises(CommandError, match="no member"):
         cli("provision", "0000000000", "zoom")
-    runner.drain()
+    worker.drain()
     assert Account.objects.get().state == State.INVITED
     assert "reconcile zoom: done, 1 vendor users seen" in cli("reconcile", "zoom")
     status = cli("status")
@@ -56,9 +56,9 @@ def test_campaign_start_pause_resume_cancel(make_member, zoom_service, vendor):
     assert "3 invitations queued" in out
     campaign = Campaign.objects.get()
     cli("campaign", "pause", str(campaign.pk))
-    assert runner.drain(max_seconds=2) == 0  # a paused campaign's jobs wait
+    assert worker.drain(max_seconds=2) == 0  # a paused campaign's jobs wait
     cli("campaign", "resume", str(campaign.pk))
-    runner.drain()
+    worker.drain()
     assert Account.objects.filter(state=State.INVITED).count() == len(old)
     assert "invited" in cli("campaign", "status", str(campaign.pk))
     with pytest.raises(CommandError):

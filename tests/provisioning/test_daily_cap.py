@@ -21,8 +21,11 @@ from django.utils import timezone
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
 from campusconf.portal.next_step import next_step
-from campusconf.provisioning import actions, campaign_progress, ratelimit, runner, vendors
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import vendors
 from campusconf.provisioning.models import Campaign, Job
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs import actions, campaign_progress
 from vendor_sandbox.launcher import Sandbox, connector_settings, running_sandbox, vendor_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,11 +69,11 @@ def test_the_daily_cap_pauses_creates_until_the_reset_and_nothing_fails(
     members = [make_member() for _ in range(CAP + 1)]
     accounts = [actions.apply_for_service(m, capped_zoom) for m in members]
     # The paused job waits for the reset: the drain runs out of time, not of work.
-    runner.drain(max_seconds=5)
+    worker.drain(max_seconds=5)
     states = sorted(Account.objects.filter(pk__in=[a.pk for a in accounts]).values_list("state"))
     assert states == [(State.INVITED,)] * CAP + [(State.REQUESTED,)]
     reset = next_utc_midnight()
-    assert ratelimit.creates_paused_until(capped_zoom) == reset
+    assert rate_limits.creates_paused_until(capped_zoom) == reset
     waiting = Job.objects.get(status=Job.Status.QUEUED)
     # The wait used up no attempt: a 429 created nothing, and nothing will fail of it.
     assert waiting.run_after >= reset and waiting.attempts == 0
@@ -84,7 +87,7 @@ def test_every_finish_estimate_says_creates_wait_for_the_reset(capped, capped_zo
     campaign = Campaign.objects.create(service=capped_zoom, planned=len(members))
     for member in members:
         actions.apply_for_service(member, capped_zoom, campaign=campaign)
-    runner.drain(max_seconds=5)
+    worker.drain(max_seconds=5)
     reset = next_utc_midnight()
     now = timezone.now()
 

@@ -10,15 +10,16 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.actions import mark_left
-from campusconf.provisioning import actions, runner
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine.reconcile import run_pass
 from campusconf.provisioning.models import Job, ReconcilePass, UnmatchedVendorUser
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning.verbs import actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def settle():
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     assert not Job.objects.filter(status__in=["queued", "running"]).exists()
 
 
@@ -60,8 +61,8 @@ def test_a_user_created_before_a_lost_answer_is_linked_not_created_again(
     vendor.faults(lost_response_rate=1.0, scope="zoom")
     account = actions.apply_for_service(make_member(), zoom_service)
     job = Job.objects.get(account=account)
-    claimed = runner.queue.claim("w")
-    runner.run_one(claimed, "w")
+    claimed = worker.job_queue.claim("w")
+    worker.run_one(claimed, "w")
     vendor.faults()
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.attempts == 1
@@ -104,7 +105,7 @@ def test_reconcile_repairs_drift_reports_strangers_and_writes_nothing_when_in_st
     b.refresh_from_db()
     # A stranger made in the vendor's console, and one of ours deleted there.
     base = zoom_service.connector_settings["base_url"]
-    from campusconf.provisioning.vendors import connector_for
+    from campusconf.provisioning.engine.vendors import connector_for
 
     conn = connector_for(zoom_service)
     from campusconf.connectors.base import UserSpec
@@ -177,7 +178,7 @@ def test_zoom_webhook_checks_signature_and_acts_on_a_replay_once(client, make_me
     sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     headers = {"HTTP_X_ZM_SIGNATURE": sig, "HTTP_X_ZM_REQUEST_TIMESTAMP": ts}
     post = lambda h: client.post("/webhooks/zoom", body, content_type="application/json", **h)  # noqa: E731
-    from campusconf.provisioning import webhook_events
+    from campusconf.provisioning.engine import webhook_events
 
     assert post(headers).status_code == 204
     assert webhook_events.process() == 1

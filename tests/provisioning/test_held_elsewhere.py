@@ -17,16 +17,18 @@ from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import Cause, State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.base import Capabilities, UserSpec
-from campusconf.provisioning import actions, held_elsewhere, jobs, runner, vendors
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import account_job, held_elsewhere, vendors
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.engine.steps import Done, Retry
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.reconcile import run_pass
-from campusconf.provisioning.steps import Done, Retry
+from campusconf.provisioning.verbs import actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def settle() -> None:
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     assert not Job.objects.filter(status__in=["queued", "running"]).exists()
 
 
@@ -187,7 +189,7 @@ def test_an_exists_that_may_be_our_own_create_is_waited_for_then_held(
     for attempt in range(2, held_elsewhere.AFTER_ATTEMPTS + 1):
         job.attempts = attempt
         account.refresh_from_db()
-        steps.append(jobs.converge(account, job))
+        steps.append(account_job.converge(account, job))
     assert all(isinstance(s, Retry) for s in steps[:-1])
     assert isinstance(steps[-1], Done) and steps[-1].note == "held elsewhere"
     account.refresh_from_db()
@@ -204,10 +206,10 @@ def test_a_young_job_waits_longer_but_never_fails_for_it(
     account = actions.apply_for_service(make_member(), zoom_service)
     job = Job.objects.get(account=account)
     job.attempts = held_elsewhere.AFTER_ATTEMPTS
-    assert isinstance(jobs.converge(account, job), Retry)
+    assert isinstance(account_job.converge(account, job), Retry)
     job.attempts = settings.CAMPUSCONF_ENGINE["MAX_ATTEMPTS"]
     account.refresh_from_db()
-    assert isinstance(jobs.converge(account, job), Done)
+    assert isinstance(account_job.converge(account, job), Done)
     account.refresh_from_db()
     assert account.state == State.HELD_ELSEWHERE
 
@@ -220,7 +222,7 @@ def test_a_first_create_answered_exists_and_not_listed_is_held_at_once(
     account = actions.apply_for_service(make_member(), zoom_service)
     job = Job.objects.get(account=account)
     job.attempts = 1
-    step = jobs.converge(account, job)
+    step = account_job.converge(account, job)
     assert isinstance(step, Done) and fake.creates == 1
     account.refresh_from_db()
     assert account.state == State.HELD_ELSEWHERE

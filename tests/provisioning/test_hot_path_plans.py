@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.members.models import Member
-from campusconf.provisioning import queue
 from campusconf.provisioning.models import Campaign, Job, Lane
+from campusconf.provisioning.queueing import job_queue
 
 QUEUED = 3000
 
@@ -55,7 +55,7 @@ def _plan(limit: int) -> str:
     now = timezone.now()
     params = [str(Job.Status.RUNNING), "w", now, str(Job.Status.QUEUED), now]
     params += [str(Campaign.Status.PAUSED), now, limit]
-    statement = queue._claim_statement(connection.vendor)
+    statement = job_queue._claim_statement(connection.vendor)
     if connection.vendor == "sqlite":
         params = [connection.ops.adapt_datetimefield_value(p) if p is now else p for p in params]
         with connection.cursor() as cursor:
@@ -90,16 +90,16 @@ def test_a_claim_reads_about_the_batch_it_takes_not_the_whole_queue(long_queue):
     else:
         read = _most_rows_read(json.loads(plan)[0]["Plan"])
         assert 64 <= read <= 200, f"the claim read {read} of {QUEUED} queued jobs: {plan}"
-    batch = queue.claim_batch("w", 64)
+    batch = job_queue.claim_batch("w", 64)
     assert [j.account_id for j in batch] == [a.pk for a in long_queue[:64]]
 
 
 @pytest.mark.django_db
 def test_a_paused_campaign_is_still_skipped(long_queue):
     Campaign.objects.update(status=Campaign.Status.PAUSED)
-    assert queue.claim_batch("w", 64) == []
+    assert job_queue.claim_batch("w", 64) == []
     Campaign.objects.update(status=Campaign.Status.RUNNING)
-    assert len(queue.claim_batch("w", 64)) == 64
+    assert len(job_queue.claim_batch("w", 64)) == 64
 
 
 BIG = ("accounts_account", "provisioning_job", "members_member", "members_memberaddress")
@@ -111,15 +111,15 @@ def test_loading_and_settling_a_batch_reads_only_its_own_rows(long_queue):
 
     from campusconf.connectors import outcomes as o
     from campusconf.connectors.base import UserState, VendorUser
-    from campusconf.provisioning import creates
+    from campusconf.provisioning.fast_batch import create_rows
 
     with CaptureQueriesContext(connection) as queries:
-        loaded = creates.load_creates(queue.claim_batch("w", 128))  # the default batch
+        loaded = create_rows.load_creates(job_queue.claim_batch("w", 128))  # the default batch
         answers = [
             (c, o.Created(user=VendorUser(f"v{c.account_id}", c.spec.email, UserState.PENDING)))
             for c in loaded.values()
         ]
-        creates.settle_created(answers, "w")
+        create_rows.settle_created(answers, "w")
     assert len(loaded) == 128
     statements = [
         q["sql"] for q in queries if q["sql"].lstrip().startswith(("SELECT", "UPDATE", "WITH"))

@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from campusconf.accounts.states import State
-from campusconf.provisioning import actions, batch, runner
+from campusconf.provisioning import worker
+from campusconf.provisioning.fast_batch import pipeline
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.verbs import actions
 
 
 class OneByOne(ThreadPoolExecutor):
@@ -24,7 +26,7 @@ class OneByOne(ThreadPoolExecutor):
         return future
 
 
-def _run(pipe: batch.Pipeline) -> None:
+def _run(pipe: pipeline.Pipeline) -> None:
     deadline = time.perf_counter() + 30
     pipe.step()
     while pipe.busy and time.perf_counter() < deadline:
@@ -37,7 +39,7 @@ def test_the_first_create_after_a_minute_idle_is_sent(
     make_member, zoom_service, vendor, monkeypatch
 ):
     with OneByOne(2) as pool:
-        pipe = batch.Pipeline("w", pool, 5, runner.run_one)
+        pipe = pipeline.Pipeline("w", pool, 5, worker.run_one)
         assert pipe.step() is False  # idle: nothing to claim, nothing renewed
         real = time.monotonic
         monkeypatch.setattr(time, "monotonic", lambda: real() + 90)  # 90 s of idle
@@ -55,12 +57,12 @@ def test_a_create_not_sent_for_a_doubtful_lease_is_logged_and_handed_back(
 ):
     account = actions.apply_for_service(make_member(), zoom_service)
 
-    def stalled(self: batch.Lease, job_id: int) -> None:
-        raise batch.LeaseDoubtful(f"job {job_id}")  # the worker stalled before the call
+    def stalled(self: pipeline.Lease, job_id: int) -> None:
+        raise pipeline.LeaseDoubtful(f"job {job_id}")  # the worker stalled before the call
 
     with OneByOne(2) as pool, monkeypatch.context() as m:
-        m.setattr(batch.Lease, "check", stalled)
-        pipe = batch.Pipeline("w", pool, 5, runner.run_one)
+        m.setattr(pipeline.Lease, "check", stalled)
+        pipe = pipeline.Pipeline("w", pool, 5, worker.run_one)
         with caplog.at_level(logging.WARNING, logger="campusconf.provisioning"):
             _run(pipe)
     assert vendor.zoom_users() == []
@@ -71,7 +73,7 @@ def test_a_create_not_sent_for_a_doubtful_lease_is_logged_and_handed_back(
     assert f"job={job.pk} account={account.pk} create not sent" in caplog.text
     # The next attempt looks the user up first, then creates it: one user.
     Job.objects.filter(pk=job.pk).update(run_after=job.created_at)
-    assert runner.drain(max_seconds=30) == 1
+    assert worker.drain(max_seconds=30) == 1
     account.refresh_from_db()
     assert account.state == State.INVITED
     assert len(vendor.zoom_users()) == 1

@@ -9,7 +9,7 @@ from campusconf.accounts.lifecycle import open_account
 from campusconf.accounts.states import Cause
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.actions import mark_left
-from campusconf.provisioning.reconcile import Snapshot, leavers
+from campusconf.provisioning.engine.reconcile import Snapshot, leavers
 
 pytestmark = pytest.mark.django_db
 

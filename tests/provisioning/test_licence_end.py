@@ -8,9 +8,9 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import DesiredState, State
 from campusconf.audit.models import AuditEntry
 from campusconf.portal.models import Notice
-from campusconf.provisioning import schedules
-from campusconf.provisioning.licence_end import sweep
+from campusconf.provisioning.engine import schedules
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.verbs.licence_end import sweep
 from campusconf.services.models import Service
 
 END = datetime.date(2027, 3, 31)
@@ -154,7 +154,7 @@ def test_the_workers_schedule_runs_the_sweep(ending):
 
 @pytest.mark.django_db
 def test_after_the_end_nobody_new_gets_an_account_unless_kept(ending, make_member):
-    from campusconf.provisioning import actions
+    from campusconf.provisioning.verbs import actions
 
     service, _ = ending
     Service.objects.filter(pk=service.pk).update(valid_until=datetime.date(2020, 3, 31))
@@ -256,7 +256,7 @@ def ended_and_suspended(ending, make_member, make_account):
     """The suspend policy applied at END; one more account the staff suspended before,
     for a reason of their own."""
     from campusconf.accounts.states import Cause
-    from campusconf.provisioning.actions import suspend_account
+    from campusconf.provisioning.verbs.actions import suspend_account
 
     service, accounts = ending
     staff_suspended = make_account(make_member(), service, State.ACTIVE)
@@ -345,7 +345,7 @@ def test_an_account_the_staff_suspended_again_after_the_end_stays_suspended(
     ended_and_suspended,
 ):
     from campusconf.accounts.states import Cause
-    from campusconf.provisioning.actions import reprovision_account, suspend_account
+    from campusconf.provisioning.verbs.actions import reprovision_account, suspend_account
 
     service, accounts = ended_and_suspended
     active = Account.objects.get(pk=accounts["active"].pk)

@@ -7,8 +7,9 @@ import pytest
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import actions, runner
+from campusconf.provisioning import worker
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.verbs import actions
 from tests.fixtures.sandbox import activate_webex, activate_zoom
 from vendor_sandbox.launcher import Sandbox
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def settle() -> None:
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     assert not Job.objects.filter(status__in=["queued", "running"]).exists()
 
 
@@ -110,7 +111,7 @@ def test_a_licence_renewed_after_the_suspend_policy_gives_back_the_same_zoom_use
 ) -> None:
     import datetime
 
-    from campusconf.provisioning.licence_end import sweep
+    from campusconf.provisioning.verbs.licence_end import sweep
     from campusconf.services.models import Service
 
     end = datetime.date(2027, 3, 31)

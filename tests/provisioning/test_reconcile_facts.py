@@ -25,12 +25,12 @@ from campusconf.connectors import zoom
 from campusconf.connectors.base import UserState, VendorUser
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.actions import mark_left
-from campusconf.provisioning import vendors
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.engine.observe import Facts, judge_facts
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.engine.reconcile_snapshot import MemberAddresses, Snapshot
 from campusconf.provisioning.models import ReconcilePass, UnmatchedVendorUser
-from campusconf.provisioning.observe import Facts, judge_facts
-from campusconf.provisioning.reconcile import run_pass
-from campusconf.provisioning.reconcile_snapshot import MemberAddresses, Snapshot
 
 NOW = datetime.datetime(2026, 11, 22, 6, 0, tzinfo=datetime.UTC)
 ADDRESS = "3000000001@g.ecc.example.ac.jp"
@@ -342,7 +342,7 @@ def test_the_snapshot_decides_the_dates_in_sql_as_python_would(service, make_mem
     ]
     accounts = [account_in(service, make_member(), State.INVITED, **c) for c in cases]
     snap = Snapshot(service, now)
-    fresh_since = now - datetime.timedelta(seconds=int(engine("FRESH_SECONDS")))
+    fresh_since = now - datetime.timedelta(seconds=int(engine_setting("FRESH_SECONDS")))
     for account in accounts:
         assert snap.accounts[account.pk] == Facts.of(account, now)
         assert (account.pk in snap.fresh) == (account.updated_at > fresh_since)

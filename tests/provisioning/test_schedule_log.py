@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.utils import timezone
 
-from campusconf.provisioning import schedules
+from campusconf.provisioning.engine import schedules
 from campusconf.provisioning.models import Schedule
 
 pytestmark = pytest.mark.django_db

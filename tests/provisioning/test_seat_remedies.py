@@ -12,10 +12,10 @@ from campusconf.audit.models import AuditEntry
 from campusconf.backoffice import queries
 from campusconf.backoffice.tokens import issue_token
 from campusconf.portal.models import Notice
-from campusconf.provisioning import actions, seats
 from campusconf.provisioning.models import Job, SeatWait
-from campusconf.provisioning.seat_admission import admit_waiting
-from campusconf.provisioning.seats import WaitingForSeat, place_in_queue
+from campusconf.provisioning.verbs import actions, seats
+from campusconf.provisioning.verbs.seat_admission import admit_waiting
+from campusconf.provisioning.verbs.seats import WaitingForSeat, place_in_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,11 @@ from django.db import connection
 from campusconf.accounts.lifecycle import transition
 from campusconf.accounts.models import Account, Application
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import actions, schedules
+from campusconf.provisioning.engine import schedules
 from campusconf.provisioning.models import Job, SeatWait
-from campusconf.provisioning.seat_admission import admit_waiting
-from campusconf.provisioning.seats import WaitingForSeat, leave_queue, place_in_queue
+from campusconf.provisioning.verbs import actions
+from campusconf.provisioning.verbs.seat_admission import admit_waiting
+from campusconf.provisioning.verbs.seats import WaitingForSeat, leave_queue, place_in_queue
 
 
 def apply(member, service, **kw):
@@ -208,7 +209,7 @@ def test_the_member_sees_the_place_on_my_page_and_can_leave(
 @pytest.mark.django_db
 def test_a_campaigns_members_wait_too_and_join_it_when_admitted(make_member, make_service):
     from campusconf.provisioning.models import Campaign
-    from campusconf.provisioning.seats import waiting_in_campaign
+    from campusconf.provisioning.verbs.seats import waiting_in_campaign
 
     service = make_service(seats=1)
     campaign = Campaign.objects.create(service=service, cohort={})

@@ -1,4 +1,4 @@
-"""The sender thread (provisioning/sender.py) against a real server on 127.0.0.1: each
+"""The sender thread (provisioning/fast_batch/call_thread.py) against a real server on 127.0.0.1: each
 request goes at its rate-limit slot and only with its lease, and whatever goes wrong on
 that thread, every call handed to it comes back to the main thread."""
 
@@ -13,8 +13,8 @@ import pytest
 from campusconf.connectors.base import Exchange
 from campusconf.connectors.transport.http_client import PerThreadConnections, Response, Timeout
 from campusconf.connectors.transport.mux import Multiplexer
-from campusconf.provisioning.lease import Lease, LeaseDoubtful
-from campusconf.provisioning.sender import Sender
+from campusconf.provisioning.fast_batch.batch_lease import Lease, LeaseDoubtful
+from campusconf.provisioning.fast_batch.call_thread import Sender
 from tests.connectors.test_transport_mux import RawServer, post
 
 

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
-from campusconf.provisioning import actions, runner, service_access, vendors
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import service_access, vendors
 from campusconf.provisioning.models import Job, ServiceProblem, VendorToken
+from campusconf.provisioning.verbs import actions
 from vendor_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +72,7 @@ def test_a_revoked_zoom_app_pauses_the_service_and_it_resumes_by_itself(
 ):
     app(vendor, "zoom", disabled=True)
     accounts = apply(make_member, zoom_service, 8)
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     assert_waiting(accounts)
     problem = ServiceProblem.objects.get(service=zoom_service)
     assert problem.is_open and problem.kind == ServiceProblem.Kind.CREDENTIAL
@@ -98,7 +100,7 @@ def test_a_revoked_zoom_app_pauses_the_service_and_it_resumes_by_itself(
     probe_now()
     problem.refresh_from_db()
     assert not problem.is_open
-    runner.drain()
+    worker.drain()
     assert_invited(accounts)
     assert len(vendor.zoom_users()) == len(accounts) and len(mailoutbox) == 1
     assert "is paused" not in dashboard(client)
@@ -109,7 +111,7 @@ def test_a_missing_zoom_scope_is_named_and_a_new_token_picks_it_up(
 ):
     app(vendor, "zoom", scopes=["user:read:admin"])
     accounts = apply(make_member, zoom_service, 2)
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     assert_waiting(accounts)
     problem = ServiceProblem.objects.get(service=zoom_service)
     assert problem.kind == ServiceProblem.Kind.PERMISSION
@@ -123,7 +125,7 @@ def test_a_missing_zoom_scope_is_named_and_a_new_token_picks_it_up(
     problem.refresh_from_db()
     assert not problem.is_open, problem.last_probe_result
     assert "user:write:admin" in VendorToken.objects.get(service=zoom_service).scopes
-    runner.drain()
+    worker.drain()
     assert_invited(accounts)
 
 
@@ -132,7 +134,7 @@ def test_a_webex_write_scope_missing_pauses_and_comes_back_until_it_is_granted(
 ):
     app(vendor, "webex", scopes=["spark-admin:people_read", "spark-admin:licenses_read"])
     accounts = apply(make_member, webex_service, 2)
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     assert_waiting(accounts)
     problem = ServiceProblem.objects.get(service=webex_service)
     assert problem.kind == ServiceProblem.Kind.PERMISSION
@@ -140,7 +142,7 @@ def test_a_webex_write_scope_missing_pauses_and_comes_back_until_it_is_granted(
     # Reading works, and a read cannot show a write scope: the probe lets the work try
     # again, and the refusal comes back — later probes are spaced out, no second mail.
     probe_now()
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     problem.refresh_from_db()
     assert problem.is_open and problem.probe_seconds == 2 * service_access.FIRST_PROBE
     assert_waiting(accounts)
@@ -149,7 +151,7 @@ def test_a_webex_write_scope_missing_pauses_and_comes_back_until_it_is_granted(
 
     app(vendor, "webex", scopes=WEBEX_SCOPES)
     probe_now()
-    runner.drain()
+    worker.drain()
     assert_invited(accounts)
 
 
@@ -157,14 +159,14 @@ def test_a_webex_refresh_token_is_renewed_and_kept_and_its_end_is_a_credential_p
     make_member, webex_service, vendor
 ):
     [first] = apply(make_member, webex_service, 1)
-    runner.drain()
+    worker.drain()
     assert_invited([first])
     stored = VendorToken.objects.get(service=webex_service)
     seed = vendor.credentials()["webex"]
     assert stored.access_token == seed["access_token"]  # the environment's, stored
     vendor.admin("POST", "clock", json={"advance_days": 15})  # past the access token's 14 days
     [second] = apply(make_member, webex_service, 1)
-    runner.drain()
+    worker.drain()
     assert_invited([second])
     stored.refresh_from_db()
     assert stored.generation == 2 and stored.access_token != seed["access_token"]
@@ -172,7 +174,7 @@ def test_a_webex_refresh_token_is_renewed_and_kept_and_its_end_is_a_credential_p
     # Unused past its 90 days, the refresh token is gone: the app must be authorised again.
     vendor.admin("POST", "clock", json={"advance_days": 91})
     [third] = apply(make_member, webex_service, 1)
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     assert_waiting([third])
     problem = ServiceProblem.objects.get(service=webex_service)
     assert problem.kind == ServiceProblem.Kind.CREDENTIAL
@@ -185,7 +187,7 @@ def test_a_missing_secret_pauses_the_service_with_one_line_naming_the_variable(
     monkeypatch.delenv("CAMPUSCONF_ZOOM_CLIENT_SECRET")
     vendors.close_all()
     accounts = apply(make_member, zoom_service, 2)
-    runner.drain(max_seconds=3)
+    worker.drain(max_seconds=3)
     assert_waiting(accounts)
     problem = ServiceProblem.objects.get(service=zoom_service)
     assert problem.kind == ServiceProblem.Kind.CONFIGURATION
@@ -199,12 +201,12 @@ def test_a_missing_secret_pauses_the_service_with_one_line_naming_the_variable(
         "CAMPUSCONF_ZOOM_CLIENT_SECRET", vendor.credentials()["zoom"]["client_secret"]
     )
     probe_now()
-    runner.drain()
+    worker.drain()
     assert_invited(accounts)
 
 
 def test_a_refusal_in_a_reconcile_pass_pauses_the_service_too(zoom_service, vendor):
-    from campusconf.provisioning.reconcile import run_pass
+    from campusconf.provisioning.engine.reconcile import run_pass
 
     app(vendor, "zoom", scopes=["user:write:admin"])
     record = run_pass(zoom_service)
@@ -212,7 +214,7 @@ def test_a_refusal_in_a_reconcile_pass_pauses_the_service_too(zoom_service, vend
     problem = ServiceProblem.objects.get(service=zoom_service)
     assert problem.kind == ServiceProblem.Kind.PERMISSION and problem.operation == "list"
     # While paused, the scheduled passes ask the vendor nothing.
-    from campusconf.provisioning import schedules
+    from campusconf.provisioning.engine import schedules
 
     before = token_requests(vendor, "zoom")
     schedules.run("reconcile:zoom")

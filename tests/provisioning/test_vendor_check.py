@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from campusconf.provisioning import vendors
+from campusconf.provisioning.engine import vendors
 from vendor_sandbox.launcher import Sandbox, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

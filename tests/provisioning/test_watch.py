@@ -1,4 +1,4 @@
-"""Waiting accounts read one at a time (provisioning/watch.py): the row follows the wait,
+"""Waiting accounts read one at a time (provisioning/engine/watch.py): the row follows the wait,
 the back-off by age, the read allowance, the member who looks, and an activation at the
 sandbox seen without a reconcile pass."""
 
@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import actions, runner, watch
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import watch
 from campusconf.provisioning.models import Job, ReconcilePass, Watch
+from campusconf.provisioning.verbs import actions
 from tests.fixtures.sandbox import activate_webex
 
 from .test_reactivate import _Mails
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def invited(make_member: Any, service: Any) -> Account:
     account = actions.apply_for_service(make_member(), service)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED
     return account
@@ -50,7 +52,7 @@ def test_the_row_follows_the_wait_and_an_activation_is_seen_without_a_pass(
     assert watch.run() == 0  # not due yet
     later = row.since + datetime.timedelta(seconds=181)
     assert watch.run(now=later) == 1
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE
     assert not ReconcilePass.objects.exists()
@@ -113,5 +115,5 @@ def test_a_resend_ends_the_wait_and_the_new_invitation_begins_another(
     first = Watch.objects.get(account=account).since
     actions.resend_invitation(account, cause=Cause.STAFF)
     assert not Watch.objects.filter(account=account).exists()  # requested: the job's
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     assert Watch.objects.get(account=account).since > first

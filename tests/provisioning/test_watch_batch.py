@@ -1,4 +1,4 @@
-"""Waiting accounts read many at once (provisioning/watch_batch.py, Webex's
+"""Waiting accounts read many at once (provisioning/engine/watch_batch.py, Webex's
 ``GET /people?id=…``): which rows a run takes, what a read sends on to an observe job,
 and the reads staying within the allowance."""
 
@@ -12,7 +12,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import State
 from campusconf.connectors.base import UserState, VendorUser
 from campusconf.connectors.webex import WebexConnector
-from campusconf.provisioning import vendors, watch, watch_batch
+from campusconf.provisioning.engine import vendors, watch, watch_batch
 from campusconf.provisioning.models import Job, ReconcilePass, Watch
 from tests.fixtures.sandbox import activate_webex
 
@@ -108,9 +108,9 @@ def test_one_call_reads_the_waits_and_only_the_activated_one_is_observed(
     assert list(Job.objects.values_list("account_id", "kind")) == [
         (accounts[1].pk, Job.Kind.OBSERVE)
     ]
-    from campusconf.provisioning import runner
+    from campusconf.provisioning import worker
 
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     states = [Account.objects.get(pk=a.pk).state for a in accounts]
     assert states == [State.INVITED, State.ACTIVE, State.INVITED]
     assert not ReconcilePass.objects.exists()
@@ -169,7 +169,7 @@ def test_a_read_of_many_refused_for_the_credential_pauses_the_service(
     make_member: Any, webex_service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from campusconf.connectors.outcomes import NotAuthorised
-    from campusconf.provisioning import service_access
+    from campusconf.provisioning.engine import service_access
 
     invited(make_member, webex_service)
     Job.objects.all().delete()

@@ -12,8 +12,10 @@ from campusconf.accounts.states import State
 from campusconf.connectors import outcomes as o
 from campusconf.connectors.webex import WebexConnector
 from campusconf.portal.models import Notice
-from campusconf.provisioning import actions, runner, vendors
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.verbs import actions
 from campusconf.rehearsal import vendor_pages
 from campusconf.signin.members import sign_in_user
 
@@ -61,7 +63,7 @@ def test_a_changed_address_is_put_back_with_the_licence_and_told_once(
     assert (changed.email, changed.licensed) == (new, False)  # S9, as Webex does
 
     run_pass(webex_service)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
 
     account.refresh_from_db()
     assert account.state == State.ACTIVE
@@ -78,7 +80,7 @@ def test_a_changed_address_is_put_back_with_the_licence_and_told_once(
     # The next passes agree: no flip-flop, no second mail.
     before = len(moves(account))
     run_pass(webex_service)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE and len(moves(account)) == before
 
@@ -96,7 +98,7 @@ def test_where_webex_refuses_the_member_is_told_what_only_they_can_do(
     with monkeypatch.context() as patched:
         patched.setattr(WebexConnector, "restore_address", refuse)
         run_pass(webex_service)
-        runner.drain(max_seconds=60)
+        worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.UNLICENSED
     assert account.last_error_reason == "address_not_restored"
@@ -117,7 +119,7 @@ def test_where_webex_refuses_the_member_is_told_what_only_they_can_do(
     assert changed_back == "done"
     answer = client.post("/my/services/webex/resend/", follow=True).content.decode()
     assert "no mail is needed" in answer
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE
     assert person(webex_service, account.vendor_user_id).licensed
@@ -137,13 +139,13 @@ def test_a_resend_after_a_changed_address_puts_it_back_instead_of_a_flip_flop(
     address = account.member.mail_address
     assert vendor_pages.webex_change_address(vendor.url, address, "y@private.example") == "done"
     with pytest.MonkeyPatch.context() as patched:
-        patched.setattr("campusconf.provisioning.reconcile.RestoresAddress", type(None))
+        patched.setattr("campusconf.provisioning.engine.reconcile.RestoresAddress", type(None))
         run_pass(webex_service)
     account.refresh_from_db()
     assert account.state == State.UNLICENSED
 
     actions.resend_invitation(account, cause="member")
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE
     assert moves(account)[-1] == (State.REQUESTED, State.ACTIVE, "address_restored")

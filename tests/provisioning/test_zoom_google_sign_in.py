@@ -12,8 +12,9 @@ import pytest
 
 from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import Cause, State
-from campusconf.provisioning import actions, google_sign_in, runner
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.verbs import actions, google_sign_in
 from tests.fixtures.sandbox import _CSRF
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def invited(make_member, service):
     account = actions.apply_for_service(make_member(), service)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED
     return account
@@ -78,7 +79,7 @@ def test_the_members_word_repairs_it_in_one_step_with_a_join_request(
         (State.UNLICENSED, State.REQUESTED, Cause.MEMBER),
     ]
     assert events[-2].reason_code == "member_reports_google"
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED and account.vendor_user_id != first_id
     # Zoom read the pending user back as its id alone (Z-c): invited again as intended.
@@ -99,7 +100,7 @@ def test_a_report_within_the_resend_limit_is_recorded_and_waits(make_member, zoo
     account = invited(make_member, zoom_service)
     run_pass(zoom_service)
     actions.resend_invitation(account, cause=Cause.MEMBER)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     # The resend limit holds: the report is recorded, the fresh mail waits for the button.
     assert google_sign_in.report_google_sign_in(account) is False
@@ -123,7 +124,7 @@ def test_a_google_login_without_the_licence_is_seen_and_the_resend_gives_it_back
     assert AccountEvent.objects.filter(account=account).last().reason_code == "no_licence"
     # The member's one click: the job finds the user active without the licence.
     actions.resend_invitation(account, cause=Cause.MEMBER)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE
     [user] = vendor.zoom_users()

@@ -15,9 +15,11 @@ from django.utils import timezone
 from campusconf.accounts.states import State
 from campusconf.connectors.base import UserState, VendorUser
 from campusconf.portal.models import Notice
-from campusconf.provisioning import google_sign_in, observe, runner, webhook_events
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import observe, webhook_events
+from campusconf.provisioning.engine.reconcile import run_pass
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning.verbs import google_sign_in
 
 from .test_zoom_google_sign_in import invited, latest_link, press, sign_in_with_google
 
@@ -52,7 +54,7 @@ def test_the_webhook_check_after_the_s13_join_request_makes_the_account_active(
     address = account.member.mail_address
     sign_in_with_google(vendor, address)
     assert google_sign_in.report_google_sign_in(account)
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED
     # The member told us: no mail tells them what they just said.
@@ -64,7 +66,7 @@ def test_the_webhook_check_after_the_s13_join_request_makes_the_account_active(
     assert zoom_says(client, "user.invitation_accepted", account.vendor_user_id).status_code == 204
     assert webhook_events.process() == 1
     assert Job.objects.filter(account=account, kind=Job.Kind.OBSERVE).exists()
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
 
     account.refresh_from_db()
     assert account.state == State.ACTIVE

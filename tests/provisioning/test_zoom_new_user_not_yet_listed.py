@@ -15,10 +15,11 @@ from django.utils import timezone
 from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.states import State
 from campusconf.portal.models import Notice
-from campusconf.provisioning import jobs, runner, vendors
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import account_job, vendors
+from campusconf.provisioning.engine.reconcile import run_pass
+from campusconf.provisioning.engine.steps import Retry, give_up_account
 from campusconf.provisioning.models import Job
-from campusconf.provisioning.reconcile import run_pass
-from campusconf.provisioning.steps import Retry, give_up_account
 
 from .test_zoom_google_sign_in import invited
 
@@ -39,7 +40,7 @@ def test_the_webhook_check_right_after_the_create_waits_for_the_window(
 ):
     account = invited(make_member, zoom_service)
     conn = vendors.connector_for(zoom_service)
-    step = jobs.look(conn, account)
+    step = account_job.look(conn, account)
     # Not "gone at the vendor": look again once the window has passed, no attempt used.
     assert isinstance(step, Retry) and step.count is False
     assert 100 < (step.wait or 0) <= 125
@@ -54,7 +55,7 @@ def test_after_the_window_a_user_still_missing_is_gone(make_member, zoom_service
     Account.objects.filter(pk=account.pk).update(updated_at=past)
     account.refresh_from_db()
     conn = vendors.connector_for(zoom_service)
-    jobs.look(conn, account)  # what reconcile would conclude too
+    account_job.look(conn, account)  # what reconcile would conclude too
     account.refresh_from_db()
     assert account.state == State.REQUESTED
 
@@ -78,5 +79,5 @@ def test_a_failed_account_whose_user_turns_up_pending_is_invited_again(
     last = AccountEvent.objects.filter(account=account).latest("pk")
     assert (last.from_state, last.reason_code) == (State.FAILED, "found_pending")
     # The first link still works: the member is not sent a second invitation mail.
-    runner.drain(max_seconds=30)
+    worker.drain(max_seconds=30)
     assert Notice.objects.filter(account=account, kind="invitation_sent").count() == 1

@@ -21,9 +21,10 @@ from django.test.utils import CaptureQueriesContext
 
 from campusconf.accounts.models import AccountEvent
 from campusconf.accounts.states import State
-from campusconf.provisioning import runner, schedules, webhook_events
+from campusconf.provisioning import worker
+from campusconf.provisioning.engine import schedules, webhook_events
+from campusconf.provisioning.engine.reconcile import run_pass
 from campusconf.provisioning.models import Job, WebhookEvent
-from campusconf.provisioning.reconcile import run_pass
 from tests.fixtures.sandbox import _post_form
 from vendor_sandbox.launcher import free_port
 
@@ -102,7 +103,7 @@ def test_zooms_retry_of_an_event_is_answered_and_acted_on_once(client, make_memb
     body = event_body("user.activated", account.vendor_user_id)
     assert post(client, body, signed(body)).status_code == 204
     assert webhook_events.process() == 1
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     events_before = AccountEvent.objects.filter(account=account).count()
     done = Job.objects.filter(account=account).count()
     # Zoom sends the same event again later, signed with a new timestamp.
@@ -182,7 +183,7 @@ def test_the_sandboxs_event_reaches_the_live_view_and_activates_the_account(
         vendor.admin("PUT", "webhook", json={"url": ""})
     assert {d["status"] for d in deliveries(vendor)} == {"delivered"}
     webhook_events.process()
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.ACTIVE  # no reconcile pass ran
 
@@ -203,7 +204,7 @@ def test_an_event_zoom_dropped_for_good_is_healed_by_reconcile(make_member, zoom
     finally:
         vendor.admin("PUT", "webhook", json={"url": ""})
     assert not WebhookEvent.objects.exists()
-    runner.drain(max_seconds=60)
+    worker.drain(max_seconds=60)
     account.refresh_from_db()
     assert account.state == State.INVITED  # nobody told us
     run_pass(zoom_service)

@@ -1,5 +1,5 @@
 """The back office's side of campaigns (S10): cohort preview, start, progress and
-failures, on top of the engine's Campaign model and ``provisioning.campaigns``."""
+failures, on top of the engine's Campaign model and ``provisioning.verbs.campaign_enrolment``."""
 
 import datetime
 import re
@@ -14,10 +14,10 @@ from django.utils import timezone
 from campusconf.accounts.models import Account
 from campusconf.accounts.states import LIVE_STATES, State
 from campusconf.members.models import Member
-from campusconf.provisioning import campaign_progress
-from campusconf.provisioning import campaigns as engine
 from campusconf.provisioning.models import Campaign, CampaignSkip, Job
-from campusconf.provisioning.seats import waiting_in_campaign
+from campusconf.provisioning.verbs import campaign_enrolment as engine
+from campusconf.provisioning.verbs import campaign_progress
+from campusconf.provisioning.verbs.seats import waiting_in_campaign
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 

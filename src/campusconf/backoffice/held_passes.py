@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from campusconf.accounts.models import Account
 from campusconf.audit.log import record
-from campusconf.provisioning import reconcile
+from campusconf.provisioning.engine import reconcile
+from campusconf.provisioning.engine.reconcile_snapshot import Snapshot
 from campusconf.provisioning.models import ReconcilePass
-from campusconf.provisioning.reconcile_snapshot import Snapshot
 
 SAMPLE = 10
 

@@ -1,7 +1,7 @@
 """Changing a service's licence terms (S16), audited with what changed.
 
 The rules the terms drive are the engine's: the seat cap and its queue in
-``provisioning.seats``, the end of the licence in ``provisioning.licence_end``.
+``provisioning.verbs.seats``, the end of the licence in ``provisioning.verbs.licence_end``.
 """
 
 from typing import Any
@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from campusconf.audit.log import record
-from campusconf.provisioning.seat_admission import admit_waiting
+from campusconf.provisioning.verbs.seat_admission import admit_waiting
 from campusconf.services.models import Service
 
 TERMS = ("plan_name", "seats", "valid_from", "valid_until", "licence_end_policy")

@@ -15,7 +15,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.audit.actors import Actor
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import (
+from campusconf.provisioning.verbs.actions import (
     AccountAlreadyLive,
     NotEligible,
     WaitingForSeat,

@@ -20,8 +20,8 @@ from campusconf.accounts.states import State
 from campusconf.backoffice.queries import STUCK_AFTER
 from campusconf.portal.models import Inquiry
 from campusconf.provisioning.models import RateBucket, ReconcilePass
-from campusconf.provisioning.ratelimit import category, daily_create_cap
-from campusconf.provisioning.seats import SEAT_STATES
+from campusconf.provisioning.queueing.rate_limits import category, daily_create_cap
+from campusconf.provisioning.verbs.seats import SEAT_STATES
 from campusconf.services.models import Service
 
 WAITING = [State.INVITED, State.CONVERSION_PENDING]

@@ -12,10 +12,10 @@ from campusconf.accounts.models import Account, AccountEvent, Application
 from campusconf.accounts.states import State
 from campusconf.members.models import Member
 
-# Which accounts hold a seat is the engine's rule, defined once (provisioning/seats.py,
+# Which accounts hold a seat is the engine's rule, defined once (provisioning/verbs/seats.py,
 # SEAT_STATES) and re-exported here, so the dashboard counts exactly what the cap counts.
 from campusconf.provisioning.models import ReconcilePass, SeatWait, UnmatchedVendorUser
-from campusconf.provisioning.seats import seats_used as seats_used
+from campusconf.provisioning.verbs.seats import seats_used as seats_used
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 

@@ -22,7 +22,7 @@ from campusconf.accounts.models import Account
 from campusconf.accounts.states import Cause
 from campusconf.audit.actors import Actor
 from campusconf.audit.log import record
-from campusconf.provisioning.seats import WaitingForSeat
+from campusconf.provisioning.verbs.seats import WaitingForSeat
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RemedyQueued(Exception):
 
 def engine_action(name: str) -> Callable[..., Any]:
     try:
-        module = importlib.import_module("campusconf.provisioning.actions")
+        module = importlib.import_module("campusconf.provisioning.verbs.actions")
         action: Callable[..., Any] = getattr(module, name)
     except (ImportError, AttributeError) as missing:
         raise RemedyRefused(_("The provisioning engine cannot do this yet.")) from missing
@@ -107,7 +107,7 @@ def legal(account: Account, remedy: Remedy) -> bool:
     """Whether the engine's action would accept this account as it is now, by the
     action's own precondition (``actions.PRECONDITIONS``, read from the lifecycle)."""
     try:
-        module = importlib.import_module("campusconf.provisioning.actions")
+        module = importlib.import_module("campusconf.provisioning.verbs.actions")
     except ImportError:
         return False
     return bool(module.permitted(remedy.engine_action, account, Cause.STAFF))

@@ -1,15 +1,15 @@
 """The dashboard's banner for a paused service: what the vendor refused, what to fix.
 
 The engine pauses a service whose vendor refuses its credential or a scope
-(``provisioning.service_access``); staff see it here first, on the dashboard and on the
-service's page, in the words of ``provisioning.access_fixes``, the same as their mail.
+(``provisioning.engine.service_access``); staff see it here first, on the dashboard and on the
+service's page, in the words of ``provisioning.engine.access_fixes``, the same as their mail.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campusconf.provisioning.access_fixes import Explanation, credential_variables, explain
+from campusconf.provisioning.engine.access_fixes import Explanation, credential_variables, explain
 from campusconf.provisioning.models import ServiceProblem
 from campusconf.services.models import Service
 

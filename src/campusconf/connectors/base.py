@@ -188,7 +188,7 @@ class SingleRequestCreate(Protocol):
 class BatchRead(Protocol):
     """Connectors that read several users by vendor id in one call (Webex's
     ``GET /people?id=a,b,c``, at most 85 ids): the engine's watch reads waiting
-    accounts together with it (provisioning/watch.py)."""
+    accounts together with it (provisioning/engine/watch.py)."""
 
     max_batch: int
 

@@ -7,7 +7,7 @@ token from a `TokenStore`, has the store renew it (one caller at a time, whichev
 process), and after a 401 reads the store again before asking for a new one — another
 process has usually renewed it already, and asking again would knock that one out.
 
-The engine's store is a database row (``provisioning.vendor_tokens``); a connector built
+The engine's store is a database row (``provisioning.engine.vendor_tokens``); a connector built
 without one (a test, a one-off script) keeps its token in a `MemoryTokenStore`.
 """
 

@@ -8,7 +8,7 @@ class DirectoryConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: both import models, not loadable while apps populate.
         from campusconf.directory.leavers import process_leavers, told_and_due
-        from campusconf.provisioning import reconcile, schedules
+        from campusconf.provisioning.engine import reconcile, schedules
 
         # Members who left are told, then let go; hourly is ample for a date-based rule.
         schedules.register("leavers", 60 * 60, process_leavers)

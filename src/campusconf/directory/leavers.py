@@ -25,7 +25,7 @@ from campusconf.accounts.states import Cause, DesiredState, State
 from campusconf.core.mail import Mail
 from campusconf.directory.models import LeaverNotice
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import deprovision_account
+from campusconf.provisioning.verbs.actions import deprovision_account
 
 logger = logging.getLogger(__name__)
 

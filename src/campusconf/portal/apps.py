@@ -19,8 +19,8 @@ class PortalConfig(AppConfig):
             queue_expiring,
             send_due,
         )
-        from campusconf.provisioning import schedules
-        from campusconf.provisioning.announce import member_told, renewal_told
+        from campusconf.provisioning.engine import schedules
+        from campusconf.provisioning.verbs.announce import member_told, renewal_told
 
         account_transitioned.connect(on_transition, dispatch_uid="portal-notices")
         accounts_transitioned.connect(on_transitions, dispatch_uid="portal-notices-batch")

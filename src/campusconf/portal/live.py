@@ -5,7 +5,7 @@ A card whose account waits on the member or the vendor carries a version (its st
 the account's last change); the page asks for the card every ``POLL_SECONDS`` with the
 version it shows, and gets 204 (htmx swaps nothing) until the version moves. A settled
 card carries none, so its refreshing stops. What the engine does meanwhile to notice the
-change soon is ``provisioning.watch``.
+change soon is ``provisioning.engine.watch``.
 
 Most polls find nothing new, so an unchanged card is told from the account's row alone
 (``unchanged``), without working out the step or drawing anything: a waiting step's

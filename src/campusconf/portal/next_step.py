@@ -15,8 +15,9 @@ from campusconf.accounts.models import Account, AccountEvent
 from campusconf.accounts.reasons import Reason
 from campusconf.accounts.states import State
 from campusconf.members.models import Member
-from campusconf.provisioning import actions, ratelimit
-from campusconf.provisioning.seats import place_in_queue
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs import actions
+from campusconf.provisioning.verbs.seats import place_in_queue
 from campusconf.services.eligibility import check_eligibility
 from campusconf.services.models import Service
 
@@ -34,7 +35,7 @@ ADDRESS_REASONS = frozenset(
 
 
 @dataclass(frozen=True)
-class Mail:
+class InvitationMail:
     """The vendor's mail a member should look for (S3)."""
 
     sender: str
@@ -49,7 +50,7 @@ class NextStep:
     service: Service
     account: Account | None
     reason: str = ""
-    mail: Mail | None = None
+    mail: InvitationMail | None = None
     can_apply: bool = False
     can_resend: bool = False
     resend_refusal: str = ""
@@ -58,7 +59,7 @@ class NextStep:
     # The other mail the vendor may have sent instead when the address already had an
     # account of its own (S7): Webex's conversion request, Zoom's join request. Neither
     # API shows it apart from an invitation, so the card names both mails.
-    other_mail: Mail | None = None
+    other_mail: InvitationMail | None = None
     # Zoom, after an S13 resend: the mail is a join request for the personal account the
     # Google sign-in made (Approve Request → Confirm and Switch), not an activation.
     join_request: bool = False
@@ -73,26 +74,26 @@ class NextStep:
     facts: dict[str, object] = field(default_factory=dict)
 
 
-def invitation_mail(service: Service, account: Account, *, conversion: bool) -> Mail:
+def invitation_mail(service: Service, account: Account, *, conversion: bool) -> InvitationMail:
     address = account.vendor_address or account.member.mail_address
     university = settings.CAMPUSCONF_UNIVERSITY_NAME
     if service.vendor == Service.Vendor.WEBEX:
         if conversion:
-            return Mail("Cisco Webex", "Convert to Enterprise Account", "Review", address)
-        return Mail(
+            return InvitationMail("Cisco Webex", "Convert to Enterprise Account", "Review", address)
+        return InvitationMail(
             "Cisco Webex", f"{university} has invited you to Cisco Webex", "Activate", address
         )
     if service.vendor == Service.Vendor.ZOOM:
         if conversion:
             # Zoom asks the owner of an existing account to join the university's.
-            return Mail(
+            return InvitationMail(
                 "Zoom",
                 f"{university} invited you to join their Zoom account",
                 "Approve Request",
                 address,
             )
-        return Mail("Zoom", "Activate Zoom Account", "Activate Zoom Account", address)
-    return Mail(service.name, "", "", address)
+        return InvitationMail("Zoom", "Activate Zoom Account", "Activate Zoom Account", address)
+    return InvitationMail(service.name, "", "", address)
 
 
 def unlicensed_cause(account: Account) -> str:
@@ -168,7 +169,7 @@ def engine_released_allowed(account: Account, now: datetime.datetime) -> tuple[b
 def creates_paused_until(service: Service, now: datetime.datetime) -> datetime.datetime | None:
     """When the vendor lets new accounts be created again, if it does not now (Zoom's
     daily cap, Z-e): the member then waits until the vendor's reset, not minutes."""
-    return ratelimit.creates_paused_until(service, now)
+    return rate_limits.creates_paused_until(service, now)
 
 
 def next_step(

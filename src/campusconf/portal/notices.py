@@ -24,13 +24,13 @@ from campusconf.core import clock, sql
 from campusconf.core.mail import Mail
 from campusconf.portal.models import Notice as QueuedNotice
 from campusconf.portal.vendor_mails import mail_lines
-from campusconf.provisioning import announce
-from campusconf.provisioning.licence_end import restored_by_renewal
+from campusconf.provisioning.verbs import announce
+from campusconf.provisioning.verbs.licence_end import restored_by_renewal
 from campusconf.services.models import Service
 
 
 @dataclass(frozen=True)
-class Notice:
+class NoticeText:
     subject: str
     lines: list[str]
 
@@ -45,9 +45,9 @@ def _date(value: datetime.date | datetime.datetime | None) -> str:
     return formats.date_format(value, "Y-m-d")
 
 
-def _application_received(account: Account) -> Notice:
+def _application_received(account: Account) -> NoticeText:
     service = account.service.name
-    return Notice(
+    return NoticeText(
         _("We received your application for %(service)s") % {"service": service},
         [
             _("We received your application for a university %(service)s account.")
@@ -66,21 +66,21 @@ def _application_received(account: Account) -> Notice:
     )
 
 
-def _invitation_sent(account: Account) -> Notice:
+def _invitation_sent(account: Account) -> NoticeText:
     # Queued when the vendor user exists, and sent at once: the vendor's mail is out.
     paragraphs = [
         *mail_lines(account),
         _("It is valid until %(until)s.") % {"until": _date(account.invitation_expires_at)},
         _("If it has not arrived within an hour, tell us from the portal: “I got no mail”."),
     ]
-    return Notice(
+    return NoticeText(
         _("Your %(service)s invitation is on its way") % {"service": account.service.name},
         paragraphs,
     )
 
 
-def _invitation_expiring(account: Account) -> Notice:
-    return Notice(
+def _invitation_expiring(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s invitation expires in 3 days") % {"service": account.service.name},
         [
             _("Your invitation expires on %(until)s. Please activate your account before then.")
@@ -91,8 +91,8 @@ def _invitation_expiring(account: Account) -> Notice:
     )
 
 
-def _invitation_expired(account: Account) -> Notice:
-    return Notice(
+def _invitation_expired(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s invitation has expired") % {"service": account.service.name},
         [
             _("Your invitation expired before the account was activated."),
@@ -101,8 +101,8 @@ def _invitation_expired(account: Account) -> Notice:
     )
 
 
-def _wrong_activation(account: Account) -> Notice:
-    return Notice(
+def _wrong_activation(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s account has no university licence") % {"service": account.service.name},
         [
             _(
@@ -122,10 +122,10 @@ def _wrong_activation(account: Account) -> Notice:
     )
 
 
-def _address_restored(account: Account) -> Notice:
+def _address_restored(account: Account) -> NoticeText:
     # One mail for the whole repair: the move to unlicensed before it sent none (S9).
     service = account.service.name
-    return Notice(
+    return NoticeText(
         _("Your %(service)s account has its university licence again") % {"service": service},
         [
             _(
@@ -144,9 +144,9 @@ def _address_restored(account: Account) -> Notice:
     )
 
 
-def _address_not_restored(account: Account) -> Notice:
+def _address_not_restored(account: Account) -> NoticeText:
     service = account.service.name
-    return Notice(
+    return NoticeText(
         _("Your %(service)s account has no university licence") % {"service": service},
         [
             _(
@@ -165,7 +165,7 @@ def _address_not_restored(account: Account) -> Notice:
     )
 
 
-def _held_elsewhere(account: Account) -> Notice:
+def _held_elsewhere(account: Account) -> NoticeText:
     # The invitation the member waits for will not come until they act (Z-d, W-f).
     if account.service.vendor == Service.Vendor.ZOOM:
         why = _(
@@ -175,14 +175,14 @@ def _held_elsewhere(account: Account) -> Notice:
         why = _("Webex cannot add %(address)s: a free Webex account already uses it.")
     step = _("The portal says how to release it; then press “Done: ask the vendor again” there.")
     subject = _("%(service)s: your address is used by another account")
-    return Notice(
+    return NoticeText(
         subject % {"service": account.service.name},
         [why % {"address": account.member.mail_address}, step],
     )
 
 
-def _licence_ending(account: Account) -> Notice:
-    return Notice(
+def _licence_ending(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s licence ends in 30 days") % {"service": account.service.name},
         [
             _("The university licence for %(service)s is valid until %(until)s.")
@@ -192,8 +192,8 @@ def _licence_ending(account: Account) -> Notice:
     )
 
 
-# The follow-ups that keep licence_ending's promise (provisioning.licence_end queues them).
-def _licence_renewed(account: Account) -> Notice:
+# The follow-ups that keep licence_ending's promise (provisioning.verbs.licence_end queues them).
+def _licence_renewed(account: Account) -> NoticeText:
     service = account.service
     if restored_by_renewal(account):
         # The account the licence end suspended is coming back (the same vendor user).
@@ -209,11 +209,13 @@ def _licence_renewed(account: Account) -> Notice:
     lines = [text % {"service": service.name}]
     if service.valid_until is not None:
         lines.append(_("It is now valid until %(until)s.") % {"until": _date(service.valid_until)})
-    return Notice(_("Your %(service)s licence has been renewed") % {"service": service.name}, lines)
+    return NoticeText(
+        _("Your %(service)s licence has been renewed") % {"service": service.name}, lines
+    )
 
 
-def _licence_ended_suspended(account: Account) -> Notice:
-    return Notice(
+def _licence_ended_suspended(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s account has been suspended") % {"service": account.service.name},
         [
             _(
@@ -229,8 +231,8 @@ def _licence_ended_suspended(account: Account) -> Notice:
     )
 
 
-def _licence_ended_removed(account: Account) -> Notice:
-    return Notice(
+def _licence_ended_removed(account: Account) -> NoticeText:
+    return NoticeText(
         _("Your %(service)s account is being removed") % {"service": account.service.name},
         [
             _(
@@ -243,10 +245,10 @@ def _licence_ended_removed(account: Account) -> Notice:
     )
 
 
-def _seat_available(account: Account) -> Notice:
-    # Sent by the engine's seat queue (provisioning.seats) when a waiting member gets a seat.
+def _seat_available(account: Account) -> NoticeText:
+    # Sent by the engine's seat queue (provisioning.verbs.seats) when a waiting member gets a seat.
     service = account.service.name
-    return Notice(
+    return NoticeText(
         _("A %(service)s licence is now yours") % {"service": service},
         [
             _("You were waiting for a university %(service)s licence, and one is now free for you.")
@@ -257,7 +259,7 @@ def _seat_available(account: Account) -> Notice:
     )
 
 
-KINDS: dict[str, Callable[[Account], Notice]] = {
+KINDS: dict[str, Callable[[Account], NoticeText]] = {
     "application_received": _application_received,
     "invitation_sent": _invitation_sent,
     "invitation_expiring": _invitation_expiring,

@@ -2,7 +2,7 @@
 
 A notice is a ``Notice`` row written in the same transaction as the account change
 (through ``accounts.lifecycle.account_transitioned`` and, for the engine's batches,
-``accounts_transitioned``; the engine's announcements, ``provisioning.announce``; or a
+``accounts_transitioned``; the engine's announcements, ``provisioning.verbs.announce``; or a
 caller's own ``queue_notice``), so a crash or a mail server that is down can lose neither. The
 workers' ``notices`` schedule runs ``send_due``: it claims each due row, sends it over
 SMTP (``notices.send_notice``) and marks it sent, or, on failure, tries again later

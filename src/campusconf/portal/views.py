@@ -29,7 +29,8 @@ from campusconf.portal.inquiries import member_reply, open_inquiry, suggested_te
 from campusconf.portal.models import Inquiry
 from campusconf.portal.next_step import NextStep, next_step
 from campusconf.portal.outbox import refused_for_account
-from campusconf.provisioning import actions, google_sign_in, seats, watch
+from campusconf.provisioning.engine import watch
+from campusconf.provisioning.verbs import actions, google_sign_in, seats
 from campusconf.services.catalogue import enabled_services
 from campusconf.services.models import Service
 from campusconf.signin import ratelimit

@@ -10,22 +10,19 @@ class ProvisioningConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: these modules import models, not loadable while apps populate.
         from campusconf.accounts.lifecycle import account_transitioned, accounts_transitioned
-        from campusconf.provisioning import (
+        from campusconf.provisioning.conf import engine_setting
+        from campusconf.provisioning.engine import schedules, service_access, watch, webhook_events
+        from campusconf.provisioning.verbs import (
+            campaign_enrolment,
             campaign_latecomers,
-            campaigns,
             licence_end,
-            schedules,
             seat_admission,
-            service_access,
-            watch,
-            webhook_events,
         )
-        from campusconf.provisioning.conf import engine
 
         register = schedules.register
         register(
             "expire-invitations",
-            lambda: 60 * int(engine("EXPIRY_CHECK_MINUTES")),
+            lambda: 60 * int(engine_setting("EXPIRY_CHECK_MINUTES")),
             schedules.expire_invitations,
         )
         # The seat queue moves within a minute of any seat freeing, whatever freed it.
@@ -33,7 +30,7 @@ class ProvisioningConfig(AppConfig):
         # Licence end (S16): the 30-day notice and the policy; hourly for a date rule.
         register("licence-end", 60 * 60, licence_end.sweep)
         # Campaign enrolment and scheduled starts (S10): soon after the staff asked.
-        register("campaigns", 5, campaigns.enroll_due)
+        register("campaigns", 5, campaign_enrolment.enroll_due)
         # Members a running or finished campaign's audience gained (a student created
         # after the cut-off or the start): invited within a minute of appearing.
         register("campaign-latecomers", 60, campaign_latecomers.invite_latecomers)
@@ -45,6 +42,6 @@ class ProvisioningConfig(AppConfig):
         # Accounts waiting on their member, read one at a time when due; a waiting
         # account's next check begins and ends with the wait, in the transaction of the
         # state change.
-        register("watch", lambda: int(engine("WATCH_SECONDS")), watch.run)
+        register("watch", lambda: int(engine_setting("WATCH_SECONDS")), watch.run)
         account_transitioned.connect(watch.on_transition, dispatch_uid="provisioning-watch")
         accounts_transitioned.connect(watch.on_transitions, dispatch_uid="provisioning-watch-batch")

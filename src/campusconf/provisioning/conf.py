@@ -28,12 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMITS": True,
     # The end of every wall-clock second in which no call is slotted, so that a call
     # that reaches the vendor this much late still counts in its own second
-    # (ratelimit.py). Late means sent late plus the trip there: 0.1 s was crossed
+    # (queueing/rate_limits.py). Late means sent late plus the trip there: 0.1 s was crossed
     # once by a send 75 ms late to a busy sandbox on 127.0.0.1 (docs/benchmarks.md),
     # and a real vendor is a continent away.
     "RATE_GUARD_SECONDS": 0.2,
     "WEBHOOK_MAX_AGE_SECONDS": 300,
-    # Accounts waiting on their member (provisioning/watch.py): how often the workers
+    # Accounts waiting on their member (provisioning/engine/watch.py): how often the workers
     # look for due checks, the share of the vendor's read rate those checks may spend,
     # the first interval (where the vendor sends no webhooks, and where it does: then
     # the check only catches an event the vendor dropped), the age after which the
@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def engine(name: str) -> Any:
+def engine_setting(name: str) -> Any:
     """A setting: ``settings.CAMPUSCONF_ENGINE``, else ``$CAMPUSCONF_ENGINE_<NAME>``, else
     the default (the environment lets a bench or a test tune worker processes)."""
     configured = getattr(settings, "CAMPUSCONF_ENGINE", {})

@@ -28,7 +28,7 @@ class Lane(models.IntegerChoices):
 class Campaign(models.Model):
     class Status(models.TextChoices):
         # Scheduled → enrolling (a worker applies for the cohort, batch by batch) →
-        # running (jobs work through the bulk lane) → done; see provisioning/campaigns.py.
+        # running (jobs work through the bulk lane) → done; see provisioning/verbs/campaign_enrolment.py.
         SCHEDULED = "scheduled", _("scheduled")
         ENROLLING = "enrolling", _("enrolling")
         RUNNING = "running", _("running")
@@ -372,7 +372,7 @@ class Watch(models.Model):
     """An account waiting on its member or the vendor, and when to read it again.
 
     A row exists only while the account waits (invited, conversion pending, unlicensed:
-    ``provisioning.watch``); the workers' ``watch`` schedule reads the due ones one user at
+    ``provisioning.engine.watch``); the workers' ``watch`` schedule reads the due ones one user at
     a time, often while the wait is young or the member has the portal open, rarely
     later. The full reconcile pass stays the net for everyone else.
     """

@@ -10,9 +10,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from campusconf.core import clock
-from campusconf.provisioning import batch, queue, runner, schedules
-from campusconf.provisioning.conf import engine
+from campusconf.provisioning import worker
+from campusconf.provisioning.conf import engine_setting
+from campusconf.provisioning.engine import schedules
+from campusconf.provisioning.fast_batch import pipeline
 from campusconf.provisioning.models import Job
+from campusconf.provisioning.queueing import job_queue
 
 # A tick never loops for ever: a job that keeps coming due again (back-off of zero)
 # waits for the next tick.
@@ -21,10 +24,10 @@ MAX_ROUNDS = 50
 
 class Engine:
     def __init__(self) -> None:
-        self.worker = runner.worker_id()
-        self.pool = ThreadPoolExecutor(max(1, int(engine("CONCURRENCY"))), "vendor-call")
-        self.pipe = batch.Pipeline(
-            self.worker, self.pool, max(1, int(engine("BATCH_SIZE"))), runner.run_one
+        self.worker = worker.worker_id()
+        self.pool = ThreadPoolExecutor(max(1, int(engine_setting("CONCURRENCY"))), "vendor-call")
+        self.pipe = pipeline.Pipeline(
+            self.worker, self.pool, max(1, int(engine_setting("BATCH_SIZE"))), worker.run_one
         )
 
     def tick(self) -> None:
@@ -35,10 +38,10 @@ class Engine:
             while self.pipe.step():
                 ran = True
             self.pipe.drain()
-            queue.recover_expired()
+            job_queue.recover_expired()
             if not ran and not self._jobs_due():
                 break
-        runner.flush_counts()
+        worker.flush_counts()
 
     def _jobs_due(self) -> bool:
         return Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=clock.now()).exists()
@@ -47,4 +50,4 @@ class Engine:
         self.pipe.drain()
         self.pipe.close()
         self.pool.shutdown()
-        runner.flush_counts()
+        worker.flush_counts()

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from campusconf.provisioning import campaign_progress, ratelimit
+from campusconf.provisioning.queueing import rate_limits
+from campusconf.provisioning.verbs import campaign_progress
 from campusconf.services.models import Service
 
 MINUTES_A_DAY = 24 * 60
@@ -54,7 +55,7 @@ def limits_of(service: Service, members: int) -> Limits:
         service=service.slug,
         members=members,
         creates_per_minute=round(campaign_progress.paced_per_minute(service), 2),
-        daily_cap=ratelimit.daily_create_cap(service),
+        daily_cap=rate_limits.daily_create_cap(service),
     )
 
 

@@ -23,7 +23,8 @@ from campusconf.accounts.states import Cause, State
 from campusconf.core import clock
 from campusconf.members.models import Member
 from campusconf.portal import notices
-from campusconf.provisioning import actions, campaigns, google_sign_in, vendors
+from campusconf.provisioning.engine import vendors
+from campusconf.provisioning.verbs import actions, campaign_enrolment, google_sign_in
 from campusconf.rehearsal import behaviour
 from campusconf.rehearsal.cohort import CUTOFF, SimMember, draw_cohort, register
 from campusconf.rehearsal.engine import Engine
@@ -192,9 +193,9 @@ def _set_up(world: Rehearsal) -> None:
             world.boxes.inactive.update(sim.addresses)
         sim.next_look = clock.now() + sim.first_look_hours * behaviour.HOUR
     # Term starts: the Zoom campaign for the students on the roster at its cut-off.
-    campaigns.create_campaign(
+    campaign_enrolment.create_campaign(
         Service.objects.get(slug="zoom"),
-        campaigns.cohort_json(["student"], CUTOFF, (), ()),
+        campaign_enrolment.cohort_json(["student"], CUTOFF, (), ()),
         actor=None,  # the simulated term start, like the engine's own work: no entry
         reason="",
     )

@@ -11,7 +11,7 @@ from campusconf.backoffice.licences import TERMS, update_licence_terms
 from campusconf.backoffice.service_problems import banner_for, open_banners
 from campusconf.core.csv_export import csv_download
 from campusconf.core.staff_access import staff_required
-from campusconf.provisioning import licence_end, seats
+from campusconf.provisioning.verbs import licence_end, seats
 from campusconf.services.models import Service
 
 

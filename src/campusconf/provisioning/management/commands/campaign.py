@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from campusconf.audit.actors import Actor
-from campusconf.provisioning import campaign_progress, campaigns
 from campusconf.provisioning.models import Campaign
+from campusconf.provisioning.verbs import campaign_enrolment, campaign_progress
 from campusconf.services.models import Service
 
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
             service = Service.objects.filter(slug=options["service"]).first()
             if service is None:
                 raise CommandError(f"no service {options['service']!r}")
-            campaign, planned, skipped = campaigns.start_campaign(
+            campaign, planned, skipped = campaign_enrolment.start_campaign(
                 service,
                 roles=options["roles"],
                 created_before=options["created_before"],
@@ -88,9 +88,9 @@ class Command(BaseCommand):
             raise CommandError(f"no campaign {options['id']}")
         target = {"pause": "paused", "resume": "running", "cancel": "cancelled"}[verb]
         try:
-            campaigns.set_status(
+            campaign_enrolment.set_status(
                 campaign_row, target, actor=Actor.cli(), reason=f"campaign {verb} {campaign_row.pk}"
             )
-        except campaigns.CampaignStateError as exc:
+        except campaign_enrolment.CampaignStateError as exc:
             raise CommandError(f"campaign {campaign_row.pk} is {campaign_row.status}") from exc
         self.stdout.write(f"campaign {campaign_row.pk} {campaign_row.status}")

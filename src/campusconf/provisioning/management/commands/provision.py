@@ -6,7 +6,7 @@ from campusconf.accounts.lifecycle import AccountAlreadyLive
 from campusconf.accounts.states import Cause
 from campusconf.audit.actors import Actor
 from campusconf.members.models import Member
-from campusconf.provisioning.actions import NotEligible, WaitingForSeat, apply_for_service
+from campusconf.provisioning.verbs.actions import NotEligible, WaitingForSeat, apply_for_service
 from campusconf.services.models import Service
 
 

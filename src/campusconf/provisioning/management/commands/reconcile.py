@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campusconf.audit.cli import record_cli
-from campusconf.provisioning.reconcile import run_pass
+from campusconf.provisioning.engine.reconcile import run_pass
 from campusconf.services.models import Service
 
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from campusconf.provisioning.runner import Worker
+from campusconf.provisioning.worker import Worker
 
 
 class Command(BaseCommand):

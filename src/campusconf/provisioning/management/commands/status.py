@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from campusconf.provisioning.status_report import gather, table
+from campusconf.provisioning.ops.status_report import gather, table
 
 
 class Command(BaseCommand):

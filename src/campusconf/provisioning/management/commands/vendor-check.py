@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campusconf.provisioning.vendor_check import FAIL, run_checks
+from campusconf.provisioning.ops.vendor_check import FAIL, run_checks
 from campusconf.services.models import Service
 
 

@@ -1,0 +1,1 @@
+"""What people and Prometheus read of the engine: metrics, status, preflight."""
