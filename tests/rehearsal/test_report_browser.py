@@ -37,4 +37,8 @@ def test_the_report_renders_with_its_charts(page, tmp_path):
     assert page.locator("svg rect").count() >= 2 * 10
     assert "webex: unlicensed (S9)" in page.inner_text("body")
     assert "| help-desk mails | 0 | 2 |" in markdown_table(runs)
+    # The side-by-side measures are a table a reader scans, not Markdown source.
+    row = page.locator("table tr", has_text="help-desk mails").first
+    assert row.locator("td").all_inner_texts() == ["help-desk mails", "0", "2"]
+    assert page.locator("pre").count() == 0
     shot(page, "rehearsal-report")

@@ -13,7 +13,7 @@ from campusconf.rehearsal.projection import Projection
 HISTOGRAM_HOURS = (1, 6, 24, 48, 72, 120, 168, 240, 360)
 
 
-def markdown_table(runs: list[Measures]) -> str:
+def _side_by_side(runs: list[Measures]) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """One column per run (CampusConf, then the manual process if it ran)."""
     heads = ["manual process (seed pages)" if m.manual else "CampusConf" for m in runs]
     rows = [
@@ -31,9 +31,25 @@ def markdown_table(runs: list[Measures]) -> str:
         ("mails per member (mean)", [str(m.mails.get("mean", 0)) for m in runs]),
         ("wall time (s)", [f"{m.wall_seconds:.0f}" for m in runs]),
     ]
+    return heads, rows
+
+
+def markdown_table(runs: list[Measures]) -> str:
+    """The side-by-side measures for a terminal or docs/rehearsal.md."""
+    heads, rows = _side_by_side(runs)
     lines = ["| measure | " + " | ".join(heads) + " |", "|---|" + "---|" * len(runs)]
     lines += [f"| {name} | " + " | ".join(values) + " |" for name, values in rows]
     return "\n".join(lines) + "\n"
+
+
+def _side_by_side_html(runs: list[Measures]) -> str:
+    heads, rows = _side_by_side(runs)
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["measure", *heads])
+    body = "".join(
+        f"<tr><td>{escape(name)}</td>" + "".join(f"<td>{escape(v)}</td>" for v in values) + "</tr>"
+        for name, values in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _median_hours(m: Measures) -> str:
@@ -179,7 +195,7 @@ def report_fragment(
     )
     return f"""<p>{runs[0].members} simulated members, seed {seed}, mix {escape(mix_name)}; run {when}.</p>
 {_projection_section(list(projections))}
-<h2>Side by side</h2><pre>{escape(markdown_table(runs))}</pre>
+<h2>Side by side</h2>{_side_by_side_html(runs)}
 <h2>Active members per simulated day</h2><p>{legend}</p>{_line_chart(runs)}
 {"".join(_run_section(m) for m in runs)}"""
 
