@@ -23,6 +23,7 @@ from campusconf.provisioning.fast_batch import pipeline
 from campusconf.provisioning.models import Job, VendorCallCount
 from campusconf.provisioning.queueing import job_queue
 from campusconf.provisioning.queueing.rate_limits import ServicePaused
+from campusconf.services.models import Service
 
 log = logging.getLogger("campusconf.provisioning")
 
@@ -94,7 +95,15 @@ def _step(job: Job) -> steps.Step:
 def flush_counts() -> None:
     pending = dict(vendors.calls)
     vendors.calls.clear()
+    # A service removed since its calls were counted has nowhere to keep them: its count
+    # row would break the foreign key and, with it, every other service's count.
+    known = set(
+        Service.objects.filter(pk__in={sid for sid, _ in pending}).values_list("pk", flat=True)
+    )
     for (service_id, outcome), n in pending.items():
+        if service_id not in known:
+            log.info("%d vendor call(s) of removed service %s not counted", n, service_id)
+            continue
         with transaction.atomic():
             row, _ = VendorCallCount.objects.get_or_create(service_id=service_id, outcome=outcome)
             VendorCallCount.objects.filter(pk=row.pk).update(count=F("count") + n)
