@@ -64,6 +64,11 @@ def test_the_card_changes_from_invited_to_active_without_a_reload(
     page.locator("#service-webex.state-invited").wait_for(timeout=20_000)
     # It spoke of the card as it was ("being created"): it goes with that card.
     confirmation.wait_for(state="detached", timeout=5_000)
+    # ...and so does its box (it held the focus ring): nothing empty above the cards.
+    # (An empty box has no height, so "visible" cannot tell: its focus ring still shows.)
+    assert page.locator(".messages").evaluate_all(
+        "boxes => boxes.every(box => getComputedStyle(box).display === 'none')"
+    )
     assert page.get_by_test_id("waiting-webex").is_visible()
     if invited:
         assert badge.inner_text() == invited
